@@ -1,0 +1,1 @@
+//! The client-facing command table of sentinel mode.

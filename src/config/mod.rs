@@ -1,0 +1,139 @@
+//! `sentinel.conf`: loading (redis.conf syntax, three-pass sentinel directives, exact
+//! error texts) and the rewrite engine that keeps the file diff-stable against real
+//! redis-sentinel 7.0.15.
+//!
+//! The types here are the contract between the config file and the rest of rsentinel:
+//! [`SentinelConfig`] is both what the loader produces and what the core hands back
+//! (a snapshot of its state) when the file has to be rewritten.
+
+/// Settings of the sentinel section, in the shape the rewrite needs them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SentinelConfig {
+    pub myid: Option<String>,
+    pub current_epoch: u64,
+    /// `Some("")` is the 7.0.15 quirk of `CONFIG SET announce-ip ""`; we store `None` for it.
+    pub announce_ip: Option<String>,
+    pub announce_port: u16,
+    pub deny_scripts_reconfig: bool,
+    pub resolve_hostnames: bool,
+    pub announce_hostnames: bool,
+    pub sentinel_user: Option<String>,
+    pub sentinel_pass: Option<String>,
+    /// In the order they should be emitted (the core keeps masters in a stable order).
+    pub masters: Vec<MasterConfig>,
+}
+
+/// One monitored master as persisted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterConfig {
+    pub name: String,
+    /// As written / to be written: hostname or IP.
+    pub host: String,
+    pub port: u16,
+    pub quorum: u32,
+    pub down_after_ms: u64,
+    pub failover_timeout_ms: u64,
+    /// Not validated on load, like 7.0.15.
+    pub parallel_syncs: i64,
+    pub notification_script: Option<String>,
+    pub client_reconfig_script: Option<String>,
+    pub auth_pass: Option<String>,
+    pub auth_user: Option<String>,
+    pub master_reboot_down_after_period_ms: u64,
+    pub config_epoch: u64,
+    pub leader_epoch: u64,
+    pub known_replicas: Vec<(String, u16)>,
+    /// (host, port, runid)
+    pub known_sentinels: Vec<(String, u16, String)>,
+    /// (command, renamed-to), in insertion order.
+    pub rename_commands: Vec<(String, String)>,
+}
+
+impl MasterConfig {
+    pub fn new(name: &str, host: &str, port: u16, quorum: u32) -> Self {
+        MasterConfig {
+            name: name.to_string(),
+            host: host.to_string(),
+            port,
+            quorum,
+            down_after_ms: DEFAULT_DOWN_AFTER_MS,
+            failover_timeout_ms: DEFAULT_FAILOVER_TIMEOUT_MS,
+            parallel_syncs: 1,
+            notification_script: None,
+            client_reconfig_script: None,
+            auth_pass: None,
+            auth_user: None,
+            master_reboot_down_after_period_ms: 0,
+            config_epoch: 0,
+            leader_epoch: 0,
+            known_replicas: Vec::new(),
+            known_sentinels: Vec::new(),
+            rename_commands: Vec::new(),
+        }
+    }
+}
+
+pub const DEFAULT_DOWN_AFTER_MS: u64 = 30_000;
+pub const DEFAULT_FAILOVER_TIMEOUT_MS: u64 = 180_000;
+pub const DEFAULT_PORT: u16 = 26379;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+    Nothing,
+}
+
+/// Generic (non-`sentinel`) settings that rsentinel acts on. Everything else a
+/// redis.conf may hold is accepted and kept for the rewrite, with no effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    pub port: u16,
+    /// Empty means the default (`* -::*`).
+    pub bind: Vec<String>,
+    pub bind_source_addr: Option<String>,
+    pub protected_mode: bool,
+    pub daemonize: bool,
+    pub pidfile: Option<String>,
+    /// Empty = stdout.
+    pub logfile: String,
+    pub loglevel: LogLevel,
+    /// Absolute directory the process works in (after `dir`).
+    pub dir: Option<String>,
+    pub requirepass: Option<String>,
+    /// Arguments of each `user` line (without the leading `user`).
+    pub users: Vec<Vec<String>>,
+    pub maxclients: u32,
+    /// Idle client timeout in seconds; 0 = never.
+    pub timeout: u64,
+    pub tcp_keepalive: u64,
+    /// `rename-command` of the sentinel's own commands: (command, new name or "").
+    pub rename_commands: Vec<(String, String)>,
+    /// `client-output-buffer-limit pubsub <hard> <soft> <soft-seconds>` in bytes/seconds.
+    pub pubsub_limit: (u64, u64, u64),
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            port: DEFAULT_PORT,
+            bind: Vec::new(),
+            bind_source_addr: None,
+            protected_mode: false,
+            daemonize: false,
+            pidfile: None,
+            logfile: String::new(),
+            loglevel: LogLevel::Notice,
+            dir: None,
+            requirepass: None,
+            users: Vec::new(),
+            maxclients: 10000,
+            timeout: 0,
+            tcp_keepalive: 300,
+            rename_commands: Vec::new(),
+            pubsub_limit: (32 * 1024 * 1024, 8 * 1024 * 1024, 60),
+        }
+    }
+}

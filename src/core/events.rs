@@ -1,0 +1,94 @@
+//! The one place events are formatted and emitted.
+//!
+//! Every event goes out as a single [`Action::Event`]: the shell logs it, publishes it on
+//! the local pub/sub (unless debug) and runs the notification script when one is attached.
+
+use super::instance::*;
+use super::{Action, Sentinel};
+use crate::config::LogLevel;
+
+/// Which instance an event is about, for the `%@` prefix.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    Master(&'a str),
+    Replica(&'a str, &'a str),
+    Sentinel(&'a str, &'a str),
+    None,
+}
+
+impl Sentinel {
+    fn addr_of<'a>(&self, c: &'a Common) -> &'a str {
+        if self.announce_hostnames {
+            &c.host
+        } else {
+            &c.ip
+        }
+    }
+
+    /// `%@`: `<type> <name> <addr> <port>[ @ <master> <addr> <port>]`.
+    pub fn instance_id(&self, subject: Subject) -> Option<String> {
+        let (master, sub) = match subject {
+            Subject::Master(m) => (self.master(m)?, None),
+            Subject::Replica(m, r) => {
+                let m = self.master(m)?;
+                (m, Some(("slave", &m.replica(r)?.common)))
+            }
+            Subject::Sentinel(m, s) => {
+                let m = self.master(m)?;
+                (
+                    m,
+                    Some((
+                        "sentinel",
+                        &m.sentinels.iter().find(|x| x.common.name == s)?.common,
+                    )),
+                )
+            }
+            Subject::None => return None,
+        };
+        let mc = &master.common;
+        let mid = format!("master {} {} {}", mc.name, self.addr_of(mc), mc.port);
+        Some(match sub {
+            None => mid,
+            Some((kind, c)) => format!(
+                "{kind} {} {} {} @ {} {} {}",
+                c.name,
+                self.addr_of(c),
+                c.port,
+                mc.name,
+                self.addr_of(mc),
+                mc.port
+            ),
+        })
+    }
+
+    /// Emit event `channel` about `subject` with an optional suffix after `%@`
+    /// (`%@ <rest>`), or a bare payload when there is no subject.
+    pub fn emit(&mut self, level: LogLevel, channel: &str, subject: Subject, rest: &str) {
+        let payload = match self.instance_id(subject) {
+            Some(id) if rest.is_empty() => id,
+            Some(id) => format!("{id} {rest}"),
+            None => rest.to_string(),
+        };
+        let mut payload = payload;
+        if payload.len() > 1023 {
+            let mut cut = 1023;
+            while !payload.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            payload.truncate(cut);
+        }
+        let script = match (level, subject) {
+            (
+                LogLevel::Warning,
+                Subject::Master(m) | Subject::Replica(m, _) | Subject::Sentinel(m, _),
+            ) => self.master(m).and_then(|m| m.notification_script.clone()),
+            _ => None,
+        };
+        self.push(Action::Event {
+            level,
+            channel: channel.to_string(),
+            payload,
+            script,
+        });
+    }
+}

@@ -1,0 +1,469 @@
+//! The pure Sentinel state machine.
+//!
+//! [`Sentinel`] owns every master, replica and peer-sentinel record, the epochs, the votes
+//! and (later) the failover state machine. The shell feeds it [`Event`]s with the current
+//! time and drains [`Action`]s with [`Sentinel::drain_actions`]. It never reads a clock,
+//! never touches a socket or a file and draws randomness only from the RNG it was given,
+//! so a test can drive it on a fake clock and a seed replays a run exactly.
+
+pub mod events;
+pub mod instance;
+
+use crate::config::{LogLevel, MasterConfig, SentinelConfig};
+use crate::resp::Reply;
+use bytes::Bytes;
+use instance::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+
+/// Something that happened, as the shell tells the core.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The periodic timer ran (10-19 times a second in redis-sentinel).
+    Tick,
+    /// A connection of `link` is established; `local_ip` is our side's address (used in
+    /// hellos when no announce-ip is set).
+    Connected {
+        link: LinkId,
+        conn: ConnKind,
+        local_ip: String,
+    },
+    /// A connection of `link` failed or closed.
+    Disconnected {
+        link: LinkId,
+        conn: ConnKind,
+        error: String,
+    },
+    /// A reply to request `req` arrived on the command connection of `link`.
+    Reply {
+        link: LinkId,
+        req: ReqId,
+        reply: Reply,
+    },
+    /// A pub/sub message arrived on the pub/sub connection of `link`.
+    Message {
+        link: LinkId,
+        channel: Bytes,
+        payload: Bytes,
+    },
+}
+
+/// Something the shell must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Open connection `conn` of `link` to host:port (ignored if it already exists).
+    Connect {
+        link: LinkId,
+        conn: ConnKind,
+        host: String,
+        port: u16,
+    },
+    /// Send `args` as a RESP2 multibulk on connection `conn` of `link`. `req` is echoed in
+    /// the [`Event::Reply`]; `None` means the reply is read and dropped (pub/sub
+    /// connection handshakes).
+    Send {
+        link: LinkId,
+        conn: ConnKind,
+        req: Option<ReqId>,
+        args: Vec<Bytes>,
+    },
+    /// Close connection `conn` of `link`.
+    Close { link: LinkId, conn: ConnKind },
+    /// An event: log it at `level`, publish it on the local pub/sub unless debug, and run
+    /// `script` (a notification script) with `<channel> <payload>` when set.
+    Event {
+        level: LogLevel,
+        channel: String,
+        payload: String,
+        script: Option<String>,
+    },
+    /// A plain log line (not an event).
+    Log { level: LogLevel, text: String },
+    /// Rewrite the config file now from [`Sentinel::config_snapshot`].
+    PersistConfig,
+    /// Exit the process with this code (SIMULATE-FAILURE crashes).
+    Exit(i32),
+}
+
+/// The `SENTINEL DEBUG` knobs; process-global in redis-sentinel, per core here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timing {
+    pub info_period: u64,
+    pub ping_period: u64,
+    pub ask_period: u64,
+    pub publish_period: u64,
+    pub default_down_after: u64,
+    pub default_failover_timeout: u64,
+    pub tilt_trigger: u64,
+    pub tilt_period: u64,
+    pub slave_reconf_timeout: u64,
+    pub min_link_reconnect_period: u64,
+    pub election_timeout: u64,
+    pub script_max_runtime: u64,
+    pub script_retry_delay: u64,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            info_period: 10_000,
+            ping_period: 1_000,
+            ask_period: 1_000,
+            publish_period: 2_000,
+            default_down_after: 30_000,
+            default_failover_timeout: 180_000,
+            tilt_trigger: 2_000,
+            tilt_period: 30_000,
+            slave_reconf_timeout: 10_000,
+            min_link_reconnect_period: 15_000,
+            election_timeout: 10_000,
+            script_max_runtime: 60_000,
+            script_retry_delay: 30_000,
+        }
+    }
+}
+
+/// Process-level facts the core reports but does not own (INFO, hellos).
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    /// Our listening port (for hellos when no announce-port is set).
+    pub port: u16,
+}
+
+pub struct Sentinel {
+    pub myid: String,
+    pub current_epoch: u64,
+    pub announce_ip: Option<String>,
+    pub announce_port: u16,
+    pub deny_scripts_reconfig: bool,
+    pub resolve_hostnames: bool,
+    pub announce_hostnames: bool,
+    pub sentinel_user: Option<String>,
+    pub sentinel_pass: Option<String>,
+    pub masters: Vec<Master>,
+    pub links: BTreeMap<LinkId, Link>,
+    pub timing: Timing,
+    pub identity: Identity,
+    pub tilt: bool,
+    pub tilt_start_time: u64,
+    pub previous_time: u64,
+    pub simfailure_flags: u32,
+    /// The time of the event being handled.
+    pub now: u64,
+    pub rng: StdRng,
+    next_link: u64,
+    next_req: u64,
+    outbox: Vec<Action>,
+}
+
+pub const SIMFAILURE_CRASH_AFTER_ELECTION: u32 = 1;
+pub const SIMFAILURE_CRASH_AFTER_PROMOTION: u32 = 2;
+
+impl Sentinel {
+    /// Build the core from a loaded config. A missing myid is generated from `seed`'s
+    /// RNG (the caller then persists it, as redis-sentinel does on first start).
+    pub fn new(cfg: &SentinelConfig, identity: Identity, seed: u64, now: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let myid = cfg.myid.clone().unwrap_or_else(|| random_hex_id(&mut rng));
+        let mut s = Sentinel {
+            myid,
+            current_epoch: cfg.current_epoch,
+            announce_ip: cfg.announce_ip.clone(),
+            announce_port: cfg.announce_port,
+            deny_scripts_reconfig: cfg.deny_scripts_reconfig,
+            resolve_hostnames: cfg.resolve_hostnames,
+            announce_hostnames: cfg.announce_hostnames,
+            sentinel_user: cfg.sentinel_user.clone(),
+            sentinel_pass: cfg.sentinel_pass.clone(),
+            masters: Vec::new(),
+            links: BTreeMap::new(),
+            timing: Timing::default(),
+            identity,
+            tilt: false,
+            tilt_start_time: 0,
+            previous_time: now,
+            simfailure_flags: 0,
+            now,
+            rng,
+            next_link: 1,
+            next_req: 1,
+            outbox: Vec::new(),
+        };
+        for m in &cfg.masters {
+            s.add_master_from_config(m);
+        }
+        s
+    }
+
+    /// Create a master record (and its known replicas and sentinels) from config.
+    pub fn add_master_from_config(&mut self, m: &MasterConfig) {
+        let link = self.new_link(&m.host, m.port, false);
+        let mut common =
+            self.new_common(&m.name, &m.host, m.port, link, flags::MASTER, Role::Master);
+        common.down_after_ms = m.down_after_ms;
+        let mut master = Master {
+            common,
+            quorum: m.quorum,
+            failover_timeout_ms: m.failover_timeout_ms,
+            parallel_syncs: m.parallel_syncs,
+            notification_script: m.notification_script.clone(),
+            client_reconfig_script: m.client_reconfig_script.clone(),
+            auth_pass: m.auth_pass.clone(),
+            auth_user: m.auth_user.clone(),
+            master_reboot_down_after_period_ms: m.master_reboot_down_after_period_ms,
+            master_reboot_since: 0,
+            rename_commands: m.rename_commands.clone(),
+            config_epoch: m.config_epoch,
+            leader: None,
+            leader_epoch: m.leader_epoch,
+            failover_state: FailoverState::None,
+            failover_epoch: 0,
+            failover_start_time: 0,
+            failover_state_change_time: 0,
+            failover_delay_logged: 0,
+            promoted: None,
+            replicas: Vec::new(),
+            sentinels: Vec::new(),
+        };
+        for (h, p) in &m.known_replicas {
+            let r = self.new_replica(h, *p, m.down_after_ms);
+            master.replicas.push(r);
+        }
+        for (h, p, runid) in &m.known_sentinels {
+            let s = self.new_sentinel_peer(h, *p, runid, m.down_after_ms);
+            master.sentinels.push(s);
+        }
+        if m.config_epoch > self.current_epoch {
+            self.current_epoch = m.config_epoch;
+        }
+        self.masters.push(master);
+    }
+
+    pub fn new_replica(&mut self, host: &str, port: u16, down_after_ms: u64) -> Replica {
+        let name = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let link = self.new_link(host, port, false);
+        let mut common = self.new_common(&name, host, port, link, flags::SLAVE, Role::Slave);
+        common.down_after_ms = down_after_ms;
+        Replica {
+            common,
+            master_link_down_time: 0,
+            master_link_status_up: false,
+            slave_master_host: None,
+            slave_master_port: 0,
+            priority: 100,
+            repl_offset: 0,
+            announced: true,
+            reconf_sent_time: 0,
+        }
+    }
+
+    /// A peer-sentinel record. Shares an existing link to the same run id if any master
+    /// already has one (redis-sentinel's link sharing).
+    pub fn new_sentinel_peer(
+        &mut self,
+        host: &str,
+        port: u16,
+        runid: &str,
+        down_after_ms: u64,
+    ) -> SentinelPeer {
+        let shared = self
+            .masters
+            .iter()
+            .flat_map(|m| m.sentinels.iter())
+            .find(|s| s.common.runid == runid && s.common.host == host && s.common.port == port)
+            .map(|s| s.common.link);
+        let link = match shared {
+            Some(l) => {
+                if let Some(link) = self.links.get_mut(&l) {
+                    link.refcount += 1;
+                }
+                l
+            }
+            None => self.new_link(host, port, true),
+        };
+        let mut common = self.new_common(runid, host, port, link, flags::SENTINEL, Role::Master);
+        common.runid = runid.to_string();
+        common.down_after_ms = down_after_ms;
+        SentinelPeer {
+            common,
+            last_hello_time: 0,
+            last_master_down_reply_time: 0,
+            leader: None,
+            leader_epoch: 0,
+        }
+    }
+
+    fn new_common(
+        &mut self,
+        name: &str,
+        host: &str,
+        port: u16,
+        link: LinkId,
+        flags: u32,
+        role: Role,
+    ) -> Common {
+        Common {
+            flags,
+            name: name.to_string(),
+            host: host.to_string(),
+            ip: host.to_string(),
+            port,
+            runid: String::new(),
+            link,
+            down_after_ms: self.timing.default_down_after,
+            last_pub_time: self.now,
+            s_down_since: 0,
+            o_down_since: 0,
+            info_refresh: 0,
+            info: None,
+            role_reported: role,
+            role_reported_time: self.now,
+            slave_conf_change_time: self.now,
+        }
+    }
+
+    pub fn new_link(&mut self, host: &str, port: u16, to_sentinel: bool) -> LinkId {
+        let id = LinkId(self.next_link);
+        self.next_link += 1;
+        self.links
+            .insert(id, Link::new(id, host, port, to_sentinel, self.now));
+        id
+    }
+
+    /// Drop one reference to a link; closes and forgets it when unused.
+    pub fn release_link(&mut self, id: LinkId) {
+        let gone = match self.links.get_mut(&id) {
+            Some(l) => {
+                l.refcount = l.refcount.saturating_sub(1);
+                l.refcount == 0
+            }
+            None => false,
+        };
+        if gone {
+            let l = self.links.remove(&id).expect("link present");
+            if l.cc {
+                self.push(Action::Close {
+                    link: id,
+                    conn: ConnKind::Cmd,
+                });
+            }
+            if l.pc {
+                self.push(Action::Close {
+                    link: id,
+                    conn: ConnKind::PubSub,
+                });
+            }
+        }
+    }
+
+    pub fn next_req_id(&mut self) -> ReqId {
+        let r = ReqId(self.next_req);
+        self.next_req += 1;
+        r
+    }
+
+    pub fn push(&mut self, a: Action) {
+        self.outbox.push(a);
+    }
+
+    /// Take every action produced since the last call, in order.
+    pub fn drain_actions(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    pub fn master(&self, name: &str) -> Option<&Master> {
+        self.masters.iter().find(|m| m.common.name == name)
+    }
+    pub fn master_mut(&mut self, name: &str) -> Option<&mut Master> {
+        self.masters.iter_mut().find(|m| m.common.name == name)
+    }
+
+    /// Handle one event at time `now`.
+    pub fn handle(&mut self, now: u64, event: Event) {
+        self.now = now;
+        match event {
+            Event::Tick => {}
+            Event::Connected { .. }
+            | Event::Disconnected { .. }
+            | Event::Reply { .. }
+            | Event::Message { .. } => {}
+        }
+    }
+
+    /// The persisted state, in the shape the config rewrite wants.
+    pub fn config_snapshot(&self) -> SentinelConfig {
+        SentinelConfig {
+            myid: Some(self.myid.clone()),
+            current_epoch: self.current_epoch,
+            announce_ip: self.announce_ip.clone(),
+            announce_port: self.announce_port,
+            deny_scripts_reconfig: self.deny_scripts_reconfig,
+            resolve_hostnames: self.resolve_hostnames,
+            announce_hostnames: self.announce_hostnames,
+            sentinel_user: self.sentinel_user.clone(),
+            sentinel_pass: self.sentinel_pass.clone(),
+            masters: self
+                .masters
+                .iter()
+                .map(|m| self.master_snapshot(m))
+                .collect(),
+        }
+    }
+
+    fn master_snapshot(&self, m: &Master) -> MasterConfig {
+        let host = if self.announce_hostnames {
+            &m.common.host
+        } else {
+            &m.common.ip
+        };
+        MasterConfig {
+            name: m.common.name.clone(),
+            host: host.clone(),
+            port: m.common.port,
+            quorum: m.quorum,
+            down_after_ms: m.common.down_after_ms,
+            failover_timeout_ms: m.failover_timeout_ms,
+            parallel_syncs: m.parallel_syncs,
+            notification_script: m.notification_script.clone(),
+            client_reconfig_script: m.client_reconfig_script.clone(),
+            auth_pass: m.auth_pass.clone(),
+            auth_user: m.auth_user.clone(),
+            master_reboot_down_after_period_ms: m.master_reboot_down_after_period_ms,
+            config_epoch: m.config_epoch,
+            leader_epoch: m.leader_epoch,
+            known_replicas: m
+                .replicas
+                .iter()
+                .map(|r| {
+                    (
+                        if self.announce_hostnames {
+                            r.common.host.clone()
+                        } else {
+                            r.common.ip.clone()
+                        },
+                        r.common.port,
+                    )
+                })
+                .collect(),
+            known_sentinels: m
+                .sentinels
+                .iter()
+                .filter(|s| !s.common.runid.is_empty())
+                .map(|s| (s.common.ip.clone(), s.common.port, s.common.runid.clone()))
+                .collect(),
+            rename_commands: m.rename_commands.clone(),
+        }
+    }
+}
+
+/// 40 lowercase hex characters, the format of run ids and myids.
+pub fn random_hex_id(rng: &mut StdRng) -> String {
+    (0..40)
+        .map(|_| std::char::from_digit(rng.gen_range(0..16), 16).unwrap())
+        .collect()
+}

@@ -1,0 +1,21 @@
+//! rsentinel: a drop-in reimplementation of Redis Sentinel 7.0.15.
+//!
+//! The crate is split the way quinn-proto sits beside quinn:
+//! - [`core`] is the pure, deterministic Sentinel state machine. It never reads a clock,
+//!   touches a socket or draws an un-injected random number; it takes [`core::Event`]s and
+//!   returns [`core::Action`]s. That is what makes it testable by simulation.
+//! - [`config`] parses and rewrites `sentinel.conf` (pure text in, text out, plus one
+//!   atomic-write helper).
+//! - [`resp`] is the client protocol: request parsing with Redis' exact protocol errors
+//!   and reply encoding for RESP2 and RESP3.
+//! - [`commands`] implements the client-facing command table of sentinel mode.
+//! - [`server`], [`links`] and [`shell`] are the thin tokio layer: they perform the
+//!   actions the core asks for and feed back what happened.
+
+pub mod commands;
+pub mod config;
+pub mod core;
+pub mod links;
+pub mod resp;
+pub mod server;
+pub mod shell;

@@ -1,0 +1,1 @@
+//! Outbound connections to masters, replicas and peer sentinels.

@@ -1,0 +1,101 @@
+//! The client protocol: request parsing and reply encoding.
+//!
+//! Replies are built protocol-agnostic as [`Reply`] values and encoded for the
+//! connection's protocol version at write time, because Redis renders the same logical
+//! reply differently in RESP2 (flat arrays, `$-1`/`*-1`) and RESP3 (maps, `_`).
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+/// A logical reply. Maps become flat arrays in RESP2; `Null` is `$-1` and `NullArray`
+/// is `*-1` in RESP2, both `_` in RESP3; `Push` is `>` in RESP3 and `*` in RESP2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Status(String),
+    /// Error text without the leading `-`, e.g. `ERR unknown command ...`.
+    Error(String),
+    Int(i64),
+    Bulk(Bytes),
+    Null,
+    NullArray,
+    Array(Vec<Reply>),
+    Map(Vec<(Reply, Reply)>),
+    Set(Vec<Reply>),
+    Push(Vec<Reply>),
+}
+
+impl Reply {
+    pub fn ok() -> Reply {
+        Reply::Status("OK".into())
+    }
+    pub fn err(text: impl Into<String>) -> Reply {
+        Reply::Error(text.into())
+    }
+    pub fn bulk(s: impl AsRef<[u8]>) -> Reply {
+        Reply::Bulk(Bytes::copy_from_slice(s.as_ref()))
+    }
+    /// A map whose keys and values are all bulk strings: the shape of every instance
+    /// description and of `SENTINEL DEBUG`.
+    pub fn bulk_map<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Reply {
+        Reply::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Reply::bulk(k), Reply::bulk(v)))
+                .collect(),
+        )
+    }
+
+    /// Append the wire form of this reply for protocol version `proto` (2 or 3).
+    pub fn encode(&self, proto: u8, out: &mut BytesMut) {
+        match self {
+            Reply::Status(s) => line(out, b'+', s.as_bytes()),
+            Reply::Error(s) => line(out, b'-', s.as_bytes()),
+            Reply::Int(i) => line(out, b':', i.to_string().as_bytes()),
+            Reply::Bulk(b) => {
+                line(out, b'$', b.len().to_string().as_bytes());
+                out.put_slice(b);
+                out.put_slice(b"\r\n");
+            }
+            Reply::Null => out.put_slice(if proto >= 3 { b"_\r\n" } else { b"$-1\r\n" }),
+            Reply::NullArray => out.put_slice(if proto >= 3 { b"_\r\n" } else { b"*-1\r\n" }),
+            Reply::Array(items) => {
+                line(out, b'*', items.len().to_string().as_bytes());
+                items.iter().for_each(|r| r.encode(proto, out));
+            }
+            Reply::Set(items) => {
+                let t = if proto >= 3 { b'~' } else { b'*' };
+                line(out, t, items.len().to_string().as_bytes());
+                items.iter().for_each(|r| r.encode(proto, out));
+            }
+            Reply::Push(items) => {
+                let t = if proto >= 3 { b'>' } else { b'*' };
+                line(out, t, items.len().to_string().as_bytes());
+                items.iter().for_each(|r| r.encode(proto, out));
+            }
+            Reply::Map(pairs) => {
+                if proto >= 3 {
+                    line(out, b'%', pairs.len().to_string().as_bytes());
+                } else {
+                    line(out, b'*', (pairs.len() * 2).to_string().as_bytes());
+                }
+                for (k, v) in pairs {
+                    k.encode(proto, out);
+                    v.encode(proto, out);
+                }
+            }
+        }
+    }
+
+    pub fn to_bytes(&self, proto: u8) -> BytesMut {
+        let mut b = BytesMut::new();
+        self.encode(proto, &mut b);
+        b
+    }
+}
+
+fn line(out: &mut BytesMut, tag: u8, body: &[u8]) {
+    out.put_u8(tag);
+    out.put_slice(body);
+    out.put_slice(b"\r\n");
+}

@@ -1,0 +1,1 @@
+//! The client-facing tokio server: listener, connections, pub/sub hub, auth.

@@ -1,0 +1,2 @@
+//! The tokio shell around the core: it owns the core behind a mutex, feeds it events with
+//! the current time, and performs the actions it returns.

@@ -1,2 +1,58 @@
 //! The tokio shell around the core: it owns the core behind a mutex, feeds it events with
 //! the current time, and performs the actions it returns.
+//!
+//! Actions are performed while the core lock is still held, so the order in which events
+//! are published, configs written and commands sent is exactly the order the core chose,
+//! even with many client connections calling in concurrently.
+
+use crate::core::{Action, Sentinel};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Performs the actions drained from the core. Gets read access to the core (e.g. to
+/// snapshot the config for `PersistConfig`). Returns `false` if a `PersistConfig` failed.
+pub type Performer = Box<dyn Fn(&Sentinel, Vec<Action>) -> bool + Send + Sync>;
+
+pub struct Shell {
+    core: Mutex<Sentinel>,
+    perform: Performer,
+}
+
+/// What a call into the core produced besides its own result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallOutcome {
+    /// False if a config rewrite requested during the call failed.
+    pub persisted_ok: bool,
+}
+
+impl Shell {
+    pub fn new(core: Sentinel, perform: Performer) -> Self {
+        Shell {
+            core: Mutex::new(core),
+            perform,
+        }
+    }
+
+    /// Run `f` on the core at the current wall-clock time, then perform every action it
+    /// produced before returning.
+    pub fn with_core<R>(&self, f: impl FnOnce(&mut Sentinel) -> R) -> (R, CallOutcome) {
+        let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
+        core.now = now_ms();
+        let r = f(&mut core);
+        let actions = core.drain_actions();
+        let persisted_ok = if actions.is_empty() {
+            true
+        } else {
+            (self.perform)(&core, actions)
+        };
+        (r, CallOutcome { persisted_ok })
+    }
+}
+
+/// Wall-clock milliseconds, the clock redis-sentinel's timers (and TILT) use.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

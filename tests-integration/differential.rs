@@ -1,0 +1,158 @@
+//! Differential tests: the same commands against real redis-sentinel and rsentinel,
+//! watching the same real master, must get the same replies (modulo volatile values).
+
+use crate::harness::*;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const SPEC: &str = "../shared/spec/golden/tools/specs/02-errors.txt";
+
+fn spec_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(SPEC)
+}
+
+/// Split a spec line like the capture tool did (shell-like: double quotes group words).
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            _ => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+/// Values that legitimately differ between two processes: client ids in HELLO.
+fn normalize(cmd: &str, reply: &[u8]) -> String {
+    let text = String::from_utf8_lossy(reply).to_string();
+    if cmd.starts_with("HELLO") && text.starts_with('%') || text.starts_with("*14") {
+        let mut lines: Vec<String> = text.split("\r\n").map(String::from).collect();
+        if let Some(i) = lines.iter().position(|l| l == "id") {
+            lines[i + 1] = ":<id>".into();
+        }
+        return lines.join("\r\n");
+    }
+    text
+}
+
+struct Pair {
+    _master: Proc,
+    _replica: Proc,
+    real: Proc,
+    ours: Proc,
+}
+
+fn start_pair() -> Pair {
+    let master = redis_server(&[]);
+    let replica = redis_server(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
+    let body = format!(
+        "sentinel monitor mymaster 127.0.0.1 {} 2\nsentinel down-after-milliseconds mymaster 2000\nsentinel failover-timeout mymaster 10000\n",
+        master.port
+    );
+    let real = sentinel(Path::new("redis-sentinel"), &body);
+    let ours = sentinel(&rsentinel_bin(), &body);
+    Pair { _master: master, _replica: replica, real, ours }
+}
+
+#[test]
+fn error_replies_match_real_sentinel() {
+    require!("redis-server");
+    require!("redis-sentinel");
+    let p = start_pair();
+    let spec = std::fs::read_to_string(spec_path()).expect("golden spec file");
+    let mut real = Raw::connect(p.real.port);
+    let mut ours = Raw::connect(p.ours.port);
+    let mut compared = 0;
+    let mut mismatches = Vec::new();
+    for line in spec.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with("@note") {
+            continue;
+        }
+        if line.starts_with("@conn") {
+            real = Raw::connect(p.real.port);
+            ours = Raw::connect(p.ours.port);
+            continue;
+        }
+        let (a, b) = if let Some(inline) = line.strip_prefix("@inline ") {
+            let raw = format!("{inline}\r\n");
+            real.send_raw(raw.as_bytes());
+            ours.send_raw(raw.as_bytes());
+            (real.read_reply(), ours.read_reply())
+        } else {
+            let w = words(line);
+            let args: Vec<&str> = w.iter().map(|s| s.as_str()).collect();
+            (real.cmd(&args), ours.cmd(&args))
+        };
+        compared += 1;
+        let (na, nb) = (normalize(line, &a), normalize(line, &b));
+        if na != nb {
+            mismatches.push(format!("{line}\n  real: {na:?}\n  ours: {nb:?}"));
+        }
+    }
+    assert!(compared > 100, "only {compared} commands compared");
+    assert!(mismatches.is_empty(), "{} of {compared} replies differ:\n{}", mismatches.len(), mismatches.join("\n"));
+}
+
+fn names(pairs: &[(String, String)]) -> Vec<String> {
+    pairs.iter().map(|(k, _)| k.clone()).collect()
+}
+
+#[test]
+fn instance_descriptions_and_info_have_the_real_shape() {
+    require!("redis-server");
+    require!("redis-sentinel");
+    let p = start_pair();
+    let mut real = Raw::connect(p.real.port);
+    let mut ours = Raw::connect(p.ours.port);
+    // Both must have discovered the replica and each other (hello gossip, both ways).
+    for (who, c) in [("real", &mut real), ("ours", &mut ours)] {
+        wait_until(&format!("{who} discovers the replica and the other sentinel"), Duration::from_secs(20), || {
+            let m = parse_pairs(&c.cmd(&["SENTINEL", "MASTER", "mymaster"]));
+            let get = |k: &str| m.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+            get("num-slaves") == "1" && get("num-other-sentinels") == "1" && get("runid").len() == 40
+        });
+    }
+    for sub in [["SENTINEL", "MASTER", "mymaster"]] {
+        let a = parse_pairs(&real.cmd(&sub));
+        let b = parse_pairs(&ours.cmd(&sub));
+        assert_eq!(names(&a), names(&b), "{sub:?} field names");
+    }
+    for sub in ["REPLICAS", "SENTINELS"] {
+        let a = real.cmd(&["SENTINEL", sub, "mymaster"]);
+        let b = ours.cmd(&["SENTINEL", sub, "mymaster"]);
+        let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+        assert!(a.starts_with("*1\r\n") && b.starts_with("*1\r\n"), "{sub}: real {a:?} ours {b:?}");
+        let strip = |s: &str| parse_pairs(s.split_once("\r\n").unwrap().1.as_bytes());
+        assert_eq!(names(&strip(&a)), names(&strip(&b)), "SENTINEL {sub} field names");
+    }
+    for args in [vec!["INFO"], vec!["INFO", "all"], vec!["INFO", "sentinel"], vec!["INFO", "server", "sentinel"]] {
+        let a = info_fields(&real.cmd(&args));
+        let b = info_fields(&ours.cmd(&args));
+        assert_eq!(a, b, "{args:?} section/field names");
+    }
+    // Same master address seen the same way.
+    assert_eq!(
+        real.cmd(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]),
+        ours.cmd(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"])
+    );
+}

@@ -1,0 +1,240 @@
+//! Process harness for the integration tests: free ports, real `redis-server` nodes,
+//! rsentinel and real `redis-sentinel` processes, and a raw RESP client.
+//!
+//! Every process started here is killed when its handle drops, so a failing test never
+//! leaves strays behind, and only processes this harness started are ever killed.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+/// Ports below the kernel's ephemeral range (32768+), so a server never collides with
+/// the local port of an outgoing connection. Each test process walks its own slice,
+/// starting at a pid-derived offset, and probes by binding.
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+pub fn free_port() -> u16 {
+    if NEXT_PORT.load(Ordering::SeqCst) == 0 {
+        let base = 20000 + (std::process::id() % 400) as u16 * 30;
+        let _ = NEXT_PORT.compare_exchange(0, base, Ordering::SeqCst, Ordering::SeqCst);
+    }
+    loop {
+        let p = NEXT_PORT.fetch_add(1, Ordering::SeqCst);
+        let p = if p >= 32000 { 20000 + p % 12000 } else { p };
+        if TcpListener::bind(("127.0.0.1", p)).is_ok() {
+            return p;
+        }
+    }
+}
+
+pub fn have(binary: &str) -> bool {
+    Command::new("sh").arg("-c").arg(format!("command -v {binary}")).output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+/// Skip (loudly) when a required external binary is missing. CI installs them.
+#[macro_export]
+macro_rules! require {
+    ($bin:expr) => {
+        if !$crate::harness::have($bin) {
+            eprintln!("SKIPPED: `{}` is not installed (run .ci/run or apt-get install redis-server redis-sentinel redis-tools)", $bin);
+            return;
+        }
+    };
+}
+
+pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out after {timeout:?} waiting for {what}");
+}
+
+pub struct Proc {
+    pub child: Child,
+    pub port: u16,
+    pub dir: PathBuf,
+    pub name: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+    pub fn conf_path(&self) -> PathBuf {
+        self.dir.join("sentinel.conf")
+    }
+    pub fn conf_text(&self) -> String {
+        std::fs::read_to_string(self.conf_path()).unwrap_or_default()
+    }
+}
+
+pub fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rsentinel-it-{}-{}-{}", tag, std::process::id(), free_port()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn wait_port(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!("{what} on port {port} exited early: {st}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{what} did not listen on {port}");
+}
+
+/// A real redis-server on a free port; `extra` are additional `--name value` args.
+pub fn redis_server(extra: &[&str]) -> Proc {
+    for _ in 0..5 {
+        let port = free_port();
+        let dir = tempdir("redis");
+        let mut cmd = Command::new("redis-server");
+        cmd.arg("--port").arg(port.to_string()).args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        cmd.arg("--dir").arg(&dir).args(extra).stdout(Stdio::null()).stderr(Stdio::null());
+        let mut child = cmd.spawn().expect("spawn redis-server");
+        std::thread::sleep(Duration::from_millis(30));
+        if let Ok(Some(_)) = child.try_wait() {
+            continue; // port taken meanwhile: retry on another one
+        }
+        wait_port(port, &mut child, "redis-server");
+        return Proc { child, port, dir, name: "redis-server".into() };
+    }
+    panic!("could not start redis-server");
+}
+
+pub fn rsentinel_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_rsentinel"))
+}
+
+/// Start a sentinel (`bin` = rsentinel or redis-sentinel) with `conf_body` written to
+/// `<dir>/sentinel.conf`, with `port` and `dir` lines prepended.
+pub fn sentinel(bin: &Path, conf_body: &str) -> Proc {
+    for _ in 0..5 {
+        let port = free_port();
+        let dir = tempdir("sentinel");
+        let conf = dir.join("sentinel.conf");
+        let text = format!("port {port}\nbind 127.0.0.1\ndir {}\nlogfile {}\n{conf_body}", dir.display(), dir.join("sentinel.log").display());
+        std::fs::write(&conf, text).unwrap();
+        let mut child = Command::new(bin).arg(&conf).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn sentinel");
+        std::thread::sleep(Duration::from_millis(30));
+        if let Ok(Some(_)) = child.try_wait() {
+            continue;
+        }
+        wait_port(port, &mut child, &bin.display().to_string());
+        return Proc { child, port, dir, name: bin.display().to_string() };
+    }
+    panic!("could not start {}", bin.display());
+}
+
+/// A minimal raw RESP client: sends commands as multibulk and returns the exact reply
+/// bytes, so tests can compare byte-for-byte with the real server.
+pub struct Raw {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+}
+
+impl Raw {
+    pub fn connect(port: u16) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Raw { r: BufReader::new(s.try_clone().unwrap()), w: s }
+    }
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.w.write_all(bytes).unwrap();
+    }
+    pub fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        self.send_raw(&out);
+        self.read_reply()
+    }
+    /// Read one complete RESP2/RESP3 value; returns its raw bytes (empty on EOF).
+    pub fn read_reply(&mut self) -> Vec<u8> {
+        let mut buf = Vec::new();
+        self.read_value(&mut buf);
+        buf
+    }
+    fn read_value(&mut self, buf: &mut Vec<u8>) {
+        let mut line = Vec::new();
+        if self.r.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        buf.extend_from_slice(&line);
+        let body = String::from_utf8_lossy(&line[1..line.len().saturating_sub(2)]).to_string();
+        match line[0] {
+            b'$' | b'=' | b'!' => {
+                let n: i64 = body.parse().unwrap();
+                if n >= 0 {
+                    let mut data = vec![0u8; n as usize + 2];
+                    self.r.read_exact(&mut data).unwrap();
+                    buf.extend_from_slice(&data);
+                }
+            }
+            b'*' | b'~' | b'>' => {
+                let n: i64 = body.parse().unwrap();
+                for _ in 0..n.max(0) {
+                    self.read_value(buf);
+                }
+            }
+            b'%' => {
+                let n: i64 = body.parse().unwrap();
+                for _ in 0..n * 2 {
+                    self.read_value(buf);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Split a RESP2 flat array of bulk strings (an instance description) into pairs.
+pub fn parse_pairs(reply: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(reply);
+    let mut lines = text.split("\r\n");
+    let head = lines.next().unwrap_or("");
+    assert!(head.starts_with('*'), "not an array: {text}");
+    let mut vals = Vec::new();
+    while let Some(l) = lines.next() {
+        if l.starts_with('$') {
+            vals.push(lines.next().unwrap_or("").to_string());
+        }
+    }
+    vals.chunks(2).map(|c| (c[0].clone(), c.get(1).cloned().unwrap_or_default())).collect()
+}
+
+/// Field names of an INFO reply, section headers included, in order.
+pub fn info_fields(reply: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(reply)
+        .split("\r\n")
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| if l.starts_with('#') { l.to_string() } else { l.split(':').next().unwrap().to_string() })
+        .collect()
+}

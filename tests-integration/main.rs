@@ -1,0 +1,7 @@
+//! Integration tests with real processes: real redis-server data nodes, rsentinel,
+//! real redis-sentinel peers and real clients. See harness.rs for the rules every test
+//! follows (free ports below 32768, loopback only, bounded waits, own processes only).
+
+mod harness;
+
+mod differential;

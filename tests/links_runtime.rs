@@ -137,8 +137,10 @@ async fn performer_runs_actions_in_order_and_reports_persist_failure() {
             .push(format!("script {script} {ch} {msg}"));
     });
     let perform = performer_with_scripts(links.clone(), publish, logger, persist, scripts);
-    let mut cfg = SentinelConfig::default();
-    cfg.myid = Some("f9351bc32a024bcd4d518040ae807e61bcbe50b5".into());
+    let cfg = SentinelConfig {
+        myid: Some("f9351bc32a024bcd4d518040ae807e61bcbe50b5".into()),
+        ..SentinelConfig::default()
+    };
     let core = Sentinel::new(&cfg, Identity::default(), 1, 0);
     let shell = Shell::new(core, perform);
 

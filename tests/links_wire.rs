@@ -173,7 +173,7 @@ async fn protocol_error_is_reported() {
     s.write_all(b"?garbage\r\n").await.unwrap();
     match next(&mut events).await {
         Event::Disconnected { error, .. } => {
-            assert!(error.starts_with("Protocol error"), "{error}")
+            assert_eq!(error, "Protocol error, got \"?\" as reply type byte")
         }
         other => panic!("expected Disconnected, got {other:?}"),
     }

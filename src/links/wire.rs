@@ -35,6 +35,15 @@ pub struct ProtocolError(pub String);
 
 /// Take one complete reply off the front of `buf`, if there is one.
 pub fn decode_reply(buf: &mut BytesMut) -> Result<Option<Reply>, ProtocolError> {
+    // hiredis' wording for the most common failure, a reply that starts with junk.
+    if let Some(&b) = buf.first()
+        && !b"+-:$*".contains(&b)
+    {
+        let shown = std::ascii::escape_default(b).to_string();
+        return Err(ProtocolError(format!(
+            "Protocol error, got \"{shown}\" as reply type byte"
+        )));
+    }
     match decode_bytes_mut(buf) {
         Ok(None) => Ok(None),
         Ok(Some((frame, _, raw))) => {

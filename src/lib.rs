@@ -16,6 +16,8 @@ pub mod commands;
 pub mod config;
 pub mod core;
 pub mod links;
+pub mod log;
 pub mod resp;
+pub mod runtime;
 pub mod server;
 pub mod shell;

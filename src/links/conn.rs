@@ -1,0 +1,229 @@
+//! One outbound connection: a tokio task that owns the socket.
+//!
+//! The task resolves the host (so DNS never blocks the event loop), connects with a
+//! timeout, reports `Connected`, then runs a writer and a reader side by side until the
+//! connection fails, the peer closes it, or the manager aborts the task (an explicit
+//! `Close`, which reports nothing). Its last word is always one `Disconnected`.
+
+use super::wire::{as_message, decode_reply, encode_request, io_error_text, is_subscription_ack};
+use super::{LinkEvent, LinkOptions};
+use crate::core::Event;
+use crate::core::instance::{ConnKind, LinkId, ReqId};
+use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::{Notify, mpsc};
+
+/// A request handed to the task: its correlation id and its encoded bytes.
+pub(crate) struct Outgoing {
+    pub req: Option<ReqId>,
+    pub bytes: Bytes,
+}
+
+/// Encode a request once, in the caller, so the task only copies bytes.
+pub(crate) fn outgoing(req: Option<ReqId>, args: &[Bytes]) -> Outgoing {
+    let mut buf = BytesMut::new();
+    encode_request(args, &mut buf);
+    Outgoing {
+        req,
+        bytes: buf.freeze(),
+    }
+}
+
+/// Everything the task needs to know about the connection it owns.
+pub(crate) struct Spec {
+    pub link: LinkId,
+    pub conn: ConnKind,
+    pub host: String,
+    pub port: u16,
+    pub generation: u64,
+    pub opts: LinkOptions,
+}
+
+/// Largest batch written in one go when draining queued requests.
+const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+/// The task body: run the session, then report why it ended.
+pub(crate) async fn run(
+    spec: Spec,
+    mut rx: mpsc::Receiver<Outgoing>,
+    overflow: Arc<Notify>,
+    events: mpsc::Sender<LinkEvent>,
+) {
+    let error = match session(&spec, &mut rx, &overflow, &events).await {
+        Ok(()) => return, // the manager dropped us: nobody is listening
+        Err(e) => e,
+    };
+    let ev = Event::Disconnected {
+        link: spec.link,
+        conn: spec.conn,
+        error,
+    };
+    let _ = events.send(spec.event(ev)).await;
+}
+
+impl Spec {
+    fn event(&self, event: Event) -> LinkEvent {
+        LinkEvent {
+            generation: self.generation,
+            link: self.link,
+            conn: self.conn,
+            event,
+        }
+    }
+}
+
+/// Connect and shuttle bytes. `Err` carries the hiredis-style reason for the
+/// `Disconnected` event; `Ok` means the request channel was closed by the manager.
+async fn session(
+    spec: &Spec,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    overflow: &Notify,
+    events: &mpsc::Sender<LinkEvent>,
+) -> Result<(), String> {
+    let stream = connect(spec).await?;
+    let local_ip = stream
+        .local_addr()
+        .map(|a| a.ip().to_string())
+        .map_err(|e| io_error_text(&e))?;
+    let connected = Event::Connected {
+        link: spec.link,
+        conn: spec.conn,
+        local_ip,
+    };
+    if events.send(spec.event(connected)).await.is_err() {
+        return Ok(());
+    }
+    let (r, w) = stream.into_split();
+    let pending = Mutex::new(VecDeque::new());
+    tokio::select! {
+        res = writer(w, rx, &pending) => res,
+        res = reader(spec, r, &pending, events) => res,
+        _ = overflow.notified() => Err("Output buffer limit reached".to_string()),
+    }
+}
+
+async fn connect(spec: &Spec) -> Result<TcpStream, String> {
+    let addr = resolve(&spec.host, spec.port).await?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(|e| io_error_text(&e))?;
+    if let Some(src) = spec.opts.bind_source_addr {
+        socket
+            .bind(SocketAddr::new(src, 0))
+            .map_err(|e| io_error_text(&e))?;
+    }
+    let stream = tokio::time::timeout(spec.opts.connect_timeout, socket.connect(addr))
+        .await
+        .map_err(|_| "Connection timed out".to_string())?
+        .map_err(|e| io_error_text(&e))?;
+    // hiredis sets TCP_NODELAY on the connections it opens.
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// Literal addresses skip the resolver; names are looked up here, off the event loop.
+async fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    let mut addrs = tokio::net::lookup_host((host, port)).await.map_err(|e| {
+        let text = io_error_text(&e);
+        text.strip_prefix("failed to lookup address information: ")
+            .map(str::to_string)
+            .unwrap_or(text)
+    })?;
+    addrs
+        .next()
+        .ok_or_else(|| "Name or service not known".to_string())
+}
+
+/// Write requests as they come, pipelining whatever is already queued into one write.
+/// Each request's correlation id is queued before its bytes leave, so the reader can
+/// never see a reply it cannot match.
+async fn writer(
+    mut w: OwnedWriteHalf,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    pending: &Mutex<VecDeque<Option<ReqId>>>,
+) -> Result<(), String> {
+    let mut buf = BytesMut::new();
+    while let Some(first) = rx.recv().await {
+        buf.clear();
+        let mut reqs = vec![first.req];
+        buf.extend_from_slice(&first.bytes);
+        while buf.len() < MAX_BATCH_BYTES {
+            match rx.try_recv() {
+                Ok(next) => {
+                    reqs.push(next.req);
+                    buf.extend_from_slice(&next.bytes);
+                }
+                Err(_) => break,
+            }
+        }
+        pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(reqs);
+        w.write_all(&buf).await.map_err(|e| io_error_text(&e))?;
+    }
+    Ok(())
+}
+
+/// Decode replies and route them: pub/sub messages to `Message`, replies to the
+/// request they answer (in order), replies nobody waits for are dropped.
+async fn reader(
+    spec: &Spec,
+    mut r: OwnedReadHalf,
+    pending: &Mutex<VecDeque<Option<ReqId>>>,
+    events: &mpsc::Sender<LinkEvent>,
+) -> Result<(), String> {
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    loop {
+        while let Some(reply) = decode_reply(&mut buf).map_err(|e| e.0)? {
+            let event = if spec.conn == ConnKind::PubSub
+                && let Some((channel, payload)) = as_message(&reply)
+            {
+                Some(Event::Message {
+                    link: spec.link,
+                    channel,
+                    payload,
+                })
+            } else {
+                let req = pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .pop_front()
+                    .flatten();
+                match req {
+                    Some(_) if spec.conn == ConnKind::PubSub && is_subscription_ack(&reply) => None,
+                    Some(req) => Some(Event::Reply {
+                        link: spec.link,
+                        req,
+                        reply,
+                    }),
+                    None => None,
+                }
+            };
+            if let Some(ev) = event
+                && events.send(spec.event(ev)).await.is_err()
+            {
+                return Ok(());
+            }
+        }
+        if buf.len() > spec.opts.max_reply_bytes {
+            return Err("Reply too large".to_string());
+        }
+        match r.read_buf(&mut buf).await {
+            Ok(0) => return Err("Server closed the connection".to_string()),
+            Ok(_) => {}
+            Err(e) => return Err(io_error_text(&e)),
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Glue between the core and the outside world: the action performer and the event
+//! loop that feeds link events and timer ticks into the core.
+//!
+//! The performer runs with the core lock held (see [`crate::shell`]), so everything it
+//! does is either instant (logging, publishing, queueing link work) or deliberately
+//! synchronous (the config rewrite, whose failure the caller must hear about).
+
+use crate::config::LogLevel;
+use crate::core::{Action, Event, Sentinel};
+use crate::links::{LinkEvents, LinkManager};
+use crate::log::Logger;
+use crate::shell::{Performer, Shell};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Publishes `(channel, message)` on the sentinel's own pub/sub.
+pub type Publish = Arc<dyn Fn(&str, &str) + Send + Sync>;
+/// Writes the config file from the core's snapshot.
+pub type Persist = Arc<dyn Fn(&Sentinel) -> std::io::Result<()> + Send + Sync>;
+/// Queues notification script `script` with argv `<channel> <payload>`.
+pub type RunScript = Arc<dyn Fn(&str, &str, &str) + Send + Sync>;
+
+/// The timer frequency currently in use, for `INFO` (`hz:`). Redis re-draws it in
+/// 10..19 after every timer run.
+static CURRENT_HZ: AtomicU32 = AtomicU32::new(10);
+
+pub fn current_hz() -> u32 {
+    CURRENT_HZ.load(Ordering::Relaxed)
+}
+
+/// A performer that ignores notification scripts; see [`performer_with_scripts`].
+pub fn performer(
+    links: LinkManager,
+    publish: Publish,
+    logger: Arc<Logger>,
+    persist: Persist,
+) -> Performer {
+    performer_with_scripts(links, publish, logger, persist, Arc::new(|_, _, _| {}))
+}
+
+/// Performs actions in the order the core produced them. Returns false if a
+/// `PersistConfig` failed (the command that caused it reports the failure).
+pub fn performer_with_scripts(
+    links: LinkManager,
+    publish: Publish,
+    logger: Arc<Logger>,
+    persist: Persist,
+    run_script: RunScript,
+) -> Performer {
+    Box::new(move |core: &Sentinel, actions: Vec<Action>| {
+        let mut ok = true;
+        for action in actions {
+            match action {
+                Action::Connect { .. } | Action::Send { .. } | Action::Close { .. } => {
+                    links.perform(&action);
+                }
+                Action::Event {
+                    level,
+                    channel,
+                    payload,
+                    script,
+                } => {
+                    logger.log(level, &format!("{channel} {payload}"));
+                    // Verbose events are published even when not logged; debug never.
+                    if level != LogLevel::Debug {
+                        publish(&channel, &payload);
+                    }
+                    if let Some(script) = script {
+                        run_script(&script, &channel, &payload);
+                    }
+                }
+                Action::Log { level, text } => logger.log(level, &text),
+                Action::PersistConfig => match persist(core) {
+                    Ok(()) => {
+                        logger.log(LogLevel::Notice, "Sentinel new configuration saved on disk")
+                    }
+                    Err(e) => {
+                        logger.log(
+                            LogLevel::Warning,
+                            &format!(
+                                "WARNING: Sentinel was not able to save the new configuration on disk!!!: {}",
+                                crate::links::wire::io_error_text(&e)
+                            ),
+                        );
+                        ok = false;
+                    }
+                },
+                Action::Exit(code) => {
+                    logger.flush();
+                    std::process::exit(code);
+                }
+            }
+        }
+        ok
+    })
+}
+
+/// Redis' `hz` after each cron run: `CONFIG_DEFAULT_HZ + rand() % CONFIG_DEFAULT_HZ`.
+fn draw_hz(rng: &mut StdRng) -> u32 {
+    rng.gen_range(10..20)
+}
+
+/// The event loop: feeds every link event to the core as it arrives and runs the
+/// sentinel timer at a random 10..19 Hz, re-drawn after every tick. Runs forever.
+///
+/// Like redis' time events, the next tick is scheduled from the end of the previous
+/// one, so a slow tick delays the following ones instead of bunching them up.
+pub async fn drive(shell: Arc<Shell>, mut events: LinkEvents, seed: u64) {
+    let filter = events.filter();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut hz = draw_hz(&mut rng);
+    CURRENT_HZ.store(hz, Ordering::Relaxed);
+    let mut next = Instant::now() + period(hz);
+    let mut links_open = true;
+    loop {
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(next) => {
+                shell.with_core(|c| c.handle(c.now, Event::Tick));
+                hz = draw_hz(&mut rng);
+                CURRENT_HZ.store(hz, Ordering::Relaxed);
+                next = Instant::now() + period(hz);
+            }
+            ev = events.recv(), if links_open => match ev {
+                Some(ev) => {
+                    shell.with_core(|c| {
+                        if let Some(ev) = filter.accept(ev) {
+                            c.handle(c.now, ev);
+                        }
+                    });
+                }
+                None => links_open = false,
+            },
+        }
+    }
+}
+
+fn period(hz: u32) -> Duration {
+    Duration::from_millis(1000 / u64::from(hz.max(1)))
+}

@@ -107,8 +107,11 @@ fn config_set(core: &mut Sentinel, opt: &str, val: &str) -> Reply {
     Reply::ok()
 }
 
-/// The DEBUG knobs in reply order, with accessors into [`Timing`].
-const KNOBS: [(&str, fn(&mut Timing) -> &mut u64); 13] = [
+/// Accessor of one DEBUG knob inside [`Timing`].
+type Knob = fn(&mut Timing) -> &mut u64;
+
+/// The DEBUG knobs in reply order.
+const KNOBS: [(&str, Knob); 13] = [
     ("INFO-PERIOD", |t| &mut t.info_period),
     ("PING-PERIOD", |t| &mut t.ping_period),
     ("ASK-PERIOD", |t| &mut t.ask_period),

@@ -72,7 +72,7 @@ pub fn sentinel_command(core: &mut Sentinel, args: &[Bytes]) -> Reply {
             "ERR wrong number of arguments for 'sentinel|{name}' command"
         ));
     }
-    let a: Vec<String> = args.iter().map(|b| text(b)).collect();
+    let a: Vec<String> = args.iter().map(text).collect();
     match name {
         "help" => read::help(&a[0]),
         "masters" => read::masters(core),

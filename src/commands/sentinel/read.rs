@@ -104,7 +104,7 @@ pub fn info_cache(core: &Sentinel, names: &[String]) -> Reply {
     };
     let mut out = Vec::new();
     for master in &core.masters {
-        if !names.iter().any(|n| *n == master.common.name) {
+        if !names.contains(&master.common.name) {
             continue;
         }
         let c = &master.common;

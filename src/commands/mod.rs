@@ -1,1 +1,2 @@
 //! The client-facing command table of sentinel mode.
+pub mod sentinel;

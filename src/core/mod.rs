@@ -6,8 +6,12 @@
 //! never touches a socket or a file and draws randomness only from the RNG it was given,
 //! so a test can drive it on a fake clock and a seed replays a run exactly.
 
+pub mod admin;
+pub mod describe;
 pub mod events;
 pub mod instance;
+pub mod select;
+pub mod vote;
 
 use crate::config::{LogLevel, MasterConfig, SentinelConfig};
 use crate::resp::Reply;
@@ -152,6 +156,9 @@ pub struct Sentinel {
     /// The time of the event being handled.
     pub now: u64,
     pub rng: StdRng,
+    /// `access(path, X_OK)` for SENTINEL SET script paths; injected so the pure core never
+    /// touches the filesystem itself and tests can fake it.
+    pub is_executable: fn(&str) -> bool,
     next_link: u64,
     next_req: u64,
     outbox: Vec<Action>,
@@ -186,6 +193,7 @@ impl Sentinel {
             simfailure_flags: 0,
             now,
             rng,
+            is_executable: admin::access_executable,
             next_link: 1,
             next_req: 1,
             outbox: Vec::new(),

@@ -1,0 +1,125 @@
+//! Subcommands that change which masters are monitored or start something:
+//! MONITOR, REMOVE, RESET, FAILOVER and the peer-facing IS-MASTER-DOWN-BY-ADDR.
+
+use super::glob::glob_match;
+use super::{err, master_index, no_such_master, parse_i64};
+use crate::config::LogLevel;
+use crate::core::instance::flags;
+use crate::core::{Action, Sentinel};
+use crate::resp::Reply;
+use std::net::IpAddr;
+
+const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+
+/// `<ip> <port> <epoch> <runid|*>`: our SDOWN view of the master at that address and,
+/// when a run id is given, our vote for that epoch (possibly an older one).
+pub fn is_master_down_by_addr(core: &mut Sentinel, a: &[String]) -> Reply {
+    let (Some(port), Some(epoch)) = (parse_i64(&a[1]), parse_i64(&a[2])) else {
+        return Reply::err(NOT_INTEGER);
+    };
+    let m = lookup_addr(core, &a[0], port);
+    let down = m.is_some_and(|m| !core.tilt && core.masters[m].common.flags & flags::S_DOWN != 0);
+    let mut vote = (None, 0);
+    if let Some(m) = m
+        && a[3] != "*"
+    {
+        vote = core.vote_leader(m, epoch as u64, &a[3]);
+    }
+    Reply::Array(vec![
+        Reply::Int(i64::from(down)),
+        Reply::bulk(vote.0.as_deref().unwrap_or("*")),
+        Reply::Int(vote.1 as i64),
+    ])
+}
+
+/// Find a master by address the way redis-sentinel builds a comparable address: the
+/// port must be valid and, without `resolve-hostnames`, the host must be an IP literal.
+fn lookup_addr(core: &Sentinel, host: &str, port: i64) -> Option<usize> {
+    let port = u16::try_from(port).ok()?;
+    let host = match host.parse::<IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) if core.resolve_hostnames => host.to_string(),
+        Err(_) => return None,
+    };
+    core.master_by_addr(&host, port)
+}
+
+/// Reset every master whose name matches the glob (case-sensitive); reply the count.
+pub fn reset(core: &mut Sentinel, pattern: &str) -> Reply {
+    let matching: Vec<usize> = (0..core.masters.len())
+        .filter(|&m| {
+            glob_match(
+                pattern.as_bytes(),
+                core.masters[m].common.name.as_bytes(),
+                false,
+            )
+        })
+        .collect();
+    for &m in &matching {
+        core.reset_master(m, false, true);
+    }
+    Reply::Int(matching.len() as i64)
+}
+
+/// Manual failover: refused while one runs or when no replica qualifies now; otherwise
+/// a forced attempt starts (it skips the majority requirement of the election).
+pub fn failover(core: &mut Sentinel, name: &str) -> Reply {
+    let Some(m) = master_index(core, name) else {
+        return no_such_master();
+    };
+    if core.masters[m].common.flags & flags::FAILOVER_IN_PROGRESS != 0 {
+        return Reply::err("INPROG Failover already in progress");
+    }
+    if core.select_replica(m).is_none() {
+        return Reply::err("NOGOODSLAVE No suitable replica to promote");
+    }
+    core.push(Action::Log {
+        level: LogLevel::Warning,
+        text: format!("Executing user requested FAILOVER of '{name}'"),
+    });
+    core.start_failover(m);
+    core.masters[m].common.flags |= flags::FORCE_FAILOVER;
+    Reply::ok()
+}
+
+/// `<name> <ip> <port> <quorum>`, validated in redis-sentinel's order.
+pub fn monitor(core: &mut Sentinel, a: &[String]) -> Reply {
+    let Some(quorum) = parse_i64(&a[3]) else {
+        return Reply::err("ERR Invalid quorum");
+    };
+    let Some(port) = parse_i64(&a[2]) else {
+        return Reply::err("ERR Invalid port");
+    };
+    if quorum <= 0 {
+        return Reply::err("ERR Quorum must be 1 or greater.");
+    }
+    if !valid_host(&a[1], core.resolve_hostnames) {
+        return Reply::err("ERR Invalid IP address or hostname specified");
+    }
+    match core.monitor_master(&a[0], &a[1], port, quorum as u32) {
+        Ok(_) => Reply::ok(),
+        Err(e) => err(format!("ERR {}", e.text())),
+    }
+}
+
+/// An IP literal, or with `resolve-hostnames yes` something that can be a hostname. The
+/// core does no DNS; an unresolvable name is found out when the shell connects.
+fn valid_host(host: &str, resolve: bool) -> bool {
+    if host.parse::<IpAddr>().is_ok() {
+        return true;
+    }
+    resolve
+        && !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+}
+
+pub fn remove(core: &mut Sentinel, name: &str) -> Reply {
+    let Some(m) = master_index(core, name) else {
+        return no_such_master();
+    };
+    core.remove_master(m);
+    Reply::ok()
+}

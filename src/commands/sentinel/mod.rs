@@ -1,0 +1,152 @@
+//! The SENTINEL command family, as pure functions over the core.
+//!
+//! [`sentinel_command`] does what Redis' command table does for a container command
+//! (unknown-subcommand and arity errors, in that order) and then dispatches to one
+//! handler per subcommand. Handlers never perform I/O: they mutate the core, which queues
+//! events and config flushes as actions.
+//!
+//! Flush failures: a subcommand that redis-sentinel answers with
+//! `sentinelFlushConfigAndReply` (MONITOR, REMOVE, SET, FLUSHCONFIG, CONFIG SET) returns
+//! `+OK` after queueing [`crate::core::Action::PersistConfig`]. The shell must replace a
+//! `+OK` reply with [`FLUSH_FAILED`] when a flush requested during the same call failed.
+//! No other reply is affected (a vote's flush failure, or SET's flush after an error,
+//! only gets logged in redis-sentinel too).
+
+mod admin;
+mod config;
+pub mod glob;
+mod read;
+mod set;
+
+use crate::core::Sentinel;
+use crate::resp::Reply;
+use bytes::Bytes;
+
+pub use read::{info_sentinel_section, role_masters};
+
+/// The reply that replaces `+OK` when the config flush of the same call failed.
+pub const FLUSH_FAILED: &str = "ERR Failed to save config file. Check server logs.";
+
+/// Subcommands with their command-table arity (negative: at least that many arguments,
+/// counting `SENTINEL` and the subcommand).
+const SUBCOMMANDS: &[(&str, i32)] = &[
+    ("ckquorum", 3),
+    ("config", -3),
+    ("debug", -2),
+    ("failover", 3),
+    ("flushconfig", 2),
+    ("get-master-addr-by-name", 3),
+    ("help", 2),
+    ("info-cache", -3),
+    ("is-master-down-by-addr", 6),
+    ("master", 3),
+    ("masters", 2),
+    ("monitor", 6),
+    ("myid", 2),
+    ("pending-scripts", 2),
+    ("remove", 3),
+    ("replicas", 3),
+    ("reset", 3),
+    ("sentinels", 3),
+    ("set", -5),
+    ("simulate-failure", -3),
+    ("slaves", 3),
+];
+
+/// Execute `SENTINEL <sub> ...`. `args[0]` is the command name as sent.
+pub fn sentinel_command(core: &mut Sentinel, args: &[Bytes]) -> Reply {
+    if args.len() < 2 {
+        return Reply::err("ERR wrong number of arguments for 'sentinel' command");
+    }
+    let sub = text(&args[1]).to_ascii_lowercase();
+    let Some(&(name, arity)) = SUBCOMMANDS.iter().find(|(n, _)| *n == sub) else {
+        let shown: String = text(&args[1]).chars().take(128).collect();
+        return err(format!(
+            "ERR unknown subcommand '{shown}'. Try {} HELP.",
+            text(&args[0]).to_ascii_uppercase()
+        ));
+    };
+    let argc = args.len() as i32;
+    if (arity > 0 && argc != arity) || (arity < 0 && argc < -arity) {
+        return Reply::err(format!(
+            "ERR wrong number of arguments for 'sentinel|{name}' command"
+        ));
+    }
+    let a: Vec<String> = args.iter().map(text).collect();
+    match name {
+        "help" => read::help(&a[0]),
+        "masters" => read::masters(core),
+        "master" => read::master(core, &a[2]),
+        "replicas" | "slaves" => read::replicas(core, &a[2]),
+        "sentinels" => read::sentinels(core, &a[2]),
+        "myid" => Reply::bulk(&core.myid),
+        "get-master-addr-by-name" => read::master_addr(core, &a[2]),
+        "ckquorum" => read::ckquorum(core, &a[2]),
+        "info-cache" => read::info_cache(core, &a[2..]),
+        "pending-scripts" => Reply::Array(Vec::new()),
+        "is-master-down-by-addr" => admin::is_master_down_by_addr(core, &a[2..]),
+        "reset" => admin::reset(core, &a[2]),
+        "failover" => admin::failover(core, &a[2]),
+        "monitor" => admin::monitor(core, &a[2..]),
+        "remove" => admin::remove(core, &a[2]),
+        "flushconfig" => {
+            core.push(crate::core::Action::PersistConfig);
+            Reply::ok()
+        }
+        "set" => set::set(core, &a[2..]),
+        "config" => config::config(core, &a[2..]),
+        "simulate-failure" => config::simulate_failure(core, &a[2..]),
+        _ => config::debug(core, &a[2..]),
+    }
+}
+
+/// Arguments as text. Sentinel arguments are names, addresses and numbers; invalid
+/// UTF-8 is replaced rather than rejected, as nothing here needs raw bytes.
+fn text(b: &Bytes) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// An error reply with user-provided fragments made protocol-safe: Redis replaces CR and
+/// LF in error texts with spaces.
+fn err(s: String) -> Reply {
+    Reply::Error(s.replace(['\r', '\n'], " "))
+}
+
+fn no_such_master() -> Reply {
+    Reply::err("ERR No such master with that name")
+}
+
+/// Redis' `string2ll`: optional `-`, no `+`, no spaces, no leading zeros, no overflow.
+pub(crate) fn parse_i64(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    if b == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || !(b'1'..=b'9').contains(&digits[0]) {
+        return None;
+    }
+    let mut v: i128 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i128::from(d - b'0');
+        if v > i128::from(i64::MAX) + 1 {
+            return None;
+        }
+    }
+    let v = if neg { -v } else { v };
+    i64::try_from(v).ok()
+}
+
+/// Index of the master called `name`.
+fn master_index(core: &Sentinel, name: &str) -> Option<usize> {
+    core.masters.iter().position(|m| m.common.name == name)
+}

@@ -1,0 +1,87 @@
+//! The vote procedure (SENTINEL.md §6.2): how this sentinel grants its one vote per epoch
+//! per master, whether asked by a peer (IS-MASTER-DOWN-BY-ADDR with a run id) or by its
+//! own leader election.
+
+use super::{Action, Sentinel};
+use crate::config::LogLevel;
+use rand::Rng;
+
+/// redis-sentinel's `SENTINEL_MAX_DESYNC`: the random spread added to failover start
+/// times so that sentinels do not all retry in the same millisecond.
+pub const MAX_DESYNC_MS: u64 = 1000;
+
+impl Sentinel {
+    /// Vote for `runid` as failover leader of master `master` in epoch `req_epoch`, or
+    /// return the vote already cast for that epoch (or a later one).
+    ///
+    /// Returns `(leader, leader_epoch)` of the master's current vote, which may be an
+    /// older vote for somebody else. The config is flushed *before* each event, as
+    /// redis-sentinel does, so a crash never publishes a vote that was not persisted.
+    pub fn vote_leader(
+        &mut self,
+        master: usize,
+        req_epoch: u64,
+        runid: &str,
+    ) -> (Option<String>, u64) {
+        if req_epoch > self.current_epoch {
+            self.current_epoch = req_epoch;
+            self.push(Action::PersistConfig);
+            self.emit_bare(
+                LogLevel::Warning,
+                "+new-epoch",
+                master,
+                &req_epoch.to_string(),
+            );
+        }
+        let m = &self.masters[master];
+        if m.leader_epoch < req_epoch && self.current_epoch <= req_epoch {
+            let epoch = self.current_epoch;
+            let m = &mut self.masters[master];
+            m.leader = Some(runid.to_string());
+            m.leader_epoch = epoch;
+            self.push(Action::PersistConfig);
+            self.emit_bare(
+                LogLevel::Warning,
+                "+vote-for-leader",
+                master,
+                &format!("{runid} {epoch}"),
+            );
+            // Voting for someone else delays our own attempt for this master by
+            // 2 x failover-timeout (measured from this start time).
+            if !runid.eq_ignore_ascii_case(&self.myid) {
+                let jitter = self.rng.gen_range(0..MAX_DESYNC_MS);
+                self.masters[master].failover_start_time = self.now + jitter;
+            }
+        }
+        let m = &self.masters[master];
+        (m.leader.clone(), m.leader_epoch)
+    }
+
+    /// Emit an event that concerns master `master` (so its notification script runs for
+    /// warnings) but whose payload has no `%@` instance prefix: `+new-epoch <n>`,
+    /// `+vote-for-leader <runid> <n>`. redis-sentinel only adds the prefix when the
+    /// format starts with `%@`.
+    pub fn emit_bare(&mut self, level: LogLevel, channel: &str, master: usize, payload: &str) {
+        let script = if level == LogLevel::Warning {
+            self.masters
+                .get(master)
+                .and_then(|m| m.notification_script.clone())
+        } else {
+            None
+        };
+        let mut payload = payload.to_string();
+        if payload.len() > 1023 {
+            let mut cut = 1023;
+            while !payload.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            payload.truncate(cut);
+        }
+        self.push(Action::Event {
+            level,
+            channel: channel.to_string(),
+            payload,
+            script,
+        });
+    }
+}

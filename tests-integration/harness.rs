@@ -238,3 +238,86 @@ pub fn info_fields(reply: &[u8]) -> Vec<String> {
         .map(|l| if l.starts_with('#') { l.to_string() } else { l.split(':').next().unwrap().to_string() })
         .collect()
 }
+
+/// A `PSUBSCRIBE *` connection collecting `(channel, payload)` events.
+pub struct Events {
+    raw: Raw,
+    pub seen: Vec<(String, String)>,
+}
+
+impl Events {
+    pub fn subscribe(port: u16) -> Events {
+        let mut raw = Raw::connect(port);
+        let r = raw.cmd(&["PSUBSCRIBE", "*"]);
+        assert!(String::from_utf8_lossy(&r).contains("psubscribe"), "psubscribe failed: {r:?}");
+        raw.r.get_ref().set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        Events { raw, seen: Vec::new() }
+    }
+
+    /// Read whatever arrived (up to ~200 ms of silence).
+    pub fn poll(&mut self) {
+        loop {
+            let mut line = Vec::new();
+            match self.raw.r.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            if !line.starts_with(b"*4") {
+                continue;
+            }
+            let mut parts = Vec::new();
+            for _ in 0..4 {
+                let mut len = Vec::new();
+                self.raw.r.get_ref().set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                self.raw.r.read_until(b'\n', &mut len).unwrap();
+                let n: usize = String::from_utf8_lossy(&len[1..len.len() - 2]).parse().unwrap();
+                let mut data = vec![0u8; n + 2];
+                self.raw.r.read_exact(&mut data).unwrap();
+                parts.push(String::from_utf8_lossy(&data[..n]).to_string());
+            }
+            self.raw.r.get_ref().set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+            self.seen.push((parts[2].clone(), parts[3].clone()));
+        }
+    }
+
+    /// Wait until an event on `channel` whose payload satisfies `pred` has been seen.
+    pub fn wait_for(&mut self, channel: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some((_, p)) = self.seen.iter().find(|(c, p)| c == channel && pred(p)) {
+                return p.clone();
+            }
+            assert!(Instant::now() < deadline, "no {channel} event within {timeout:?}; saw {:?}", self.seen);
+            self.poll();
+        }
+    }
+
+    pub fn position(&self, channel: &str) -> Option<usize> {
+        self.seen.iter().position(|(c, _)| c == channel)
+    }
+}
+
+/// Field `key` of a flat-array instance description.
+pub fn field(pairs: &[(String, String)], key: &str) -> String {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+/// Split a RESP2 array of instance descriptions into one pair-list per instance.
+pub fn parse_instances(reply: &[u8]) -> Vec<Vec<(String, String)>> {
+    let text = String::from_utf8_lossy(reply).to_string();
+    let mut lines = text.split("\r\n").peekable();
+    let head = lines.next().unwrap_or("");
+    let n: usize = head.trim_start_matches('*').parse().unwrap_or(0);
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let inner = lines.next().unwrap_or("");
+        let k: usize = inner.trim_start_matches('*').parse().unwrap_or(0);
+        let mut vals = Vec::new();
+        for _ in 0..k {
+            let _len = lines.next();
+            vals.push(lines.next().unwrap_or("").to_string());
+        }
+        out.push(vals.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect());
+    }
+    out
+}

@@ -27,17 +27,50 @@ fn err(input: &[u8]) -> String {
 
 #[test]
 fn error_texts() {
-    assert_eq!(err(b"*abc\r\n"), "ERR Protocol error: invalid multibulk length");
-    assert_eq!(err(b"*+1\r\n"), "ERR Protocol error: invalid multibulk length");
-    assert_eq!(err(b"*2147483648\r\n"), "ERR Protocol error: invalid multibulk length");
-    assert_eq!(err(b"*1\n$4\r\nPING\r\n"), "ERR Protocol error: invalid multibulk length");
-    assert_eq!(err(b"*1\r\n:4\r\n"), "ERR Protocol error: expected '$', got ':'");
-    assert_eq!(err(b"*1\r\n$4294967296\r\n"), "ERR Protocol error: invalid bulk length");
-    assert_eq!(err(b"*1\r\n$-1\r\n"), "ERR Protocol error: invalid bulk length");
-    assert_eq!(err(b"*1\r\n$536870913\r\n"), "ERR Protocol error: invalid bulk length");
-    assert_eq!(err(b"\"abc\r\n"), "ERR Protocol error: unbalanced quotes in request");
-    assert_eq!(err(b"PING \"a\"b\r\n"), "ERR Protocol error: unbalanced quotes in request");
-    assert_eq!(err(&vec![b'x'; 70_000]), "ERR Protocol error: too big inline request");
+    assert_eq!(
+        err(b"*abc\r\n"),
+        "ERR Protocol error: invalid multibulk length"
+    );
+    assert_eq!(
+        err(b"*+1\r\n"),
+        "ERR Protocol error: invalid multibulk length"
+    );
+    assert_eq!(
+        err(b"*2147483648\r\n"),
+        "ERR Protocol error: invalid multibulk length"
+    );
+    assert_eq!(
+        err(b"*1\n$4\r\nPING\r\n"),
+        "ERR Protocol error: invalid multibulk length"
+    );
+    assert_eq!(
+        err(b"*1\r\n:4\r\n"),
+        "ERR Protocol error: expected '$', got ':'"
+    );
+    assert_eq!(
+        err(b"*1\r\n$4294967296\r\n"),
+        "ERR Protocol error: invalid bulk length"
+    );
+    assert_eq!(
+        err(b"*1\r\n$-1\r\n"),
+        "ERR Protocol error: invalid bulk length"
+    );
+    assert_eq!(
+        err(b"*1\r\n$536870913\r\n"),
+        "ERR Protocol error: invalid bulk length"
+    );
+    assert_eq!(
+        err(b"\"abc\r\n"),
+        "ERR Protocol error: unbalanced quotes in request"
+    );
+    assert_eq!(
+        err(b"PING \"a\"b\r\n"),
+        "ERR Protocol error: unbalanced quotes in request"
+    );
+    assert_eq!(
+        err(&vec![b'x'; 70_000]),
+        "ERR Protocol error: too big inline request"
+    );
     let mut big = b"*".to_vec();
     big.extend(vec![b'1'; 70_000]);
     assert_eq!(err(&big), "ERR Protocol error: too big mbulk count string");
@@ -122,7 +155,9 @@ fn binary_garbage_never_panics() {
         let len = (seed % 64) as usize;
         let mut v = Vec::with_capacity(len);
         for _ in 0..len {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             v.push((seed >> 56) as u8);
         }
         let _ = parse_all(&v, seed % 2 == 0);

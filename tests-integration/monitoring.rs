@@ -24,13 +24,19 @@ fn three_rsentinels_discover_persist_and_agree_on_odown() {
     require!("redis-server");
     let (mut master, r1, r2) = topology();
     let bin = rsentinel_bin();
-    let sentinels: Vec<Proc> = (0..3).map(|_| sentinel(&bin, &conf(master.port, 2))).collect();
+    let sentinels: Vec<Proc> = (0..3)
+        .map(|_| sentinel(&bin, &conf(master.port, 2)))
+        .collect();
     for s in &sentinels {
         let mut c = Raw::connect(s.port);
-        wait_until("discovery of 2 replicas and 2 sentinels", Duration::from_secs(30), || {
-            let m = parse_pairs(&c.cmd(&["SENTINEL", "MASTER", "mymaster"]));
-            field(&m, "num-slaves") == "2" && field(&m, "num-other-sentinels") == "2"
-        });
+        wait_until(
+            "discovery of 2 replicas and 2 sentinels",
+            Duration::from_secs(30),
+            || {
+                let m = parse_pairs(&c.cmd(&["SENTINEL", "MASTER", "mymaster"]));
+                field(&m, "num-slaves") == "2" && field(&m, "num-other-sentinels") == "2"
+            },
+        );
         let replicas = parse_instances(&c.cmd(&["SENTINEL", "REPLICAS", "mymaster"]));
         let mut ports: Vec<String> = replicas.iter().map(|r| field(r, "port")).collect();
         ports.sort();
@@ -47,18 +53,28 @@ fn three_rsentinels_discover_persist_and_agree_on_odown() {
             assert_eq!(field(p, "flags"), "sentinel");
             assert_eq!(field(p, "runid").len(), 40);
         }
-        wait_until("known-replica and known-sentinel lines in the config", Duration::from_secs(10), || {
-            let t = s.conf_text();
-            t.matches("sentinel known-replica mymaster").count() == 2 && t.matches("sentinel known-sentinel mymaster").count() == 2
-        });
+        wait_until(
+            "known-replica and known-sentinel lines in the config",
+            Duration::from_secs(10),
+            || {
+                let t = s.conf_text();
+                t.matches("sentinel known-replica mymaster").count() == 2
+                    && t.matches("sentinel known-sentinel mymaster").count() == 2
+            },
+        );
     }
-    let mut subs: Vec<Events> = sentinels.iter().map(|s| Events::subscribe(s.port)).collect();
+    let mut subs: Vec<Events> = sentinels
+        .iter()
+        .map(|s| Events::subscribe(s.port))
+        .collect();
     master.kill9();
     let id = format!("master mymaster 127.0.0.1 {}", master.port);
     for ev in subs.iter_mut() {
         ev.wait_for("+sdown", Duration::from_secs(10), |p| p == id);
         let odown = ev.wait_for("+odown", Duration::from_secs(10), |p| p.starts_with(&id));
-        let quorum = odown.strip_prefix(&format!("{id} #quorum ")).expect("quorum text");
+        let quorum = odown
+            .strip_prefix(&format!("{id} #quorum "))
+            .expect("quorum text");
         let (n, q) = quorum.split_once('/').unwrap();
         assert_eq!(q, "2");
         assert!(n.parse::<u32>().unwrap() >= 2, "{odown}");
@@ -74,21 +90,37 @@ fn mixed_cluster_real_sentinels_count_rsentinel() {
     let real1 = sentinel(Path::new("redis-sentinel"), &conf(master.port, 3));
     let real2 = sentinel(Path::new("redis-sentinel"), &conf(master.port, 3));
     let ours = sentinel(&rsentinel_bin(), &conf(master.port, 3));
-    let our_id = String::from_utf8_lossy(&Raw::connect(ours.port).cmd(&["SENTINEL", "MYID"])).lines().nth(1).unwrap().to_string();
+    let our_id = String::from_utf8_lossy(&Raw::connect(ours.port).cmd(&["SENTINEL", "MYID"]))
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
     for s in [&real1, &real2, &ours] {
         let mut c = Raw::connect(s.port);
         wait_until("mutual discovery", Duration::from_secs(30), || {
             let peers = parse_instances(&c.cmd(&["SENTINEL", "SENTINELS", "mymaster"]));
-            peers.len() == 2 && peers.iter().all(|p| field(p, "last-hello-message").parse::<u64>().unwrap_or(u64::MAX) < 5000)
+            peers.len() == 2
+                && peers.iter().all(|p| {
+                    field(p, "last-hello-message")
+                        .parse::<u64>()
+                        .unwrap_or(u64::MAX)
+                        < 5000
+                })
         });
     }
     for s in [&real1, &real2] {
-        let peers = parse_instances(&Raw::connect(s.port).cmd(&["SENTINEL", "SENTINELS", "mymaster"]));
-        assert!(peers.iter().any(|p| field(p, "runid") == our_id), "real sentinel does not list rsentinel");
+        let peers =
+            parse_instances(&Raw::connect(s.port).cmd(&["SENTINEL", "SENTINELS", "mymaster"]));
+        assert!(
+            peers.iter().any(|p| field(p, "runid") == our_id),
+            "real sentinel does not list rsentinel"
+        );
     }
     let mut ev = Events::subscribe(real1.port);
     master.kill9();
     // Quorum 3 of 3: the real sentinel can only reach it by counting rsentinel's reply.
     let id = format!("master mymaster 127.0.0.1 {}", master.port);
-    ev.wait_for("+odown", Duration::from_secs(15), |p| p == format!("{id} #quorum 3/3"));
+    ev.wait_for("+odown", Duration::from_secs(15), |p| {
+        p == format!("{id} #quorum 3/3")
+    });
 }

@@ -1,2 +1,174 @@
 //! The client-facing command table of sentinel mode.
+//!
+//! [`execute`] does what Redis' `processCommand` does before calling a command, in the
+//! same order (so the same error wins when several apply): lookup (with
+//! `rename-command`), unknown (sub)command, arity, authentication, ACL, then the RESP2
+//! subscribed-context restriction. One file per command family does the rest.
+
+pub mod acl;
+pub mod client;
+pub mod command_table;
+pub mod connection;
+pub mod info;
+pub mod pubsub;
 pub mod sentinel;
+pub mod table_data;
+
+use crate::resp::Reply;
+use crate::server::Server;
+use crate::server::conn::Session;
+use bytes::{Bytes, BytesMut};
+use command_table::CmdSpec;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What a command implementation gets: the server, the connection, and where replies go.
+pub struct Ctx<'a> {
+    pub server: &'a Arc<Server>,
+    pub sess: &'a mut Session,
+    out: &'a mut BytesMut,
+}
+
+impl Ctx<'_> {
+    /// Encode a reply with the connection's current protocol.
+    pub fn reply(&mut self, r: Reply) {
+        let r = sanitize(r);
+        r.encode(self.sess.resp(), self.out);
+    }
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.reply(Reply::Error(text.into()));
+    }
+}
+
+/// Error strings never carry CR/LF (a user-provided fragment could break the framing).
+fn sanitize(r: Reply) -> Reply {
+    match r {
+        Reply::Error(s) if s.contains(['\r', '\n']) => Reply::Error(s.replace(['\r', '\n'], " ")),
+        other => other,
+    }
+}
+
+/// Execute one request, appending the encoded replies to `out`.
+pub fn execute(server: &Arc<Server>, sess: &mut Session, args: &[Bytes], out: &mut BytesMut) {
+    let mut ctx = Ctx { server, sess, out };
+    {
+        let mut st = ctx.sess.client.state();
+        st.last_interaction = Instant::now();
+        st.last_req_len = args.iter().map(|a| a.len()).sum();
+    }
+    let Some(name) = args.first() else { return };
+    let Some(spec) = server.resolve(name).and_then(command_table::find) else {
+        ctx.error(unknown_command(args));
+        return;
+    };
+    let mut cmd: &CmdSpec = spec;
+    if !spec.subs.is_empty() && args.len() >= 2 {
+        match command_table::find_sub(spec, &args[1]) {
+            Some(sub) => cmd = sub,
+            None => {
+                ctx.error(format!(
+                    "ERR unknown subcommand '{}'. Try {} HELP.",
+                    trunc(&args[1], 128),
+                    spec.name.to_ascii_uppercase()
+                ));
+                return;
+            }
+        }
+    }
+    if (cmd.arity > 0 && args.len() as i32 != cmd.arity)
+        || (cmd.arity < 0 && (args.len() as i32) < -cmd.arity)
+    {
+        ctx.error(format!(
+            "ERR wrong number of arguments for '{}' command",
+            cmd.name
+        ));
+        return;
+    }
+    if !ctx.sess.authed && !cmd.flags.contains(&"no_auth") {
+        ctx.error("NOAUTH Authentication required.");
+        return;
+    }
+    if !permitted(&ctx, cmd) {
+        ctx.error(format!(
+            "NOPERM this user has no permissions to run the '{}' command",
+            cmd.name
+        ));
+        return;
+    }
+    if ctx.sess.resp() == 2 && ctx.sess.subscribed() && !allowed_in_pubsub(spec.name) {
+        ctx.error(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            cmd.name
+        ));
+        return;
+    }
+    ctx.sess.client.state().last_cmd = cmd.name.to_string();
+    match spec.name {
+        "ping" => connection::ping(&mut ctx, args),
+        "auth" => connection::auth(&mut ctx, args),
+        "hello" => connection::hello(&mut ctx, args),
+        "role" => connection::role(&mut ctx),
+        "shutdown" => connection::shutdown(&mut ctx, args),
+        "info" => info::info(&mut ctx, args),
+        "client" => client::client(&mut ctx, args),
+        "acl" => acl::acl(&mut ctx, args),
+        "command" => command_table::command(&mut ctx, args),
+        "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" => {
+            pubsub::subscription(&mut ctx, spec.name, args)
+        }
+        "publish" => pubsub::publish(&mut ctx, args),
+        "sentinel" => connection::sentinel(&mut ctx, args),
+        _ => ctx.error(unknown_command(args)),
+    }
+}
+
+fn permitted(ctx: &Ctx, cmd: &CmdSpec) -> bool {
+    let user = ctx.sess.client.state().user.clone();
+    let users = ctx.server.users();
+    match users.users.get(&user) {
+        Some(u) => u.can_run(cmd.name, cmd.acl),
+        None => false,
+    }
+}
+
+fn allowed_in_pubsub(name: &str) -> bool {
+    matches!(
+        name,
+        "ping" | "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe"
+    )
+}
+
+/// `%.Ns` of a possibly binary argument.
+pub fn trunc(b: &[u8], n: usize) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(n)]).into_owned()
+}
+
+/// `unknown command '<name>', with args beginning with: '<a1>' '<a2>' ` where the
+/// argument list (quotes and spaces included) stops growing at 128 characters.
+pub fn unknown_command(args: &[Bytes]) -> String {
+    let mut list: Vec<u8> = Vec::new();
+    for a in &args[1..] {
+        if list.len() >= 128 {
+            break;
+        }
+        let room = 128 - list.len();
+        list.push(b'\'');
+        list.extend_from_slice(&a[..a.len().min(room)]);
+        list.extend_from_slice(b"' ");
+    }
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        trunc(&args[0], 128),
+        String::from_utf8_lossy(&list)
+    )
+}
+
+/// Case-insensitive ASCII comparison of an argument with a keyword.
+pub fn is(arg: &[u8], kw: &str) -> bool {
+    arg.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+/// Parse an integer argument the way Redis' `getLongLongFromObject` does.
+pub fn int_arg(arg: &[u8]) -> Option<i64> {
+    crate::resp::request::parse_i64_strict(arg)
+}

@@ -4,6 +4,8 @@
 //! connection's protocol version at write time, because Redis renders the same logical
 //! reply differently in RESP2 (flat arrays, `$-1`/`*-1`) and RESP3 (maps, `_`).
 
+pub mod request;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// A logical reply. Maps become flat arrays in RESP2; `Null` is `$-1` and `NullArray`
@@ -21,6 +23,9 @@ pub enum Reply {
     Map(Vec<(Reply, Reply)>),
     Set(Vec<Reply>),
     Push(Vec<Reply>),
+    /// Plain text (`CLIENT INFO`/`CLIENT LIST`): a bulk string in RESP2, a `txt`
+    /// verbatim string (`=N\r\ntxt:...`) in RESP3.
+    Verbatim(String),
 }
 
 impl Reply {
@@ -55,6 +60,16 @@ impl Reply {
             Reply::Bulk(b) => {
                 line(out, b'$', b.len().to_string().as_bytes());
                 out.put_slice(b);
+                out.put_slice(b"\r\n");
+            }
+            Reply::Verbatim(s) => {
+                if proto >= 3 {
+                    line(out, b'=', (s.len() + 4).to_string().as_bytes());
+                    out.put_slice(b"txt:");
+                } else {
+                    line(out, b'$', s.len().to_string().as_bytes());
+                }
+                out.put_slice(s.as_bytes());
                 out.put_slice(b"\r\n");
             }
             Reply::Null => out.put_slice(if proto >= 3 { b"_\r\n" } else { b"$-1\r\n" }),

@@ -1,0 +1,257 @@
+//! ACL in sentinel mode: users live in memory only (no aclfile: LOAD and SAVE fail as
+//! in 7.0.15), categories come from the reduced command table.
+
+use super::command_table::{COMMANDS, CmdSpec, help_reply};
+use super::{Ctx, int_arg, is};
+use crate::resp::Reply;
+use crate::server::acl::User;
+use bytes::Bytes;
+
+const CATEGORIES: [&str; 21] = [
+    "keyspace",
+    "read",
+    "write",
+    "set",
+    "sortedset",
+    "list",
+    "hash",
+    "string",
+    "bitmap",
+    "hyperloglog",
+    "geo",
+    "stream",
+    "pubsub",
+    "admin",
+    "fast",
+    "slow",
+    "blocking",
+    "dangerous",
+    "connection",
+    "transaction",
+    "scripting",
+];
+
+const NO_ACLFILE: &str = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
+
+const ACL_HELP: &[&str] = &[
+    "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CAT [<category>]",
+    "    List all commands that belong to <category>, or all command categories",
+    "    when no category is specified.",
+    "DELUSER <username> [<username> ...]",
+    "    Delete a list of users.",
+    "DRYRUN <username> <command> [<arg> ...]",
+    "    Returns whether the user can execute the given command without executing the command.",
+    "GETUSER <username>",
+    "    Get the user's details.",
+    "GENPASS [<bits>]",
+    "    Generate a secure 256-bit user password. The optional `bits` argument can",
+    "    be used to specify a different size.",
+    "LIST",
+    "    Show users details in config file format.",
+    "LOAD",
+    "    Reload users from the ACL file.",
+    "LOG [<count> | RESET]",
+    "    Show the ACL log entries.",
+    "SAVE",
+    "    Save the current config to the ACL file.",
+    "SETUSER <username> <attribute> [<attribute> ...]",
+    "    Create or modify a user with the specified attributes.",
+    "USERS",
+    "    List all the registered usernames.",
+    "WHOAMI",
+    "    Return the current connection username.",
+    "HELP",
+    "    Prints this help.",
+];
+
+pub fn acl(ctx: &mut Ctx, args: &[Bytes]) {
+    let sub = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
+    match sub.as_str() {
+        "whoami" => {
+            let u = ctx.sess.client.state().user.clone();
+            ctx.reply(Reply::bulk(u))
+        }
+        "users" => {
+            let names: Vec<Reply> = ctx.server.users().users.keys().map(Reply::bulk).collect();
+            ctx.reply(Reply::Array(names))
+        }
+        "list" => {
+            let lines: Vec<Reply> = ctx
+                .server
+                .users()
+                .users
+                .values()
+                .map(|u| Reply::bulk(u.describe()))
+                .collect();
+            ctx.reply(Reply::Array(lines))
+        }
+        "cat" => cat(ctx, args.get(2)),
+        "getuser" => {
+            let name = String::from_utf8_lossy(&args[2]).into_owned();
+            let user = ctx.server.users().users.get(&name).cloned();
+            ctx.reply(user.map_or(Reply::Null, |u| getuser(&u)))
+        }
+        "setuser" => setuser(ctx, args),
+        "deluser" => {
+            let mut n = 0;
+            for a in &args[2..] {
+                let name = String::from_utf8_lossy(a).into_owned();
+                if name == "default" {
+                    return ctx.error("ERR The 'default' user cannot be removed");
+                }
+                if ctx.server.users().users.remove(&name).is_some() {
+                    n += 1;
+                    kill_user_clients(ctx, &name);
+                }
+            }
+            ctx.reply(Reply::Int(n))
+        }
+        "genpass" => {
+            let bits = match args.get(2) {
+                None => 256,
+                Some(b) => match int_arg(b) {
+                    Some(v) if v > 0 && v <= 4096 => v as usize,
+                    Some(_) => return ctx.error("ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"),
+                    None => return ctx.error("ERR value is not an integer or out of range"),
+                },
+            };
+            let chars = bits.div_ceil(4);
+            let pass: String = (0..chars)
+                .map(|_| std::char::from_digit(rand::random::<u32>() % 16, 16).unwrap())
+                .collect();
+            ctx.reply(Reply::bulk(pass))
+        }
+        "log" => match args.get(2) {
+            None => ctx.reply(Reply::Array(Vec::new())),
+            Some(a) if is(a, "reset") => ctx.reply(Reply::ok()),
+            Some(a) if int_arg(a).is_some() => ctx.reply(Reply::Array(Vec::new())),
+            Some(_) => ctx.error("ERR value is not an integer or out of range"),
+        },
+        "dryrun" => dryrun(ctx, args),
+        "load" | "save" => ctx.error(NO_ACLFILE),
+        _ => ctx.reply(help_reply(ACL_HELP)),
+    }
+}
+
+fn cat(ctx: &mut Ctx, which: Option<&Bytes>) {
+    let Some(c) = which else {
+        return ctx.reply(Reply::Array(CATEGORIES.iter().map(Reply::bulk).collect()));
+    };
+    let c = String::from_utf8_lossy(c).to_ascii_lowercase();
+    if !CATEGORIES.contains(&c.as_str()) {
+        return ctx.error(format!("ERR Unknown category '{c}'"));
+    }
+    let tag = format!("@{c}");
+    let names: Vec<Reply> = COMMANDS
+        .iter()
+        .flat_map(|p| std::iter::once(p).chain(p.subs.iter()))
+        .filter(|s: &&CmdSpec| s.acl.contains(&tag.as_str()))
+        .map(|s| Reply::bulk(s.name))
+        .collect();
+    ctx.reply(Reply::Array(names))
+}
+
+fn getuser(u: &User) -> Reply {
+    let mut flags = vec![Reply::bulk(if u.enabled { "on" } else { "off" })];
+    if u.nopass {
+        flags.push(Reply::bulk("nopass"));
+    }
+    if u.sanitize_payload {
+        flags.push(Reply::bulk("sanitize-payload"));
+    }
+    let keys = u
+        .keys
+        .iter()
+        .map(|k| format!("~{k}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let chans = u
+        .channels
+        .iter()
+        .map(|k| format!("&{k}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Reply::Map(vec![
+        (Reply::bulk("flags"), Reply::Array(flags)),
+        (
+            Reply::bulk("passwords"),
+            Reply::Array(u.passwords.iter().map(Reply::bulk).collect()),
+        ),
+        (Reply::bulk("commands"), Reply::bulk(u.commands_text())),
+        (Reply::bulk("keys"), Reply::bulk(keys)),
+        (Reply::bulk("channels"), Reply::bulk(chans)),
+        (Reply::bulk("selectors"), Reply::Array(Vec::new())),
+    ])
+}
+
+fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
+    let name = String::from_utf8_lossy(&args[2]).into_owned();
+    let mut u = ctx
+        .server
+        .users()
+        .users
+        .get(&name)
+        .cloned()
+        .unwrap_or_else(|| User::new(&name));
+    for r in &args[3..] {
+        let rule = String::from_utf8_lossy(r).into_owned();
+        if let Err(e) = u.apply(&rule) {
+            return ctx.error(format!("ERR Error in ACL SETUSER modifier '{rule}': {e}"));
+        }
+    }
+    let disabled = !u.enabled;
+    ctx.server.users().users.insert(name.clone(), u);
+    if disabled {
+        kill_user_clients(ctx, &name);
+    }
+    ctx.reply(Reply::ok())
+}
+
+/// Connections authenticated as a removed or disabled user are closed.
+fn kill_user_clients(ctx: &mut Ctx, name: &str) {
+    for c in ctx.server.clients.all() {
+        if c.state().user == name {
+            if c.id == ctx.sess.client.id {
+                ctx.sess.close = true;
+            } else {
+                c.kill();
+            }
+        }
+    }
+}
+
+fn dryrun(ctx: &mut Ctx, args: &[Bytes]) {
+    let name = String::from_utf8_lossy(&args[2]).into_owned();
+    let Some(user) = ctx.server.users().users.get(&name).cloned() else {
+        return ctx.error(format!("ERR User '{name}' not found"));
+    };
+    let cmdname = String::from_utf8_lossy(&args[3]).into_owned();
+    let Some(mut cmd) = ctx
+        .server
+        .resolve(&args[3])
+        .and_then(super::command_table::find)
+    else {
+        return ctx.error(format!("ERR Command '{cmdname}' not found"));
+    };
+    if let (false, Some(sub)) = (cmd.subs.is_empty(), args.get(4)) {
+        if let Some(s) = super::command_table::find_sub(cmd, sub) {
+            cmd = s;
+        }
+    }
+    let argc = (args.len() - 3) as i32;
+    if (cmd.arity > 0 && argc != cmd.arity) || (cmd.arity < 0 && argc < -cmd.arity) {
+        return ctx.error(format!(
+            "ERR wrong number of arguments for '{}' command",
+            cmd.name
+        ));
+    }
+    if user.can_run(cmd.name, cmd.acl) {
+        ctx.reply(Reply::ok())
+    } else {
+        ctx.reply(Reply::bulk(format!(
+            "This user has no permissions to run the '{}' command",
+            cmd.name
+        )))
+    }
+}

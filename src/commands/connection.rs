@@ -1,0 +1,163 @@
+//! Connection-level commands: PING, AUTH, HELLO, ROLE, SHUTDOWN, and the hand-off of
+//! SENTINEL to the core through the bridge.
+
+use super::{Ctx, int_arg, is};
+use crate::resp::Reply;
+use crate::server::bridge;
+use bytes::Bytes;
+
+pub fn ping(ctx: &mut Ctx, args: &[Bytes]) {
+    if args.len() > 2 {
+        return ctx.error("ERR wrong number of arguments for 'ping' command");
+    }
+    if ctx.sess.resp() == 2 && ctx.sess.subscribed() {
+        let msg = args.get(1).cloned().unwrap_or_default();
+        return ctx.reply(Reply::Array(vec![Reply::bulk("pong"), Reply::Bulk(msg)]));
+    }
+    match args.get(1) {
+        Some(m) => ctx.reply(Reply::Bulk(m.clone())),
+        None => ctx.reply(Reply::Status("PONG".into())),
+    }
+}
+
+const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+
+/// Try to log in; on success the connection becomes `user`.
+fn login(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
+    let user = String::from_utf8_lossy(user).into_owned();
+    if !ctx.server.users().check(&user, pass) {
+        return false;
+    }
+    ctx.sess.authed = true;
+    ctx.sess.client.state().user = user;
+    true
+}
+
+pub fn auth(ctx: &mut Ctx, args: &[Bytes]) {
+    let (user, pass): (&[u8], &[u8]) = match args.len() {
+        2 => (b"default", &args[1]),
+        3 => (&args[1], &args[2]),
+        _ => return ctx.error("ERR syntax error"),
+    };
+    if args.len() == 2 {
+        let nopass = ctx
+            .server
+            .users()
+            .users
+            .get("default")
+            .is_some_and(|u| u.nopass);
+        if nopass {
+            return ctx.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+        }
+    }
+    if login(ctx, user, pass) {
+        ctx.reply(Reply::ok())
+    } else {
+        ctx.error(WRONGPASS)
+    }
+}
+
+/// Redis accepts client names made of printable non-space ASCII only.
+pub fn valid_client_name(name: &[u8]) -> bool {
+    name.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+pub fn hello(ctx: &mut Ctx, args: &[Bytes]) {
+    let mut ver = None;
+    if args.len() >= 2 {
+        match int_arg(&args[1]) {
+            None => return ctx.error("ERR Protocol version is not an integer or out of range"),
+            Some(v) if !(2..=3).contains(&v) => {
+                return ctx.error("NOPROTO unsupported protocol version");
+            }
+            Some(v) => ver = Some(v as u8),
+        }
+    }
+    let mut creds = None;
+    let mut name = None;
+    let mut j = 2;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        if is(&args[j], "auth") && more >= 2 {
+            creds = Some((args[j + 1].clone(), args[j + 2].clone()));
+            j += 2;
+        } else if is(&args[j], "setname") && more >= 1 {
+            name = Some(args[j + 1].clone());
+            j += 1;
+        } else {
+            return ctx.error(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(&args[j])
+            ));
+        }
+        j += 1;
+    }
+    if let Some((u, p)) = creds {
+        if !login(ctx, &u, &p) {
+            return ctx.error(WRONGPASS);
+        }
+    }
+    if !ctx.sess.authed {
+        return ctx.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+    }
+    if let Some(n) = name {
+        if !valid_client_name(&n) {
+            return ctx
+                .error("ERR Client names cannot contain spaces, newlines or special characters.");
+        }
+        ctx.sess.client.state().name =
+            (!n.is_empty()).then(|| String::from_utf8_lossy(&n).into_owned());
+    }
+    if let Some(v) = ver {
+        ctx.sess.client.state().resp = v;
+    }
+    let r = Reply::Map(vec![
+        (Reply::bulk("server"), Reply::bulk("redis")),
+        (Reply::bulk("version"), Reply::bulk("7.0.15")),
+        (Reply::bulk("proto"), Reply::Int(ctx.sess.resp() as i64)),
+        (Reply::bulk("id"), Reply::Int(ctx.sess.client.id as i64)),
+        (Reply::bulk("mode"), Reply::bulk("sentinel")),
+        (Reply::bulk("modules"), Reply::Array(Vec::new())),
+    ]);
+    ctx.reply(r)
+}
+
+pub fn role(ctx: &mut Ctx) {
+    let (masters, _) = ctx.server.shell.with_core(|c| bridge::role_masters(c));
+    ctx.reply(Reply::Array(vec![
+        Reply::bulk("sentinel"),
+        Reply::Array(masters.iter().map(Reply::bulk).collect()),
+    ]))
+}
+
+/// SHUTDOWN: a sentinel never saves; the connection is closed without a reply and the
+/// process is asked to stop.
+pub fn shutdown(ctx: &mut Ctx, args: &[Bytes]) {
+    let mut abort = false;
+    for a in &args[1..] {
+        if is(a, "abort") {
+            abort = true;
+        } else if !(is(a, "nosave") || is(a, "save") || is(a, "now") || is(a, "force")) {
+            return ctx.error("ERR syntax error");
+        }
+    }
+    if abort {
+        if args.len() > 2 {
+            return ctx.error("ERR syntax error");
+        }
+        return ctx.error("ERR No shutdown in progress.");
+    }
+    ctx.sess.close = true;
+    ctx.server.request_shutdown();
+}
+
+pub fn sentinel(ctx: &mut Ctx, args: &[Bytes]) {
+    let (reply, outcome) = ctx
+        .server
+        .shell
+        .with_core(|c| bridge::sentinel_command(c, args));
+    if !outcome.persisted_ok && reply == Reply::ok() {
+        return ctx.error("ERR Failed to save config file. Check server logs.");
+    }
+    ctx.reply(reply)
+}

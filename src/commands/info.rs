@@ -1,0 +1,210 @@
+//! INFO in sentinel mode: the generic `server`, `clients`, `stats` and `cpu` sections
+//! plus the `sentinel` section the core renders. Unknown sections are dropped silently;
+//! sections are separated by one blank line, in the generic order.
+
+use super::Ctx;
+use crate::resp::Reply;
+use crate::server::{Server, bridge};
+use crate::shell::now_ms;
+use bytes::Bytes;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+const ORDER: [&str; 5] = ["server", "clients", "stats", "cpu", "sentinel"];
+
+/// Which sections a request selects, in output order.
+pub fn selected_sections(args: &[Bytes]) -> Vec<&'static str> {
+    let wanted: Vec<String> = args
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
+    let all = wanted.is_empty()
+        || wanted
+            .iter()
+            .any(|w| w == "all" || w == "default" || w == "everything");
+    ORDER
+        .iter()
+        .copied()
+        .filter(|s| all || wanted.iter().any(|w| w == s))
+        .collect()
+}
+
+pub fn info(ctx: &mut Ctx, args: &[Bytes]) {
+    let text = render(ctx.server, &selected_sections(&args[1..]));
+    ctx.reply(Reply::Bulk(Bytes::from(text)))
+}
+
+/// The full INFO text for the given sections.
+pub fn render(server: &Server, sections: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, s) in sections.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        match *s {
+            "server" => out.push_str(&server_section(server)),
+            "clients" => out.push_str(&clients_section(server)),
+            "stats" => out.push_str(&stats_section(server)),
+            "cpu" => out.push_str(&cpu_section()),
+            _ => {
+                let (text, _) = server.shell.with_core(|c| bridge::info_sentinel_section(c));
+                out.push_str(&text);
+            }
+        }
+    }
+    out
+}
+
+fn server_section(server: &Server) -> String {
+    let info = &server.info;
+    let now = now_ms();
+    let uptime = now.saturating_sub(info.start_ms) / 1000;
+    let hz = if info.hz == 0 {
+        10 + rand::random::<u32>() % 10
+    } else {
+        info.hz
+    };
+    let mut s = String::from("# Server\r\n");
+    let lines: [(&str, String); 24] = [
+        ("redis_version", "7.0.15".into()),
+        ("redis_git_sha1", "00000000".into()),
+        ("redis_git_dirty", "0".into()),
+        ("redis_build_id", "ae4d7c971a948f0".into()),
+        ("redis_mode", "sentinel".into()),
+        ("os", info.os.clone()),
+        ("arch_bits", (usize::BITS).to_string()),
+        ("monotonic_clock", "POSIX clock_gettime".into()),
+        ("multiplexing_api", "epoll".into()),
+        ("atomicvar_api", "c11-builtin".into()),
+        ("gcc_version", "12.2.0".into()),
+        ("process_id", info.pid.to_string()),
+        ("process_supervised", "no".into()),
+        ("run_id", info.run_id.clone()),
+        ("tcp_port", server.cfg.port.to_string()),
+        ("server_time_usec", (now * 1000).to_string()),
+        ("uptime_in_seconds", uptime.to_string()),
+        ("uptime_in_days", (uptime / 86400).to_string()),
+        ("hz", hz.to_string()),
+        ("configured_hz", "10".into()),
+        ("lru_clock", ((now / 1000) & 0xFF_FFFF).to_string()),
+        ("executable", info.executable.clone()),
+        ("config_file", info.config_file.clone()),
+        ("io_threads_active", "0".into()),
+    ];
+    for (k, v) in lines {
+        let _ = write!(s, "{k}:{v}\r\n");
+    }
+    s
+}
+
+fn clients_section(server: &Server) -> String {
+    format!(
+        "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:20480\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+        server.clients.len(),
+        server.cfg.maxclients
+    )
+}
+
+fn stats_section(server: &Server) -> String {
+    let st = &server.stats;
+    let (channels, patterns) = server.hub().counts();
+    let reads = st.commands_processed.load(Ordering::Relaxed);
+    let mut s = String::from("# Stats\r\n");
+    let lines: Vec<(&str, String)> = vec![
+        (
+            "total_connections_received",
+            st.connections_received.load(Ordering::Relaxed).to_string(),
+        ),
+        ("total_commands_processed", reads.to_string()),
+        ("instantaneous_ops_per_sec", "0".into()),
+        (
+            "total_net_input_bytes",
+            st.net_input_bytes.load(Ordering::Relaxed).to_string(),
+        ),
+        (
+            "total_net_output_bytes",
+            st.net_output_bytes.load(Ordering::Relaxed).to_string(),
+        ),
+        ("total_net_repl_input_bytes", "0".into()),
+        ("total_net_repl_output_bytes", "0".into()),
+        ("instantaneous_input_kbps", "0.00".into()),
+        ("instantaneous_output_kbps", "0.00".into()),
+        ("instantaneous_input_repl_kbps", "0.00".into()),
+        ("instantaneous_output_repl_kbps", "0.00".into()),
+        (
+            "rejected_connections",
+            st.rejected_connections.load(Ordering::Relaxed).to_string(),
+        ),
+        ("sync_full", "0".into()),
+        ("sync_partial_ok", "0".into()),
+        ("sync_partial_err", "0".into()),
+        ("expired_keys", "0".into()),
+        ("expired_stale_perc", "0.00".into()),
+        ("expired_time_cap_reached_count", "0".into()),
+        ("expire_cycle_cpu_milliseconds", "0".into()),
+        ("evicted_keys", "0".into()),
+        ("evicted_clients", "0".into()),
+        ("total_eviction_exceeded_time", "0".into()),
+        ("current_eviction_exceeded_time", "0".into()),
+        ("keyspace_hits", "0".into()),
+        ("keyspace_misses", "0".into()),
+        ("pubsub_channels", channels.to_string()),
+        ("pubsub_patterns", patterns.to_string()),
+        ("pubsubshard_channels", "0".into()),
+        ("latest_fork_usec", "0".into()),
+        ("total_forks", "0".into()),
+        ("migrate_cached_sockets", "0".into()),
+        ("slave_expires_tracked_keys", "0".into()),
+        ("active_defrag_hits", "0".into()),
+        ("active_defrag_misses", "0".into()),
+        ("active_defrag_key_hits", "0".into()),
+        ("active_defrag_key_misses", "0".into()),
+        ("total_active_defrag_time", "0".into()),
+        ("current_active_defrag_time", "0".into()),
+        ("tracking_total_keys", "0".into()),
+        ("tracking_total_items", "0".into()),
+        ("tracking_total_prefixes", "0".into()),
+        ("unexpected_error_replies", "0".into()),
+        ("total_error_replies", "0".into()),
+        ("dump_payload_sanitizations", "0".into()),
+        ("total_reads_processed", reads.to_string()),
+        ("total_writes_processed", reads.to_string()),
+        ("io_threaded_reads_processed", "0".into()),
+        ("io_threaded_writes_processed", "0".into()),
+        ("reply_buffer_shrinks", "0".into()),
+        ("reply_buffer_expands", "0".into()),
+    ];
+    for (k, v) in lines {
+        let _ = write!(s, "{k}:{v}\r\n");
+    }
+    s
+}
+
+/// `sec.usec` of a timeval, as Redis prints CPU times.
+fn tv(t: libc::timeval) -> String {
+    format!("{}.{:06}", t.tv_sec, t.tv_usec)
+}
+
+fn usage(who: libc::c_int) -> libc::rusage {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut ru);
+        ru
+    }
+}
+
+fn cpu_section() -> String {
+    let me = usage(libc::RUSAGE_SELF);
+    let children = usage(libc::RUSAGE_CHILDREN);
+    let thread = usage(libc::RUSAGE_THREAD);
+    format!(
+        "# CPU\r\nused_cpu_sys:{}\r\nused_cpu_user:{}\r\nused_cpu_sys_children:{}\r\nused_cpu_user_children:{}\r\nused_cpu_sys_main_thread:{}\r\nused_cpu_user_main_thread:{}\r\n",
+        tv(me.ru_stime),
+        tv(me.ru_utime),
+        tv(children.ru_stime),
+        tv(children.ru_utime),
+        tv(thread.ru_stime),
+        tv(thread.ru_utime)
+    )
+}

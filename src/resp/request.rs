@@ -1,0 +1,313 @@
+//! Incremental request parser: RESP multibulk arrays and inline commands, with the limits
+//! and the exact error texts of redis-server 7.0.15 (`processMultibulkBuffer` /
+//! `processInlineBuffer`).
+//!
+//! The parser is fed whatever bytes arrived; it consumes complete requests from the front
+//! of the buffer and keeps the state of a half-received multibulk between calls, so a
+//! request split across any number of TCP segments parses the same as one in a single
+//! segment. Every protocol error is fatal for the connection: the caller writes the error
+//! reply and closes, as Redis does.
+//!
+//! Memory stays bounded even against hostile lengths: argument vectors and bulk buffers
+//! are never preallocated from a client-provided length beyond a small cap, and a bulk is
+//! only copied out once all of its bytes are in the buffer.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// Longest inline request, and longest count line (`*N` / `$N`) without a CR.
+pub const INLINE_MAX_SIZE: usize = 64 * 1024;
+/// `proto-max-bulk-len` default.
+pub const PROTO_MAX_BULK_LEN: i64 = 512 * 1024 * 1024;
+/// Limits applied while the client still has to authenticate.
+pub const UNAUTH_MAX_MULTIBULK: i64 = 10;
+pub const UNAUTH_MAX_BULK: i64 = 16384;
+/// Cap on what we reserve up front from a client-provided length.
+const PREALLOC_CAP: usize = 1024;
+
+/// A fatal protocol error; `message()` is the error reply text (without `-`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtoError {
+    InvalidMultibulkLength,
+    InvalidBulkLength,
+    ExpectedDollar(u8),
+    TooBigInline,
+    TooBigMbulkCount,
+    TooBigBulkCount,
+    UnbalancedQuotes,
+    UnauthenticatedMultibulk,
+    UnauthenticatedBulk,
+}
+
+impl ProtoError {
+    pub fn message(&self) -> String {
+        let what = match self {
+            ProtoError::InvalidMultibulkLength => "invalid multibulk length".to_string(),
+            ProtoError::InvalidBulkLength => "invalid bulk length".to_string(),
+            ProtoError::ExpectedDollar(c) => format!("expected '$', got '{}'", *c as char),
+            ProtoError::TooBigInline => "too big inline request".to_string(),
+            ProtoError::TooBigMbulkCount => "too big mbulk count string".to_string(),
+            ProtoError::TooBigBulkCount => "too big bulk count string".to_string(),
+            ProtoError::UnbalancedQuotes => "unbalanced quotes in request".to_string(),
+            ProtoError::UnauthenticatedMultibulk => "unauthenticated multibulk length".to_string(),
+            ProtoError::UnauthenticatedBulk => "unauthenticated bulk length".to_string(),
+        };
+        format!("ERR Protocol error: {what}")
+    }
+}
+
+/// A multibulk whose header has been read but not all of its bulks.
+#[derive(Debug, Default)]
+struct Partial {
+    remaining: usize,
+    args: Vec<Bytes>,
+    /// Length of the bulk being received, once its `$N` line has been read.
+    bulk_len: Option<usize>,
+}
+
+/// Parser state for one connection.
+#[derive(Debug, Default)]
+pub struct RequestParser {
+    partial: Option<Partial>,
+}
+
+impl RequestParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Take the next complete request from `buf`. `Ok(None)` means more bytes are needed.
+    /// Empty requests (`*0`, `*-1`, blank inline lines) are skipped silently.
+    /// `need_auth` applies the stricter limits for unauthenticated clients.
+    pub fn next(
+        &mut self,
+        buf: &mut BytesMut,
+        need_auth: bool,
+    ) -> Result<Option<Vec<Bytes>>, ProtoError> {
+        loop {
+            if self.partial.is_none() {
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                if buf[0] != b'*' {
+                    match parse_inline(buf)? {
+                        None => return Ok(None),
+                        Some(args) if args.is_empty() => continue,
+                        Some(args) => return Ok(Some(args)),
+                    }
+                }
+                let Some(n) = read_count_line(buf, ProtoError::TooBigMbulkCount)? else {
+                    return Ok(None);
+                };
+                let n = n.ok_or(ProtoError::InvalidMultibulkLength)?;
+                if n > i32::MAX as i64 {
+                    return Err(ProtoError::InvalidMultibulkLength);
+                }
+                if n > UNAUTH_MAX_MULTIBULK && need_auth {
+                    return Err(ProtoError::UnauthenticatedMultibulk);
+                }
+                if n <= 0 {
+                    continue;
+                }
+                self.partial = Some(Partial {
+                    remaining: n as usize,
+                    args: Vec::with_capacity((n as usize).min(PREALLOC_CAP)),
+                    bulk_len: None,
+                });
+            }
+            let p = self.partial.as_mut().expect("partial set");
+            while p.remaining > 0 {
+                let len = match p.bulk_len {
+                    Some(l) => l,
+                    None => {
+                        if buf.is_empty() {
+                            return Ok(None);
+                        }
+                        if buf[0] != b'$' {
+                            return Err(ProtoError::ExpectedDollar(buf[0]));
+                        }
+                        let Some(l) = read_count_line(buf, ProtoError::TooBigBulkCount)? else {
+                            return Ok(None);
+                        };
+                        let l = match l {
+                            Some(l) if (0..=PROTO_MAX_BULK_LEN).contains(&l) => l,
+                            _ => return Err(ProtoError::InvalidBulkLength),
+                        };
+                        if l > UNAUTH_MAX_BULK && need_auth {
+                            return Err(ProtoError::UnauthenticatedBulk);
+                        }
+                        p.bulk_len = Some(l as usize);
+                        l as usize
+                    }
+                };
+                // Redis skips the two bytes after the payload without checking them.
+                if buf.len() < len + 2 {
+                    return Ok(None);
+                }
+                let arg = buf.split_to(len).freeze();
+                buf.advance(2);
+                p.args.push(arg);
+                p.bulk_len = None;
+                p.remaining -= 1;
+            }
+            let p = self.partial.take().expect("partial set");
+            return Ok(Some(p.args));
+        }
+    }
+}
+
+/// Read a `*N` / `$N` line (first byte is the type). `Ok(None)`: incomplete;
+/// `Ok(Some(None))`: not a valid integer. The line ends at the first CR, which must be
+/// followed by one more byte (Redis requires the full CRLF to be buffered).
+fn read_count_line(
+    buf: &mut BytesMut,
+    too_big: ProtoError,
+) -> Result<Option<Option<i64>>, ProtoError> {
+    let Some(cr) = buf.iter().position(|&b| b == b'\r') else {
+        if buf.len() > INLINE_MAX_SIZE {
+            return Err(too_big);
+        }
+        return Ok(None);
+    };
+    if cr + 2 > buf.len() {
+        return Ok(None);
+    }
+    let value = parse_i64_strict(&buf[1..cr]);
+    buf.advance(cr + 2);
+    Ok(Some(value))
+}
+
+/// Redis' `string2ll`: optional `-`, digits, no leading zeros, no `+`, no spaces.
+pub fn parse_i64_strict(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits[0] == b'0' || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: i128 = 0;
+    for d in digits {
+        v = v * 10 + (d - b'0') as i128;
+    }
+    if neg {
+        v = -v;
+    }
+    i64::try_from(v).ok()
+}
+
+/// One inline line, split with `sdssplitargs` rules. `Ok(Some(vec![]))` for blank lines.
+fn parse_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtoError> {
+    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+        if buf.len() > INLINE_MAX_SIZE {
+            return Err(ProtoError::TooBigInline);
+        }
+        return Ok(None);
+    };
+    let mut line = &buf[..nl];
+    if line.last() == Some(&b'\r') {
+        line = &line[..line.len() - 1];
+    }
+    let args = split_args(line).ok_or(ProtoError::UnbalancedQuotes)?;
+    buf.advance(nl + 1);
+    Ok(Some(args.into_iter().map(Bytes::from).collect()))
+}
+
+/// `sdssplitargs`: whitespace-separated words; `"..."` with C escapes (`\n`, `\xHH`, ...),
+/// `'...'` with only `\'`. A closing quote must be followed by whitespace or the end.
+/// `None` on unbalanced quotes.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && line[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= n {
+            return Some(out);
+        }
+        let mut cur = Vec::new();
+        let mut inq = false;
+        let mut insq = false;
+        loop {
+            if inq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' {
+                    if let (Some(h), Some(l)) = (hex(line[i + 2]), hex(line[i + 3])) {
+                        cur.push(h * 16 + l);
+                        i += 4;
+                        continue;
+                    }
+                }
+                if c == b'\\' && i + 1 < n {
+                    cur.push(match line[i + 1] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                    i += 2;
+                    continue;
+                }
+                if c == b'"' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                }
+                cur.push(c);
+                i += 1;
+            } else if insq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                    cur.push(b'\'');
+                    i += 2;
+                    continue;
+                }
+                if c == b'\'' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                }
+                cur.push(c);
+                i += 1;
+            } else {
+                if i >= n {
+                    break;
+                }
+                match line[i] {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
+                        i += 1;
+                        break;
+                    }
+                    b'"' => inq = true,
+                    b'\'' => insq = true,
+                    c => cur.push(c),
+                }
+                i += 1;
+            }
+        }
+        out.push(cur);
+    }
+}
+
+fn hex(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}

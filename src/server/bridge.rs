@@ -1,0 +1,24 @@
+//! The one place the server calls into the core for sentinel-specific behaviour (the
+//! SENTINEL family, the INFO sentinel section, ROLE's master list, hello processing).
+
+use crate::core::Sentinel;
+use crate::resp::Reply;
+use bytes::Bytes;
+
+/// Run a SENTINEL command; `args` include "SENTINEL" itself.
+pub fn sentinel_command(core: &mut Sentinel, args: &[Bytes]) -> Reply {
+    crate::commands::sentinel::sentinel_command(core, args)
+}
+
+/// The `# Sentinel\r\n...` section of INFO.
+pub fn info_sentinel_section(core: &Sentinel) -> String {
+    crate::commands::sentinel::info_sentinel_section(core)
+}
+
+/// Master names for ROLE.
+pub fn role_masters(core: &Sentinel) -> Vec<String> {
+    crate::commands::sentinel::role_masters(core)
+}
+
+/// A hello received through PUBLISH `__sentinel__:hello`.
+pub fn process_hello(_core: &mut Sentinel, _payload: &[u8]) {}

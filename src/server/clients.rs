@@ -1,0 +1,259 @@
+//! The client registry: one [`ClientShared`] per connection, shared between the
+//! connection task (which owns the socket), the pub/sub hub (which queues messages into
+//! the client's output buffer) and `CLIENT LIST/KILL` (which read and kill other clients).
+//!
+//! Output goes through [`ClientShared::queue`] so command replies and pub/sub messages keep
+//! one order, and so the output-buffer limit of pub/sub clients can be enforced at the
+//! moment bytes are added: a subscriber that stops reading is disconnected instead of
+//! making the process grow without bound.
+
+use bytes::BytesMut;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Mutable per-connection facts shown by `CLIENT LIST` / `CLIENT INFO`.
+#[derive(Debug, Clone)]
+pub struct ClientState {
+    pub name: Option<String>,
+    pub user: String,
+    pub resp: u8,
+    pub sub: usize,
+    pub psub: usize,
+    /// Full name of the last command (`client|list`), `NULL` before the first.
+    pub last_cmd: String,
+    pub last_interaction: Instant,
+    pub no_evict: bool,
+    pub tracking: bool,
+    /// Bytes of the last request, for `qbuf`/`argv-mem` approximations.
+    pub last_req_len: usize,
+}
+
+/// The output buffer of a client, and when it first went over the soft limit.
+#[derive(Debug, Default)]
+struct Out {
+    buf: BytesMut,
+    soft_since: Option<Instant>,
+    closed: bool,
+}
+
+/// Pub/sub output-buffer limit: (hard bytes, soft bytes, soft seconds); 0 = none.
+pub type OutLimit = (u64, u64, u64);
+
+pub struct ClientShared {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub fd: i32,
+    pub created: Instant,
+    pub state: Mutex<ClientState>,
+    out: Mutex<Out>,
+    /// Woken when output is queued or the client is killed.
+    pub wake: Notify,
+    /// Woken when the writer drained the buffer (back-pressure for pipelining clients).
+    pub drained: Notify,
+    /// Cancelled when the client is killed: both connection halves stop at once.
+    pub cancel: CancellationToken,
+    /// Close once the queued output is written (protocol errors, CLIENT KILL of self).
+    closing: AtomicBool,
+}
+
+impl ClientShared {
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32) -> Self {
+        let now = Instant::now();
+        ClientShared {
+            id,
+            addr,
+            laddr,
+            fd,
+            created: now,
+            state: Mutex::new(ClientState {
+                name: None,
+                user: "default".into(),
+                resp: 2,
+                sub: 0,
+                psub: 0,
+                last_cmd: "NULL".into(),
+                last_interaction: now,
+                no_evict: false,
+                tracking: false,
+                last_req_len: 0,
+            }),
+            out: Mutex::new(Out::default()),
+            wake: Notify::new(),
+            drained: Notify::new(),
+            cancel: CancellationToken::new(),
+            closing: AtomicBool::new(false),
+        }
+    }
+
+    pub fn state(&self) -> std::sync::MutexGuard<'_, ClientState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn resp(&self) -> u8 {
+        self.state().resp
+    }
+
+    fn is_pubsub(&self) -> bool {
+        let s = self.state();
+        s.sub + s.psub > 0
+    }
+
+    /// Append output. For clients in pub/sub mode `limit` is enforced: past the hard
+    /// limit, or past the soft limit for longer than its seconds, the client is killed
+    /// and the bytes are dropped. Returns false if the client is (now) dead.
+    pub fn queue(&self, bytes: &[u8], limit: OutLimit) -> bool {
+        if self.is_killed() {
+            return false;
+        }
+        let pubsub = self.is_pubsub();
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if out.closed {
+            return false;
+        }
+        let size = (out.buf.len() + bytes.len()) as u64;
+        if pubsub {
+            let (hard, soft, secs) = limit;
+            let over_hard = hard > 0 && size > hard;
+            let over_soft = soft > 0 && size > soft;
+            let soft_expired = match (over_soft, out.soft_since) {
+                (true, Some(t)) => t.elapsed().as_secs() >= secs,
+                (true, None) => {
+                    out.soft_since = Some(Instant::now());
+                    secs == 0
+                }
+                (false, _) => {
+                    out.soft_since = None;
+                    false
+                }
+            };
+            if over_hard || soft_expired {
+                out.closed = true;
+                out.buf.clear();
+                drop(out);
+                self.kill();
+                return false;
+            }
+        }
+        out.buf.extend_from_slice(bytes);
+        drop(out);
+        self.wake.notify_one();
+        true
+    }
+
+    /// Take everything queued so far (the writer task sends it).
+    pub fn take_output(&self) -> BytesMut {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let b = out.buf.split();
+        if b.is_empty() {
+            self.drained.notify_waiters();
+        }
+        b
+    }
+
+    pub fn pending_output(&self) -> usize {
+        self.out.lock().unwrap_or_else(|e| e.into_inner()).buf.len()
+    }
+
+    pub fn kill(&self) {
+        self.cancel.cancel();
+        self.wake.notify_one();
+        self.drained.notify_waiters();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Stop reading; the writer closes the socket once the queued output is sent.
+    pub fn close_after_reply(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// The `CLIENT LIST` line (without the trailing newline).
+    pub fn describe(&self) -> String {
+        let s = self.state();
+        let now = Instant::now();
+        let age = now.duration_since(self.created).as_secs();
+        let idle = now.duration_since(s.last_interaction).as_secs();
+        let flags = if s.sub + s.psub > 0 { "P" } else { "N" };
+        let obl = self.pending_output();
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl={} oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            s.name.as_deref().unwrap_or(""),
+            age,
+            idle,
+            flags,
+            s.sub,
+            s.psub,
+            obl,
+            obl,
+            1824 + obl,
+            s.last_cmd,
+            s.user,
+            s.resp
+        )
+    }
+}
+
+/// All connected clients, by id (ascending id = connection order, as `CLIENT LIST`).
+#[derive(Default)]
+pub struct Clients {
+    map: Mutex<BTreeMap<u64, Arc<ClientShared>>>,
+    next_id: AtomicU64,
+}
+
+impl Clients {
+    pub fn new() -> Self {
+        Clients {
+            map: Mutex::new(BTreeMap::new()),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::SeqCst)
+    }
+
+    pub fn add(&self, c: Arc<ClientShared>) {
+        self.lock().insert(c.id, c);
+    }
+
+    pub fn remove(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn all(&self) -> Vec<Arc<ClientShared>> {
+        self.lock().values().cloned().collect()
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<ClientShared>> {
+        self.lock().get(&id).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<ClientShared>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

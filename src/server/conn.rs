@@ -1,0 +1,244 @@
+//! One client connection: a reader loop that parses and executes requests in order
+//! (pipelining falls out of parsing everything buffered before reading again), and a
+//! writer task that drains the client's output buffer, so pub/sub messages queued by
+//! other tasks interleave correctly with replies.
+
+use super::Server;
+use super::clients::ClientShared;
+use crate::resp::Reply;
+use crate::resp::request::RequestParser;
+use bytes::{Bytes, BytesMut};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+
+/// Past this much unsent output a (non pub/sub) client is not read from until the
+/// writer catches up: a pipelining client that never reads cannot grow us unboundedly.
+const BACKPRESSURE_BYTES: usize = 4 * 1024 * 1024;
+
+/// `CLIENT REPLY` mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the replies of the next command only.
+    Skip,
+    /// Set by `CLIENT REPLY SKIP` during the current command; becomes `Skip` after it.
+    SkipNext,
+}
+
+/// Connection-local state the commands read and change.
+pub struct Session {
+    pub client: Arc<ClientShared>,
+    pub authed: bool,
+    /// Channels and patterns in subscription order (UNSUBSCRIBE without arguments
+    /// replies in this order).
+    pub channels: Vec<Bytes>,
+    pub patterns: Vec<Bytes>,
+    pub reply_mode: ReplyMode,
+    /// Close after the queued replies are written.
+    pub close: bool,
+}
+
+impl Session {
+    pub fn resp(&self) -> u8 {
+        self.client.resp()
+    }
+    pub fn subscribed(&self) -> bool {
+        !self.channels.is_empty() || !self.patterns.is_empty()
+    }
+    /// Mirror the subscription counts into the shared state (CLIENT LIST, limits).
+    pub fn sync_counts(&self) {
+        let mut st = self.client.state();
+        st.sub = self.channels.len();
+        st.psub = self.patterns.len();
+    }
+}
+
+pub async fn run(server: Arc<Server>, stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    server
+        .stats
+        .connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    let (Ok(addr), Ok(laddr)) = (stream.peer_addr(), stream.local_addr()) else {
+        return;
+    };
+    let fd = raw_fd(&stream);
+    let (mut rd, mut wr) = stream.into_split();
+    if server.clients.len() >= server.cfg.maxclients as usize {
+        server
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = wr
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        return;
+    }
+    let client = Arc::new(ClientShared::new(server.clients.next_id(), addr, laddr, fd));
+    server.clients.add(client.clone());
+    let writer = tokio::spawn(write_loop(server.clone(), client.clone(), wr));
+
+    let mut sess = Session {
+        client: client.clone(),
+        authed: !server.users().auth_required(),
+        channels: Vec::new(),
+        patterns: Vec::new(),
+        reply_mode: ReplyMode::On,
+        close: false,
+    };
+    read_loop(&server, &mut sess, &mut rd).await;
+
+    client.close_after_reply();
+    let _ = writer.await;
+    server.hub().remove_client(client.id);
+    server.clients.remove(client.id);
+}
+
+#[cfg(unix)]
+fn raw_fd(s: &TcpStream) -> i32 {
+    use std::os::fd::AsRawFd;
+    s.as_raw_fd()
+}
+#[cfg(not(unix))]
+fn raw_fd(_: &TcpStream) -> i32 {
+    -1
+}
+
+async fn read_loop(
+    server: &Arc<Server>,
+    sess: &mut Session,
+    rd: &mut tokio::net::tcp::OwnedReadHalf,
+) {
+    let client = sess.client.clone();
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut parser = RequestParser::new();
+    loop {
+        loop {
+            let need_auth = !sess.authed;
+            match parser.next(&mut buf, need_auth) {
+                Ok(Some(args)) => {
+                    wait_if_paused(server, &client, &args).await;
+                    if client.is_killed() {
+                        return;
+                    }
+                    let mut out = BytesMut::new();
+                    let before = sess.reply_mode;
+                    crate::commands::execute(server, sess, &args, &mut out);
+                    server
+                        .stats
+                        .commands_processed
+                        .fetch_add(1, Ordering::Relaxed);
+                    emit(server, sess, before, &out);
+                    if sess.close {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let r = Reply::err(e.message()).to_bytes(sess.resp());
+                    client.queue(&r, server.hub().limit());
+                    return;
+                }
+            }
+            if !sess.subscribed() && client.pending_output() > BACKPRESSURE_BYTES {
+                let drained = client.drained.notified();
+                if client.pending_output() > BACKPRESSURE_BYTES {
+                    tokio::select! {
+                        _ = drained => {}
+                        _ = client.cancel.cancelled() => return,
+                    }
+                }
+            }
+        }
+        let idle = match server.cfg.timeout {
+            0 => Duration::from_secs(u64::MAX / 4),
+            t if !sess.subscribed() => Duration::from_secs(t),
+            _ => Duration::from_secs(u64::MAX / 4),
+        };
+        buf.reserve(16 * 1024);
+        tokio::select! {
+            r = rd.read_buf(&mut buf) => match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                }
+            },
+            _ = client.cancel.cancelled() => return,
+            _ = tokio::time::sleep(idle) => return,
+        }
+    }
+}
+
+/// Queue a command's output, honouring `CLIENT REPLY OFF|SKIP`.
+fn emit(server: &Server, sess: &mut Session, before: ReplyMode, out: &[u8]) {
+    let send = match (before, sess.reply_mode) {
+        (ReplyMode::Skip, _) => {
+            sess.reply_mode = ReplyMode::On;
+            false
+        }
+        // CLIENT REPLY ON from OFF replies +OK.
+        (ReplyMode::Off, ReplyMode::On) => true,
+        (_, ReplyMode::Off) | (_, ReplyMode::SkipNext) | (ReplyMode::Off, _) => false,
+        _ => true,
+    };
+    if sess.reply_mode == ReplyMode::SkipNext {
+        sess.reply_mode = ReplyMode::Skip;
+    }
+    if send && !out.is_empty() {
+        sess.client.queue(out, server.hub().limit());
+    }
+}
+
+/// Block command execution while a CLIENT PAUSE is in effect.
+/// `WRITE` pauses only stop PUBLISH, the one "may-replicate" command of a sentinel.
+async fn wait_if_paused(server: &Server, client: &ClientShared, args: &[Bytes]) {
+    while let Some(p) = server.current_pause() {
+        let is_publish = args
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(b"publish"));
+        if !p.all && !is_publish {
+            return;
+        }
+        let unpaused = server.unpaused.notified();
+        let left = p.until.saturating_duration_since(Instant::now());
+        tokio::select! {
+            _ = unpaused => {}
+            _ = tokio::time::sleep(left) => {}
+            _ = client.cancel.cancelled() => return,
+        }
+    }
+}
+
+async fn write_loop(server: Arc<Server>, client: Arc<ClientShared>, mut wr: OwnedWriteHalf) {
+    loop {
+        let data = client.take_output();
+        if data.is_empty() {
+            if client.is_killed() || client.is_closing() {
+                break;
+            }
+            tokio::select! {
+                _ = client.wake.notified() => {}
+                _ = client.cancel.cancelled() => break,
+            }
+            continue;
+        }
+        tokio::select! {
+            r = wr.write_all(&data) => {
+                if r.is_err() {
+                    client.kill();
+                    break;
+                }
+                server.stats.net_output_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+            }
+            _ = client.cancel.cancelled() => break,
+        }
+    }
+    let _ = wr.shutdown().await;
+    // Wake the reader if it is still waiting for input.
+    client.kill();
+}

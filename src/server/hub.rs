@@ -1,0 +1,131 @@
+//! The sentinel's local pub/sub: channels and glob patterns, delivering `message` /
+//! `pmessage` frames (RESP3 push frames for RESP3 clients) into each subscriber's output
+//! buffer, where the pub/sub output-buffer limit applies.
+
+use super::clients::{ClientShared, OutLimit};
+use super::glob::glob_match;
+use crate::resp::Reply;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Default)]
+struct Inner {
+    /// Subscribers per channel, in subscription order.
+    channels: HashMap<Bytes, Vec<Arc<ClientShared>>>,
+    /// (pattern, subscriber) in subscription order.
+    patterns: Vec<(Bytes, Arc<ClientShared>)>,
+}
+
+pub struct Hub {
+    inner: Mutex<Inner>,
+    limit: OutLimit,
+}
+
+impl Hub {
+    pub fn new(limit: OutLimit) -> Self {
+        Hub {
+            inner: Mutex::new(Inner::default()),
+            limit,
+        }
+    }
+
+    pub fn limit(&self) -> OutLimit {
+        self.limit
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Deliver `msg` on `channel`; returns how many subscriptions received it.
+    pub fn publish(&self, channel: &[u8], msg: &[u8]) -> usize {
+        let (direct, by_pattern) = {
+            let inner = self.lock();
+            let direct: Vec<_> = inner.channels.get(channel).cloned().unwrap_or_default();
+            let by_pattern: Vec<_> = inner
+                .patterns
+                .iter()
+                .filter(|(p, _)| glob_match(p, channel, false))
+                .cloned()
+                .collect();
+            (direct, by_pattern)
+        };
+        let ch = Bytes::copy_from_slice(channel);
+        let m = Bytes::copy_from_slice(msg);
+        for c in &direct {
+            let frame = Reply::Push(vec![
+                Reply::bulk("message"),
+                Reply::Bulk(ch.clone()),
+                Reply::Bulk(m.clone()),
+            ]);
+            c.queue(&frame.to_bytes(c.resp()), self.limit);
+        }
+        for (p, c) in &by_pattern {
+            let frame = Reply::Push(vec![
+                Reply::bulk("pmessage"),
+                Reply::Bulk(p.clone()),
+                Reply::Bulk(ch.clone()),
+                Reply::Bulk(m.clone()),
+            ]);
+            c.queue(&frame.to_bytes(c.resp()), self.limit);
+        }
+        direct.len() + by_pattern.len()
+    }
+
+    pub fn subscribe(&self, c: &Arc<ClientShared>, channel: &Bytes) {
+        let mut inner = self.lock();
+        let subs = inner.channels.entry(channel.clone()).or_default();
+        if !subs.iter().any(|x| x.id == c.id) {
+            subs.push(c.clone());
+        }
+    }
+
+    pub fn unsubscribe(&self, id: u64, channel: &[u8]) {
+        let mut inner = self.lock();
+        if let Some(subs) = inner.channels.get_mut(channel) {
+            subs.retain(|x| x.id != id);
+            if subs.is_empty() {
+                inner.channels.remove(channel);
+            }
+        }
+    }
+
+    pub fn psubscribe(&self, c: &Arc<ClientShared>, pattern: &Bytes) {
+        let mut inner = self.lock();
+        if !inner
+            .patterns
+            .iter()
+            .any(|(p, x)| x.id == c.id && p == pattern)
+        {
+            inner.patterns.push((pattern.clone(), c.clone()));
+        }
+    }
+
+    pub fn punsubscribe(&self, id: u64, pattern: &[u8]) {
+        self.lock()
+            .patterns
+            .retain(|(p, x)| !(x.id == id && p.as_ref() == pattern));
+    }
+
+    /// Forget every subscription of a disconnected client.
+    pub fn remove_client(&self, id: u64) {
+        let mut inner = self.lock();
+        inner.channels.retain(|_, subs| {
+            subs.retain(|x| x.id != id);
+            !subs.is_empty()
+        });
+        inner.patterns.retain(|(_, x)| x.id != id);
+    }
+}
+
+impl Hub {
+    /// (channels with at least one subscriber, distinct patterns) for `INFO stats`.
+    pub fn counts(&self) -> (usize, usize) {
+        let inner = self.lock();
+        let mut pats: Vec<&Bytes> = inner.patterns.iter().map(|(p, _)| p).collect();
+        pats.sort();
+        pats.dedup();
+        (inner.channels.len(), pats.len())
+    }
+}

@@ -1,0 +1,169 @@
+//! Request parser: Redis 7.0.15 limits and protocol error texts (checked against the
+//! real redis-sentinel), partial frames, inline splitting.
+
+use bytes::BytesMut;
+use rsentinel::resp::request::{ProtoError, RequestParser, split_args};
+
+fn parse_all(input: &[u8], need_auth: bool) -> (Vec<Vec<String>>, Option<String>) {
+    let mut p = RequestParser::new();
+    let mut buf = BytesMut::from(input);
+    let mut out = Vec::new();
+    loop {
+        match p.next(&mut buf, need_auth) {
+            Ok(Some(args)) => out.push(
+                args.iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect(),
+            ),
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some(e.message())),
+        }
+    }
+}
+
+fn err(input: &[u8]) -> String {
+    parse_all(input, false).1.expect("an error")
+}
+
+#[test]
+fn error_texts() {
+    assert_eq!(
+        err(b"*abc\r\n"),
+        "ERR Protocol error: invalid multibulk length"
+    );
+    assert_eq!(
+        err(b"*+1\r\n"),
+        "ERR Protocol error: invalid multibulk length"
+    );
+    assert_eq!(
+        err(b"*2147483648\r\n"),
+        "ERR Protocol error: invalid multibulk length"
+    );
+    assert_eq!(
+        err(b"*1\n$4\r\nPING\r\n"),
+        "ERR Protocol error: invalid multibulk length"
+    );
+    assert_eq!(
+        err(b"*1\r\n:4\r\n"),
+        "ERR Protocol error: expected '$', got ':'"
+    );
+    assert_eq!(
+        err(b"*1\r\n$4294967296\r\n"),
+        "ERR Protocol error: invalid bulk length"
+    );
+    assert_eq!(
+        err(b"*1\r\n$-1\r\n"),
+        "ERR Protocol error: invalid bulk length"
+    );
+    assert_eq!(
+        err(b"*1\r\n$536870913\r\n"),
+        "ERR Protocol error: invalid bulk length"
+    );
+    assert_eq!(
+        err(b"\"abc\r\n"),
+        "ERR Protocol error: unbalanced quotes in request"
+    );
+    assert_eq!(
+        err(b"PING \"a\"b\r\n"),
+        "ERR Protocol error: unbalanced quotes in request"
+    );
+    assert_eq!(
+        err(&vec![b'x'; 70_000]),
+        "ERR Protocol error: too big inline request"
+    );
+    let mut big = b"*".to_vec();
+    big.extend(vec![b'1'; 70_000]);
+    assert_eq!(err(&big), "ERR Protocol error: too big mbulk count string");
+    let mut big = b"*1\r\n$".to_vec();
+    big.extend(vec![b'1'; 70_000]);
+    assert_eq!(err(&big), "ERR Protocol error: too big bulk count string");
+}
+
+#[test]
+fn limits_that_are_accepted() {
+    // 512 MB exactly is allowed (the parser waits for the payload, allocating nothing).
+    assert_eq!(parse_all(b"*1\r\n$536870912\r\n", false), (vec![], None));
+    // No 1M cap on the element count in 7.0.15 (only INT_MAX).
+    assert_eq!(parse_all(b"*1048577\r\n", false), (vec![], None));
+}
+
+#[test]
+fn unauthenticated_limits() {
+    assert_eq!(
+        parse_all(b"*11\r\n", true).1.unwrap(),
+        "ERR Protocol error: unauthenticated multibulk length"
+    );
+    assert_eq!(
+        parse_all(b"*10\r\n$16385\r\n", true).1.unwrap(),
+        "ERR Protocol error: unauthenticated bulk length"
+    );
+    assert_eq!(parse_all(b"*1\r\n$16384\r\n", true), (vec![], None));
+    assert_eq!(parse_all(b"*11\r\n", false), (vec![], None));
+}
+
+#[test]
+fn empty_and_negative_counts_are_skipped() {
+    let (cmds, e) = parse_all(b"*-5\r\n*0\r\nPING\r\n\r\n\r\n*1\r\n$4\r\nPING\r\n", false);
+    assert_eq!(e, None);
+    assert_eq!(cmds, vec![vec!["PING"], vec!["PING"]]);
+}
+
+#[test]
+fn bulk_terminator_is_not_checked() {
+    // Redis skips the two bytes after a payload without looking at them.
+    let (cmds, _) = parse_all(b"*1\r\n$4\r\nPINGx\r\nPING\r\n", false);
+    assert_eq!(cmds, vec![vec!["PING"], vec!["PING"]]);
+}
+
+#[test]
+fn partial_frames_byte_by_byte() {
+    let input = b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nbar\r\nPING x\r\n*1\r\n$4\r\nPING\r\n";
+    let mut p = RequestParser::new();
+    let mut buf = BytesMut::new();
+    let mut got = Vec::new();
+    for b in input.iter() {
+        buf.extend_from_slice(&[*b]);
+        while let Some(args) = p.next(&mut buf, false).unwrap() {
+            got.push(args);
+        }
+    }
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0], vec!["SET", "foo", "bar"]);
+    assert_eq!(got[1], vec!["PING", "x"]);
+    assert_eq!(got[2], vec!["PING"]);
+    assert!(buf.is_empty());
+}
+
+#[test]
+fn inline_splitting() {
+    assert_eq!(
+        split_args(b"  PING   x  ").unwrap(),
+        vec![b"PING".to_vec(), b"x".to_vec()]
+    );
+    assert_eq!(
+        split_args(br#"a "b c\x41\n" 'd\'e'"#).unwrap(),
+        vec![b"a".to_vec(), b"b cA\n".to_vec(), b"d'e".to_vec()]
+    );
+    assert!(split_args(b"'abc").is_none());
+    assert_eq!(parse_all(b"PING\n", false).0, vec![vec!["PING"]]);
+}
+
+#[test]
+fn binary_garbage_never_panics() {
+    let mut seed = 12345u64;
+    for _ in 0..2000 {
+        let len = (seed % 64) as usize;
+        let mut v = Vec::with_capacity(len);
+        for _ in 0..len {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            v.push((seed >> 56) as u8);
+        }
+        let _ = parse_all(&v, seed % 2 == 0);
+    }
+    assert_eq!(
+        ProtoError::ExpectedDollar(b'x').message(),
+        "ERR Protocol error: expected '$', got 'x'"
+    );
+}

@@ -1,0 +1,617 @@
+//! End-to-end tests of the client server, in-process on 127.0.0.1:0, compared
+//! byte-for-byte with the golden captures of redis-sentinel 7.0.15 where the reply does
+//! not depend on monitoring data.
+
+use rsentinel::config::{MasterConfig, SentinelConfig, ServerConfig};
+use rsentinel::core::{Identity, Sentinel};
+use rsentinel::server::{ProcessInfo, Server};
+use rsentinel::shell::{Shell, now_ms};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const GOLDEN: &str = "/work/shared/spec/golden/resp";
+
+fn golden(path: &str) -> Vec<u8> {
+    std::fs::read(format!("{GOLDEN}/{path}")).expect("golden file")
+}
+
+async fn start(cfg: ServerConfig) -> (Arc<Server>, SocketAddr) {
+    let sc = SentinelConfig {
+        myid: Some("f9351bc32a024bcd4d518040ae807e61bcbe50b5".into()),
+        masters: vec![MasterConfig::new("mymaster", "127.0.0.1", 6390, 2)],
+        ..Default::default()
+    };
+    let core = Sentinel::new(&sc, Identity { port: 0 }, 1, now_ms());
+    let shell = Arc::new(Shell::new(core, Box::new(|_, _| true)));
+    let info = ProcessInfo {
+        run_id: "0".repeat(40),
+        start_ms: now_ms(),
+        hz: 10,
+        ..Default::default()
+    };
+    let server = Server::new(shell, cfg, info);
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(server.clone().serve(l));
+    (server, addr)
+}
+
+fn enc(args: &[&str]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend(format!("${}\r\n{}\r\n", a.len(), a).into_bytes());
+    }
+    v
+}
+
+/// Length of the first complete RESP2/RESP3 frame in `b`, if complete.
+fn frame_len(b: &[u8]) -> Option<usize> {
+    let nl = b.windows(2).position(|w| w == b"\r\n")?;
+    let line = std::str::from_utf8(&b[1..nl]).ok()?;
+    let after = nl + 2;
+    match b[0] {
+        b'+' | b'-' | b':' | b'_' => Some(after),
+        b'$' | b'=' => {
+            let n: i64 = line.parse().ok()?;
+            if n < 0 {
+                return Some(after);
+            }
+            let end = after + n as usize + 2;
+            (b.len() >= end).then_some(end)
+        }
+        b'*' | b'~' | b'>' | b'%' => {
+            let n: i64 = line.parse().ok()?;
+            let n = if b[0] == b'%' { n * 2 } else { n };
+            let mut pos = after;
+            for _ in 0..n.max(0) {
+                pos += frame_len(&b[pos..])?;
+            }
+            Some(pos)
+        }
+        _ => None,
+    }
+}
+
+struct Conn {
+    s: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> Conn {
+        Conn {
+            s: TcpStream::connect(addr).await.unwrap(),
+            buf: Vec::new(),
+        }
+    }
+    async fn send(&mut self, raw: &[u8]) {
+        self.s.write_all(raw).await.unwrap();
+    }
+    /// Next complete frame, or None on EOF/timeout.
+    async fn frame(&mut self) -> Option<Vec<u8>> {
+        loop {
+            if let Some(n) = frame_len(&self.buf) {
+                return Some(self.buf.drain(..n).collect());
+            }
+            let mut tmp = vec![0u8; 65536];
+            let r = tokio::time::timeout(Duration::from_secs(2), self.s.read(&mut tmp)).await;
+            match r {
+                Ok(Ok(n)) if n > 0 => self.buf.extend_from_slice(&tmp[..n]),
+                _ => return None,
+            }
+        }
+    }
+    async fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
+        self.send(&enc(args)).await;
+        self.frame().await.expect("a reply")
+    }
+    async fn is_closed(&mut self) -> bool {
+        let mut tmp = [0u8; 64];
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), self.s.read(&mut tmp)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
+    }
+}
+
+fn s(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test]
+async fn errors_match_golden() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut c = Conn::open(addr).await;
+    let cases: &[(&[&str], &str)] = &[
+        (&["SENTINEL"], "02-errors/001-sentinel.resp"),
+        (
+            &["SENTINEL", "masters", "extra"],
+            "02-errors/004-sentinel-masters-extra.resp",
+        ),
+        (
+            &["SENTINEL", "master"],
+            "02-errors/005-sentinel-master.resp",
+        ),
+        (
+            &["SENTINEL", "myid", "extra"],
+            "02-errors/010-sentinel-myid-extra.resp",
+        ),
+        (
+            &["PUBLISH", "foo", "bar"],
+            "02-errors/060-publish-foo-bar.resp",
+        ),
+        (
+            &["PUBLISH", "__sentinel__:hello", "garbage"],
+            "02-errors/061-publish-sentinel-hello-garbage.resp",
+        ),
+        (&["AUTH", "foo"], "02-errors/063-auth-foo.resp"),
+        (
+            &["AUTH", "someuser", "foo"],
+            "02-errors/064-auth-someuser-foo.resp",
+        ),
+        (&["HELLO", "4"], "02-errors/065-hello-4.resp"),
+        (&["HELLO", "foo"], "02-errors/066-hello-foo.resp"),
+        (
+            &["HELLO", "2", "SETNAME"],
+            "02-errors/067-hello-2-setname.resp",
+        ),
+        (
+            &["CLIENT", "KILL", "1.2.3.4:5"],
+            "02-errors/068-client-kill-1-2-3-4-5.resp",
+        ),
+        (
+            &["CLIENT", "NO-TOUCH", "on"],
+            "02-errors/069-client-no-touch-on.resp",
+        ),
+        (&["CLIENT", "FOO"], "02-errors/070-client-foo.resp"),
+        (&["ACL", "FOO"], "02-errors/071-acl-foo.resp"),
+        (&["COMMAND", "FOO"], "02-errors/072-command-foo.resp"),
+        (
+            &["COMMAND", "INFO", "get"],
+            "02-errors/073-command-info-get.resp",
+        ),
+        (&["GET", "foo"], "02-errors/074-get-foo.resp"),
+        (&["SET", "foo", "bar"], "02-errors/075-set-foo-bar.resp"),
+        (
+            &["CONFIG", "SET", "loglevel", "verbose"],
+            "02-errors/078-config-set-loglevel-verbose.resp",
+        ),
+        (&["MULTI"], "02-errors/080-multi.resp"),
+        (&["DEBUG", "SLEEP", "0"], "02-errors/084-debug-sleep-0.resp"),
+        (
+            &["EVAL", "return 1", "0"],
+            "02-errors/099-eval-return-1-0.resp",
+        ),
+        (&["RESET"], "02-errors/116-reset.resp"),
+        (&["QUIT"], "02-errors/117-quit.resp"),
+    ];
+    for (args, file) in cases {
+        assert_eq!(s(&c.cmd(args).await), s(&golden(file)), "{args:?}");
+    }
+    // Inline QUIT is unknown too and the connection stays open.
+    c.send(b"QUIT\r\n").await;
+    assert_eq!(
+        s(&c.frame().await.unwrap()),
+        s(&golden("02-errors/118-inline-quit.resp"))
+    );
+    assert_eq!(c.cmd(&["PING"]).await, b"+PONG\r\n");
+}
+
+#[tokio::test]
+async fn unknown_command_truncates_arguments_at_128() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut c = Conn::open(addr).await;
+    let a = "a".repeat(200);
+    let b = "b".repeat(100);
+    let r = s(&c.cmd(&["ECHO", &a, &b]).await);
+    assert_eq!(
+        r,
+        format!(
+            "-ERR unknown command 'ECHO', with args beginning with: '{}' \r\n",
+            "a".repeat(128)
+        )
+    );
+    let r = s(&c.cmd(&["FOO", "x\r\ny"]).await);
+    assert_eq!(
+        r,
+        "-ERR unknown command 'FOO', with args beginning with: 'x  y' \r\n"
+    );
+}
+
+#[tokio::test]
+async fn hello_and_resp3() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut c = Conn::open(addr).await;
+    let id = s(&c.cmd(&["CLIENT", "ID"]).await);
+    let id: u64 = id.trim_start_matches(':').trim().parse().unwrap();
+    let want =
+        s(&golden("03-resp3-pubsub/001-hello.resp")).replace(":19\r\n", &format!(":{id}\r\n"));
+    assert_eq!(s(&c.cmd(&["HELLO"]).await), want);
+    let want =
+        s(&golden("03-resp3-pubsub/002-hello-3.resp")).replace(":19\r\n", &format!(":{id}\r\n"));
+    assert_eq!(s(&c.cmd(&["HELLO", "3"]).await), want);
+    assert_eq!(
+        c.cmd(&["PING"]).await,
+        golden("03-resp3-pubsub/003-ping.resp")
+    );
+    assert_eq!(
+        c.cmd(&["COMMAND", "INFO", "get"]).await,
+        golden("02-errors/120-command-info-get.resp")
+    );
+    let info = s(&c.cmd(&["CLIENT", "INFO"]).await);
+    assert!(
+        info.starts_with('=') && info.contains("\r\ntxt:id=") && info.ends_with("resp=3\n\r\n"),
+        "{info}"
+    );
+    // Subscribed RESP3 clients may run anything; confirmations are push frames.
+    assert_eq!(
+        c.cmd(&["SUBSCRIBE", "foo"]).await,
+        golden("03-resp3-pubsub/033-subscribe-foo.resp")
+    );
+    assert_eq!(
+        c.cmd(&["PING"]).await,
+        golden("03-resp3-pubsub/034-ping.resp")
+    );
+    assert_eq!(
+        c.cmd(&["SENTINEL", "MYID"]).await,
+        golden("03-resp3-pubsub/035-sentinel-myid.resp")
+    );
+    assert_eq!(
+        c.cmd(&["UNSUBSCRIBE", "foo"]).await,
+        golden("03-resp3-pubsub/036-unsubscribe-foo.resp")
+    );
+}
+
+#[tokio::test]
+async fn resp2_subscribed_context() {
+    let (srv, addr) = start(ServerConfig::default()).await;
+    let mut c = Conn::open(addr).await;
+    c.send(&enc(&["SUBSCRIBE", "foo", "bar"])).await;
+    let mut got = c.frame().await.unwrap();
+    got.extend(c.frame().await.unwrap());
+    assert_eq!(got, golden("03-resp3-pubsub/024-subscribe-foo-bar.resp"));
+    assert_eq!(
+        c.cmd(&["PING"]).await,
+        golden("03-resp3-pubsub/025-ping.resp")
+    );
+    assert_eq!(
+        c.cmd(&["PING", "hi"]).await,
+        golden("03-resp3-pubsub/026-ping-hi.resp")
+    );
+    assert_eq!(
+        c.cmd(&["SENTINEL", "MASTERS"]).await,
+        golden("03-resp3-pubsub/027-sentinel-masters.resp")
+    );
+    // Messages from the hub arrive as RESP2 arrays.
+    assert_eq!(srv.hub().publish(b"foo", b"hello"), 1);
+    assert_eq!(
+        c.frame().await.unwrap(),
+        b"*3\r\n$7\r\nmessage\r\n$3\r\nfoo\r\n$5\r\nhello\r\n"
+    );
+    c.send(&enc(&["UNSUBSCRIBE"])).await;
+    let mut got = c.frame().await.unwrap();
+    got.extend(c.frame().await.unwrap());
+    assert_eq!(got, golden("03-resp3-pubsub/028-unsubscribe.resp"));
+    c.send(&enc(&["PSUBSCRIBE", "+sdown", "-sdown"])).await;
+    let mut got = c.frame().await.unwrap();
+    got.extend(c.frame().await.unwrap());
+    assert_eq!(
+        got,
+        golden("03-resp3-pubsub/029-psubscribe-sdown-sdown.resp")
+    );
+    assert_eq!(srv.hub().publish(b"+sdown", b"master x"), 1);
+    assert_eq!(
+        c.frame().await.unwrap(),
+        b"*4\r\n$8\r\npmessage\r\n$6\r\n+sdown\r\n$6\r\n+sdown\r\n$8\r\nmaster x\r\n"
+    );
+    c.send(&enc(&["PUNSUBSCRIBE"])).await;
+    let mut got = c.frame().await.unwrap();
+    got.extend(c.frame().await.unwrap());
+    assert_eq!(got, golden("03-resp3-pubsub/030-punsubscribe.resp"));
+    assert_eq!(
+        c.cmd(&["UNSUBSCRIBE"]).await,
+        golden("03-resp3-pubsub/031-unsubscribe.resp")
+    );
+}
+
+#[tokio::test]
+async fn resp3_push_messages_and_patterns() {
+    let (srv, addr) = start(ServerConfig::default()).await;
+    let mut c = Conn::open(addr).await;
+    c.cmd(&["HELLO", "3"]).await;
+    c.cmd(&["PSUBSCRIBE", "*"]).await;
+    assert_eq!(srv.hub().publish(b"+odown", b"m"), 1);
+    assert_eq!(
+        c.frame().await.unwrap(),
+        b">4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$6\r\n+odown\r\n$1\r\nm\r\n"
+    );
+    // PUBLISH of a hello is not delivered to local subscribers.
+    let mut p = Conn::open(addr).await;
+    assert_eq!(
+        p.cmd(&["PUBLISH", "__sentinel__:hello", "x"]).await,
+        b":1\r\n"
+    );
+    assert_eq!(c.cmd(&["PING"]).await, b"+PONG\r\n");
+}
+
+#[tokio::test]
+async fn static_replies_match_golden() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut c = Conn::open(addr).await;
+    for (args, file) in [
+        (&["PING"][..], "01-steady/001-ping.resp"),
+        (&["PING", "hello"][..], "01-steady/002-ping-hello.resp"),
+        (
+            &["CLIENT", "GETNAME"][..],
+            "01-steady/042-client-getname.resp",
+        ),
+        (
+            &["CLIENT", "SETNAME", "golden-capture"][..],
+            "01-steady/043-client-setname-golden-capture.resp",
+        ),
+        (
+            &["CLIENT", "GETNAME"][..],
+            "01-steady/044-client-getname.resp",
+        ),
+        (&["CLIENT", "HELP"][..], "01-steady/045-client-help.resp"),
+        (&["ACL", "WHOAMI"][..], "01-steady/046-acl-whoami.resp"),
+        (&["ACL", "LIST"][..], "01-steady/047-acl-list.resp"),
+        (&["ACL", "USERS"][..], "01-steady/048-acl-users.resp"),
+        (&["ACL", "CAT"][..], "01-steady/049-acl-cat.resp"),
+        (
+            &["COMMAND", "COUNT"][..],
+            "01-steady/050-command-count.resp",
+        ),
+        (&["COMMAND", "LIST"][..], "01-steady/051-command-list.resp"),
+        (
+            &["COMMAND", "INFO", "sentinel"][..],
+            "01-steady/052-command-info-sentinel.resp",
+        ),
+        (
+            &["COMMAND", "INFO", "ping", "get"][..],
+            "01-steady/053-command-info-ping-get.resp",
+        ),
+        (
+            &["COMMAND", "DOCS", "sentinel"][..],
+            "01-steady/054-command-docs-sentinel.resp",
+        ),
+        (&["COMMAND"][..], "01-steady/055-command.resp"),
+        (&["ROLE"][..], "01-steady/025-role.resp"),
+        (&["INFO", "memory"][..], "01-steady/035-info-memory.resp"),
+    ] {
+        assert_eq!(s(&c.cmd(args).await), s(&golden(file)), "{args:?}");
+    }
+    c.send(b"PING\r\n").await;
+    assert_eq!(
+        c.frame().await.unwrap(),
+        golden("01-steady/003-inline-ping.resp")
+    );
+}
+
+#[tokio::test]
+async fn info_layout() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut c = Conn::open(addr).await;
+    let full = s(&c.cmd(&["INFO"]).await);
+    let heads: Vec<&str> = full.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(
+        heads,
+        ["# Server", "# Clients", "# Stats", "# CPU", "# Sentinel"]
+    );
+    assert!(full.contains("\r\n\r\n# Clients\r\n"));
+    assert!(full.contains("redis_mode:sentinel\r\n"));
+    assert_eq!(
+        s(&c.cmd(&["INFO", "all"]).await).lines().count(),
+        full.lines().count()
+    );
+    let both = s(&c.cmd(&["INFO", "SERVER", "nosuch", "sentinel"]).await);
+    assert!(both.contains("io_threads_active:0\r\n\r\n# Sentinel\r\n"));
+    assert!(!both.contains("# Clients"));
+    // Line set of INFO server matches the golden one.
+    let g = s(&golden("01-steady/031-info-server.resp"));
+    let ours = s(&c.cmd(&["INFO", "server"]).await);
+    let keys = |t: &str| {
+        t.lines()
+            .skip(1)
+            .map(|l| l.split(':').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&ours), keys(&g));
+}
+
+#[tokio::test]
+async fn auth_flow_matches_golden() {
+    let cfg = ServerConfig {
+        requirepass: Some("sentpw".into()),
+        ..Default::default()
+    };
+    let (_srv, addr) = start(cfg).await;
+    let mut c = Conn::open(addr).await;
+    for (args, file) in [
+        (&["PING"][..], "08-security/001-ping.resp"),
+        (
+            &["SENTINEL", "MASTERS"][..],
+            "08-security/002-sentinel-masters.resp",
+        ),
+        (&["HELLO", "3"][..], "08-security/003-hello-3.resp"),
+        (&["AUTH", "wrong"][..], "08-security/004-auth-wrong.resp"),
+        (&["AUTH", "sentpw"][..], "08-security/005-auth-sentpw.resp"),
+        (&["PING"][..], "08-security/006-ping.resp"),
+        (&["ACL", "LIST"][..], "08-security/010-acl-list.resp"),
+        (&["ACL", "WHOAMI"][..], "08-security/011-acl-whoami.resp"),
+    ] {
+        assert_eq!(s(&c.cmd(args).await), s(&golden(file)), "{args:?}");
+    }
+    let mut c = Conn::open(addr).await;
+    assert_eq!(
+        c.cmd(&["HELLO", "2", "AUTH", "default", "wrongpw"]).await,
+        golden("08-security/014-hello-2-auth-default-wrongpw.resp")
+    );
+    // Unauthenticated clients get the stricter protocol limits.
+    c.send(b"*11\r\n").await;
+    assert_eq!(
+        s(&c.frame().await.unwrap()),
+        "-ERR Protocol error: unauthenticated multibulk length\r\n"
+    );
+    assert!(c.is_closed().await);
+}
+
+#[tokio::test]
+async fn acl_users_from_config() {
+    let cfg = ServerConfig {
+        users: vec![
+            "default on >sentpw ~* &* +@all"
+                .split(' ')
+                .map(String::from)
+                .collect(),
+            "admin on >adminpw ~* &* +@all"
+                .split(' ')
+                .map(String::from)
+                .collect(),
+        ],
+        ..Default::default()
+    };
+    let (_srv, addr) = start(cfg).await;
+    let mut c = Conn::open(addr).await;
+    assert_eq!(c.cmd(&["PING"]).await, golden("08-security/015-ping.resp"));
+    assert_eq!(
+        c.cmd(&["AUTH", "admin", "adminpw"]).await,
+        golden("08-security/016-auth-admin-adminpw.resp")
+    );
+    assert_eq!(
+        s(&c.cmd(&["ACL", "LIST"]).await),
+        s(&golden("08-security/017-acl-list.resp"))
+    );
+    assert_eq!(
+        c.cmd(&["ACL", "WHOAMI"]).await,
+        golden("08-security/018-acl-whoami.resp")
+    );
+    assert_eq!(
+        c.cmd(&["ACL", "USERS"]).await,
+        golden("08-security/019-acl-users.resp")
+    );
+}
+
+#[tokio::test]
+async fn protocol_errors_close_the_connection() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    // A 1 MB inline line without newline.
+    let mut c = Conn::open(addr).await;
+    let _ = c.s.write_all(&vec![b'a'; 1 << 20]).await;
+    assert_eq!(
+        s(&c.frame().await.unwrap()),
+        "-ERR Protocol error: too big inline request\r\n"
+    );
+    assert!(c.is_closed().await);
+    // Binary garbage after a multibulk header.
+    let mut c = Conn::open(addr).await;
+    c.send(b"*2\r\n\x00\xff\xfe").await;
+    assert_eq!(
+        c.frame().await.unwrap(),
+        b"-ERR Protocol error: expected '$', got '\x00'\r\n"
+    );
+    assert!(c.is_closed().await);
+    // Pipelined requests before the error are all answered.
+    let mut c = Conn::open(addr).await;
+    c.send(b"PING\r\n*1\r\n$4\r\nPING\r\n*x\r\n").await;
+    assert_eq!(c.frame().await.unwrap(), b"+PONG\r\n");
+    assert_eq!(c.frame().await.unwrap(), b"+PONG\r\n");
+    assert_eq!(
+        s(&c.frame().await.unwrap()),
+        "-ERR Protocol error: invalid multibulk length\r\n"
+    );
+    assert!(c.is_closed().await);
+}
+
+#[tokio::test]
+async fn slow_subscriber_is_disconnected() {
+    let cfg = ServerConfig {
+        pubsub_limit: (256 * 1024, 0, 0),
+        ..Default::default()
+    };
+    let (srv, addr) = start(cfg).await;
+    let mut c = Conn::open(addr).await;
+    c.cmd(&["SUBSCRIBE", "ch"]).await;
+    // Never read; publish far more than the hard limit plus socket buffers.
+    let msg = vec![b'x'; 64 * 1024];
+    let mut delivered = 0;
+    for _ in 0..2000 {
+        delivered += srv.hub().publish(b"ch", &msg);
+        tokio::task::yield_now().await;
+        if srv.clients.len() == 0 {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(srv.clients.len(), 0, "slow subscriber still connected");
+    assert!(delivered < 2000);
+}
+
+#[tokio::test]
+async fn shutdown_closes_without_reply() {
+    let (srv, addr) = start(ServerConfig::default()).await;
+    let mut c = Conn::open(addr).await;
+    c.send(&enc(&["SHUTDOWN"])).await;
+    assert!(c.is_closed().await);
+    assert!(c.buf.is_empty());
+    tokio::time::timeout(Duration::from_secs(1), srv.wait_shutdown())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn client_list_kill_and_reply_modes() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut a = Conn::open(addr).await;
+    let mut b = Conn::open(addr).await;
+    b.cmd(&["CLIENT", "SETNAME", "victim"]).await;
+    let list = s(&a.cmd(&["CLIENT", "LIST"]).await);
+    assert!(
+        list.contains("name=victim") && list.contains("cmd=client|list"),
+        "{list}"
+    );
+    assert_eq!(
+        a.cmd(&["CLIENT", "KILL", "TYPE", "foo"]).await,
+        b"-ERR Unknown client type 'foo'\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CLIENT", "KILL", "TYPE", "normal"]).await,
+        b":1\r\n"
+    );
+    assert!(b.is_closed().await);
+    // CLIENT REPLY OFF / ON
+    a.send(&enc(&["CLIENT", "REPLY", "OFF"])).await;
+    a.send(&enc(&["PING"])).await;
+    assert_eq!(a.cmd(&["CLIENT", "REPLY", "ON"]).await, b"+OK\r\n");
+    a.send(&enc(&["CLIENT", "REPLY", "SKIP"])).await;
+    a.send(&enc(&["PING", "skipped"])).await;
+    assert_eq!(a.cmd(&["PING", "x"]).await, b"$1\r\nx\r\n");
+}
+
+#[tokio::test]
+async fn rename_command_and_maxclients() {
+    let cfg = ServerConfig {
+        rename_commands: vec![("PING".into(), "PONG2".into()), ("ROLE".into(), "".into())],
+        maxclients: 1,
+        ..Default::default()
+    };
+    let (_srv, addr) = start(cfg).await;
+    let mut c = Conn::open(addr).await;
+    assert_eq!(c.cmd(&["PONG2"]).await, b"+PONG\r\n");
+    assert_eq!(
+        s(&c.cmd(&["PING"]).await),
+        "-ERR unknown command 'PING', with args beginning with: \r\n"
+    );
+    assert_eq!(
+        s(&c.cmd(&["ROLE"]).await),
+        "-ERR unknown command 'ROLE', with args beginning with: \r\n"
+    );
+    let mut d = Conn::open(addr).await;
+    assert_eq!(
+        s(&d.frame().await.unwrap()),
+        "-ERR max number of clients reached\r\n"
+    );
+}

@@ -6,8 +6,14 @@
 //! never touches a socket or a file and draws randomness only from the RNG it was given,
 //! so a test can drive it on a fake clock and a seed replays a run exactly.
 
+pub mod ask;
 pub mod events;
+pub mod hello;
+pub mod info;
 pub mod instance;
+pub mod monitor;
+pub mod sdown;
+pub mod tilt;
 
 use crate::config::{LogLevel, MasterConfig, SentinelConfig};
 use crate::resp::Reply;
@@ -84,6 +90,8 @@ pub enum Action {
     PersistConfig,
     /// Exit the process with this code (SIMULATE-FAILURE crashes).
     Exit(i32),
+    /// Queue a script run (the client-reconfig script): `path` with `args`.
+    RunScript { path: String, args: Vec<String> },
 }
 
 /// The `SENTINEL DEBUG` knobs; process-global in redis-sentinel, per core here.
@@ -129,6 +137,12 @@ impl Default for Timing {
 pub struct Identity {
     /// Our listening port (for hellos when no announce-port is set).
     pub port: u16,
+    /// `requirepass`: sent as `AUTH` to peer sentinels when no sentinel-pass is set
+    /// (the legacy "all sentinels share one password" setup).
+    pub requirepass: Option<String>,
+    /// `tls-port`; announced in hellos instead of `port` when `tls_replication` is on.
+    pub tls_port: u16,
+    pub tls_replication: bool,
 }
 
 pub struct Sentinel {
@@ -155,6 +169,11 @@ pub struct Sentinel {
     next_link: u64,
     next_req: u64,
     outbox: Vec<Action>,
+    /// Which instance record each in-flight request belongs to (a shared sentinel link
+    /// carries requests of several records).
+    pub(crate) req_owner: BTreeMap<ReqId, monitor::InstanceKey>,
+    /// Our side's address of each command connection, for hellos.
+    pub(crate) link_local_ip: BTreeMap<LinkId, String>,
 }
 
 pub const SIMFAILURE_CRASH_AFTER_ELECTION: u32 = 1;
@@ -189,6 +208,8 @@ impl Sentinel {
             next_link: 1,
             next_req: 1,
             outbox: Vec::new(),
+            req_owner: BTreeMap::new(),
+            link_local_ip: BTreeMap::new(),
         };
         for m in &cfg.masters {
             s.add_master_from_config(m);
@@ -384,16 +405,111 @@ impl Sentinel {
     }
 
     /// Handle one event at time `now`.
+    ///
+    /// Every input of the monitoring loop comes through here: the timer (which runs the
+    /// TILT check and then every instance, like `sentinelTimer`), connection state
+    /// changes, replies to requests the core sent, and pub/sub hello messages.
     pub fn handle(&mut self, now: u64, event: Event) {
         self.now = now;
         match event {
-            Event::Tick => {}
-            Event::Connected { .. }
-            | Event::Disconnected { .. }
-            | Event::Reply { .. }
-            | Event::Message { .. } => {}
+            Event::Tick => self.timer(),
+            Event::Connected {
+                link,
+                conn,
+                local_ip,
+            } => self.on_connected(link, conn, local_ip),
+            Event::Disconnected { link, conn, error } => self.on_disconnected(link, conn, &error),
+            Event::Reply { link, req, reply } => self.on_reply(link, req, reply),
+            Event::Message {
+                link,
+                channel,
+                payload,
+            } => self.on_message(link, &channel, &payload),
         }
     }
+
+    /// One run of the periodic timer: TILT check, then every master with its replicas
+    /// and sentinels, in order.
+    fn timer(&mut self) {
+        self.check_tilt();
+        let mut switch = None;
+        for mi in 0..self.masters.len() {
+            self.handle_instance(monitor::Inst::Master(mi));
+            // Records may be added (not removed) while handling; index by position.
+            let mut ri = 0;
+            while ri < self.masters[mi].replicas.len() {
+                self.handle_instance(monitor::Inst::Replica(mi, ri));
+                ri += 1;
+            }
+            let mut si = 0;
+            while si < self.masters[mi].sentinels.len() {
+                self.handle_instance(monitor::Inst::Sentinel(mi, si));
+                si += 1;
+            }
+            if self.masters[mi].failover_state == FailoverState::UpdateConfig {
+                switch = Some(mi);
+            }
+        }
+        if let Some(mi) = switch {
+            self.failover_switch_hook(mi);
+        }
+    }
+
+    /// A reply on a command connection: find what it answers and who asked.
+    fn on_reply(&mut self, link: LinkId, req: ReqId, reply: Reply) {
+        let owner = self.req_owner.remove(&req);
+        let Some(l) = self.links.get_mut(&link) else {
+            return;
+        };
+        let Some(what) = l.pending.remove(&req) else {
+            return;
+        };
+        l.pending_commands = l.pending_commands.saturating_sub(1);
+        let Some(i) = owner.and_then(|k| self.resolve(&k)) else {
+            return;
+        };
+        if self.common(i).link != link {
+            return;
+        }
+        match what {
+            Request::Ping => self.on_ping_reply(i, &reply),
+            Request::Info => {
+                if let Reply::Bulk(text) = &reply {
+                    let text = String::from_utf8_lossy(text).into_owned();
+                    self.refresh_from_info(i, &text);
+                }
+            }
+            Request::Publish => {
+                if !matches!(reply, Reply::Error(_)) {
+                    self.common_mut(i).last_pub_time = self.now;
+                }
+            }
+            Request::IsMasterDownByAddr { .. } => self.on_is_master_down_reply(i, &reply),
+            Request::Ignored => {}
+        }
+    }
+
+    /// A pub/sub message on a master's or replica's hello subscription.
+    fn on_message(&mut self, link: LinkId, channel: &[u8], payload: &[u8]) {
+        let now = self.now;
+        match self.links.get_mut(&link) {
+            Some(l) if l.pc => l.pc_last_activity = now,
+            _ => return,
+        }
+        if channel == monitor::HELLO_CHANNEL.as_bytes() {
+            self.process_hello(payload);
+        }
+    }
+
+    /// Extension point for the failover state machine (a later issue): start an attempt
+    /// if needed and advance it. Returns true when an attempt was just started, which
+    /// forces an immediate is-master-down round.
+    pub(crate) fn failover_step_hook(&mut self, _mi: usize) -> bool {
+        false
+    }
+
+    /// Extension point: switch a master whose failover reached `update_config`.
+    fn failover_switch_hook(&mut self, _mi: usize) {}
 
     /// The persisted state, in the shape the config rewrite wants.
     pub fn config_snapshot(&self) -> SentinelConfig {

@@ -243,7 +243,7 @@ fn disconnect_keeps_pending_count_until_reconnect_throttled_by_ping_period() {
         error: "Connection refused".into(),
     });
     assert!(sim.core.links[&ml].disconnected());
-    assert_eq!(sim.core.links[&ml].pending_commands, 3);
+    assert_eq!(sim.core.links[&ml].pending_commands, 2);
     let connects = |sim: &Sim| {
         sim.all
             .iter()

@@ -119,8 +119,8 @@ fn hello_goes_out_after_connect_with_local_ip_and_golden_shape() {
     let mut sim = Sim::standard();
     // A new record counts as "just published": the first hello waits > 2000 ms.
     sim.run(2000, 100, true);
-    assert!(sim.pending("PUBLISH").is_empty());
-    sim.run(100, 100, true);
+    assert!(!sim.sent.iter().any(|s| s.args[0] == "PUBLISH"));
+    sim.tick_at(sim.now + 100);
     let p = sim.pending("PUBLISH");
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].args[1], "__sentinel__:hello");
@@ -132,7 +132,8 @@ fn hello_goes_out_after_connect_with_local_ip_and_golden_shape() {
     sim.core.announce_ip = Some("10.0.0.9".into());
     sim.core.announce_port = 5000;
     sim.answer_all("PUBLISH", Reply::Int(1));
-    sim.run(2100, 100, true);
+    sim.run(2000, 100, true);
+    sim.tick_at(sim.now + 100);
     let p = sim.pending("PUBLISH");
     assert_eq!(p.len(), 1);
     assert!(p[0].args[2].starts_with("10.0.0.9,5000,"));
@@ -141,7 +142,8 @@ fn hello_goes_out_after_connect_with_local_ip_and_golden_shape() {
 #[test]
 fn failed_publish_is_retried_next_tick() {
     let mut sim = Sim::standard();
-    sim.run(2100, 100, true);
+    sim.run(2000, 100, true);
+    sim.tick_at(sim.now + 100);
     sim.answer_all("PUBLISH", Reply::err("NOPERM no permission"));
     let before = sim.sent.iter().filter(|s| s.args[0] == "PUBLISH").count();
     sim.tick_at(sim.now + 100);

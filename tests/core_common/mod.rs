@@ -123,13 +123,15 @@ impl Sim {
         self.feed(Event::Tick);
     }
 
-    /// Tick every `step` ms for `ms` ms, answering PINGs with PONG if `pong`.
-    pub fn run(&mut self, ms: u64, step: u64, pong: bool) {
+    /// Tick every `step` ms for `ms` ms; with `healthy`, every instance answers PING
+    /// with PONG and PUBLISH with `:1`.
+    pub fn run(&mut self, ms: u64, step: u64, healthy: bool) {
         let end = self.now + ms;
         while self.now + step <= end {
             self.tick_at(self.now + step);
-            if pong {
+            if healthy {
                 self.answer_all("PING", Reply::Status("PONG".into()));
+                self.answer_all("PUBLISH", Reply::Int(1));
             }
         }
     }

@@ -7,6 +7,7 @@
 //! so a test can drive it on a fake clock and a seed replays a run exactly.
 
 pub mod ask;
+pub mod conn;
 pub mod events;
 pub mod hello;
 pub mod info;
@@ -452,52 +453,6 @@ impl Sentinel {
         }
         if let Some(mi) = switch {
             self.failover_switch_hook(mi);
-        }
-    }
-
-    /// A reply on a command connection: find what it answers and who asked.
-    fn on_reply(&mut self, link: LinkId, req: ReqId, reply: Reply) {
-        let owner = self.req_owner.remove(&req);
-        let Some(l) = self.links.get_mut(&link) else {
-            return;
-        };
-        let Some(what) = l.pending.remove(&req) else {
-            return;
-        };
-        l.pending_commands = l.pending_commands.saturating_sub(1);
-        let Some(i) = owner.and_then(|k| self.resolve(&k)) else {
-            return;
-        };
-        if self.common(i).link != link {
-            return;
-        }
-        match what {
-            Request::Ping => self.on_ping_reply(i, &reply),
-            Request::Info => {
-                if let Reply::Bulk(text) = &reply {
-                    let text = String::from_utf8_lossy(text).into_owned();
-                    self.refresh_from_info(i, &text);
-                }
-            }
-            Request::Publish => {
-                if !matches!(reply, Reply::Error(_)) {
-                    self.common_mut(i).last_pub_time = self.now;
-                }
-            }
-            Request::IsMasterDownByAddr { .. } => self.on_is_master_down_reply(i, &reply),
-            Request::Ignored => {}
-        }
-    }
-
-    /// A pub/sub message on a master's or replica's hello subscription.
-    fn on_message(&mut self, link: LinkId, channel: &[u8], payload: &[u8]) {
-        let now = self.now;
-        match self.links.get_mut(&link) {
-            Some(l) if l.pc => l.pc_last_activity = now,
-            _ => return,
-        }
-        if channel == monitor::HELLO_CHANNEL.as_bytes() {
-            self.process_hello(payload);
         }
     }
 

@@ -21,8 +21,9 @@ use tokio::time::Instant;
 pub type Publish = Arc<dyn Fn(&str, &str) + Send + Sync>;
 /// Writes the config file from the core's snapshot.
 pub type Persist = Arc<dyn Fn(&Sentinel) -> std::io::Result<()> + Send + Sync>;
-/// Queues notification script `script` with argv `<channel> <payload>`.
-pub type RunScript = Arc<dyn Fn(&str, &str, &str) + Send + Sync>;
+/// Queues script `path` with the given arguments (a notification script gets
+/// `<channel> <payload>`, a client-reconfig script its seven arguments).
+pub type RunScript = Arc<dyn Fn(&str, &[String]) + Send + Sync>;
 
 /// The timer frequency currently in use, for `INFO` (`hz:`). Redis re-draws it in
 /// 10..19 after every timer run.
@@ -39,7 +40,13 @@ pub fn performer(
     logger: Arc<Logger>,
     persist: Persist,
 ) -> Performer {
-    performer_with_scripts(links, publish, logger, persist, Arc::new(|_, _, _| {}))
+    performer_with_scripts(
+        links,
+        publish,
+        logger,
+        persist,
+        Arc::new(|_: &str, _: &[String]| {}),
+    )
 }
 
 /// Performs actions in the order the core produced them. Returns false if a
@@ -70,9 +77,10 @@ pub fn performer_with_scripts(
                         publish(&channel, &payload);
                     }
                     if let Some(script) = script {
-                        run_script(&script, &channel, &payload);
+                        run_script(&script, &[channel, payload]);
                     }
                 }
+                Action::RunScript { path, args } => run_script(&path, &args),
                 Action::Log { level, text } => logger.log(level, &text),
                 Action::PersistConfig => match persist(core) {
                     Ok(()) => {

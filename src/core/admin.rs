@@ -262,6 +262,6 @@ impl Sentinel {
             .and_then(|p| master.replica(p))
             .filter(|_| switching);
         let c = promoted.map_or(&master.common, |r| &r.common);
-        (self.announced_host(c).to_string(), c.port)
+        (self.announced_addr(c).to_string(), c.port)
     }
 }

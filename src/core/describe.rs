@@ -13,16 +13,6 @@ use crate::resp::Reply;
 type Pairs = Vec<(&'static str, String)>;
 
 impl Sentinel {
-    /// The address an instance is shown with: hostname under `announce-hostnames yes`,
-    /// else the resolved IP (redis-sentinel's `announceSentinelAddr`).
-    pub fn announced_host<'a>(&self, c: &'a Common) -> &'a str {
-        if self.announce_hostnames {
-            &c.host
-        } else {
-            &c.ip
-        }
-    }
-
     /// Milliseconds elapsed since `t`, signed like redis-sentinel's `mstime() - t`.
     fn ms_since(&self, t: u64) -> String {
         (self.now as i64 - t as i64).to_string()
@@ -39,7 +29,7 @@ impl Sentinel {
         }
         let mut p: Pairs = vec![
             ("name", c.name.clone()),
-            ("ip", self.announced_host(c).to_string()),
+            ("ip", self.announced_addr(c).to_string()),
             ("port", c.port.to_string()),
             ("runid", c.runid.clone()),
             ("flags", flags_string(fl)),

@@ -17,7 +17,8 @@ pub enum Subject<'a> {
 }
 
 impl Sentinel {
-    fn addr_of<'a>(&self, c: &'a Common) -> &'a str {
+    /// The address shown for an instance: hostname with announce-hostnames, else IP.
+    pub fn announced_addr<'a>(&self, c: &'a Common) -> &'a str {
         if self.announce_hostnames {
             &c.host
         } else {
@@ -46,16 +47,16 @@ impl Sentinel {
             Subject::None => return None,
         };
         let mc = &master.common;
-        let mid = format!("master {} {} {}", mc.name, self.addr_of(mc), mc.port);
+        let mid = format!("master {} {} {}", mc.name, self.announced_addr(mc), mc.port);
         Some(match sub {
             None => mid,
             Some((kind, c)) => format!(
                 "{kind} {} {} {} @ {} {} {}",
                 c.name,
-                self.addr_of(c),
+                self.announced_addr(c),
                 c.port,
                 mc.name,
-                self.addr_of(mc),
+                self.announced_addr(mc),
                 mc.port
             ),
         })

@@ -7,10 +7,17 @@
 //! so a test can drive it on a fake clock and a seed replays a run exactly.
 
 pub mod admin;
+pub mod ask;
+pub mod conn;
 pub mod describe;
 pub mod events;
+pub mod hello;
+pub mod info;
 pub mod instance;
+pub mod monitor;
+pub mod sdown;
 pub mod select;
+pub mod tilt;
 pub mod vote;
 
 use crate::config::{LogLevel, MasterConfig, SentinelConfig};
@@ -88,6 +95,8 @@ pub enum Action {
     PersistConfig,
     /// Exit the process with this code (SIMULATE-FAILURE crashes).
     Exit(i32),
+    /// Queue a script run (the client-reconfig script): `path` with `args`.
+    RunScript { path: String, args: Vec<String> },
 }
 
 /// The `SENTINEL DEBUG` knobs; process-global in redis-sentinel, per core here.
@@ -133,6 +142,12 @@ impl Default for Timing {
 pub struct Identity {
     /// Our listening port (for hellos when no announce-port is set).
     pub port: u16,
+    /// `requirepass`: sent as `AUTH` to peer sentinels when no sentinel-pass is set
+    /// (the legacy "all sentinels share one password" setup).
+    pub requirepass: Option<String>,
+    /// `tls-port`; announced in hellos instead of `port` when `tls_replication` is on.
+    pub tls_port: u16,
+    pub tls_replication: bool,
 }
 
 pub struct Sentinel {
@@ -162,6 +177,11 @@ pub struct Sentinel {
     next_link: u64,
     next_req: u64,
     outbox: Vec<Action>,
+    /// Which instance record each in-flight request belongs to (a shared sentinel link
+    /// carries requests of several records).
+    pub(crate) req_owner: BTreeMap<ReqId, monitor::InstanceKey>,
+    /// Our side's address of each command connection, for hellos.
+    pub(crate) link_local_ip: BTreeMap<LinkId, String>,
 }
 
 pub const SIMFAILURE_CRASH_AFTER_ELECTION: u32 = 1;
@@ -197,6 +217,8 @@ impl Sentinel {
             next_link: 1,
             next_req: 1,
             outbox: Vec::new(),
+            req_owner: BTreeMap::new(),
+            link_local_ip: BTreeMap::new(),
         };
         for m in &cfg.masters {
             s.add_master_from_config(m);
@@ -392,16 +414,65 @@ impl Sentinel {
     }
 
     /// Handle one event at time `now`.
+    ///
+    /// Every input of the monitoring loop comes through here: the timer (which runs the
+    /// TILT check and then every instance, like `sentinelTimer`), connection state
+    /// changes, replies to requests the core sent, and pub/sub hello messages.
     pub fn handle(&mut self, now: u64, event: Event) {
         self.now = now;
         match event {
-            Event::Tick => {}
-            Event::Connected { .. }
-            | Event::Disconnected { .. }
-            | Event::Reply { .. }
-            | Event::Message { .. } => {}
+            Event::Tick => self.timer(),
+            Event::Connected {
+                link,
+                conn,
+                local_ip,
+            } => self.on_connected(link, conn, local_ip),
+            Event::Disconnected { link, conn, error } => self.on_disconnected(link, conn, &error),
+            Event::Reply { link, req, reply } => self.on_reply(link, req, reply),
+            Event::Message {
+                link,
+                channel,
+                payload,
+            } => self.on_message(link, &channel, &payload),
         }
     }
+
+    /// One run of the periodic timer: TILT check, then every master with its replicas
+    /// and sentinels, in order.
+    fn timer(&mut self) {
+        self.check_tilt();
+        let mut switch = None;
+        for mi in 0..self.masters.len() {
+            self.handle_instance(monitor::Inst::Master(mi));
+            // Records may be added (not removed) while handling; index by position.
+            let mut ri = 0;
+            while ri < self.masters[mi].replicas.len() {
+                self.handle_instance(monitor::Inst::Replica(mi, ri));
+                ri += 1;
+            }
+            let mut si = 0;
+            while si < self.masters[mi].sentinels.len() {
+                self.handle_instance(monitor::Inst::Sentinel(mi, si));
+                si += 1;
+            }
+            if self.masters[mi].failover_state == FailoverState::UpdateConfig {
+                switch = Some(mi);
+            }
+        }
+        if let Some(mi) = switch {
+            self.failover_switch_hook(mi);
+        }
+    }
+
+    /// Extension point for the failover state machine (a later issue): start an attempt
+    /// if needed and advance it. Returns true when an attempt was just started, which
+    /// forces an immediate is-master-down round.
+    pub(crate) fn failover_step_hook(&mut self, _mi: usize) -> bool {
+        false
+    }
+
+    /// Extension point: switch a master whose failover reached `update_config`.
+    fn failover_switch_hook(&mut self, _mi: usize) {}
 
     /// The persisted state, in the shape the config rewrite wants.
     pub fn config_snapshot(&self) -> SentinelConfig {

@@ -21,4 +21,6 @@ pub fn role_masters(core: &Sentinel) -> Vec<String> {
 }
 
 /// A hello received through PUBLISH `__sentinel__:hello`.
-pub fn process_hello(_core: &mut Sentinel, _payload: &[u8]) {}
+pub fn process_hello(core: &mut Sentinel, payload: &[u8]) {
+    core.process_hello(payload);
+}

@@ -222,7 +222,7 @@ pub fn info_sentinel_section(core: &Sentinel) -> String {
         s.push_str(&format!(
             "master{i}:name={},status={status},address={}:{},slaves={},sentinels={}\r\n",
             c.name,
-            core.announced_host(c),
+            core.announced_addr(c),
             c.port,
             m.replicas.len(),
             m.sentinels.len() + 1

@@ -1,0 +1,89 @@
+//! `SENTINEL is-master-down-by-addr`: asking peers about a master we think is down
+//! (and, during our own failover, asking for their vote), reading their replies, and
+//! the lookup half of answering such a query ourselves.
+
+use super::Sentinel;
+use super::instance::*;
+use super::monitor::Inst;
+use crate::config::LogLevel;
+use crate::core::Action;
+use crate::resp::Reply;
+
+/// Peer replies older than this many ASK periods no longer count.
+const ASK_VALIDITY_PERIODS: u64 = 5;
+
+impl Sentinel {
+    /// One query round for master `mi`: expire stale peer answers, then query every
+    /// connected peer whose last answer is at least ASK-PERIOD old (or all, `forced`),
+    /// only while the master is SDOWN from our point of view.
+    pub(crate) fn ask_other_sentinels(&mut self, mi: usize, forced: bool) {
+        let now = self.now;
+        let ask = self.timing.ask_period;
+        for si in 0..self.masters[mi].sentinels.len() {
+            let s = &mut self.masters[mi].sentinels[si];
+            let elapsed = now.saturating_sub(s.last_master_down_reply_time);
+            if elapsed > ask * ASK_VALIDITY_PERIODS {
+                s.common.flags &= !flags::MASTER_DOWN;
+                s.leader = None;
+            }
+            let m = &self.masters[mi];
+            if m.common.flags & flags::S_DOWN == 0 {
+                continue;
+            }
+            let i = Inst::Sentinel(mi, si);
+            if self.link_of(i).disconnected() {
+                continue;
+            }
+            if !forced && elapsed < ask {
+                continue;
+            }
+            let addr = self.announced_addr(&m.common).to_string();
+            let port = m.common.port.to_string();
+            let epoch = self.current_epoch.to_string();
+            let runid = if m.failover_state != FailoverState::None {
+                self.myid.clone()
+            } else {
+                "*".to_string()
+            };
+            let master = m.common.name.clone();
+            let args = self.command(
+                mi,
+                "SENTINEL",
+                &["is-master-down-by-addr", &addr, &port, &epoch, &runid],
+            );
+            self.send_cmd(i, Request::IsMasterDownByAddr { master }, args);
+        }
+    }
+
+    /// A peer's answer: only `[int, bulk, int]` is accepted; it refreshes the peer's
+    /// "master down" opinion and, when it carries a run id, the vote it reports.
+    pub(crate) fn on_is_master_down_reply(&mut self, i: Inst, reply: &Reply) {
+        let Inst::Sentinel(mi, si) = i else { return };
+        let Reply::Array(items) = reply else { return };
+        let [Reply::Int(down), Reply::Bulk(leader), Reply::Int(epoch)] = items.as_slice() else {
+            return;
+        };
+        let now = self.now;
+        let s = &mut self.masters[mi].sentinels[si];
+        s.last_master_down_reply_time = now;
+        if *down == 1 {
+            s.common.flags |= flags::MASTER_DOWN;
+        } else {
+            s.common.flags &= !flags::MASTER_DOWN;
+        }
+        if leader.as_ref() != b"*" {
+            let leader = String::from_utf8_lossy(leader).into_owned();
+            let epoch = *epoch as u64;
+            let log = (s.leader_epoch != epoch)
+                .then(|| format!("{} voted for {} {}", s.common.name, leader, epoch));
+            s.leader = Some(leader);
+            s.leader_epoch = epoch;
+            if let Some(text) = log {
+                self.push(Action::Log {
+                    level: LogLevel::Warning,
+                    text,
+                });
+            }
+        }
+    }
+}

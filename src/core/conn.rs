@@ -1,0 +1,128 @@
+//! Connection events from the shell: established, broken, a reply to a request, a
+//! pub/sub message; plus closing a connection on the core's own initiative.
+//!
+//! Replies are matched to their request through the link's pending table and to the
+//! record that sent it through `req_owner`, so a reply for a record that has since been
+//! removed (or for a connection that was closed) is simply dropped.
+
+use super::instance::*;
+use super::{Action, Sentinel};
+use crate::config::LogLevel;
+use crate::resp::Reply;
+
+impl Sentinel {
+    /// Close one half of a link on our own initiative (link-health rule, resets).
+    pub fn close_conn(&mut self, id: LinkId, conn: ConnKind) {
+        let Some(l) = self.links.get_mut(&id) else {
+            return;
+        };
+        let was = match conn {
+            ConnKind::Cmd => std::mem::replace(&mut l.cc, false),
+            ConnKind::PubSub => std::mem::replace(&mut l.pc, false),
+        };
+        if !was {
+            return;
+        }
+        if conn == ConnKind::Cmd {
+            l.pending_commands = 0;
+            self.drop_pending(id);
+        }
+        self.push(Action::Close { link: id, conn });
+    }
+
+    /// Forget every in-flight request of a command connection (its replies can no
+    /// longer arrive).
+    fn drop_pending(&mut self, id: LinkId) {
+        if let Some(l) = self.links.get_mut(&id) {
+            for r in std::mem::take(&mut l.pending).into_keys() {
+                self.req_owner.remove(&r);
+            }
+        }
+        self.link_local_ip.remove(&id);
+    }
+
+    pub(crate) fn on_connected(&mut self, id: LinkId, conn: ConnKind, local_ip: String) {
+        let now = self.now;
+        let Some(l) = self.links.get_mut(&id) else {
+            return;
+        };
+        match conn {
+            ConnKind::Cmd if l.cc => {
+                self.link_local_ip.insert(id, local_ip);
+            }
+            // Stands in for the SUBSCRIBE confirmation, which counts as activity.
+            ConnKind::PubSub if l.pc => l.pc_last_activity = now,
+            _ => {}
+        }
+    }
+
+    /// The connection broke: clear that half; the link is retried on a later tick.
+    /// Unanswered requests are lost but stay counted in `pending_commands` until the
+    /// connection is re-created, as in redis-sentinel.
+    pub(crate) fn on_disconnected(&mut self, id: LinkId, conn: ConnKind, error: &str) {
+        let Some(l) = self.links.get_mut(&id) else {
+            return;
+        };
+        match conn {
+            ConnKind::Cmd if l.cc => l.cc = false,
+            ConnKind::PubSub if l.pc => l.pc = false,
+            _ => return,
+        }
+        if conn == ConnKind::Cmd {
+            self.drop_pending(id);
+        }
+        let channel = match conn {
+            ConnKind::Cmd => "-cmd-link-reconnection",
+            ConnKind::PubSub => "-pubsub-link-reconnection",
+        };
+        if let Some(i) = self.any_inst_on_link(id) {
+            self.emit_inst(LogLevel::Debug, channel, i, &format!("#{error}"));
+        }
+    }
+
+    /// A reply on a command connection: find what it answers and who asked.
+    pub(crate) fn on_reply(&mut self, link: LinkId, req: ReqId, reply: Reply) {
+        let owner = self.req_owner.remove(&req);
+        let Some(l) = self.links.get_mut(&link) else {
+            return;
+        };
+        let Some(what) = l.pending.remove(&req) else {
+            return;
+        };
+        l.pending_commands = l.pending_commands.saturating_sub(1);
+        let Some(i) = owner.and_then(|k| self.resolve(&k)) else {
+            return;
+        };
+        if self.common(i).link != link {
+            return;
+        }
+        match what {
+            Request::Ping => self.on_ping_reply(i, &reply),
+            Request::Info => {
+                if let Reply::Bulk(text) = &reply {
+                    let text = String::from_utf8_lossy(text).into_owned();
+                    self.refresh_from_info(i, &text);
+                }
+            }
+            Request::Publish => {
+                if !matches!(reply, Reply::Error(_)) {
+                    self.common_mut(i).last_pub_time = self.now;
+                }
+            }
+            Request::IsMasterDownByAddr { .. } => self.on_is_master_down_reply(i, &reply),
+            Request::Ignored => {}
+        }
+    }
+
+    /// A pub/sub message on a master's or replica's hello subscription.
+    pub(crate) fn on_message(&mut self, link: LinkId, channel: &[u8], payload: &[u8]) {
+        let now = self.now;
+        match self.links.get_mut(&link) {
+            Some(l) if l.pc => l.pc_last_activity = now,
+            _ => return,
+        }
+        if channel == super::monitor::HELLO_CHANNEL.as_bytes() {
+            self.process_hello(payload);
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! Hello messages: how sentinels find each other and spread the newest master address.
+//!
+//! Every PUBLISH-PERIOD each master, replica and peer sentinel gets
+//! `PUBLISH __sentinel__:hello <ip>,<port>,<myid>,<epoch>,<master>,<addr>,<port>,<cfg-epoch>`.
+//! Hellos read back (from the pub/sub subscription or a peer's PUBLISH) add peers, raise
+//! the current epoch and, when they carry a newer config epoch with another address,
+//! switch the master record (`+switch-master`).
+
+use super::instance::*;
+use super::monitor::Inst;
+use super::{Action, Sentinel};
+use crate::config::LogLevel;
+
+impl Sentinel {
+    /// The hello payload as sent on the link of `i`, or None when our own address is
+    /// not known yet (no announce-ip and the command connection is not established).
+    pub fn hello_payload(&self, i: Inst) -> Option<String> {
+        let ip = match &self.announce_ip {
+            Some(ip) => ip.clone(),
+            None => self.link_local_ip.get(&self.common(i).link)?.clone(),
+        };
+        let port = if self.announce_port != 0 {
+            self.announce_port
+        } else if self.identity.tls_replication && self.identity.tls_port != 0 {
+            self.identity.tls_port
+        } else {
+            self.identity.port
+        };
+        let mi = i.master();
+        let (maddr, mport) = self.current_master_addr(mi);
+        let m = &self.masters[mi];
+        Some(format!(
+            "{ip},{port},{},{},{},{maddr},{mport},{}",
+            self.myid, self.current_epoch, m.common.name, m.config_epoch
+        ))
+    }
+
+    /// PUBLISH our hello on the command connection of `i`.
+    pub(crate) fn send_hello(&mut self, i: Inst) -> bool {
+        if self.link_of(i).disconnected() {
+            return false;
+        }
+        let Some(payload) = self.hello_payload(i) else {
+            return false;
+        };
+        let args = self.command(
+            i.master(),
+            "PUBLISH",
+            &[super::monitor::HELLO_CHANNEL, &payload],
+        );
+        self.send_cmd(i, Request::Publish, args)
+    }
+
+    /// Process one hello payload (from the pub/sub subscription, or a peer's
+    /// `PUBLISH __sentinel__:hello`). Our own hellos are recognised by our run id.
+    pub fn process_hello(&mut self, payload: &[u8]) {
+        let text = String::from_utf8_lossy(payload);
+        if text.contains(self.myid.as_str()) {
+            return;
+        }
+        let t: Vec<&str> = text.split(',').collect();
+        if t.len() != 8 {
+            return;
+        }
+        let Some(mi) = self.masters.iter().position(|m| m.common.name == t[4]) else {
+            return;
+        };
+        let (ip, runid, maddr) = (t[0], t[2], t[5]);
+        let port = atoi(t[1]) as u16;
+        let mport = atoi(t[6]) as u16;
+        let epoch = strtoull(t[3]);
+        let cfg_epoch = strtoull(t[7]);
+
+        let mut si = self.masters[mi]
+            .sentinels
+            .iter()
+            .position(|s| s.common.runid == runid && same_addr(&s.common, ip, port));
+        if si.is_none() {
+            si = self.add_sentinel_from_hello(mi, ip, port, runid);
+        }
+        if epoch > self.current_epoch {
+            self.current_epoch = epoch;
+            self.push(Action::PersistConfig);
+            self.emit_for_master(LogLevel::Warning, "+new-epoch", mi, epoch.to_string());
+        }
+        let Some(si) = si else { return };
+        if self.masters[mi].config_epoch < cfg_epoch {
+            self.masters[mi].config_epoch = cfg_epoch;
+            let mc = &self.masters[mi].common;
+            if mport != mc.port || !self.addr_matches_host(mc, maddr) {
+                let (old_addr, old_port) = (self.announced_addr(mc).to_string(), mc.port);
+                let name = mc.name.clone();
+                self.emit_inst(
+                    LogLevel::Warning,
+                    "+config-update-from",
+                    Inst::Sentinel(mi, si),
+                    "",
+                );
+                self.emit_for_master(
+                    LogLevel::Warning,
+                    "+switch-master",
+                    mi,
+                    format!("{name} {old_addr} {old_port} {maddr} {mport}"),
+                );
+                self.reset_master_and_change_address(mi, maddr, mport);
+                if let Some(path) = self.masters[mi].client_reconfig_script.clone() {
+                    let (new_addr, new_port) = self.current_master_addr(mi);
+                    let args = [&name, "observer", "start", &old_addr]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .chain([old_port.to_string(), new_addr, new_port.to_string()])
+                        .collect();
+                    self.push(Action::RunScript { path, args });
+                }
+            }
+        }
+        // The reset above keeps sentinels, so `si` still names this sentinel's entry.
+        if let Some(s) = self.masters[mi].sentinels.get_mut(si) {
+            s.last_hello_time = self.now;
+        }
+    }
+
+    /// A hello from a sentinel we do not know at this address: handle an address switch
+    /// or a stale entry at the same address, then add it. Returns its position.
+    fn add_sentinel_from_hello(
+        &mut self,
+        mi: usize,
+        ip: &str,
+        port: u16,
+        runid: &str,
+    ) -> Option<usize> {
+        let removed = self.remove_sentinel_runid(mi, runid);
+        if removed > 0 {
+            let rest = format!("ip {ip} port {port} for {runid}");
+            self.emit_inst(
+                LogLevel::Notice,
+                "+sentinel-address-switch",
+                Inst::Master(mi),
+                &rest,
+            );
+        } else if let Some(other) = self.masters[mi]
+            .sentinels
+            .iter()
+            .position(|s| same_addr(&s.common, ip, port))
+        {
+            self.emit_inst(
+                LogLevel::Notice,
+                "+sentinel-invalid-addr",
+                Inst::Sentinel(mi, other),
+                "",
+            );
+            let obsolete = self.masters[mi].sentinels[other].common.runid.clone();
+            for m in 0..self.masters.len() {
+                self.remove_sentinel_runid(m, &obsolete);
+            }
+        }
+        if port == 0 || ip.is_empty() {
+            return None;
+        }
+        let down_after = self.masters[mi].common.down_after_ms;
+        let peer = self.new_sentinel_peer(ip, port, runid, down_after);
+        self.masters[mi].sentinels.push(peer);
+        let si = self.masters[mi].sentinels.len() - 1;
+        if removed == 0 {
+            self.emit_inst(LogLevel::Notice, "+sentinel", Inst::Sentinel(mi, si), "");
+        } else {
+            self.update_sentinel_address_everywhere(mi, si);
+        }
+        self.push(Action::PersistConfig);
+        Some(si)
+    }
+
+    /// Remove every sentinel entry of master `mi` with this run id; returns how many.
+    fn remove_sentinel_runid(&mut self, mi: usize, runid: &str) -> usize {
+        let (gone, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.masters[mi].sentinels)
+            .into_iter()
+            .partition(|s| !s.common.runid.is_empty() && s.common.runid == runid);
+        self.masters[mi].sentinels = keep;
+        for s in &gone {
+            self.release_link(s.common.link);
+        }
+        gone.len()
+    }
+
+    /// After an address switch, copy the new address to the same run id under every
+    /// other master and drop their connections so they reconnect there.
+    fn update_sentinel_address_everywhere(&mut self, mi: usize, si: usize) {
+        let src = self.masters[mi].sentinels[si].common.clone();
+        let mut updated = 0;
+        for m in 0..self.masters.len() {
+            let Some(x) = self.masters[m]
+                .sentinels
+                .iter()
+                .position(|s| s.common.runid == src.runid)
+            else {
+                continue;
+            };
+            let link = self.masters[m].sentinels[x].common.link;
+            self.close_conn(link, ConnKind::Cmd);
+            self.close_conn(link, ConnKind::PubSub);
+            if m == mi && x == si {
+                continue;
+            }
+            let c = &mut self.masters[m].sentinels[x].common;
+            c.host = src.host.clone();
+            c.ip = src.ip.clone();
+            c.port = src.port;
+            if let Some(l) = self.links.get_mut(&link) {
+                l.host = src.host.clone();
+                l.port = src.port;
+            }
+            updated += 1;
+        }
+        if updated > 0 {
+            let rest = format!("{updated} additional matching instances");
+            self.emit_inst(
+                LogLevel::Notice,
+                "+sentinel-address-update",
+                Inst::Sentinel(mi, si),
+                &rest,
+            );
+        }
+    }
+
+    /// Point master `mi` at a new address (§7.9): keep the sentinels, rebuild the
+    /// replica list from the known replicas (minus the new address, plus the old master
+    /// address), reset the record, announce each replica with `+slave`, flush.
+    /// Used by observers on a newer hello and by the failover leader at its end.
+    pub fn reset_master_and_change_address(&mut self, mi: usize, host: &str, port: u16) {
+        let m = &self.masters[mi];
+        let mut addrs: Vec<(String, u16)> = m
+            .replicas
+            .iter()
+            .filter(|r| !(r.common.port == port && self.addr_matches_host(&r.common, host)))
+            .map(|r| (r.common.host.clone(), r.common.port))
+            .collect();
+        if !(m.common.port == port && self.addr_matches_host(&m.common, host)) {
+            addrs.push((m.common.host.clone(), m.common.port));
+        }
+        self.reset_master_record(mi, false);
+        let link = self.masters[mi].common.link;
+        if let Some(l) = self.links.get_mut(&link) {
+            l.host = host.to_string();
+            l.port = port;
+        }
+        let c = &mut self.masters[mi].common;
+        c.host = host.to_string();
+        c.ip = host.to_string();
+        c.port = port;
+        c.s_down_since = 0;
+        c.o_down_since = 0;
+        let down_after = c.down_after_ms;
+        for (h, p) in addrs {
+            let r = self.new_replica(&h, p, down_after);
+            self.masters[mi].replicas.push(r);
+            let ri = self.masters[mi].replicas.len() - 1;
+            self.emit_inst(LogLevel::Notice, "+slave", Inst::Replica(mi, ri), "");
+        }
+        self.push(Action::PersistConfig);
+    }
+
+    /// Forget what was learnt about master `mi` (like `sentinelResetMaster`): replicas
+    /// go, connections close, flags, vote and failover state clear, link timers
+    /// restart. `drop_sentinels`
+    /// also forgets the peer sentinels (SENTINEL RESET); a master switch keeps them.
+    pub fn reset_master_record(&mut self, mi: usize, drop_sentinels: bool) {
+        let now = self.now;
+        for r in std::mem::take(&mut self.masters[mi].replicas) {
+            self.release_link(r.common.link);
+        }
+        if drop_sentinels {
+            for s in std::mem::take(&mut self.masters[mi].sentinels) {
+                self.release_link(s.common.link);
+            }
+        }
+        let link = self.masters[mi].common.link;
+        self.close_conn(link, ConnKind::Cmd);
+        self.close_conn(link, ConnKind::PubSub);
+        let m = &mut self.masters[mi];
+        m.common.flags &= flags::MASTER;
+        m.leader = None;
+        m.failover_state = FailoverState::None;
+        m.failover_state_change_time = 0;
+        m.failover_start_time = 0;
+        m.promoted = None;
+        m.common.runid.clear();
+        m.common.role_reported_time = now;
+        m.common.role_reported = Role::Master;
+        if let Some(l) = self.links.get_mut(&link) {
+            l.act_ping_time = now;
+            l.last_ping_time = 0;
+            l.last_avail_time = now;
+            l.last_pong_time = now;
+        }
+    }
+
+    /// Does record `c`'s address match a host string from INFO or a hello? IPs compare
+    /// with the resolved IP; names (which the pure core cannot resolve) with the
+    /// hostname as given, case-insensitively.
+    pub fn addr_matches_host(&self, c: &Common, host: &str) -> bool {
+        c.ip.eq_ignore_ascii_case(host) || c.host.eq_ignore_ascii_case(host)
+    }
+}
+
+/// Same address as redis-sentinel compares sentinel entries: port, and IP or hostname.
+fn same_addr(c: &Common, host: &str, port: u16) -> bool {
+    c.port == port && (c.ip.eq_ignore_ascii_case(host) || c.host.eq_ignore_ascii_case(host))
+}
+
+/// C `atoi`: leading digits (with sign), 0 when none.
+pub fn atoi(s: &str) -> i64 {
+    let s = s.trim_start();
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add((d - b'0') as i64)
+        });
+    if neg { -n } else { n }
+}
+
+/// C `strtoull` for epochs: leading digits, 0 when none.
+pub fn strtoull(s: &str) -> u64 {
+    atoi(s).max(0) as u64
+}

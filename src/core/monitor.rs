@@ -1,0 +1,370 @@
+//! The monitoring half of every timer run: connecting links (with the handshake),
+//! the periodic PING / INFO / hello sends, and the bookkeeping of link health.
+//!
+//! Instances are addressed two ways. During a timer run the core walks its vectors and
+//! uses positions ([`Inst`]); a request in flight outlives that walk (records can be
+//! removed or re-created before its reply arrives), so it remembers its owner by name
+//! ([`InstanceKey`]) and is resolved again when the reply comes back.
+
+use super::events::Subject;
+use super::instance::*;
+use super::{Action, Sentinel};
+use crate::config::LogLevel;
+use bytes::Bytes;
+
+/// The pub/sub channel sentinels announce themselves on.
+pub const HELLO_CHANNEL: &str = "__sentinel__:hello";
+
+/// A record by position, valid only until the record lists change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inst {
+    Master(usize),
+    Replica(usize, usize),
+    Sentinel(usize, usize),
+}
+
+impl Inst {
+    pub fn master(self) -> usize {
+        match self {
+            Inst::Master(m) | Inst::Replica(m, _) | Inst::Sentinel(m, _) => m,
+        }
+    }
+}
+
+/// A record by name: master name, plus replica name or sentinel run id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceKey {
+    Master(String),
+    Replica(String, String),
+    Sentinel(String, String),
+}
+
+impl Sentinel {
+    pub fn common(&self, i: Inst) -> &Common {
+        match i {
+            Inst::Master(m) => &self.masters[m].common,
+            Inst::Replica(m, r) => &self.masters[m].replicas[r].common,
+            Inst::Sentinel(m, s) => &self.masters[m].sentinels[s].common,
+        }
+    }
+
+    pub fn common_mut(&mut self, i: Inst) -> &mut Common {
+        match i {
+            Inst::Master(m) => &mut self.masters[m].common,
+            Inst::Replica(m, r) => &mut self.masters[m].replicas[r].common,
+            Inst::Sentinel(m, s) => &mut self.masters[m].sentinels[s].common,
+        }
+    }
+
+    pub fn key_of(&self, i: Inst) -> InstanceKey {
+        let m = self.masters[i.master()].common.name.clone();
+        match i {
+            Inst::Master(_) => InstanceKey::Master(m),
+            Inst::Replica(..) => InstanceKey::Replica(m, self.common(i).name.clone()),
+            Inst::Sentinel(..) => InstanceKey::Sentinel(m, self.common(i).name.clone()),
+        }
+    }
+
+    pub fn resolve(&self, key: &InstanceKey) -> Option<Inst> {
+        let find_m = |n: &str| self.masters.iter().position(|m| m.common.name == n);
+        Some(match key {
+            InstanceKey::Master(m) => Inst::Master(find_m(m)?),
+            InstanceKey::Replica(m, r) => {
+                let mi = find_m(m)?;
+                let ri = self.masters[mi]
+                    .replicas
+                    .iter()
+                    .position(|x| x.common.name == *r)?;
+                Inst::Replica(mi, ri)
+            }
+            InstanceKey::Sentinel(m, s) => {
+                let mi = find_m(m)?;
+                let si = self.masters[mi]
+                    .sentinels
+                    .iter()
+                    .position(|x| x.common.name == *s)?;
+                Inst::Sentinel(mi, si)
+            }
+        })
+    }
+
+    pub fn link_of(&self, i: Inst) -> &Link {
+        &self.links[&self.common(i).link]
+    }
+
+    fn link_of_mut(&mut self, i: Inst) -> &mut Link {
+        let id = self.common(i).link;
+        self.links.get_mut(&id).expect("every record has a link")
+    }
+
+    /// Emit an event whose `%@` is instance `i`.
+    pub fn emit_inst(&mut self, level: LogLevel, channel: &str, i: Inst, rest: &str) {
+        let m = self.masters[i.master()].common.name.clone();
+        let n = self.common(i).name.clone();
+        let subject = match i {
+            Inst::Master(_) => Subject::Master(&m),
+            Inst::Replica(..) => Subject::Replica(&m, &n),
+            Inst::Sentinel(..) => Subject::Sentinel(&m, &n),
+        };
+        self.emit(level, channel, subject, rest);
+    }
+
+    /// Emit an event with a bare payload that still belongs to master `mi` (so a
+    /// warning runs its notification script), like `+new-epoch` and `+switch-master`.
+    pub fn emit_for_master(&mut self, level: LogLevel, channel: &str, mi: usize, payload: String) {
+        let script = if level == LogLevel::Warning {
+            self.masters[mi].notification_script.clone()
+        } else {
+            None
+        };
+        self.push(Action::Event {
+            level,
+            channel: channel.to_string(),
+            payload,
+            script,
+        });
+    }
+
+    /// `cmd` with its first word mapped through master `mi`'s rename table, as every
+    /// command to a master, its replicas and its sentinels is.
+    pub fn command(&self, mi: usize, name: &str, rest: &[&str]) -> Vec<Bytes> {
+        let mut v = vec![Bytes::from(self.masters[mi].renamed(name))];
+        v.extend(rest.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())));
+        v
+    }
+
+    /// Queue `args` on the command connection of `i`'s link. Requests whose reply
+    /// matters get an id, count as pending and remember their owner; `Ignored` ones are
+    /// fire-and-forget. Returns false when there is no command connection.
+    pub fn send_cmd(&mut self, i: Inst, what: Request, args: Vec<Bytes>) -> bool {
+        let id = self.common(i).link;
+        if !self.links.get(&id).is_some_and(|l| l.cc) {
+            return false;
+        }
+        let req = if what == Request::Ignored {
+            None
+        } else {
+            let r = self.next_req_id();
+            let key = self.key_of(i);
+            self.req_owner.insert(r, key);
+            let link = self.links.get_mut(&id).expect("checked");
+            link.pending.insert(r, what);
+            link.pending_commands += 1;
+            Some(r)
+        };
+        self.push(Action::Send {
+            link: id,
+            conn: ConnKind::Cmd,
+            req,
+            args,
+        });
+        true
+    }
+
+    /// The monitoring half then (unless in TILT) the acting half for one record.
+    pub(crate) fn handle_instance(&mut self, i: Inst) {
+        self.reconnect(i);
+        self.send_periodic(i);
+        if !self.tilt_allows_acting() {
+            return;
+        }
+        self.check_sdown(i);
+        if let Inst::Master(mi) = i {
+            self.check_odown(mi);
+            let started = self.failover_step_hook(mi);
+            if started {
+                self.ask_other_sentinels(mi, true);
+            }
+            self.ask_other_sentinels(mi, false);
+        }
+    }
+
+    /// Re-open missing connections, at most once per ping period per link, and
+    /// pipeline the handshake right behind the connect.
+    fn reconnect(&mut self, i: Inst) {
+        let now = self.now;
+        let ping_period = self.timing.ping_period;
+        let is_sentinel = matches!(i, Inst::Sentinel(..));
+        let link = self.link_of(i);
+        if !link.disconnected() || self.common(i).port == 0 {
+            return;
+        }
+        if now.saturating_sub(link.last_reconn_time) < ping_period {
+            return;
+        }
+        let (id, host, port) = (link.id, link.host.clone(), link.port);
+        let need_cc = !link.cc;
+        let need_pc = !is_sentinel && !link.pc;
+        let mi = i.master();
+        self.link_of_mut(i).last_reconn_time = now;
+        if need_cc {
+            let l = self.link_of_mut(i);
+            l.cc = true;
+            l.pending_commands = 0;
+            l.cc_conn_time = now;
+            self.link_local_ip.remove(&id);
+            self.push(Action::Connect {
+                link: id,
+                conn: ConnKind::Cmd,
+                host: host.clone(),
+                port,
+            });
+            self.send_auth(i, ConnKind::Cmd);
+            let name = format!("sentinel-{}-cmd", &self.myid[..8.min(self.myid.len())]);
+            let args = self.command(mi, "CLIENT", &["SETNAME", &name]);
+            self.send_cmd(i, Request::Ignored, args);
+            self.send_ping(i);
+        }
+        if need_pc {
+            let l = self.link_of_mut(i);
+            l.pc = true;
+            l.pc_conn_time = now;
+            self.push(Action::Connect {
+                link: id,
+                conn: ConnKind::PubSub,
+                host,
+                port,
+            });
+            self.send_auth(i, ConnKind::PubSub);
+            let name = format!("sentinel-{}-pubsub", &self.myid[..8.min(self.myid.len())]);
+            for args in [
+                self.command(mi, "CLIENT", &["SETNAME", &name]),
+                self.command(mi, "SUBSCRIBE", &[HELLO_CHANNEL]),
+            ] {
+                self.push(Action::Send {
+                    link: id,
+                    conn: ConnKind::PubSub,
+                    req: None,
+                    args,
+                });
+            }
+        }
+    }
+
+    /// `AUTH` for a fresh connection: the master's auth-user/auth-pass for masters and
+    /// replicas; sentinel-user/sentinel-pass (else requirepass) for peer sentinels.
+    fn send_auth(&mut self, i: Inst, conn: ConnKind) {
+        let mi = i.master();
+        let (user, pass) = match i {
+            Inst::Sentinel(..) => match &self.sentinel_pass {
+                Some(p) => (self.sentinel_user.clone(), Some(p.clone())),
+                None => (None, self.identity.requirepass.clone()),
+            },
+            _ => (
+                self.masters[mi].auth_user.clone(),
+                self.masters[mi].auth_pass.clone(),
+            ),
+        };
+        let Some(pass) = pass else { return };
+        let args = match &user {
+            Some(u) => self.command(mi, "AUTH", &[u, &pass]),
+            None => self.command(mi, "AUTH", &[&pass]),
+        };
+        self.push(Action::Send {
+            link: self.common(i).link,
+            conn,
+            req: None,
+            args,
+        });
+    }
+
+    /// INFO, PING and hello, each on its own period, unless the link is down or has
+    /// too many unanswered requests.
+    fn send_periodic(&mut self, i: Inst) {
+        let now = self.now;
+        let link = self.link_of(i);
+        if link.disconnected() || link.pending_commands >= 100 * link.refcount {
+            return;
+        }
+        let (last_pong, last_ping) = (link.last_pong_time, link.last_ping_time);
+        let c = self.common(i);
+        let fast_info = match i {
+            Inst::Replica(mi, ri) => {
+                let mf = self.masters[mi].common.flags;
+                mf & (flags::O_DOWN | flags::FAILOVER_IN_PROGRESS) != 0
+                    || self.masters[mi].replicas[ri].master_link_down_time != 0
+            }
+            _ => false,
+        };
+        let info_period = if fast_info {
+            1000
+        } else {
+            self.timing.info_period
+        };
+        let ping_period = c.down_after_ms.min(self.timing.ping_period);
+        let info_due = c.info_refresh == 0 || now.saturating_sub(c.info_refresh) > info_period;
+        let pub_due = now.saturating_sub(c.last_pub_time) > self.timing.publish_period;
+        if !matches!(i, Inst::Sentinel(..)) && info_due {
+            let args = self.command(i.master(), "INFO", &[]);
+            self.send_cmd(i, Request::Info, args);
+        }
+        if now.saturating_sub(last_pong) > ping_period
+            && now.saturating_sub(last_ping) > ping_period / 2
+        {
+            self.send_ping(i);
+        }
+        if pub_due {
+            self.send_hello(i);
+        }
+    }
+
+    /// PING; the SDOWN clock (`act_ping_time`) starts at the oldest unanswered one.
+    pub fn send_ping(&mut self, i: Inst) -> bool {
+        let args = self.command(i.master(), "PING", &[]);
+        if !self.send_cmd(i, Request::Ping, args) {
+            return false;
+        }
+        let now = self.now;
+        let l = self.link_of_mut(i);
+        l.last_ping_time = now;
+        if l.act_ping_time == 0 {
+            l.act_ping_time = now;
+        }
+        true
+    }
+
+    /// A PING reply: any reply counts as "alive" for link health; only PONG, LOADING
+    /// and MASTERDOWN count as "available". A BUSY instance that is already SDOWN gets
+    /// one SCRIPT KILL.
+    pub(crate) fn on_ping_reply(&mut self, i: Inst, reply: &crate::resp::Reply) {
+        use crate::resp::Reply;
+        let now = self.now;
+        if let Reply::Status(t) | Reply::Error(t) = reply {
+            if t.starts_with("PONG") || t.starts_with("LOADING") || t.starts_with("MASTERDOWN") {
+                let l = self.link_of_mut(i);
+                l.last_avail_time = now;
+                l.act_ping_time = 0;
+                if t.starts_with("PONG") {
+                    self.common_mut(i).flags &= !flags::MASTER_REBOOT;
+                }
+            } else {
+                let f = self.common(i).flags;
+                if t.starts_with("BUSY")
+                    && f & flags::S_DOWN != 0
+                    && f & flags::SCRIPT_KILL_SENT == 0
+                {
+                    let args = self.command(i.master(), "SCRIPT", &["KILL"]);
+                    self.send_cmd(i, Request::Ignored, args);
+                    self.common_mut(i).flags |= flags::SCRIPT_KILL_SENT;
+                }
+            }
+        }
+        self.link_of_mut(i).last_pong_time = now;
+    }
+
+    /// The first record using link `id` (masters and replicas own theirs alone).
+    pub fn any_inst_on_link(&self, id: LinkId) -> Option<Inst> {
+        for (mi, m) in self.masters.iter().enumerate() {
+            if m.common.link == id {
+                return Some(Inst::Master(mi));
+            }
+            if let Some(ri) = m.replicas.iter().position(|r| r.common.link == id) {
+                return Some(Inst::Replica(mi, ri));
+            }
+            if let Some(si) = m.sentinels.iter().position(|s| s.common.link == id) {
+                return Some(Inst::Sentinel(mi, si));
+            }
+        }
+        None
+    }
+}

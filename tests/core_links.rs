@@ -1,0 +1,320 @@
+//! Links: handshake bytes, periodic PING/INFO/hello cadence, link health, the pending
+//! command budget and reconnection throttling.
+
+mod core_common;
+use core_common::*;
+use rsentinel::core::instance::ConnKind;
+use rsentinel::core::{Action, Event};
+use rsentinel::resp::Reply;
+
+fn golden_line(file: &str, n: usize) -> Vec<u8> {
+    // The n-th quoted sendto payload of a strace excerpt, unescaped.
+    let text = std::fs::read_to_string(format!("{GOLDEN}/wire/{file}")).unwrap();
+    let line = text
+        .lines()
+        .filter(|l| l.contains("sendto("))
+        .nth(n)
+        .unwrap();
+    let start = line.find('"').unwrap() + 1;
+    let end = line.rfind('"').unwrap();
+    line[start..end]
+        .replace("\\r", "\r")
+        .replace("\\n", "\n")
+        .into_bytes()
+}
+
+fn bytes_of(sim: &Sim, link: rsentinel::core::instance::LinkId, conn: ConnKind) -> Vec<u8> {
+    sim.sent
+        .iter()
+        .filter(|s| s.link == link && s.conn == conn)
+        .flat_map(|s| wire(&s.args))
+        .collect()
+}
+
+#[test]
+fn master_handshake_with_auth_matches_golden_bytes() {
+    let mut m = master_cfg();
+    m.auth_pass = Some("masterpw".into());
+    let mut cfg = config(vec![m]);
+    cfg.myid = Some(format!("8d81fafb{}", "0".repeat(32)));
+    let mut sim = Sim::new(cfg);
+    sim.auto_connect = false;
+    sim.tick_at(sim.now + 100);
+    let link = sim.master_link();
+    // One tick: connect both halves, handshake, then INFO on the command connection.
+    assert_eq!(
+        bytes_of(&sim, link, ConnKind::Cmd),
+        golden_line("strace-auth-handshakes.txt", 0)
+    );
+    assert_eq!(
+        bytes_of(&sim, link, ConnKind::PubSub),
+        golden_line("strace-auth-handshakes.txt", 1)
+    );
+    let connects: Vec<_> = sim
+        .all
+        .iter()
+        .filter(|a| matches!(a, Action::Connect { .. }))
+        .collect();
+    assert_eq!(connects.len(), 2);
+    // No hello before our local address is known.
+    assert!(sim.pending("PUBLISH").is_empty());
+}
+
+#[test]
+fn sentinel_peer_handshake_uses_sentinel_credentials() {
+    let mut m = master_cfg();
+    m.known_sentinels = vec![("127.0.0.1".into(), 41201, PEER1.into())];
+    let mut cfg = config(vec![m]);
+    cfg.myid = Some(format!("8f4cd2ea{}", "0".repeat(32)));
+    cfg.sentinel_user = Some("admin".into());
+    cfg.sentinel_pass = Some("adminpw".into());
+    let mut sim = Sim::new(cfg);
+    sim.auto_connect = false;
+    sim.tick_at(sim.now + 100);
+    let link = sim.sentinel_link(PEER1);
+    // Spec §4.2 (observed on the ACL-user sentinel of the sec-* topology).
+    let expected = b"*3\r\n$4\r\nAUTH\r\n$5\r\nadmin\r\n$7\r\nadminpw\r\n*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$21\r\nsentinel-8f4cd2ea-cmd\r\n*1\r\n$4\r\nPING\r\n";
+    assert_eq!(bytes_of(&sim, link, ConnKind::Cmd), expected.to_vec());
+    // Sentinels get no pub/sub connection and never INFO.
+    assert!(bytes_of(&sim, link, ConnKind::PubSub).is_empty());
+    assert!(sim.sends_on(link).iter().all(|a| a[0] != "INFO"));
+}
+
+#[test]
+fn sentinel_peer_falls_back_to_requirepass() {
+    let mut m = master_cfg();
+    m.known_sentinels = vec![("127.0.0.1".into(), 41201, PEER1.into())];
+    let cfg = config(vec![m]);
+    let id = rsentinel::core::Identity {
+        port: 41200,
+        requirepass: Some("sentpw".into()),
+        ..Default::default()
+    };
+    let mut cfg = cfg;
+    cfg.myid = Some(format!("8d81fafb{}", "0".repeat(32)));
+    let mut core = rsentinel::core::Sentinel::new(&cfg, id, 1, 1000);
+    core.handle(1100, Event::Tick);
+    let link = core.masters[0].sentinels[0].common.link;
+    let bytes: Vec<u8> = core
+        .drain_actions()
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::Send { link: l, args, .. } if l == link => Some(args),
+            _ => None,
+        })
+        .flat_map(|args| {
+            wire(
+                &args
+                    .iter()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    assert_eq!(bytes, golden_line("strace-auth-handshakes.txt", 4));
+}
+
+#[test]
+fn hello_goes_out_after_connect_with_local_ip_and_golden_shape() {
+    let mut sim = Sim::standard();
+    // A new record counts as "just published": the first hello waits > 2000 ms.
+    sim.run(2000, 100, true);
+    assert!(!sim.sent.iter().any(|s| s.args[0] == "PUBLISH"));
+    sim.tick_at(sim.now + 100);
+    let p = sim.pending("PUBLISH");
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].args[1], "__sentinel__:hello");
+    assert_eq!(
+        p[0].args[2],
+        format!("127.0.0.1,41100,{MYID},0,mymaster,127.0.0.1,41000,0")
+    );
+    // announce-ip / announce-port take precedence.
+    sim.core.announce_ip = Some("10.0.0.9".into());
+    sim.core.announce_port = 5000;
+    sim.answer_all("PUBLISH", Reply::Int(1));
+    sim.run(2000, 100, true);
+    sim.tick_at(sim.now + 100);
+    let p = sim.pending("PUBLISH");
+    assert_eq!(p.len(), 1);
+    assert!(p[0].args[2].starts_with("10.0.0.9,5000,"));
+}
+
+#[test]
+fn failed_publish_is_retried_next_tick() {
+    let mut sim = Sim::standard();
+    sim.run(2000, 100, true);
+    sim.tick_at(sim.now + 100);
+    sim.answer_all("PUBLISH", Reply::err("NOPERM no permission"));
+    let before = sim.sent.iter().filter(|s| s.args[0] == "PUBLISH").count();
+    sim.tick_at(sim.now + 100);
+    let after = sim.sent.iter().filter(|s| s.args[0] == "PUBLISH").count();
+    assert_eq!(after, before + 1);
+}
+
+#[test]
+fn ping_cadence_is_about_once_per_second_and_half_period_rule() {
+    let mut sim = Sim::standard();
+    let start = sim.now;
+    sim.run(10_000, 100, true);
+    let pings: Vec<u64> = sim
+        .sent
+        .iter()
+        .filter(|s| s.args[0] == "PING" && s.link == sim.master_link())
+        .map(|s| s.at - start)
+        .collect();
+    // First PING at connect, then each time the last PONG is > 1000 ms old.
+    assert_eq!(pings[0], 100);
+    for w in pings.windows(2) {
+        assert_eq!(w[1] - w[0], 1100, "{pings:?}");
+    }
+    // Without replies the resend waits for half the period after the last PING.
+    let mut m = master_cfg();
+    m.down_after_ms = 400; // effective period = min(400, 1000) = 400
+    let mut sim = Sim::new(config(vec![m]));
+    sim.tick_at(sim.now + 100);
+    let t0 = sim.now;
+    sim.run(1000, 100, false);
+    let pings: Vec<u64> = sim
+        .sent
+        .iter()
+        .filter(|s| s.args[0] == "PING")
+        .map(|s| s.at - t0)
+        .collect();
+    // last_pong = creation time (t0-100): due when > 400 ms old and last ping > 200.
+    assert_eq!(pings, vec![0, 400, 700, 1000]);
+}
+
+#[test]
+fn info_every_10s_and_every_1s_when_replica_link_down() {
+    let mut sim = Sim::standard();
+    sim.run(100, 100, true);
+    sim.answer_all("INFO", info_reply(&master_info(&"a".repeat(40), &[41001])));
+    let t0 = sim.now;
+    sim.run(25_000, 100, true);
+    let ml = sim.master_link();
+    let infos: Vec<u64> = sim
+        .sent
+        .iter()
+        .filter(|s| s.args[0] == "INFO" && s.link == ml && s.at > t0)
+        .map(|s| s.at - t0)
+        .collect();
+    // No reply to the later INFOs: re-sent every tick once 10 s passed.
+    assert_eq!(infos[0], 10_100);
+    // A replica reporting its master link down is polled every second.
+    let rl = sim.replica_link("127.0.0.1:41001");
+    let mut text = replica_info(&"b".repeat(40), 41000, false);
+    text.push_str("master_link_down_since_seconds:5\r\n");
+    sim.answer_on(rl, "INFO", info_reply(&text));
+    assert_eq!(sim.core.masters[0].replicas[0].master_link_down_time, 5000);
+    let t1 = sim.now;
+    sim.run(1100, 100, true);
+    let sent: Vec<u64> = sim
+        .pending("INFO")
+        .iter()
+        .filter(|s| s.link == rl)
+        .map(|s| s.at - t1)
+        .collect();
+    assert_eq!(sent, vec![1100]);
+}
+
+#[test]
+fn pending_budget_stops_sends_at_100_per_link_ref() {
+    let mut sim = Sim::standard();
+    sim.tick_at(sim.now + 100);
+    // Nobody ever answers: INFO/PUBLISH/PING pile up until the budget is spent.
+    sim.run(60_000, 100, false);
+    let ml = sim.master_link();
+    // Checked once per tick before INFO/PING/PUBLISH, so it may overshoot by a few.
+    let n = sim.core.links[&ml].pending_commands;
+    assert!((100..103).contains(&n), "{n}");
+    let before = sim.sent.len();
+    sim.tick_at(sim.now + 100);
+    assert!(sim.sent[before..].iter().all(|s| s.link != ml));
+}
+
+#[test]
+fn disconnect_keeps_pending_count_until_reconnect_throttled_by_ping_period() {
+    let mut sim = Sim::standard();
+    sim.tick_at(sim.now + 100);
+    let ml = sim.master_link();
+    let pend = sim.core.links[&ml].pending_commands;
+    assert_eq!(pend, 2); // PING, INFO (the first hello waits 2 s)
+    sim.feed(Event::Disconnected {
+        link: ml,
+        conn: ConnKind::Cmd,
+        error: "Connection refused".into(),
+    });
+    assert!(sim.core.links[&ml].disconnected());
+    assert_eq!(sim.core.links[&ml].pending_commands, 2);
+    let connects = |sim: &Sim| {
+        sim.all
+            .iter()
+            .filter(
+                |a| matches!(a, Action::Connect { link, conn: ConnKind::Cmd, .. } if *link == ml),
+            )
+            .count()
+    };
+    let c0 = connects(&sim);
+    sim.tick_at(sim.now + 500);
+    assert_eq!(connects(&sim), c0, "reconnect throttled for 1000 ms");
+    sim.tick_at(sim.now + 600);
+    assert_eq!(connects(&sim), c0 + 1);
+    // Re-created: counting restarts (PING + INFO of this tick).
+    assert_eq!(sim.core.links[&ml].pending_commands, 2);
+}
+
+#[test]
+fn dead_but_open_command_connection_is_closed_after_15s() {
+    let mut m = master_cfg();
+    m.down_after_ms = 30_000;
+    let mut sim = Sim::new(config(vec![m]));
+    sim.tick_at(sim.now + 100);
+    let ml = sim.master_link();
+    let t0 = sim.now;
+    // PINGs go unanswered; close when conn age > 15 s and ping pending > 15 s.
+    sim.run(15_000, 100, false);
+    assert!(!sim.all.iter().any(|a| matches!(a, Action::Close { .. })));
+    sim.run(200, 100, false);
+    let close = sim.all.iter().position(|a| {
+        *a == Action::Close {
+            link: ml,
+            conn: ConnKind::Cmd,
+        }
+    });
+    assert!(close.is_some(), "closed by {}", sim.now - t0);
+}
+
+#[test]
+fn silent_pubsub_connection_is_closed() {
+    let mut sim = Sim::standard();
+    sim.run(15_200, 100, true);
+    // No hello arrived on the subscription for > 6 s after 15 s of age.
+    let ml = sim.master_link();
+    assert!(sim.all.iter().any(|a| *a
+        == Action::Close {
+            link: ml,
+            conn: ConnKind::PubSub
+        }));
+}
+
+#[test]
+fn pubsub_activity_keeps_subscription_open_and_rename_applies() {
+    let mut m = master_cfg();
+    m.rename_commands = vec![("ping".into(), "MYPING".into())];
+    let mut sim = Sim::new(config(vec![m]));
+    for _ in 0..40 {
+        sim.run(500, 100, false);
+        sim.answer_all("MYPING", Reply::Status("PONG".into()));
+        sim.hello_on_master(&format!(
+            "127.0.0.1,41101,{PEER1},0,mymaster,127.0.0.1,41000,0"
+        ));
+    }
+    let ml = sim.master_link();
+    assert!(
+        !sim.all
+            .iter()
+            .any(|a| matches!(a, Action::Close { link, .. } if *link == ml))
+    );
+    assert!(sim.sent.iter().any(|s| s.args[0] == "MYPING"));
+    assert!(!sim.sent.iter().any(|s| s.args[0] == "PING" && s.link == ml));
+}

@@ -182,7 +182,8 @@ pub(crate) fn parse_value(spec: &Spec, args: &[String]) -> Result<Option<String>
             Ok(Some(v.to_string()))
         }
         Kind::Mem(lo, hi) => {
-            let v = parse_mem(one()).ok_or_else(|| "argument must be a memory value".to_string())?;
+            let v =
+                parse_mem(one()).ok_or_else(|| "argument must be a memory value".to_string())?;
             if v < lo || v > hi {
                 return Err(format!("argument must be between {lo} and {hi} inclusive"));
             }

@@ -49,9 +49,15 @@ fn line_key(args: &[String]) -> Option<String> {
     if let Some(spec) = generic::lookup(&first) {
         return Some(spec.name.to_string());
     }
-    ["include", "rename-command", "user", "loadmodule", "sentinel"]
-        .contains(&first.as_str())
-        .then_some(first)
+    [
+        "include",
+        "rename-command",
+        "user",
+        "loadmodule",
+        "sentinel",
+    ]
+    .contains(&first.as_str())
+    .then_some(first)
 }
 
 impl State {
@@ -263,7 +269,11 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
     for m in &c.masters {
         let n = &m.name;
         let mut put = |key: &str, rest: String| {
-            st.emit(&format!("sentinel {key}"), format!("sentinel {key} {n} {rest}"), true)
+            st.emit(
+                &format!("sentinel {key}"),
+                format!("sentinel {key} {n} {rest}"),
+                true,
+            )
         };
         put("monitor", format!("{} {} {}", m.host, m.port, m.quorum));
         if m.down_after_ms != DEFAULT_DOWN_AFTER_MS {
@@ -306,17 +316,29 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
     let epoch = format!("sentinel current-epoch {}", c.current_epoch);
     st.emit("sentinel current-epoch", epoch, true);
     if let Some(ip) = &c.announce_ip {
-        st.emit("sentinel announce-ip", format!("sentinel announce-ip {}", repr(ip)), true);
+        st.emit(
+            "sentinel announce-ip",
+            format!("sentinel announce-ip {}", repr(ip)),
+            true,
+        );
     }
     if c.announce_port != 0 {
         let l = format!("sentinel announce-port {}", c.announce_port);
         st.emit("sentinel announce-port", l, true);
     }
     if let Some(u) = &c.sentinel_user {
-        st.emit("sentinel sentinel-user", format!("sentinel sentinel-user {u}"), true);
+        st.emit(
+            "sentinel sentinel-user",
+            format!("sentinel sentinel-user {u}"),
+            true,
+        );
     }
     if let Some(p) = &c.sentinel_pass {
-        st.emit("sentinel sentinel-pass", format!("sentinel sentinel-pass {p}"), true);
+        st.emit(
+            "sentinel sentinel-pass",
+            format!("sentinel sentinel-pass {p}"),
+            true,
+        );
     }
     for k in [
         "monitor",

@@ -106,7 +106,10 @@ pub(crate) fn strtoull(s: &str) -> u64 {
     };
     let mut v: u64 = 0;
     for c in digits.bytes().take_while(|c| c.is_ascii_digit()) {
-        match v.checked_mul(10).and_then(|x| x.checked_add((c - b'0') as u64)) {
+        match v
+            .checked_mul(10)
+            .and_then(|x| x.checked_add((c - b'0') as u64))
+        {
             Some(n) => v = n,
             None => return u64::MAX,
         }
@@ -286,9 +289,8 @@ impl Applier<'_> {
             }
             ("announce-port", 2) => self.cfg.announce_port = atoi(&a[1]) as u16,
             ("deny-scripts-reconfig", 2) => {
-                self.cfg.deny_scripts_reconfig = yes_no(&a[1]).ok_or(
-                    "Please specify yes or no for the deny-scripts-reconfig options.",
-                )?;
+                self.cfg.deny_scripts_reconfig = yes_no(&a[1])
+                    .ok_or("Please specify yes or no for the deny-scripts-reconfig options.")?;
             }
             ("sentinel-user", 2) => {
                 if !a[1].is_empty() {

@@ -137,3 +137,25 @@ impl Default for ServerConfig {
         }
     }
 }
+
+mod acl;
+mod atomic;
+mod cli;
+mod errors;
+mod generic;
+mod generic_special;
+mod generic_table;
+mod load;
+mod rewrite;
+mod sentinel_apply;
+mod store;
+mod tokenize;
+
+pub use acl::describe_users;
+pub use atomic::write_atomic;
+pub use cli::args_to_lines;
+pub use errors::{ConfigError, ConfigErrorKind};
+pub use load::{Loaded, load};
+pub use rewrite::rewrite_text;
+pub use store::GenericStore;
+pub use tokenize::{repr, split_args};

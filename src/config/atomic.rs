@@ -1,0 +1,73 @@
+//! Crash-safe replacement of the config file: a reader (or a restarted sentinel) sees
+//! either the old or the new complete text, never a torn one.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// Marker between the file name and the random suffix of temp files, distinctive enough
+/// that stale ones (left by a crash mid-write) can be swept without touching user files.
+const TMP_MARK: &str = ".rsentinel-tmp-";
+
+/// Writes `content` to `path` atomically: temp file in the same directory (mode 0644
+/// minus umask), fsync, rename over `path`, fsync the directory. On failure the temp
+/// file is removed and the original is left untouched.
+pub fn write_atomic(path: &Path, content: &str) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let base = path
+        .file_name()
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?
+        .to_string_lossy()
+        .into_owned();
+    sweep_stale(dir, &base);
+    let (tmp, mut file) = create_temp(dir, &base)?;
+    let result = (|| {
+        file.write_all(content.as_bytes())?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn create_temp(dir: &Path, base: &str) -> io::Result<(PathBuf, File)> {
+    loop {
+        let suffix: String = (0..6)
+            .map(|_| {
+                let i = rand::random::<u8>() % 36;
+                (if i < 10 { b'0' + i } else { b'a' + i - 10 }) as char
+            })
+            .collect();
+        let tmp = dir.join(format!("{base}{TMP_MARK}{suffix}"));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Removes temp files of `base` left behind by a process killed mid-write.
+fn sweep_stale(dir: &Path, base: &str) {
+    let prefix = format!("{base}{TMP_MARK}");
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}

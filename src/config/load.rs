@@ -1,0 +1,320 @@
+//! Loading a sentinel.conf plus command-line overrides, the way redis-server 7.0.15's
+//! `loadServerConfig` does: generic directives in order (last one wins), `sentinel`
+//! lines queued and applied afterwards in three passes (see `sentinel_apply`).
+
+use std::path::{Path, PathBuf};
+
+use super::errors::{ConfigError, strerror};
+use super::generic::{self, DEPRECATED};
+use super::generic_special::parse_cobl;
+use super::sentinel_apply::{Queued, apply_queue};
+use super::store::GenericStore;
+use super::tokenize::{repr, split_args, trim_line};
+use super::{LogLevel, SentinelConfig, ServerConfig};
+
+/// A loaded configuration: what rsentinel acts on plus what the rewrite needs.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Absolute path of the config file (what `INFO` shows and the rewrite targets).
+    pub path: PathBuf,
+    pub server: ServerConfig,
+    pub sentinel: SentinelConfig,
+    /// Every other generic option seen, for the rewrite.
+    pub generic: GenericStore,
+    /// Warnings the real binary logs while loading (deprecated options).
+    pub warnings: Vec<String>,
+}
+
+/// Commands that exist in sentinel mode (targets of generic `rename-command`).
+const SENTINEL_COMMANDS: &[&str] = &[
+    "acl",
+    "auth",
+    "client",
+    "command",
+    "hello",
+    "info",
+    "ping",
+    "psubscribe",
+    "publish",
+    "punsubscribe",
+    "role",
+    "sentinel",
+    "shutdown",
+    "subscribe",
+    "unsubscribe",
+];
+
+struct LoadState {
+    /// The directory relative paths are resolved against (real redis chdir()s on `dir`).
+    cwd: PathBuf,
+    server: ServerConfig,
+    store: GenericStore,
+    queue: Vec<Queued>,
+    commands: Vec<String>,
+    warnings: Vec<String>,
+}
+
+/// Loads `path` then applies `overrides` (lines from [`super::args_to_lines`]).
+/// Does not chdir: the caller chdirs to `server.dir` when it is set.
+pub fn load(path: &Path, overrides: &[Vec<String>]) -> Result<Loaded, ConfigError> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
+    let text = std::fs::read(&abs).map_err(|e| ConfigError::CantOpen {
+        path: abs.display().to_string(),
+        reason: strerror(&e),
+    })?;
+    let mut text = String::from_utf8_lossy(&text).into_owned();
+    // Real redis appends "\n" and the options block to the file content, so override
+    // line numbers continue after the file (and its trailing empty line).
+    text.push('\n');
+    text.push_str(&overrides_text(overrides));
+
+    let mut st = LoadState {
+        cwd,
+        server: ServerConfig::default(),
+        store: GenericStore::default(),
+        queue: Vec::new(),
+        commands: SENTINEL_COMMANDS.iter().map(|s| s.to_string()).collect(),
+        warnings: Vec::new(),
+    };
+    st.process_text(&text)?;
+    let sentinel = apply_queue(&st.queue, &st.cwd)?;
+    Ok(Loaded {
+        path: abs,
+        server: st.server,
+        sentinel,
+        generic: st.store,
+        warnings: st.warnings,
+    })
+}
+
+/// The override lines as redis builds them: the option name raw, every argument quoted.
+fn overrides_text(overrides: &[Vec<String>]) -> String {
+    overrides
+        .iter()
+        .map(|l| {
+            let mut s = l.first().cloned().unwrap_or_default();
+            for a in l.iter().skip(1) {
+                s.push(' ');
+                s.push_str(&repr(a));
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl LoadState {
+    fn process_text(&mut self, text: &str) -> Result<(), ConfigError> {
+        for (i, raw) in text.split('\n').enumerate() {
+            let line = trim_line(raw);
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let line_no = i + 1;
+            let args = split_args(line).ok_or_else(|| {
+                ConfigError::bad(line_no, line, "Unbalanced quotes in configuration line")
+            })?;
+            if args.is_empty() {
+                continue;
+            }
+            self.directive(&args, line_no, line)
+                .map_err(|e| e.into_error(line_no, line))?;
+        }
+        Ok(())
+    }
+
+    fn directive(&mut self, args: &[String], line_no: usize, line: &str) -> Result<(), LineErr> {
+        let name = args[0].to_ascii_lowercase();
+        if let Some(spec) = generic::lookup(&name) {
+            if !generic::is_multi_arg(spec.name) && args.len() != 2 {
+                return Err("wrong number of arguments".into());
+            }
+            let mut vals: Vec<String> = args[1..].to_vec();
+            if generic::is_multi_arg(spec.name) && vals.len() == 1 && !vals[0].is_empty() {
+                // `--save "900 1"` style: one argument holding several.
+                vals = split_args(&vals[0]).unwrap_or_default();
+            }
+            return self.generic(spec, &vals);
+        }
+        if DEPRECATED.contains(&name.as_str()) {
+            self.warnings.push(format!(
+                "Configuration option '{}' is deprecated and will be ignored.",
+                args[0]
+            ));
+            return Ok(());
+        }
+        match name.as_str() {
+            "include" if args.len() == 2 => self.include(&args[1]),
+            "rename-command" if args.len() == 3 => self.rename(&args[1], &args[2]),
+            "user" if args.len() >= 2 => {
+                self.server.users.push(args[1..].to_vec());
+                Ok(())
+            }
+            "loadmodule" if args.len() >= 2 => Ok(()),
+            "sentinel" => {
+                if args.len() > 1 {
+                    self.queue.push(Queued {
+                        args: args[1..].to_vec(),
+                        line_no,
+                        line: line.to_string(),
+                    });
+                }
+                Ok(())
+            }
+            _ => Err("Bad directive or wrong number of arguments".into()),
+        }
+    }
+
+    fn include(&mut self, file: &str) -> Result<(), LineErr> {
+        let path = self.cwd.join(file);
+        let text = std::fs::read(&path).map_err(|e| {
+            LineErr::Fatal(ConfigError::CantOpen {
+                path: file.to_string(),
+                reason: strerror(&e),
+            })
+        })?;
+        self.process_text(&String::from_utf8_lossy(&text))
+            .map_err(LineErr::Fatal)
+    }
+
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), LineErr> {
+        let Some(pos) = self
+            .commands
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(from))
+        else {
+            return Err("No such command in rename-command".into());
+        };
+        if !to.is_empty() {
+            if self.commands.iter().any(|c| c.eq_ignore_ascii_case(to)) {
+                return Err("Target command name already exists".into());
+            }
+            self.commands[pos] = to.to_ascii_lowercase();
+        } else {
+            self.commands.remove(pos);
+        }
+        self.server
+            .rename_commands
+            .push((from.to_string(), to.to_string()));
+        Ok(())
+    }
+
+    fn generic(&mut self, spec: &'static generic::Spec, vals: &[String]) -> Result<(), LineErr> {
+        if spec.name == "dir" {
+            return self.dir(&vals[0]);
+        }
+        if spec.name == "client-output-buffer-limit" {
+            for (class, limit) in parse_cobl(vals)? {
+                match class {
+                    0 => self.store.cobl_normal = limit,
+                    1 => self.store.cobl_replica = limit,
+                    _ => self.server.pubsub_limit = limit,
+                }
+            }
+            return Ok(());
+        }
+        let value = generic::parse_value(spec, vals)?;
+        self.apply_server(spec, vals, value.as_deref());
+        self.store.values.insert(spec.name, value);
+        Ok(())
+    }
+
+    /// Mirrors the options rsentinel acts on into `ServerConfig`.
+    fn apply_server(&mut self, spec: &generic::Spec, vals: &[String], value: Option<&str>) {
+        let s = &mut self.server;
+        let num = || value.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let raw = || (!vals[0].is_empty()).then(|| vals[0].clone());
+        match spec.name {
+            "port" => s.port = num() as u16,
+            "bind" => s.bind = vals.to_vec(),
+            "bind-source-addr" => s.bind_source_addr = raw(),
+            "protected-mode" => s.protected_mode = value == Some("yes"),
+            "daemonize" => s.daemonize = value == Some("yes"),
+            "pidfile" => s.pidfile = raw(),
+            "logfile" => s.logfile = vals[0].clone(),
+            "loglevel" => {
+                s.loglevel = match value {
+                    Some("debug") => LogLevel::Debug,
+                    Some("verbose") => LogLevel::Verbose,
+                    Some("warning") => LogLevel::Warning,
+                    _ => LogLevel::Notice,
+                }
+            }
+            "requirepass" => s.requirepass = raw(),
+            "maxclients" => s.maxclients = num() as u32,
+            "timeout" => s.timeout = num(),
+            "tcp-keepalive" => s.tcp_keepalive = num(),
+            "aclfile" => self.store.aclfile = !vals[0].is_empty(),
+            _ => {}
+        }
+    }
+
+    fn dir(&mut self, d: &str) -> Result<(), LineErr> {
+        let target = self.cwd.join(d);
+        let resolved = std::fs::metadata(&target)
+            .and_then(|m| {
+                if m.is_dir() {
+                    std::fs::canonicalize(&target)
+                } else {
+                    Err(std::io::Error::from_raw_os_error(libc::ENOTDIR))
+                }
+            })
+            .map_err(|e| LineErr::Msg(strerror(&e)))?;
+        self.server.dir = Some(resolved.display().to_string());
+        self.cwd = resolved;
+        Ok(())
+    }
+}
+
+/// A per-line failure: either a message for the current line, or an error already
+/// complete (from an included file).
+enum LineErr {
+    Msg(String),
+    Fatal(ConfigError),
+}
+
+impl From<&str> for LineErr {
+    fn from(s: &str) -> Self {
+        LineErr::Msg(s.to_string())
+    }
+}
+
+impl From<String> for LineErr {
+    fn from(s: String) -> Self {
+        LineErr::Msg(s)
+    }
+}
+
+impl LineErr {
+    fn into_error(self, line_no: usize, line: &str) -> ConfigError {
+        match self {
+            LineErr::Msg(m) => ConfigError::bad(line_no, line, m),
+            LineErr::Fatal(e) => e,
+        }
+    }
+}
+
+impl Loaded {
+    /// Rewrites the config file from the current state (the "flush"): reads the file as
+    /// it is now, computes the new text with [`super::rewrite_text`], writes atomically.
+    pub fn rewrite(&self, sentinel: &SentinelConfig, server: &ServerConfig) -> std::io::Result<()> {
+        let old = match std::fs::read(&self.path) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e),
+        };
+        let mut server = server.clone();
+        if server.dir.is_none() {
+            server.dir = std::env::current_dir()
+                .ok()
+                .map(|d| d.display().to_string());
+        }
+        let text = super::rewrite_text(&old, &self.generic, &server, sentinel);
+        super::write_atomic(&self.path, &text)
+    }
+}

@@ -1,1 +1,306 @@
-fn main() {}
+//! `rsentinel` / `redis-sentinel`: start-up, signals and shutdown, as redis-sentinel
+//! 7.0.15 does them.
+//!
+//! Arguments follow redis-server's own convention (`<config> --name value ...`), which is
+//! not a shape an argument-parsing crate models, so they are handed to
+//! `config::args_to_lines` unchanged; only `-v/--version` and `-h/--help` are handled here.
+
+use rsentinel::config::{self, LogLevel};
+use rsentinel::core::{Identity, Sentinel};
+use rsentinel::links::{LinkManager, LinkOptions};
+use rsentinel::log::{self as rlog, Logger};
+use rsentinel::runtime;
+use rsentinel::server::{ProcessInfo, Server};
+use rsentinel::shell::{Shell, now_ms};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+const VERSION_LINE: &str =
+    "Redis server v=7.0.15 sha=00000000:0 malloc=libc bits=64 build=rsentinel";
+
+fn usage() {
+    println!(
+        "Usage: ./redis-sentinel /path/to/sentinel.conf [options] [-]\n       ./redis-server /path/to/sentinel.conf --sentinel [options]\n       ./redis-sentinel -v or --version\n       ./redis-sentinel -h or --help\n\nExamples:\n       ./redis-sentinel /etc/sentinel.conf\n       ./redis-sentinel /etc/sentinel.conf --port 26380 --loglevel verbose\n"
+    );
+}
+
+/// The log line redis prints before exiting when the configuration cannot be used.
+fn die(msg: &str) -> ! {
+    println!(
+        "{}",
+        rlog::format_line(std::process::id(), now_ms(), LogLevel::Warning, msg)
+    );
+    std::process::exit(1);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(first) = args.first() {
+        match first.as_str() {
+            "-v" | "--version" => {
+                println!("{VERSION_LINE}");
+                return;
+            }
+            "-h" | "--help" => {
+                usage();
+                return;
+            }
+            _ => {}
+        }
+    }
+    let (path, overrides) = config::args_to_lines(&args);
+    let Some(path) = path else {
+        die("Sentinel needs config file on disk to save state. Exiting...")
+    };
+    let loaded = match config::load(Path::new(&path), &overrides) {
+        Ok(l) => l,
+        Err(e) => report_config_error(&e),
+    };
+    if let Err(e) = check_writable(&loaded.path) {
+        die(&format!(
+            "Sentinel config file {} is not writable: {}. Exiting...",
+            loaded.path.display(),
+            e
+        ));
+    }
+    if let Some(dir) = &loaded.server.dir {
+        if let Err(e) = std::env::set_current_dir(dir) {
+            die(&format!("Can't chdir to '{dir}': {e}"));
+        }
+    }
+    if loaded.server.daemonize {
+        daemonize();
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let code = rt.block_on(run(loaded));
+    std::process::exit(code);
+}
+
+/// Print a config error the way redis-sentinel does: a log line for an unreadable file,
+/// the FATAL block on stderr for a bad line (preceded by its log line, if any).
+fn report_config_error(e: &config::ConfigError) -> ! {
+    let log = |msg: &str| {
+        println!(
+            "{}",
+            rlog::format_line(std::process::id(), now_ms(), LogLevel::Warning, msg)
+        )
+    };
+    match e {
+        config::ConfigError::CantOpen { .. } => log(&e.to_string()),
+        config::ConfigError::BadLine { log_before, .. } => {
+            if let Some(msg) = log_before {
+                log(msg);
+            }
+            eprintln!("{e}");
+        }
+    }
+    std::process::exit(1);
+}
+
+fn check_writable(p: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: plain access(2) on a NUL-terminated path.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Classic double-fork-free daemonize as redis does it: fork, setsid, stdio to /dev/null.
+fn daemonize() {
+    // SAFETY: called before any thread (tokio runtime) is started.
+    unsafe {
+        match libc::fork() {
+            -1 => die("fork failed"),
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if fd != -1 {
+            libc::dup2(fd, 0);
+            libc::dup2(fd, 1);
+            libc::dup2(fd, 2);
+            if fd > 2 {
+                libc::close(fd);
+            }
+        }
+    }
+}
+
+async fn run(loaded: config::Loaded) -> i32 {
+    let server_cfg = loaded.server.clone();
+    let logger = Arc::new(Logger::new(&server_cfg.logfile, server_cfg.loglevel));
+    let pid = std::process::id();
+    logger.log(
+        LogLevel::Warning,
+        "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo",
+    );
+    logger.log(
+        LogLevel::Warning,
+        &format!(
+            "Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid={pid}, just started"
+        ),
+    );
+    logger.log(LogLevel::Warning, "Configuration loaded");
+    logger.log(LogLevel::Notice, "monotonic clock: POSIX clock_gettime");
+
+    // Bind first: like redis, a taken port is fatal before anything is written.
+    let mut listeners = Vec::new();
+    let binds = if server_cfg.bind.is_empty() {
+        vec!["*".to_string(), "-::*".to_string()]
+    } else {
+        server_cfg.bind.clone()
+    };
+    for b in &binds {
+        let optional = b.starts_with('-');
+        let host = b.trim_start_matches('-');
+        let host = match host {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            h => h,
+        };
+        match tokio::net::TcpListener::bind((host, server_cfg.port)).await {
+            Ok(l) => listeners.push(l),
+            Err(_) if optional => {}
+            Err(e) => {
+                logger.log(
+                    LogLevel::Warning,
+                    &format!("Warning: Could not create server TCP listening socket {host}:{}: bind: {e}", server_cfg.port),
+                );
+                logger.log(
+                    LogLevel::Warning,
+                    &format!(
+                        "Failed listening on port {} (tcp), aborting.",
+                        server_cfg.port
+                    ),
+                );
+                return 1;
+            }
+        }
+    }
+    if let Some(pidfile) = &server_cfg.pidfile {
+        let _ = std::fs::write(pidfile, format!("{pid}\n"));
+    }
+    logger.log(
+        LogLevel::Notice,
+        &format!("Running mode=sentinel, port={}.", server_cfg.port),
+    );
+
+    let seed: u64 = rand::random();
+    let had_myid = loaded.sentinel.myid.is_some();
+    let core = Sentinel::new(
+        &loaded.sentinel,
+        Identity {
+            port: server_cfg.port,
+            requirepass: server_cfg.requirepass.clone(),
+            ..Default::default()
+        },
+        seed,
+        now_ms(),
+    );
+
+    let (links, events) = LinkManager::new(LinkOptions {
+        bind_source_addr: server_cfg
+            .bind_source_addr
+            .as_deref()
+            .and_then(|a| a.parse().ok()),
+        ..Default::default()
+    });
+    let hub_cell: Arc<OnceLock<Arc<rsentinel::server::hub::Hub>>> = Arc::new(OnceLock::new());
+    let publish: runtime::Publish = {
+        let hub_cell = hub_cell.clone();
+        Arc::new(move |channel: &str, msg: &str| {
+            if let Some(hub) = hub_cell.get() {
+                hub.publish(channel.as_bytes(), msg.as_bytes());
+            }
+        })
+    };
+    let loaded = Arc::new(loaded);
+    let persist: runtime::Persist = {
+        let loaded = loaded.clone();
+        let server_cfg = server_cfg.clone();
+        Arc::new(move |core: &Sentinel| loaded.rewrite(&core.config_snapshot(), &server_cfg))
+    };
+    let performer = runtime::performer(links.clone(), publish, logger.clone(), persist);
+    let shell = Arc::new(Shell::new(core, performer));
+
+    let info = ProcessInfo {
+        run_id: {
+            let mut r = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed ^ 0x5eed);
+            rsentinel::core::random_hex_id(&mut r)
+        },
+        config_file: loaded.path.display().to_string(),
+        executable: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        start_ms: now_ms(),
+        pid,
+        hz: 10,
+        os: uname(),
+    };
+    let server = Server::new(shell.clone(), server_cfg.clone(), info);
+    let _ = hub_cell.set(server.hub());
+
+    shell.with_core(|core| {
+        if !had_myid {
+            core.push(rsentinel::core::Action::PersistConfig);
+        }
+        core.push(rsentinel::core::Action::Log {
+            level: LogLevel::Warning,
+            text: format!("Sentinel ID is {}", core.myid),
+        });
+        core.announce_monitors();
+    });
+
+    for l in listeners {
+        tokio::spawn(server.clone().serve(l));
+    }
+    tokio::spawn(runtime::drive(shell.clone(), events, seed));
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => logger.log_signal("Received SIGTERM scheduling shutdown..."),
+        _ = int.recv() => logger.log_signal("Received SIGINT scheduling shutdown..."),
+        _ = server.wait_shutdown() => {}
+    }
+    logger.log(LogLevel::Warning, "User requested shutdown...");
+    shell.with_core(|core| core.push(rsentinel::core::Action::PersistConfig));
+    links.close_all();
+    if let Some(pidfile) = &server_cfg.pidfile {
+        let _ = std::fs::remove_file(pidfile);
+    }
+    logger.log(
+        LogLevel::Warning,
+        "Sentinel is now ready to exit, bye bye...",
+    );
+    logger.flush();
+    0
+}
+
+fn uname() -> String {
+    // SAFETY: uname fills a zeroed struct.
+    unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return String::new();
+        }
+        let f = |p: &[libc::c_char]| {
+            std::ffi::CStr::from_ptr(p.as_ptr())
+                .to_string_lossy()
+                .into_owned()
+        };
+        format!("{} {} {}", f(&u.sysname), f(&u.release), f(&u.machine))
+    }
+}

@@ -93,3 +93,22 @@ impl Sentinel {
         });
     }
 }
+
+impl Sentinel {
+    /// `+monitor` for every configured master, as redis-sentinel emits at start-up.
+    pub fn announce_monitors(&mut self) {
+        let masters: Vec<(String, u32)> = self
+            .masters
+            .iter()
+            .map(|m| (m.common.name.clone(), m.quorum))
+            .collect();
+        for (name, quorum) in masters {
+            self.emit(
+                LogLevel::Warning,
+                "+monitor",
+                Subject::Master(&name),
+                &format!("quorum {quorum}"),
+            );
+        }
+    }
+}

@@ -70,7 +70,12 @@ fn start_pair() -> Pair {
     );
     let real = sentinel(Path::new("redis-sentinel"), &body);
     let ours = sentinel(&rsentinel_bin(), &body);
-    Pair { _master: master, _replica: replica, real, ours }
+    Pair {
+        _master: master,
+        _replica: replica,
+        real,
+        ours,
+    }
 }
 
 #[test]
@@ -110,7 +115,12 @@ fn error_replies_match_real_sentinel() {
         }
     }
     assert!(compared > 100, "only {compared} commands compared");
-    assert!(mismatches.is_empty(), "{} of {compared} replies differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {compared} replies differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 fn names(pairs: &[(String, String)]) -> Vec<String> {
@@ -126,11 +136,22 @@ fn instance_descriptions_and_info_have_the_real_shape() {
     let mut ours = Raw::connect(p.ours.port);
     // Both must have discovered the replica and each other (hello gossip, both ways).
     for (who, c) in [("real", &mut real), ("ours", &mut ours)] {
-        wait_until(&format!("{who} discovers the replica and the other sentinel"), Duration::from_secs(20), || {
-            let m = parse_pairs(&c.cmd(&["SENTINEL", "MASTER", "mymaster"]));
-            let get = |k: &str| m.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-            get("num-slaves") == "1" && get("num-other-sentinels") == "1" && get("runid").len() == 40
-        });
+        wait_until(
+            &format!("{who} discovers the replica and the other sentinel"),
+            Duration::from_secs(20),
+            || {
+                let m = parse_pairs(&c.cmd(&["SENTINEL", "MASTER", "mymaster"]));
+                let get = |k: &str| {
+                    m.iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                get("num-slaves") == "1"
+                    && get("num-other-sentinels") == "1"
+                    && get("runid").len() == 40
+            },
+        );
     }
     for sub in [["SENTINEL", "MASTER", "mymaster"]] {
         let a = parse_pairs(&real.cmd(&sub));
@@ -141,11 +162,23 @@ fn instance_descriptions_and_info_have_the_real_shape() {
         let a = real.cmd(&["SENTINEL", sub, "mymaster"]);
         let b = ours.cmd(&["SENTINEL", sub, "mymaster"]);
         let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
-        assert!(a.starts_with("*1\r\n") && b.starts_with("*1\r\n"), "{sub}: real {a:?} ours {b:?}");
+        assert!(
+            a.starts_with("*1\r\n") && b.starts_with("*1\r\n"),
+            "{sub}: real {a:?} ours {b:?}"
+        );
         let strip = |s: &str| parse_pairs(s.split_once("\r\n").unwrap().1.as_bytes());
-        assert_eq!(names(&strip(&a)), names(&strip(&b)), "SENTINEL {sub} field names");
+        assert_eq!(
+            names(&strip(&a)),
+            names(&strip(&b)),
+            "SENTINEL {sub} field names"
+        );
     }
-    for args in [vec!["INFO"], vec!["INFO", "all"], vec!["INFO", "sentinel"], vec!["INFO", "server", "sentinel"]] {
+    for args in [
+        vec!["INFO"],
+        vec!["INFO", "all"],
+        vec!["INFO", "sentinel"],
+        vec!["INFO", "server", "sentinel"],
+    ] {
         let a = info_fields(&real.cmd(&args));
         let b = info_fields(&ours.cmd(&args));
         assert_eq!(a, b, "{args:?} section/field names");

@@ -33,7 +33,12 @@ pub fn free_port() -> u16 {
 }
 
 pub fn have(binary: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {binary}")).output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {binary}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// Skip (loudly) when a required external binary is missing. CI installs them.
@@ -86,7 +91,12 @@ impl Proc {
 }
 
 pub fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rsentinel-it-{}-{}-{}", tag, std::process::id(), free_port()));
+    let d = std::env::temp_dir().join(format!(
+        "rsentinel-it-{}-{}-{}",
+        tag,
+        std::process::id(),
+        free_port()
+    ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -112,15 +122,31 @@ pub fn redis_server(extra: &[&str]) -> Proc {
         let port = free_port();
         let dir = tempdir("redis");
         let mut cmd = Command::new("redis-server");
-        cmd.arg("--port").arg(port.to_string()).args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-        cmd.arg("--dir").arg(&dir).args(extra).stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.arg("--port").arg(port.to_string()).args([
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]);
+        cmd.arg("--dir")
+            .arg(&dir)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         let mut child = cmd.spawn().expect("spawn redis-server");
         std::thread::sleep(Duration::from_millis(30));
         if let Ok(Some(_)) = child.try_wait() {
             continue; // port taken meanwhile: retry on another one
         }
         wait_port(port, &mut child, "redis-server");
-        return Proc { child, port, dir, name: "redis-server".into() };
+        return Proc {
+            child,
+            port,
+            dir,
+            name: "redis-server".into(),
+        };
     }
     panic!("could not start redis-server");
 }
@@ -136,15 +162,29 @@ pub fn sentinel(bin: &Path, conf_body: &str) -> Proc {
         let port = free_port();
         let dir = tempdir("sentinel");
         let conf = dir.join("sentinel.conf");
-        let text = format!("port {port}\nbind 127.0.0.1\ndir {}\nlogfile {}\n{conf_body}", dir.display(), dir.join("sentinel.log").display());
+        let text = format!(
+            "port {port}\nbind 127.0.0.1\ndir {}\nlogfile {}\n{conf_body}",
+            dir.display(),
+            dir.join("sentinel.log").display()
+        );
         std::fs::write(&conf, text).unwrap();
-        let mut child = Command::new(bin).arg(&conf).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn sentinel");
+        let mut child = Command::new(bin)
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn sentinel");
         std::thread::sleep(Duration::from_millis(30));
         if let Ok(Some(_)) = child.try_wait() {
             continue;
         }
         wait_port(port, &mut child, &bin.display().to_string());
-        return Proc { child, port, dir, name: bin.display().to_string() };
+        return Proc {
+            child,
+            port,
+            dir,
+            name: bin.display().to_string(),
+        };
     }
     panic!("could not start {}", bin.display());
 }
@@ -160,7 +200,10 @@ impl Raw {
     pub fn connect(port: u16) -> Raw {
         let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        Raw { r: BufReader::new(s.try_clone().unwrap()), w: s }
+        Raw {
+            r: BufReader::new(s.try_clone().unwrap()),
+            w: s,
+        }
     }
     pub fn send_raw(&mut self, bytes: &[u8]) {
         self.w.write_all(bytes).unwrap();
@@ -226,7 +269,9 @@ pub fn parse_pairs(reply: &[u8]) -> Vec<(String, String)> {
             vals.push(lines.next().unwrap_or("").to_string());
         }
     }
-    vals.chunks(2).map(|c| (c[0].clone(), c.get(1).cloned().unwrap_or_default())).collect()
+    vals.chunks(2)
+        .map(|c| (c[0].clone(), c.get(1).cloned().unwrap_or_default()))
+        .collect()
 }
 
 /// Field names of an INFO reply, section headers included, in order.
@@ -235,6 +280,12 @@ pub fn info_fields(reply: &[u8]) -> Vec<String> {
         .split("\r\n")
         .skip(1)
         .filter(|l| !l.is_empty())
-        .map(|l| if l.starts_with('#') { l.to_string() } else { l.split(':').next().unwrap().to_string() })
+        .map(|l| {
+            if l.starts_with('#') {
+                l.to_string()
+            } else {
+                l.split(':').next().unwrap().to_string()
+            }
+        })
         .collect()
 }

@@ -8,6 +8,7 @@
 
 pub mod events;
 pub mod instance;
+pub mod scripts;
 
 use crate::config::{LogLevel, MasterConfig, SentinelConfig};
 use crate::resp::Reply;

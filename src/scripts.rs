@@ -6,7 +6,7 @@
 //! wait for each child runs in its own task. Reports for one job always arrive in order:
 //! `Started` (or `SpawnFailed`) first, then `Exited`.
 
-use crate::core::scripts::{ScriptCmd, ScriptId};
+use crate::core::scripts::{ScriptCmd, ScriptEvent, ScriptId, ScriptQueue};
 use std::collections::HashMap;
 use std::io;
 use std::os::unix::process::ExitStatusExt;
@@ -32,6 +32,20 @@ pub enum ScriptReport {
         code: i32,
         signal: i32,
     },
+}
+
+impl ScriptReport {
+    /// Feed this report into the core's queue at time `now` (`retry_delay` is the
+    /// current SCRIPT-RETRY-DELAY) and return the events to emit, in order.
+    pub fn apply(self, queue: &mut ScriptQueue, now: u64, retry_delay: u64) -> Vec<ScriptEvent> {
+        match self {
+            ScriptReport::Started { id, pid } => queue.started(id, pid).into_iter().collect(),
+            ScriptReport::SpawnFailed { id } => queue.spawn_failed(id).into_iter().collect(),
+            ScriptReport::Exited {
+                id, code, signal, ..
+            } => queue.exited(id, code, signal, now, retry_delay),
+        }
+    }
 }
 
 /// Spawns and kills script processes. Cheap to clone; all clones share the children.
@@ -98,16 +112,15 @@ impl ScriptRunner {
         let reports = self.reports.clone();
         let kills = self.kills.clone();
         tokio::spawn(async move {
-            let status = loop {
-                tokio::select! {
-                    st = child.wait() => break st,
-                    r = &mut kill_rx => {
-                        // Kill via the handle: it cannot hit a recycled pid.
-                        if r.is_ok() {
-                            let _ = child.start_kill();
-                        }
-                        break child.wait().await;
+            let status = tokio::select! {
+                st = child.wait() => st,
+                r = &mut kill_rx => {
+                    // Kill via the handle: it cannot hit a recycled pid. A dropped
+                    // sender (runner gone) just means: keep waiting.
+                    if r.is_ok() {
+                        let _ = child.start_kill();
                     }
+                    child.wait().await
                 }
             };
             kills.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);

@@ -72,18 +72,11 @@ impl Harness {
             tokio::time::sleep(Duration::from_millis(10)).await;
             while let Ok(report) = self.rx.try_recv() {
                 let now = self.now();
-                match report {
-                    ScriptReport::Started { id, pid } => {
-                        seen.pids.push(pid);
-                        seen.events.extend(self.q.started(id, pid));
-                    }
-                    ScriptReport::SpawnFailed { id } => seen.events.extend(self.q.spawn_failed(id)),
-                    ScriptReport::Exited {
-                        id, code, signal, ..
-                    } => seen
-                        .events
-                        .extend(self.q.exited(id, code, signal, now, self.retry_delay)),
+                if let ScriptReport::Started { pid, .. } = report {
+                    seen.pids.push(pid);
                 }
+                seen.events
+                    .extend(report.apply(&mut self.q, now, self.retry_delay));
             }
         }
         assert_eq!(self.runner.alive(), 0);

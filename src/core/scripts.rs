@@ -116,10 +116,12 @@ impl ScriptQueue {
             pid: 0,
             kill_sent: false,
         });
-        if self.jobs.len() > MAX_QUEUE {
-            if let Some(i) = self.jobs.iter().position(|j| !j.running) {
-                self.jobs.remove(i);
-            }
+        let overflow = self.jobs.len() > MAX_QUEUE;
+        if let Some(i) = overflow
+            .then(|| self.jobs.iter().position(|j| !j.running))
+            .flatten()
+        {
+            self.jobs.remove(i);
         }
         id
     }

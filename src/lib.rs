@@ -19,5 +19,6 @@ pub mod links;
 pub mod log;
 pub mod resp;
 pub mod runtime;
+pub mod scripts;
 pub mod server;
 pub mod shell;

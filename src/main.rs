@@ -230,7 +230,8 @@ async fn run(loaded: config::Loaded) -> i32 {
         let server_cfg = server_cfg.clone();
         Arc::new(move |core: &Sentinel| loaded.rewrite(&core.config_snapshot(), &server_cfg))
     };
-    let performer = runtime::performer(links.clone(), publish, logger.clone(), persist);
+    let (scripts, script_reports) = rsentinel::scripts::ScriptRunner::new();
+    let performer = runtime::performer(links.clone(), publish, logger.clone(), persist, scripts);
     let shell = Arc::new(Shell::new(core, performer));
 
     let info = ProcessInfo {
@@ -264,7 +265,7 @@ async fn run(loaded: config::Loaded) -> i32 {
     for l in listeners {
         tokio::spawn(server.clone().serve(l));
     }
-    tokio::spawn(runtime::drive(shell.clone(), events, seed));
+    tokio::spawn(runtime::drive(shell.clone(), events, script_reports, seed));
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("SIGTERM handler");

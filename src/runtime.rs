@@ -9,21 +9,20 @@ use crate::config::LogLevel;
 use crate::core::{Action, Event, Sentinel};
 use crate::links::{LinkEvents, LinkManager};
 use crate::log::Logger;
+use crate::scripts::{ScriptReport, ScriptRunner};
 use crate::shell::{Performer, Shell};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// Publishes `(channel, message)` on the sentinel's own pub/sub.
 pub type Publish = Arc<dyn Fn(&str, &str) + Send + Sync>;
 /// Writes the config file from the core's snapshot.
 pub type Persist = Arc<dyn Fn(&Sentinel) -> std::io::Result<()> + Send + Sync>;
-/// Queues script `path` with the given arguments (a notification script gets
-/// `<channel> <payload>`, a client-reconfig script its seven arguments).
-pub type RunScript = Arc<dyn Fn(&str, &[String]) + Send + Sync>;
 
 /// The timer frequency currently in use, for `INFO` (`hz:`). Redis re-draws it in
 /// 10..19 after every timer run.
@@ -33,30 +32,14 @@ pub fn current_hz() -> u32 {
     CURRENT_HZ.load(Ordering::Relaxed)
 }
 
-/// A performer that ignores notification scripts; see [`performer_with_scripts`].
+/// Performs actions in the order the core produced them. Returns false if a
+/// `PersistConfig` failed (the command that caused it reports the failure).
 pub fn performer(
     links: LinkManager,
     publish: Publish,
     logger: Arc<Logger>,
     persist: Persist,
-) -> Performer {
-    performer_with_scripts(
-        links,
-        publish,
-        logger,
-        persist,
-        Arc::new(|_: &str, _: &[String]| {}),
-    )
-}
-
-/// Performs actions in the order the core produced them. Returns false if a
-/// `PersistConfig` failed (the command that caused it reports the failure).
-pub fn performer_with_scripts(
-    links: LinkManager,
-    publish: Publish,
-    logger: Arc<Logger>,
-    persist: Persist,
-    run_script: RunScript,
+    scripts: ScriptRunner,
 ) -> Performer {
     Box::new(move |core: &Sentinel, actions: Vec<Action>| {
         let mut ok = true;
@@ -69,18 +52,15 @@ pub fn performer_with_scripts(
                     level,
                     channel,
                     payload,
-                    script,
+                    script: _,
                 } => {
                     logger.log(level, &format!("{channel} {payload}"));
                     // Verbose events are published even when not logged; debug never.
                     if level != LogLevel::Debug {
                         publish(&channel, &payload);
                     }
-                    if let Some(script) = script {
-                        run_script(&script, &[channel, payload]);
-                    }
                 }
-                Action::RunScript { path, args } => run_script(&path, &args),
+                Action::Script(cmd) => scripts.perform(&cmd),
                 Action::Log { level, text } => logger.log(level, &text),
                 Action::PersistConfig => match persist(core) {
                     Ok(()) => {
@@ -117,7 +97,12 @@ fn draw_hz(rng: &mut StdRng) -> u32 {
 ///
 /// Like redis' time events, the next tick is scheduled from the end of the previous
 /// one, so a slow tick delays the following ones instead of bunching them up.
-pub async fn drive(shell: Arc<Shell>, mut events: LinkEvents, seed: u64) {
+pub async fn drive(
+    shell: Arc<Shell>,
+    mut events: LinkEvents,
+    mut script_reports: mpsc::UnboundedReceiver<ScriptReport>,
+    seed: u64,
+) {
     let filter = events.filter();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut hz = draw_hz(&mut rng);
@@ -143,6 +128,14 @@ pub async fn drive(shell: Arc<Shell>, mut events: LinkEvents, seed: u64) {
                 }
                 None => links_open = false,
             },
+            Some(report) = script_reports.recv() => {
+                shell.with_core(|c| {
+                    let (now, delay) = (c.now, c.timing.script_retry_delay);
+                    for e in report.apply(&mut c.scripts, now, delay) {
+                        c.push(e.into());
+                    }
+                });
+            }
         }
     }
 }

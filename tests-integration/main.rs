@@ -2,6 +2,7 @@
 //! real redis-sentinel peers and real clients. See harness.rs for the rules every test
 //! follows (free ports below 32768, loopback only, bounded waits, own processes only).
 
+#[macro_use]
 mod harness;
 
 mod differential;

@@ -158,26 +158,14 @@ fn newer_config_switches_master_and_rebuilds_replicas() {
     let m = &sim.core.masters[0];
     assert_eq!((m.common.port, m.config_epoch), (41002, 1));
     assert_eq!(m.sentinels.len(), 1, "sentinels are kept");
-    assert!(
-        sim.all.contains(&Action::RunScript {
-            path: "/bin/reconf.sh".into(),
-            args: [
-                "mymaster",
-                "observer",
-                "start",
-                "127.0.0.1",
-                "41000",
-                "127.0.0.1",
-                "41002"
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        })
-    );
-    // Flushed by the reset, then the observer script.
-    let n = sim.all.len();
-    assert_eq!(sim.all[n - 2], Action::PersistConfig);
+    // The observer's client-reconfig script is queued with the real arguments.
+    let pending = sim.core.scripts.pending_reply(sim.now).to_bytes(2);
+    let pending = String::from_utf8_lossy(&pending);
+    let argv = "$14\r\n/bin/reconf.sh\r\n$8\r\nmymaster\r\n$8\r\nobserver\r\n$5\r\nstart\r\n\
+                $9\r\n127.0.0.1\r\n$5\r\n41000\r\n$9\r\n127.0.0.1\r\n$5\r\n41002\r\n";
+    assert!(pending.contains(argv), "{pending}");
+    // Flushed by the reset.
+    assert_eq!(sim.all.last(), Some(&Action::PersistConfig));
     // The master link now points at the new address.
     sim.tick_at(sim.now + 1100);
     let ml = sim.master_link();

@@ -5,7 +5,8 @@ use rsentinel::core::instance::{ConnKind, LinkId};
 use rsentinel::core::{Action, Identity, Sentinel};
 use rsentinel::links::{LinkManager, LinkOptions};
 use rsentinel::log::{Logger, format_line, format_time, level_char};
-use rsentinel::runtime::{current_hz, drive, performer_with_scripts};
+use rsentinel::runtime::{current_hz, drive, performer};
+use rsentinel::scripts::ScriptRunner;
 use rsentinel::shell::Shell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -130,13 +131,8 @@ async fn performer_runs_actions_in_order_and_reports_persist_failure() {
             _ => Err(std::io::Error::from_raw_os_error(libc::EACCES)),
         }
     });
-    let rec = lines.clone();
-    let scripts = Arc::new(move |script: &str, ch: &str, msg: &str| {
-        rec.lock()
-            .unwrap()
-            .push(format!("script {script} {ch} {msg}"));
-    });
-    let perform = performer_with_scripts(links.clone(), publish, logger, persist, scripts);
+    let (scripts, _reports) = ScriptRunner::new();
+    let perform = performer(links.clone(), publish, logger, persist, scripts);
     let cfg = SentinelConfig {
         myid: Some("f9351bc32a024bcd4d518040ae807e61bcbe50b5".into()),
         ..SentinelConfig::default()
@@ -201,7 +197,6 @@ async fn performer_runs_actions_in_order_and_reports_persist_failure() {
         "* Sentinel new configuration saved on disk",
         "# +sdown master m 127.0.0.1 41000",
         "publish +sdown master m 127.0.0.1 41000",
-        "script /n.sh +sdown master m 127.0.0.1 41000",
         "persist f9351bc32a024bcd4d518040ae807e61bcbe50b5",
         "# WARNING: Sentinel was not able to save the new configuration on disk!!!: Permission denied",
     ];
@@ -225,10 +220,11 @@ async fn timer_hz_is_redrawn_within_10_to_19() {
         Arc::new(|_: &str, _: &str| {}),
         Arc::new(Logger::memory(LogLevel::Warning).0),
         Arc::new(|_: &Sentinel| Ok(())),
+        ScriptRunner::new().0,
     );
     let core = Sentinel::new(&SentinelConfig::default(), Identity::default(), 7, 0);
     let shell = Arc::new(Shell::new(core, perform));
-    let task = tokio::spawn(drive(shell, events, 42));
+    let task = tokio::spawn(drive(shell, events, ScriptRunner::new().1, 42));
     let seen = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
     for _ in 0..40 {
         tokio::time::sleep(Duration::from_millis(40)).await;

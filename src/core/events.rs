@@ -70,7 +70,31 @@ impl Sentinel {
             Some(id) => format!("{id} {rest}"),
             None => rest.to_string(),
         };
-        let mut payload = payload;
+        let master = match subject {
+            Subject::Master(m) | Subject::Replica(m, _) | Subject::Sentinel(m, _) => {
+                self.masters.iter().position(|x| x.common.name == m)
+            }
+            Subject::None => None,
+        };
+        self.push_event(level, channel, master, payload);
+    }
+
+    /// Emit an event that concerns master `master` (so its notification script runs for
+    /// warnings) but whose payload has no `%@` prefix: `+new-epoch <n>`,
+    /// `+vote-for-leader <runid> <n>`, `+switch-master ...`.
+    pub fn emit_bare(&mut self, level: LogLevel, channel: &str, master: usize, payload: &str) {
+        self.push_event(level, channel, Some(master), payload.to_string());
+    }
+
+    /// The sink every event goes through: cut to redis' 1024-byte log buffer, queue the
+    /// master's notification script for warnings, hand the event to the shell.
+    fn push_event(
+        &mut self,
+        level: LogLevel,
+        channel: &str,
+        master: Option<usize>,
+        mut payload: String,
+    ) {
         if payload.len() > 1023 {
             let mut cut = 1023;
             while !payload.is_char_boundary(cut) {
@@ -78,13 +102,16 @@ impl Sentinel {
             }
             payload.truncate(cut);
         }
-        let script = match (level, subject) {
-            (
-                LogLevel::Warning,
-                Subject::Master(m) | Subject::Replica(m, _) | Subject::Sentinel(m, _),
-            ) => self.master(m).and_then(|m| m.notification_script.clone()),
+        let script = match (level, master) {
+            (LogLevel::Warning, Some(mi)) => self
+                .masters
+                .get(mi)
+                .and_then(|m| m.notification_script.clone()),
             _ => None,
         };
+        if let Some(path) = &script {
+            self.run_script(path, vec![channel.to_string(), payload.clone()]);
+        }
         self.push(Action::Event {
             level,
             channel: channel.to_string(),

@@ -110,7 +110,7 @@ impl Sentinel {
                         .map(|s| s.to_string())
                         .chain([old_port.to_string(), new_addr, new_port.to_string()])
                         .collect();
-                    self.push(Action::RunScript { path, args });
+                    self.run_script(&path, args);
                 }
             }
         }

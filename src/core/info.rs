@@ -301,7 +301,7 @@ impl Sentinel {
                 pa,
                 pp.to_string(),
             ];
-            self.push(Action::RunScript { path, args });
+            self.run_script(&path, args);
         }
         self.force_hello_update(mi);
     }

@@ -15,6 +15,7 @@ pub mod hello;
 pub mod info;
 pub mod instance;
 pub mod monitor;
+pub mod scripts;
 pub mod sdown;
 pub mod select;
 pub mod tilt;
@@ -81,8 +82,9 @@ pub enum Action {
     },
     /// Close connection `conn` of `link`.
     Close { link: LinkId, conn: ConnKind },
-    /// An event: log it at `level`, publish it on the local pub/sub unless debug, and run
-    /// `script` (a notification script) with `<channel> <payload>` when set.
+    /// An event: log it at `level` and publish it on the local pub/sub unless debug.
+    /// `script` names the notification script the core queued for it (informational:
+    /// the core's script queue runs it through [`Action::Script`]).
     Event {
         level: LogLevel,
         channel: String,
@@ -95,8 +97,8 @@ pub enum Action {
     PersistConfig,
     /// Exit the process with this code (SIMULATE-FAILURE crashes).
     Exit(i32),
-    /// Queue a script run (the client-reconfig script): `path` with `args`.
-    RunScript { path: String, args: Vec<String> },
+    /// Start or kill a script (the queue lives in the core, the processes in the shell).
+    Script(scripts::ScriptCmd),
 }
 
 /// The `SENTINEL DEBUG` knobs; process-global in redis-sentinel, per core here.
@@ -168,6 +170,8 @@ pub struct Sentinel {
     pub tilt_start_time: u64,
     pub previous_time: u64,
     pub simfailure_flags: u32,
+    /// Notification and client-reconfig scripts waiting, running or due for a retry.
+    pub scripts: scripts::ScriptQueue,
     /// The time of the event being handled.
     pub now: u64,
     pub rng: StdRng,
@@ -211,6 +215,7 @@ impl Sentinel {
             tilt_start_time: 0,
             previous_time: now,
             simfailure_flags: 0,
+            scripts: scripts::ScriptQueue::new(),
             now,
             rng,
             is_executable: admin::access_executable,
@@ -462,6 +467,17 @@ impl Sentinel {
         if let Some(mi) = switch {
             self.failover_switch_hook(mi);
         }
+        for cmd in self.scripts.poll(self.now, self.timing.script_max_runtime) {
+            match cmd {
+                scripts::ScriptCmd::Event(e) => self.push(e.into()),
+                c => self.push(Action::Script(c)),
+            }
+        }
+    }
+
+    /// Queue a script run (notification or client-reconfig script).
+    pub fn run_script(&mut self, path: &str, args: Vec<String>) {
+        self.scripts.schedule(path, args);
     }
 
     /// Extension point for the failover state machine (a later issue): start an attempt

@@ -112,17 +112,7 @@ impl Sentinel {
     /// Emit an event with a bare payload that still belongs to master `mi` (so a
     /// warning runs its notification script), like `+new-epoch` and `+switch-master`.
     pub fn emit_for_master(&mut self, level: LogLevel, channel: &str, mi: usize, payload: String) {
-        let script = if level == LogLevel::Warning {
-            self.masters[mi].notification_script.clone()
-        } else {
-            None
-        };
-        self.push(Action::Event {
-            level,
-            channel: channel.to_string(),
-            payload,
-            script,
-        });
+        self.emit_bare(level, channel, mi, &payload);
     }
 
     /// `cmd` with its first word mapped through master `mi`'s rename table, as every

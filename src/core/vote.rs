@@ -56,32 +56,4 @@ impl Sentinel {
         let m = &self.masters[master];
         (m.leader.clone(), m.leader_epoch)
     }
-
-    /// Emit an event that concerns master `master` (so its notification script runs for
-    /// warnings) but whose payload has no `%@` instance prefix: `+new-epoch <n>`,
-    /// `+vote-for-leader <runid> <n>`. redis-sentinel only adds the prefix when the
-    /// format starts with `%@`.
-    pub fn emit_bare(&mut self, level: LogLevel, channel: &str, master: usize, payload: &str) {
-        let script = if level == LogLevel::Warning {
-            self.masters
-                .get(master)
-                .and_then(|m| m.notification_script.clone())
-        } else {
-            None
-        };
-        let mut payload = payload.to_string();
-        if payload.len() > 1023 {
-            let mut cut = 1023;
-            while !payload.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            payload.truncate(cut);
-        }
-        self.push(Action::Event {
-            level,
-            channel: channel.to_string(),
-            payload,
-            script,
-        });
-    }
 }

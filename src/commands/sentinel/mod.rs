@@ -83,7 +83,7 @@ pub fn sentinel_command(core: &mut Sentinel, args: &[Bytes]) -> Reply {
         "get-master-addr-by-name" => read::master_addr(core, &a[2]),
         "ckquorum" => read::ckquorum(core, &a[2]),
         "info-cache" => read::info_cache(core, &a[2..]),
-        "pending-scripts" => Reply::Array(Vec::new()),
+        "pending-scripts" => core.scripts.pending_reply(core.now),
         "is-master-down-by-addr" => admin::is_master_down_by_addr(core, &a[2..]),
         "reset" => admin::reset(core, &a[2]),
         "failover" => admin::failover(core, &a[2]),

@@ -203,11 +203,13 @@ pub fn info_sentinel_section(core: &Sentinel) -> String {
     };
     let mut s = format!(
         "# Sentinel\r\nsentinel_masters:{}\r\nsentinel_tilt:{}\r\n\
-         sentinel_tilt_since_seconds:{}\r\nsentinel_running_scripts:0\r\n\
-         sentinel_scripts_queue_length:0\r\nsentinel_simulate_failure_flags:{}\r\n",
+         sentinel_tilt_since_seconds:{}\r\nsentinel_running_scripts:{}\r\n\
+         sentinel_scripts_queue_length:{}\r\nsentinel_simulate_failure_flags:{}\r\n",
         core.masters.len(),
         u8::from(core.tilt),
         tilt_since,
+        core.scripts.running_count(),
+        core.scripts.queue_len(),
         core.simfailure_flags
     );
     for (i, m) in core.masters.iter().enumerate() {

@@ -60,7 +60,7 @@ fn main() {
         die(&format!(
             "Sentinel config file {} is not writable: {}. Exiting...",
             loaded.path.display(),
-            e
+            rsentinel::links::wire::io_error_text(&e)
         ));
     }
     if let Some(dir) = &loaded.server.dir {

@@ -5,5 +5,6 @@
 #[macro_use]
 mod harness;
 
+mod cli;
 mod differential;
 mod monitoring;

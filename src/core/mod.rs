@@ -319,10 +319,12 @@ impl Sentinel {
         let mut common = self.new_common(runid, host, port, link, flags::SENTINEL, Role::Master);
         common.runid = runid.to_string();
         common.down_after_ms = down_after_ms;
+        // Both clocks start at creation, as in redis-sentinel: a freshly loaded peer shows
+        // `last-hello-message` as the time since load, and is not asked before ASK-PERIOD.
         SentinelPeer {
             common,
-            last_hello_time: 0,
-            last_master_down_reply_time: 0,
+            last_hello_time: self.now,
+            last_master_down_reply_time: self.now,
             leader: None,
             leader_epoch: 0,
         }

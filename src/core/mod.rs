@@ -10,11 +10,14 @@ pub mod admin;
 pub mod ask;
 pub mod conn;
 pub mod describe;
+pub mod election;
 pub mod events;
+pub mod failover;
 pub mod hello;
 pub mod info;
 pub mod instance;
 pub mod monitor;
+pub mod reconf;
 pub mod sdown;
 pub mod select;
 pub mod tilt;
@@ -168,6 +171,9 @@ pub struct Sentinel {
     pub tilt_start_time: u64,
     pub previous_time: u64,
     pub simfailure_flags: u32,
+    /// Local time zone offset from UTC in seconds, for the ctime-formatted times in log
+    /// lines (`Next failover delay: ...`); the shell sets it, 0 means UTC.
+    pub utc_offset_secs: i64,
     /// The time of the event being handled.
     pub now: u64,
     pub rng: StdRng,
@@ -211,6 +217,7 @@ impl Sentinel {
             tilt_start_time: 0,
             previous_time: now,
             simfailure_flags: 0,
+            utc_offset_secs: 0,
             now,
             rng,
             is_executable: admin::access_executable,
@@ -462,19 +469,9 @@ impl Sentinel {
             }
         }
         if let Some(mi) = switch {
-            self.failover_switch_hook(mi);
+            self.switch_to_promoted(mi);
         }
     }
-
-    /// Extension point for the failover state machine (a later issue): start an attempt
-    /// if needed and advance it. Returns true when an attempt was just started, which
-    /// forces an immediate is-master-down round.
-    pub(crate) fn failover_step_hook(&mut self, _mi: usize) -> bool {
-        false
-    }
-
-    /// Extension point: switch a master whose failover reached `update_config`.
-    fn failover_switch_hook(&mut self, _mi: usize) {}
 
     /// The persisted state, in the shape the config rewrite wants.
     pub fn config_snapshot(&self) -> SentinelConfig {

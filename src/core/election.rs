@@ -76,7 +76,8 @@ impl Sentinel {
             }
         }
         let quorum = self.masters[mi].quorum as u64;
-        winner.filter(|_| max_votes >= voters / 2 + 1 && max_votes >= quorum)
+        // An absolute majority (⌊voters/2⌋+1 or more) and at least `quorum`.
+        winner.filter(|_| max_votes > voters / 2 && max_votes >= quorum)
     }
 }
 

@@ -208,13 +208,10 @@ impl World {
 
     /// Run the clock until `t` (absolute), ticking every core on its own phase.
     pub fn run_until(&mut self, t: u64) {
-        loop {
-            let Some(n) = (0..self.nodes.len())
-                .filter(|&n| self.nodes[n].exited.is_none())
-                .min_by_key(|&n| self.nodes[n].next_tick)
-            else {
-                break;
-            };
+        while let Some(n) = (0..self.nodes.len())
+            .filter(|&n| self.nodes[n].exited.is_none())
+            .min_by_key(|&n| self.nodes[n].next_tick)
+        {
             let at = self.nodes[n].next_tick;
             if at > t {
                 break;
@@ -312,10 +309,11 @@ impl World {
                     req,
                     args,
                 } => self.on_send(n, link, conn, req, args),
-                Action::Close { link, conn } => {
-                    if conn == ConnKind::PubSub {
-                        self.subs.retain(|s| !(s.0 == n && s.1 == link));
-                    }
+                Action::Close {
+                    link,
+                    conn: ConnKind::PubSub,
+                } => {
+                    self.subs.retain(|s| !(s.0 == n && s.1 == link));
                 }
                 // Debug-level events are logged only, never published.
                 Action::Event {

@@ -7,6 +7,7 @@ use core_failover_world::*;
 use rsentinel::core::Action;
 use rsentinel::core::election::format_ctime;
 use rsentinel::core::instance::{FailoverState, flags};
+use rsentinel::resp::Reply;
 
 const FAKE: &str = "abababababababababababababababababababab";
 
@@ -176,7 +177,7 @@ fn crash_after_election_exits_99() {
     w.run_for(2000);
     assert_eq!(
         w.command(0, &["SENTINEL", "SIMULATE-FAILURE", "crash-after-election"]),
-        rsentinel::resp::Reply::ok()
+        Reply::ok()
     );
     w.kill(41220);
     w.run_for(10_000);
@@ -254,4 +255,28 @@ fn ctime_matches_the_c_library_format() {
         "Sun Nov 22 00:32:39 2026"
     );
     assert_eq!(format_ctime(-1, 0), "Wed Dec 31 23:59:59 1969");
+}
+
+#[test]
+fn known_sentinel_loaded_from_config_counts_its_hello_age_from_load() {
+    // As redis-sentinel 7.0.15 does (checked against the real binary: 501 ms after
+    // start a never-seen known-sentinel shows `last-hello-message` 501).
+    let mut w = World::single("ma", &[41401], |m| {
+        m.known_sentinels = vec![("127.0.0.1".into(), 41419, FAKE.into())];
+    });
+    w.run_for(501);
+    let Reply::Array(peers) = w.command(0, &["SENTINEL", "SENTINELS", "ma"]) else {
+        panic!("not an array");
+    };
+    let Reply::Map(fields) = &peers[0] else {
+        panic!("not a map");
+    };
+    let age = fields
+        .iter()
+        .find(|(k, _)| *k == Reply::bulk("last-hello-message"))
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert_eq!(age, Reply::bulk("501"));
+    let s = &w.nodes[0].core.masters[0].sentinels[0];
+    assert_eq!(s.last_master_down_reply_time, T0);
 }

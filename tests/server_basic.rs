@@ -24,15 +24,7 @@ async fn start(cfg: ServerConfig) -> (Arc<Server>, SocketAddr) {
         masters: vec![MasterConfig::new("mymaster", "127.0.0.1", 6390, 2)],
         ..Default::default()
     };
-    let core = Sentinel::new(
-        &sc,
-        Identity {
-            port: 0,
-            ..Default::default()
-        },
-        1,
-        now_ms(),
-    );
+    let core = Sentinel::new(&sc, Identity { port: 0, ..Default::default() }, 1, now_ms());
     let shell = Arc::new(Shell::new(core, Box::new(|_, _| true)));
     let info = ProcessInfo {
         run_id: "0".repeat(40),

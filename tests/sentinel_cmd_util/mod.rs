@@ -39,15 +39,7 @@ pub fn s1_config(port: u16, replicas: &[u16]) -> SentinelConfig {
 }
 
 pub fn core_from(cfg: &SentinelConfig) -> Sentinel {
-    let mut c = Sentinel::new(
-        cfg,
-        Identity {
-            port: 41100,
-            ..Default::default()
-        },
-        7,
-        T0,
-    );
+    let mut c = Sentinel::new(cfg, Identity { port: 41100, ..Default::default() }, 7, T0);
     c.is_executable = |p| p.starts_with("/tmp/sg/");
     c
 }

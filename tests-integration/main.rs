@@ -7,4 +7,5 @@ mod harness;
 
 mod cli;
 mod differential;
+mod failover;
 mod monitoring;

@@ -192,6 +192,27 @@ fn mixed(real: usize, ours: usize) -> (Vec<Proc>, Vec<Proc>) {
 /// Force a failover on `leader` and check that everybody agrees and persists.
 fn forced_failover_agrees(nodes: &[Proc], sentinels: &[Proc], leader: usize, epoch: u64) {
     let before = master_port_of(sentinels[0].port);
+    // Every sentinel must have a settled view first: all replicas seen as replicas of the
+    // current master. Forcing a failover while a peer still holds a stale INFO of the old
+    // master (it reported `role:master` until it was converted) lets that peer's
+    // +convert-to-slave undo our promotion; redis-sentinel has the same race.
+    for s in sentinels {
+        let mut c = Raw::connect(s.port);
+        wait_until(
+            "a settled view of the replicas",
+            Duration::from_secs(30),
+            || {
+                let replicas = parse_instances(&c.cmd(&["SENTINEL", "REPLICAS", "mymaster"]));
+                replicas.len() == 2
+                    && replicas.iter().all(|r| {
+                        field(r, "flags") == "slave"
+                            && field(r, "role-reported") == "slave"
+                            && field(r, "master-port") == before.to_string()
+                            && field(r, "master-link-status") == "ok"
+                    })
+            },
+        );
+    }
     let mut c = Raw::connect(sentinels[leader].port);
     // Replicas must be known and healthy for a forced failover to be possible.
     wait_until(

@@ -9,3 +9,4 @@ mod cli;
 mod differential;
 mod failover;
 mod monitoring;
+mod scripts;

@@ -1,0 +1,93 @@
+//! Notification and client-reconfig scripts run by a real rsentinel during a failover,
+//! with the arguments redis-sentinel passes (compare golden/scripts.log).
+
+use crate::harness::*;
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+fn script(dir: &std::path::Path, name: &str, log: &std::path::Path) -> String {
+    let path = dir.join(name);
+    let body = format!(
+        "#!/bin/sh\nprintf '%s argc=%s args:' {name} \"$#\" >> {log}\nfor a in \"$@\"; do printf ' [%s]' \"$a\" >> {log}; done\necho >> {log}\n",
+        log = log.display()
+    );
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn scripts_get_the_real_arguments_during_a_failover() {
+    require!("redis-server");
+    let master = redis_server(&[]);
+    let mp = master.port.to_string();
+    let replica = redis_server(&["--replicaof", "127.0.0.1", &mp]);
+    let dir = tempdir("scripts");
+    let log = dir.join("scripts.log");
+    let notify = script(&dir, "notification-script", &log);
+    let reconf = script(&dir, "client-reconfig-script", &log);
+    let body = format!(
+        "sentinel monitor mymaster 127.0.0.1 {mp} 1\nsentinel down-after-milliseconds mymaster 2000\n\
+         sentinel notification-script mymaster {notify}\nsentinel client-reconfig-script mymaster {reconf}\n"
+    );
+    let s = sentinel(&rsentinel_bin(), &body);
+    let mut c = Raw::connect(s.port);
+    wait_until(
+        "SENTINEL FAILOVER accepted",
+        Duration::from_secs(20),
+        || c.cmd(&["SENTINEL", "FAILOVER", "mymaster"]) == b"+OK\r\n",
+    );
+    let (m, r) = (master.port, replica.port);
+    let want_reconf = format!(
+        "client-reconfig-script argc=7 args: [mymaster] [leader] [start] [127.0.0.1] [{m}] [127.0.0.1] [{r}]"
+    );
+    let want_switch = format!(
+        "notification-script argc=2 args: [+switch-master] [mymaster 127.0.0.1 {m} 127.0.0.1 {r}]"
+    );
+    wait_until("both scripts ran", Duration::from_secs(30), || {
+        let t = std::fs::read_to_string(&log).unwrap_or_default();
+        t.lines().any(|l| l == want_reconf) && t.lines().any(|l| l == want_switch)
+    });
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.contains(&format!("notification-script argc=2 args: [+monitor] [master mymaster 127.0.0.1 {m} quorum 1]").as_str()), "{text}");
+    assert!(
+        lines.contains(
+            &format!(
+                "notification-script argc=2 args: [+try-failover] [master mymaster 127.0.0.1 {m}]"
+            )
+            .as_str()
+        ),
+        "{text}"
+    );
+    assert!(
+        lines.contains(&"notification-script argc=2 args: [+new-epoch] [1]"),
+        "{text}"
+    );
+    assert!(lines.contains(&format!("notification-script argc=2 args: [+promoted-slave] [slave 127.0.0.1:{r} 127.0.0.1 {r} @ mymaster 127.0.0.1 {m}]").as_str()), "{text}");
+    let myid = String::from_utf8_lossy(&c.cmd(&["SENTINEL", "MYID"]))
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(
+        lines.contains(
+            &format!("notification-script argc=2 args: [+vote-for-leader] [{myid} 1]").as_str()
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("client-reconfig-script"))
+            .count(),
+        1,
+        "{text}"
+    );
+    // Notice-level events never run the notification script.
+    assert!(!text.contains("[+slave]"), "{text}");
+    // Nothing is left queued or running once the scripts are done.
+    wait_until("queue drained", Duration::from_secs(10), || {
+        c.cmd(&["SENTINEL", "PENDING-SCRIPTS"]) == b"*0\r\n"
+    });
+}

@@ -43,28 +43,8 @@ impl Sentinel {
     /// tick). Closing the command connection forgets its pending requests, whose replies
     /// can no longer arrive.
     pub fn close_link_conns(&mut self, id: LinkId) {
-        let Some(l) = self.links.get_mut(&id) else {
-            return;
-        };
-        let (cc, pc) = (l.cc, l.pc);
-        if cc {
-            l.cc = false;
-            l.pending_commands = 0;
-            l.pending.clear();
-        }
-        l.pc = false;
-        if cc {
-            self.push(Action::Close {
-                link: id,
-                conn: ConnKind::Cmd,
-            });
-        }
-        if pc {
-            self.push(Action::Close {
-                link: id,
-                conn: ConnKind::PubSub,
-            });
-        }
+        self.close_conn(id, ConnKind::Cmd);
+        self.close_conn(id, ConnKind::PubSub);
     }
 
     /// Drop the connections to a master and all its replicas, so they reconnect with new

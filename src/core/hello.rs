@@ -237,7 +237,7 @@ impl Sentinel {
         if !(m.common.port == port && self.addr_matches_host(&m.common, host)) {
             addrs.push((m.common.host.clone(), m.common.port));
         }
-        self.reset_master_record(mi, false);
+        self.reset_master(mi, true, false);
         let link = self.masters[mi].common.link;
         if let Some(l) = self.links.get_mut(&link) {
             l.host = host.to_string();
@@ -257,41 +257,6 @@ impl Sentinel {
             self.emit_inst(LogLevel::Notice, "+slave", Inst::Replica(mi, ri), "");
         }
         self.push(Action::PersistConfig);
-    }
-
-    /// Forget what was learnt about master `mi` (like `sentinelResetMaster`): replicas
-    /// go, connections close, flags, vote and failover state clear, link timers
-    /// restart. `drop_sentinels`
-    /// also forgets the peer sentinels (SENTINEL RESET); a master switch keeps them.
-    pub fn reset_master_record(&mut self, mi: usize, drop_sentinels: bool) {
-        let now = self.now;
-        for r in std::mem::take(&mut self.masters[mi].replicas) {
-            self.release_link(r.common.link);
-        }
-        if drop_sentinels {
-            for s in std::mem::take(&mut self.masters[mi].sentinels) {
-                self.release_link(s.common.link);
-            }
-        }
-        let link = self.masters[mi].common.link;
-        self.close_conn(link, ConnKind::Cmd);
-        self.close_conn(link, ConnKind::PubSub);
-        let m = &mut self.masters[mi];
-        m.common.flags &= flags::MASTER;
-        m.leader = None;
-        m.failover_state = FailoverState::None;
-        m.failover_state_change_time = 0;
-        m.failover_start_time = 0;
-        m.promoted = None;
-        m.common.runid.clear();
-        m.common.role_reported_time = now;
-        m.common.role_reported = Role::Master;
-        if let Some(l) = self.links.get_mut(&link) {
-            l.act_ping_time = now;
-            l.last_ping_time = 0;
-            l.last_avail_time = now;
-            l.last_pong_time = now;
-        }
     }
 
     /// Does record `c`'s address match a host string from INFO or a hello? IPs compare

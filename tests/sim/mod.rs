@@ -18,6 +18,7 @@
 #![allow(dead_code)]
 
 pub mod check;
+pub mod deliver;
 pub mod faults;
 pub mod net;
 pub mod peer;

@@ -60,7 +60,7 @@ fn main() {
         die(&format!(
             "Sentinel config file {} is not writable: {}. Exiting...",
             loaded.path.display(),
-            e
+            rsentinel::links::wire::io_error_text(&e)
         ));
     }
     if let Some(dir) = &loaded.server.dir {
@@ -197,7 +197,7 @@ async fn run(loaded: config::Loaded) -> i32 {
 
     let seed: u64 = rand::random();
     let had_myid = loaded.sentinel.myid.is_some();
-    let core = Sentinel::new(
+    let mut core = Sentinel::new(
         &loaded.sentinel,
         Identity {
             port: server_cfg.port,
@@ -208,6 +208,7 @@ async fn run(loaded: config::Loaded) -> i32 {
         now_ms(),
     );
 
+    core.utc_offset_secs = local_utc_offset();
     let (links, events) = LinkManager::new(LinkOptions {
         bind_source_addr: server_cfg
             .bind_source_addr
@@ -303,5 +304,18 @@ fn uname() -> String {
                 .into_owned()
         };
         format!("{} {} {}", f(&u.sysname), f(&u.release), f(&u.machine))
+    }
+}
+
+/// The local zone's offset from UTC, for the ctime-style times redis prints in logs.
+fn local_utc_offset() -> i64 {
+    // SAFETY: localtime_r fills a zeroed tm from a valid time_t.
+    unsafe {
+        let t = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() {
+            return 0;
+        }
+        tm.tm_gmtoff
     }
 }

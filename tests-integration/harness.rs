@@ -408,3 +408,47 @@ pub fn parse_instances(reply: &[u8]) -> Vec<Vec<(String, String)>> {
     }
     out
 }
+
+/// Restart a redis-server on a known port (after `kill9`), e.g. an old master coming back.
+pub fn redis_server_on(port: u16, extra: &[&str]) -> Proc {
+    let dir = tempdir("redis");
+    let mut child = Command::new("redis-server")
+        .arg("--port")
+        .arg(port.to_string())
+        .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(&dir)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn redis-server");
+    wait_port(port, &mut child, "redis-server");
+    Proc {
+        child,
+        port,
+        dir,
+        name: "redis-server".into(),
+    }
+}
+
+/// `INFO replication` of a redis-server as `key -> value`.
+pub fn replication(port: u16) -> std::collections::HashMap<String, String> {
+    let mut c = Raw::connect(port);
+    let r = c.cmd(&["INFO", "replication"]);
+    String::from_utf8_lossy(&r)
+        .split("\r\n")
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The master port a sentinel reports for `mymaster`.
+pub fn master_port_of(sentinel_port: u16) -> u16 {
+    let r = Raw::connect(sentinel_port).cmd(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
+    let text = String::from_utf8_lossy(&r).into_owned();
+    text.split("\r\n")
+        .nth(4)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}

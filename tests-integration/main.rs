@@ -5,5 +5,7 @@
 #[macro_use]
 mod harness;
 
+mod cli;
 mod differential;
+mod failover;
 mod monitoring;

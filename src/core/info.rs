@@ -278,7 +278,7 @@ impl Sentinel {
             "",
         );
         if self.simfailure_flags & super::SIMFAILURE_CRASH_AFTER_PROMOTION != 0 {
-            self.push(Action::Exit(99));
+            self.sim_failure_crash();
             return;
         }
         self.emit_inst(

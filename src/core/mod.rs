@@ -10,11 +10,14 @@ pub mod admin;
 pub mod ask;
 pub mod conn;
 pub mod describe;
+pub mod election;
 pub mod events;
+pub mod failover;
 pub mod hello;
 pub mod info;
 pub mod instance;
 pub mod monitor;
+pub mod reconf;
 pub mod scripts;
 pub mod sdown;
 pub mod select;
@@ -172,6 +175,9 @@ pub struct Sentinel {
     pub simfailure_flags: u32,
     /// Notification and client-reconfig scripts waiting, running or due for a retry.
     pub scripts: scripts::ScriptQueue,
+    /// Local time zone offset from UTC in seconds, for the ctime-formatted times in log
+    /// lines (`Next failover delay: ...`); the shell sets it, 0 means UTC.
+    pub utc_offset_secs: i64,
     /// The time of the event being handled.
     pub now: u64,
     pub rng: StdRng,
@@ -216,6 +222,7 @@ impl Sentinel {
             previous_time: now,
             simfailure_flags: 0,
             scripts: scripts::ScriptQueue::new(),
+            utc_offset_secs: 0,
             now,
             rng,
             is_executable: admin::access_executable,
@@ -324,10 +331,12 @@ impl Sentinel {
         let mut common = self.new_common(runid, host, port, link, flags::SENTINEL, Role::Master);
         common.runid = runid.to_string();
         common.down_after_ms = down_after_ms;
+        // Both clocks start at creation, as in redis-sentinel: a freshly loaded peer shows
+        // `last-hello-message` as the time since load, and is not asked before ASK-PERIOD.
         SentinelPeer {
             common,
-            last_hello_time: 0,
-            last_master_down_reply_time: 0,
+            last_hello_time: self.now,
+            last_master_down_reply_time: self.now,
             leader: None,
             leader_epoch: 0,
         }
@@ -465,7 +474,7 @@ impl Sentinel {
             }
         }
         if let Some(mi) = switch {
-            self.failover_switch_hook(mi);
+            self.switch_to_promoted(mi);
         }
         for cmd in self.scripts.poll(self.now, self.timing.script_max_runtime) {
             match cmd {
@@ -479,16 +488,6 @@ impl Sentinel {
     pub fn run_script(&mut self, path: &str, args: Vec<String>) {
         self.scripts.schedule(path, args);
     }
-
-    /// Extension point for the failover state machine (a later issue): start an attempt
-    /// if needed and advance it. Returns true when an attempt was just started, which
-    /// forces an immediate is-master-down round.
-    pub(crate) fn failover_step_hook(&mut self, _mi: usize) -> bool {
-        false
-    }
-
-    /// Extension point: switch a master whose failover reached `update_config`.
-    fn failover_switch_hook(&mut self, _mi: usize) {}
 
     /// The persisted state, in the shape the config rewrite wants.
     pub fn config_snapshot(&self) -> SentinelConfig {

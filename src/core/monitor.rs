@@ -161,10 +161,12 @@ impl Sentinel {
         self.check_sdown(i);
         if let Inst::Master(mi) = i {
             self.check_odown(mi);
-            let started = self.failover_step_hook(mi);
-            if started {
+            // Same order as redis-sentinel: an attempt that starts now asks every peer
+            // (with our vote request) before its first state-machine step.
+            if self.start_failover_if_needed(mi) {
                 self.ask_other_sentinels(mi, true);
             }
+            self.failover_state_machine(mi);
             self.ask_other_sentinels(mi, false);
         }
     }

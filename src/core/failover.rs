@@ -1,0 +1,169 @@
+//! The failover state machine (SENTINEL.md §7.2): one step per timer run for a master
+//! whose attempt is in progress.
+//!
+//! `wait_start` → `select_slave` → `send_slaveof_noone` → `wait_promotion` →
+//! `reconf_slaves` → `update_config`. The move out of `wait_promotion` is not taken here
+//! but when the promoted replica's INFO says `role:master` (info.rs); `reconf_slaves` and
+//! the final switch live in reconf.rs. Every transition records the state-change time,
+//! which the per-state timeouts are measured from.
+
+use super::Sentinel;
+use super::instance::*;
+use super::monitor::Inst;
+use crate::config::LogLevel;
+use crate::core::{Action, SIMFAILURE_CRASH_AFTER_ELECTION};
+
+impl Sentinel {
+    /// Advance master `mi`'s failover by one step, if one is in progress.
+    pub(crate) fn failover_state_machine(&mut self, mi: usize) {
+        if self.masters[mi].common.flags & flags::FAILOVER_IN_PROGRESS == 0 {
+            return;
+        }
+        match self.masters[mi].failover_state {
+            FailoverState::WaitStart => self.failover_wait_start(mi),
+            FailoverState::SelectSlave => self.failover_select_slave(mi),
+            FailoverState::SendSlaveofNoone => self.failover_send_slaveof_noone(mi),
+            FailoverState::WaitPromotion => self.failover_wait_promotion(mi),
+            FailoverState::ReconfSlaves => self.reconf_next_slave(mi),
+            FailoverState::None | FailoverState::UpdateConfig => {}
+        }
+    }
+
+    /// Move to `state` now.
+    fn set_failover_state(&mut self, mi: usize, state: FailoverState) {
+        let m = &mut self.masters[mi];
+        m.failover_state = state;
+        m.failover_state_change_time = self.now;
+    }
+
+    /// `wait_start`: proceed once elected (or forced by SENTINEL FAILOVER); give up
+    /// after min(election-timeout, failover-timeout) counted from the start time.
+    fn failover_wait_start(&mut self, mi: usize) {
+        let epoch = self.masters[mi].failover_epoch;
+        let leader = self.get_leader(mi, epoch);
+        let is_leader = leader.is_some_and(|l| l.eq_ignore_ascii_case(&self.myid));
+        let m = &self.masters[mi];
+        if !is_leader && m.common.flags & flags::FORCE_FAILOVER == 0 {
+            let timeout = self.timing.election_timeout.min(m.failover_timeout_ms) as i64;
+            if self.now as i64 - m.failover_start_time as i64 > timeout {
+                self.emit_inst(
+                    LogLevel::Warning,
+                    "-failover-abort-not-elected",
+                    Inst::Master(mi),
+                    "",
+                );
+                self.abort_failover(mi);
+            }
+            return;
+        }
+        self.emit_inst(LogLevel::Warning, "+elected-leader", Inst::Master(mi), "");
+        if self.simfailure_flags & SIMFAILURE_CRASH_AFTER_ELECTION != 0 {
+            self.sim_failure_crash();
+            return;
+        }
+        self.set_failover_state(mi, FailoverState::SelectSlave);
+        self.emit_inst(
+            LogLevel::Warning,
+            "+failover-state-select-slave",
+            Inst::Master(mi),
+            "",
+        );
+    }
+
+    /// `select_slave`: pick the replica to promote (§7.4) or abort.
+    fn failover_select_slave(&mut self, mi: usize) {
+        let Some(ri) = self.select_replica(mi) else {
+            self.emit_inst(
+                LogLevel::Warning,
+                "-failover-abort-no-good-slave",
+                Inst::Master(mi),
+                "",
+            );
+            self.abort_failover(mi);
+            return;
+        };
+        let r = Inst::Replica(mi, ri);
+        self.emit_inst(LogLevel::Warning, "+selected-slave", r, "");
+        self.common_mut(r).flags |= flags::PROMOTED;
+        self.masters[mi].promoted = Some(self.common(r).name.clone());
+        self.set_failover_state(mi, FailoverState::SendSlaveofNoone);
+        self.emit_inst(
+            LogLevel::Notice,
+            "+failover-state-send-slaveof-noone",
+            r,
+            "",
+        );
+    }
+
+    /// The promoted replica's position, if the failover has one.
+    pub(crate) fn promoted_index(&self, mi: usize) -> Option<usize> {
+        let m = &self.masters[mi];
+        let name = m.promoted.as_deref()?;
+        m.replicas.iter().position(|r| r.common.name == name)
+    }
+
+    /// `send_slaveof_noone`: send the promotion transaction as soon as the replica's
+    /// link is up; abort if it stays unreachable for failover-timeout.
+    fn failover_send_slaveof_noone(&mut self, mi: usize) {
+        let Some(ri) = self.promoted_index(mi) else {
+            return;
+        };
+        let r = Inst::Replica(mi, ri);
+        if self.link_of(r).disconnected() {
+            let m = &self.masters[mi];
+            let elapsed = self.now as i64 - m.failover_state_change_time as i64;
+            if elapsed > m.failover_timeout_ms as i64 {
+                self.emit_inst(
+                    LogLevel::Warning,
+                    "-failover-abort-slave-timeout",
+                    Inst::Master(mi),
+                    "",
+                );
+                self.abort_failover(mi);
+            }
+            return;
+        }
+        if !self.send_slaveof(r, None) {
+            return;
+        }
+        self.emit_inst(LogLevel::Notice, "+failover-state-wait-promotion", r, "");
+        self.set_failover_state(mi, FailoverState::WaitPromotion);
+    }
+
+    /// `wait_promotion`: only the timeout is handled here; the promotion itself is seen
+    /// in the replica's INFO.
+    fn failover_wait_promotion(&mut self, mi: usize) {
+        let m = &self.masters[mi];
+        if self.now as i64 - m.failover_state_change_time as i64 > m.failover_timeout_ms as i64 {
+            self.emit_inst(
+                LogLevel::Warning,
+                "-failover-abort-slave-timeout",
+                Inst::Master(mi),
+                "",
+            );
+            self.abort_failover(mi);
+        }
+    }
+
+    /// Give up an attempt (possible up to `wait_promotion`). The start time stays, so
+    /// the next attempt waits 2 × failover-timeout.
+    pub fn abort_failover(&mut self, mi: usize) {
+        if let Some(ri) = self.promoted_index(mi) {
+            self.masters[mi].replicas[ri].common.flags &= !flags::PROMOTED;
+        }
+        let m = &mut self.masters[mi];
+        m.common.flags &= !(flags::FAILOVER_IN_PROGRESS | flags::FORCE_FAILOVER);
+        m.promoted = None;
+        self.set_failover_state(mi, FailoverState::None);
+    }
+
+    /// SENTINEL SIMULATE-FAILURE: log like redis-sentinel, then ask the shell to exit
+    /// with code 99.
+    pub(crate) fn sim_failure_crash(&mut self) {
+        self.push(Action::Log {
+            level: LogLevel::Warning,
+            text: "Sentinel CRASH because of SENTINEL simulate-failure".into(),
+        });
+        self.push(Action::Exit(99));
+    }
+}

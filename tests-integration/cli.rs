@@ -1,0 +1,233 @@
+//! Invocation like redis-sentinel: refusals with the real messages, overrides, the
+//! `redis-sentinel` symlink, clean shutdown on SIGTERM and SHUTDOWN.
+
+use crate::harness::*;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(rsentinel_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run rsentinel");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Strip `<pid>:X <date> ` from a log line.
+fn log_msg(line: &str) -> &str {
+    line.splitn(7, ' ').nth(6).unwrap_or("")
+}
+
+#[test]
+fn refuses_to_start_without_a_config_file() {
+    let (code, out, _) = run(&["--port", "21999"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        log_msg(out.trim_end()),
+        "Sentinel needs config file on disk to save state. Exiting..."
+    );
+    let missing = std::env::temp_dir().join("rsentinel-does-not-exist.conf");
+    let (code, out, _) = run(&[missing.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        log_msg(out.trim_end()),
+        format!(
+            "Fatal error, can't open config file '{}': No such file or directory",
+            missing.display()
+        )
+    );
+}
+
+#[test]
+fn bad_config_line_prints_the_fatal_block() {
+    let dir = tempdir("cli");
+    let conf = dir.join("bad.conf");
+    std::fs::write(&conf, "port 21998\nsentinel monitor m1 127.0.0.1 41000 0\n").unwrap();
+    let (code, _, err) = run(&[conf.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> 'sentinel monitor m1 127.0.0.1 41000 0'\nQuorum must be 1 or greater.\n"
+    );
+}
+
+#[test]
+fn refuses_a_config_file_it_cannot_write() {
+    // root can write anything: run as `nobody` like the golden capture did.
+    let is_root = unsafe { libc::geteuid() } == 0;
+    if !is_root || !have("runuser") {
+        eprintln!("SKIPPED: needs root and runuser to run as an unprivileged user");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("rsentinel-ro-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("ro.conf");
+    std::fs::write(&conf, "port 21997\nsentinel monitor m 127.0.0.1 41000 2\n").unwrap();
+    Command::new("chmod")
+        .args(["0755", dir.to_str().unwrap()])
+        .status()
+        .unwrap();
+    Command::new("chmod")
+        .args(["0444", conf.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let out = Command::new("runuser")
+        .args([
+            "-u",
+            "nobody",
+            "--",
+            rsentinel_bin().to_str().unwrap(),
+            conf.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stdout.contains("Permission denied")
+        && stdout.contains("rsentinel")
+        && !stdout.contains("not writable")
+    {
+        eprintln!("SKIPPED: nobody cannot execute the test binary here: {stdout}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        log_msg(stdout.trim_end()),
+        format!(
+            "Sentinel config file {} is not writable: Permission denied. Exiting...",
+            conf.display()
+        )
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn version_and_help() {
+    let (code, out, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("Redis server v=7.0.15 sha=00000000:0 "),
+        "{out}"
+    );
+    assert_eq!(run(&["-v"]).1, out);
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Usage:"), "{out}");
+}
+
+/// Start rsentinel from `bin` with extra args; returns the process and its port.
+fn start_with(bin: &std::path::Path, body: &str, extra: &[&str]) -> Proc {
+    let dir = tempdir("cli");
+    let conf = dir.join("sentinel.conf");
+    let log = dir.join("sentinel.log");
+    std::fs::write(
+        &conf,
+        format!("port 1\nbind 127.0.0.1\nlogfile {}\n{body}", log.display()),
+    )
+    .unwrap();
+    let port = free_port();
+    let ps = port.to_string();
+    let mut args: Vec<&str> = vec![conf.to_str().unwrap(), "--port", &ps];
+    args.extend_from_slice(extra);
+    let child = Command::new(bin)
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut p = Proc {
+        child,
+        port,
+        dir,
+        name: "rsentinel".into(),
+    };
+    wait_until("rsentinel listening", Duration::from_secs(10), || {
+        if let Ok(Some(st)) = p.child.try_wait() {
+            panic!("exited early: {st}");
+        }
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    p
+}
+
+#[test]
+fn overrides_the_sentinel_flag_and_the_symlink_name() {
+    let link_dir = tempdir("symlink");
+    let link = link_dir.join("redis-sentinel");
+    std::os::unix::fs::symlink(rsentinel_bin(), &link).unwrap();
+    let body = "sentinel monitor mymaster 127.0.0.1 1 2\n";
+    let p = start_with(&link, body, &["--sentinel", "--loglevel", "verbose"]);
+    let mut c = Raw::connect(p.port);
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "server"])).into_owned();
+    assert!(info.contains("redis_mode:sentinel\r\n"), "{info}");
+    assert!(info.contains(&format!("tcp_port:{}\r\n", p.port)), "{info}");
+    // The command-line overrides are persisted by the first rewrite (myid generation).
+    wait_until("overrides persisted", Duration::from_secs(5), || {
+        let t = p.conf_text();
+        t.contains(&format!("port {}\n", p.port))
+            && t.contains("loglevel verbose\n")
+            && t.contains("sentinel myid ")
+    });
+    assert!(!p.conf_text().contains("port 1\n"));
+}
+
+#[test]
+fn sigterm_and_shutdown_stop_cleanly_with_nothing_on_stderr() {
+    let body = "sentinel monitor mymaster 127.0.0.1 1 2\n";
+    for how in ["SIGTERM", "SHUTDOWN"] {
+        let mut p = start_with(&rsentinel_bin(), body, &[]);
+        let mut c = Raw::connect(p.port);
+        let myid = c.cmd(&["SENTINEL", "MYID"]);
+        assert_eq!(myid.len(), 40 + 7);
+        if how == "SIGTERM" {
+            unsafe { libc::kill(p.child.id() as i32, libc::SIGTERM) };
+        } else {
+            // SHUTDOWN closes the connection without a reply.
+            assert_eq!(c.cmd(&["SHUTDOWN"]), b"");
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(st) = p.child.try_wait().unwrap() {
+                break st;
+            }
+            assert!(Instant::now() < deadline, "{how}: still running");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(0), "{how}");
+        let mut err = String::new();
+        std::io::Read::read_to_string(p.child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert_eq!(err, "", "{how}: stderr must stay silent with a logfile");
+        let log = std::fs::read_to_string(p.dir.join("sentinel.log")).unwrap();
+        assert!(
+            log.trim_end()
+                .ends_with("Sentinel is now ready to exit, bye bye..."),
+            "{how}: {log}"
+        );
+        let myid = String::from_utf8_lossy(&myid[5..45]).into_owned();
+        assert!(p.conf_text().contains(&format!("sentinel myid {myid}\n")));
+    }
+}
+
+#[test]
+fn exits_when_its_port_is_taken() {
+    let holder = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = holder.local_addr().unwrap().port().to_string();
+    let dir = tempdir("cli");
+    let conf = dir.join("s.conf");
+    std::fs::write(&conf, "bind 127.0.0.1\nsentinel monitor m 127.0.0.1 1 2\n").unwrap();
+    let out = Command::new(rsentinel_bin())
+        .args([conf.to_str().unwrap(), "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("Failed listening on port {port} (tcp), aborting.")),
+        "{stdout}"
+    );
+}

@@ -129,3 +129,51 @@ fn liveness_after_heal() {
     };
     run_seeds(30, &opts);
 }
+
+/// The leader crashes right after the promotion was flushed: it must come back
+/// monitoring the promoted replica (redis-sentinel writes the *current* master address
+/// in `sentinel monitor`, and the old master as a known replica), else it holds the
+/// new config epoch with the old address, which no hello can ever correct.
+#[test]
+fn leader_crashing_after_promotion_restarts_on_the_promoted_replica() {
+    use rsentinel::core::instance::FailoverState;
+    let opts = Options {
+        faults: false,
+        chaos_ms: 0,
+        quiet_ms: 0,
+        liveness: false,
+        ..Options::default()
+    };
+    let mut w = sim::world::World::new(3, opts);
+    assert!(w.run_until(sim::START + 15_000));
+    w.kill_redis(0);
+    let leader = loop {
+        assert!(w.run_until(w.now + 10), "{:?}", w.check.violation);
+        assert!(w.now < sim::START + 120_000, "no promotion: {:?}", w.stats);
+        let found = w.sentinels.iter().position(|s| {
+            s.core
+                .as_ref()
+                .is_some_and(|c| c.masters[0].failover_state == FailoverState::ReconfSlaves)
+        });
+        if let Some(i) = found {
+            break i;
+        }
+    };
+    let promoted = w.sentinels[leader]
+        .core
+        .as_ref()
+        .unwrap()
+        .current_master_addr(0);
+    w.crash_sentinel(leader);
+    let m = &w.sentinels[leader].persisted.masters[0];
+    assert_eq!((m.host.clone(), m.port), promoted);
+    assert!(
+        m.known_replicas
+            .contains(&(sim::redis::ip(0), sim::redis::PORT)),
+        "old master kept as a replica: {:?}",
+        m.known_replicas
+    );
+    w.restart_sentinel(leader);
+    assert!(w.run_until(w.now + 30_000), "{:?}", w.check.violation);
+    assert_eq!(w.agreed_master(), Some(promoted));
+}

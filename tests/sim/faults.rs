@@ -125,12 +125,18 @@ impl World {
         }
     }
 
-    /// All live sentinels' view of the master address, if they agree.
+    /// All live sentinels' view of the master address, if they agree. A sentinel left
+    /// on a stale address by the known 7.0.15 weakness (see `Checker::stale`) stays
+    /// there forever in redis-sentinel too, so it does not get a say.
     pub fn agreed_master(&self) -> Option<(String, u16)> {
         let mut addrs = self
             .sentinels
             .iter()
             .filter_map(|s| s.core.as_ref())
+            .filter(|c| {
+                let m = &c.masters[0];
+                !self.check.is_stale(&c.myid, &m.common.name, m.config_epoch)
+            })
             .map(|c| c.current_master_addr(0));
         let first = addrs.next()?;
         addrs.all(|a| a == first).then_some(first)

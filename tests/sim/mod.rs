@@ -74,7 +74,10 @@ impl Default for Options {
             faults: true,
             admin_failovers: false,
             liveness: std::env::var("SIM_LIVENESS").is_ok_and(|v| v != "0"),
-            trace_len: 200,
+            trace_len: std::env::var("SIM_TRACE")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(200),
             tamper: None,
         }
     }

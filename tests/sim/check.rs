@@ -83,10 +83,8 @@ impl Checker {
         *seen = core.current_epoch;
         for m in &core.masters {
             let name = m.common.name.clone();
-            if let (Some(leader), e) = (&m.leader, m.leader_epoch) {
-                if e > 0 {
-                    self.vote(at, i, &id, &name, e, leader);
-                }
+            if let Some(leader) = m.leader.as_ref().filter(|_| m.leader_epoch > 0) {
+                self.vote(at, i, &id, &name, m.leader_epoch, leader);
             }
             let prev = self.config_seen.get(&(id.clone(), name.clone())).copied();
             if m.config_epoch > prev.unwrap_or(0)
@@ -112,8 +110,17 @@ impl Checker {
         self.config_conflicts(at, i, core, nodes);
     }
 
-    /// Record a vote and compare it with the one already seen for that epoch.
-    fn vote(&mut self, at: Time, i: usize, voter: &str, master: &str, epoch: u64, leader: &str) {
+    /// Record a vote (seen in a core's state or in a vote reply it sent) and compare
+    /// it with the one already seen from that voter for that epoch.
+    pub fn vote(
+        &mut self,
+        at: Time,
+        i: usize,
+        voter: &str,
+        master: &str,
+        epoch: u64,
+        leader: &str,
+    ) {
         let key = (voter.to_string(), master.to_string(), epoch);
         match self.votes.get(&key) {
             Some(prev) if !prev.eq_ignore_ascii_case(leader) => {

@@ -55,7 +55,7 @@ pub struct Options {
     /// from the one-leader and config checks: redis-sentinel forces them without votes).
     pub admin_failovers: bool,
     /// Check convergence after the quiet time, then kill the master and require a
-    /// completed failover.
+    /// completed failover. On unless `SIM_LIVENESS=0`.
     pub liveness: bool,
     /// How many steps the trace keeps.
     pub trace_len: usize,
@@ -73,7 +73,7 @@ impl Default for Options {
             quiet_ms: 40_000,
             faults: true,
             admin_failovers: false,
-            liveness: std::env::var("SIM_LIVENESS").is_ok_and(|v| v != "0"),
+            liveness: std::env::var("SIM_LIVENESS").map_or(true, |v| v != "0"),
             trace_len: std::env::var("SIM_TRACE")
                 .ok()
                 .and_then(|s| s.parse().ok())

@@ -109,7 +109,11 @@ impl World {
                 if let Some(f) = tamper {
                     f(j, core);
                 }
-                sentinel_command(core, args)
+                let reply = sentinel_command(core, args);
+                if let Some((m, e, l)) = vote_in_reply(core, args, &reply) {
+                    self.check.vote(self.now, j, &core.myid, &m, e, &l);
+                }
+                reply
             }
             _ => Reply::err(format!("ERR unknown command '{cmd}'")),
         };
@@ -186,4 +190,26 @@ impl World {
     pub fn restart_sentinel_in(&mut self, i: usize, ms: u64) {
         self.schedule(self.now + ms, Msg::RestartSentinel(i));
     }
+}
+
+/// The vote a `SENTINEL is-master-down-by-addr` reply announces, as (master name,
+/// epoch, leader): what the peer will count, so it must match the voter's record.
+fn vote_in_reply(core: &Sentinel, args: &[Bytes], reply: &Reply) -> Option<(String, u64, String)> {
+    if !args.get(1)?.eq_ignore_ascii_case(b"is-master-down-by-addr") {
+        return None;
+    }
+    let Reply::Array(items) = reply else {
+        return None;
+    };
+    let [_, Reply::Bulk(leader), Reply::Int(epoch)] = items.as_slice() else {
+        return None;
+    };
+    if leader.as_ref() == b"*" || *epoch <= 0 {
+        return None;
+    }
+    let host = String::from_utf8_lossy(args.get(2)?);
+    let port = String::from_utf8_lossy(args.get(3)?).parse().ok()?;
+    let m = core.master_by_addr(&host, port)?;
+    let leader = String::from_utf8_lossy(leader).into_owned();
+    Some((core.masters[m].common.name.clone(), *epoch as u64, leader))
 }

@@ -40,9 +40,8 @@ pub struct RedisNode {
 }
 
 impl RedisNode {
-    pub fn new(r: usize, master: Option<(String, u16)>, rng: &mut StdRng, now: Time) -> Self {
+    pub fn new(r: usize, master: Option<(String, u16)>, rng: &mut StdRng) -> Self {
         let linked = master.is_some();
-        let _ = now;
         RedisNode {
             ip: ip(r),
             port: PORT,

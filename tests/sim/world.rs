@@ -79,7 +79,7 @@ impl World {
     fn build(&mut self) {
         for r in 0..self.opts.redis {
             let master = (r > 0).then(|| (super::redis::ip(0), super::redis::PORT));
-            let node = RedisNode::new(r, master, &mut self.rng, self.now);
+            let node = RedisNode::new(r, master, &mut self.rng);
             self.redis.push(node);
         }
         let quorum = (self.opts.sentinels / 2 + 1) as u32;

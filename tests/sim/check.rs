@@ -1,0 +1,252 @@
+//! The safety invariants, checked after every step of every core.
+//!
+//! - One vote per epoch: once a sentinel is seen voting for a leader in epoch E (its
+//!   `leader`/`leader_epoch` for a master), it never shows another leader for E, not
+//!   even after a restart.
+//! - One leader per epoch: at most one sentinel emits `+elected-leader` in epoch E
+//!   (forced failovers excepted: redis-sentinel starts them without a majority).
+//! - Epochs never go backwards on a running core; after a restart, the current epoch
+//!   and every vote epoch are at least what the sentinel had already exposed through
+//!   votes and config flushes.
+//! - No two live sentinels hold different addresses for a master at the same config
+//!   epoch (see `Checker::stale` for the one exemption redis-sentinel needs).
+
+use super::Time;
+use super::peer::SentinelNode;
+use rsentinel::config::SentinelConfig;
+use rsentinel::core::Sentinel;
+use rsentinel::core::instance::FailoverState;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    DoubleVote,
+    TwoLeaders,
+    EpochBackwards,
+    VoteLost,
+    ConfigConflict,
+    NoConvergence,
+    NoFailover,
+}
+
+#[derive(Debug, Clone)]
+pub struct Violation {
+    pub kind: Kind,
+    pub at: Time,
+    pub text: String,
+}
+
+#[derive(Default)]
+pub struct Checker {
+    pub violation: Option<Violation>,
+    /// (voter myid, master, epoch) -> the run id it voted for.
+    votes: BTreeMap<(String, String, u64), String>,
+    /// (master, epoch) -> the run id that declared itself leader.
+    leaders: BTreeMap<(String, u64), String>,
+    /// (master, epoch) of failovers forced by SENTINEL FAILOVER.
+    forced: BTreeSet<(String, u64)>,
+    /// Highest current epoch seen per myid in the running incarnation.
+    epoch_seen: BTreeMap<String, u64>,
+    /// Per myid: the lowest current epoch a restart may come back with.
+    durable: BTreeMap<String, u64>,
+    /// Per (myid, master): the highest epoch it voted in.
+    vote_durable: BTreeMap<(String, String), u64>,
+    /// (myid, master, config epoch) adopted from a hello while that sentinel's own
+    /// older failover was still running. redis-sentinel then keeps the new epoch but
+    /// compares the hello's address with the pre-failover one, and its failover later
+    /// switches to its own promoted replica under that epoch: a known 7.0.15 weakness,
+    /// exempt from the conflict check rather than "fixed" here.
+    stale: BTreeSet<(String, String, u64)>,
+    /// Per (myid, master): highest config epoch seen in the running incarnation.
+    config_seen: BTreeMap<(String, String), u64>,
+}
+
+impl Checker {
+    fn fail(&mut self, kind: Kind, at: Time, text: String) {
+        if self.violation.is_none() {
+            self.violation = Some(Violation { kind, at, text });
+        }
+    }
+
+    /// After core `i` handled something: its votes, epochs and config against history
+    /// and against every other live core.
+    pub fn observe(&mut self, at: Time, i: usize, nodes: &[SentinelNode]) {
+        let Some(core) = nodes[i].core.as_ref() else {
+            return;
+        };
+        let id = core.myid.clone();
+        let seen = self.epoch_seen.entry(id.clone()).or_default();
+        if core.current_epoch < *seen {
+            let text = format!("sentinel{i} epoch {} < {}", core.current_epoch, *seen);
+            return self.fail(Kind::EpochBackwards, at, text);
+        }
+        *seen = core.current_epoch;
+        for m in &core.masters {
+            let name = m.common.name.clone();
+            if let Some(leader) = m.leader.as_ref().filter(|_| m.leader_epoch > 0) {
+                self.vote(at, i, &id, &name, m.leader_epoch, leader);
+            }
+            let prev = self.config_seen.get(&(id.clone(), name.clone())).copied();
+            if m.config_epoch > prev.unwrap_or(0)
+                && m.failover_state != FailoverState::None
+                && m.failover_epoch < m.config_epoch
+            {
+                self.stale
+                    .insert((id.clone(), name.clone(), m.config_epoch));
+            }
+            let cs = self
+                .config_seen
+                .entry((id.clone(), name.clone()))
+                .or_default();
+            if m.config_epoch < *cs {
+                let text = format!(
+                    "sentinel{i} {name} config epoch {} < {}",
+                    m.config_epoch, cs
+                );
+                return self.fail(Kind::EpochBackwards, at, text);
+            }
+            *cs = m.config_epoch;
+        }
+        self.config_conflicts(at, i, core, nodes);
+    }
+
+    /// Record a vote (seen in a core's state or in a vote reply it sent) and compare
+    /// it with the one already seen from that voter for that epoch.
+    pub fn vote(
+        &mut self,
+        at: Time,
+        i: usize,
+        voter: &str,
+        master: &str,
+        epoch: u64,
+        leader: &str,
+    ) {
+        let key = (voter.to_string(), master.to_string(), epoch);
+        match self.votes.get(&key) {
+            Some(prev) if !prev.eq_ignore_ascii_case(leader) => {
+                let text =
+                    format!("sentinel{i} voted {prev} then {leader} in epoch {epoch} ({master})");
+                self.fail(Kind::DoubleVote, at, text)
+            }
+            Some(_) => {}
+            None => {
+                self.votes.insert(key, leader.to_string());
+                let d = self
+                    .vote_durable
+                    .entry((voter.to_string(), master.to_string()))
+                    .or_default();
+                *d = (*d).max(epoch);
+                let d = self.durable.entry(voter.to_string()).or_default();
+                *d = (*d).max(epoch);
+            }
+        }
+    }
+
+    /// Same config epoch must mean same address, across all live cores.
+    fn config_conflicts(&mut self, at: Time, i: usize, core: &Sentinel, nodes: &[SentinelNode]) {
+        for (mi, m) in core.masters.iter().enumerate() {
+            let mine = core.current_master_addr(mi);
+            let forced = self
+                .forced
+                .contains(&(m.common.name.clone(), m.config_epoch));
+            for (j, other) in nodes.iter().enumerate() {
+                let Some(oc) = other.core.as_ref().filter(|_| j != i) else {
+                    continue;
+                };
+                let Some(omi) = oc
+                    .masters
+                    .iter()
+                    .position(|x| x.common.name == m.common.name)
+                else {
+                    continue;
+                };
+                let stale = |id: &str| {
+                    self.stale
+                        .contains(&(id.to_string(), m.common.name.clone(), m.config_epoch))
+                };
+                if oc.masters[omi].config_epoch != m.config_epoch
+                    || forced
+                    || stale(&core.myid)
+                    || stale(&oc.myid)
+                {
+                    continue;
+                }
+                let theirs = oc.current_master_addr(omi);
+                if theirs != mine {
+                    let text = format!(
+                        "{} config epoch {}: sentinel{i} has {mine:?}, sentinel{j} has {theirs:?}",
+                        m.common.name, m.config_epoch
+                    );
+                    return self.fail(Kind::ConfigConflict, at, text);
+                }
+            }
+        }
+    }
+
+    /// Core `i` emitted `+elected-leader` (`master <name> <ip> <port>`).
+    pub fn elected(&mut self, at: Time, i: usize, payload: &str, nodes: &[SentinelNode]) {
+        let Some(core) = nodes[i].core.as_ref() else {
+            return;
+        };
+        let name = payload.split(' ').nth(1).unwrap_or_default().to_string();
+        let Some(m) = core.master(&name) else { return };
+        let key = (name.clone(), m.failover_epoch);
+        if self.forced.contains(&key) {
+            return;
+        }
+        match self.leaders.get(&key) {
+            Some(prev) if *prev != core.myid => {
+                let text = format!(
+                    "{prev} and sentinel{i} {} both elected in epoch {} ({name})",
+                    core.myid, key.1
+                );
+                self.fail(Kind::TwoLeaders, at, text)
+            }
+            Some(_) => {}
+            None => {
+                self.leaders.insert(key, core.myid.clone());
+            }
+        }
+    }
+
+    /// Is this sentinel's view of `master` at `epoch` the known stale case?
+    pub fn is_stale(&self, myid: &str, master: &str, epoch: u64) -> bool {
+        self.stale
+            .contains(&(myid.to_string(), master.to_string(), epoch))
+    }
+
+    pub fn forced(&mut self, master: &str, epoch: u64) {
+        self.forced.insert((master.to_string(), epoch));
+    }
+
+    /// A config flush: what it holds can be relied upon after a restart.
+    pub fn persisted(&mut self, myid: &str, snap: &SentinelConfig) {
+        let d = self.durable.entry(myid.to_string()).or_default();
+        *d = (*d).max(snap.current_epoch);
+    }
+
+    /// A restarted core must come back with its flushed epoch and every vote it cast.
+    pub fn restarted(&mut self, at: Time, myid: &str, core: &Sentinel) {
+        let durable = self.durable.get(myid).copied().unwrap_or(0);
+        if core.current_epoch < durable {
+            let text = format!(
+                "{myid} restarted with epoch {} < {durable}",
+                core.current_epoch
+            );
+            return self.fail(Kind::VoteLost, at, text);
+        }
+        for m in &core.masters {
+            let key = (myid.to_string(), m.common.name.clone());
+            let voted = self.vote_durable.get(&key).copied().unwrap_or(0);
+            if m.leader_epoch < voted {
+                let text = format!(
+                    "{myid} restarted with leader-epoch {} < its vote in {voted} ({})",
+                    m.leader_epoch, m.common.name
+                );
+                return self.fail(Kind::VoteLost, at, text);
+            }
+            self.config_seen.insert(key, m.config_epoch);
+        }
+        self.epoch_seen.insert(myid.to_string(), core.current_epoch);
+    }
+}

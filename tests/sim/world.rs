@@ -1,0 +1,319 @@
+//! The world: one event queue ordered by (time, sequence), the nodes, the network,
+//! and the loop that delivers everything and checks the invariants after every step.
+
+use super::check::{Checker, Violation};
+use super::net::{Dir, Net, Packet};
+use super::peer::SentinelNode;
+use super::redis::RedisNode;
+use super::trace::{Detail, Trace};
+use super::{NodeId, Options, Outcome, START, Time};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rsentinel::core::{Action, Event};
+use std::collections::BTreeMap;
+
+/// Things that happen at a point in simulated time.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// Timer of sentinel `i`, incarnation `incarn`.
+    Tick(usize, u64),
+    /// Deliver what is due on one direction of a connection.
+    Flush(u64, Dir),
+    /// Replication step of the model Redis instances.
+    Repl,
+    /// Inject the next random fault (chaos phase only).
+    Fault,
+    RestartRedis(usize),
+    RestartSentinel(usize),
+    Heal(NodeId, NodeId),
+    /// End of a slow/lossy network period.
+    NetCalm,
+    /// End of the chaos phase: everything is repaired.
+    HealAll,
+}
+
+pub struct World {
+    pub seed: u64,
+    pub now: Time,
+    pub rng: StdRng,
+    pub opts: Options,
+    queue: BTreeMap<(Time, u64), Msg>,
+    seq: u64,
+    pub redis: Vec<RedisNode>,
+    pub sentinels: Vec<SentinelNode>,
+    pub net: Net,
+    pub check: Checker,
+    pub trace: Trace,
+    pub steps: u64,
+    pub stats: BTreeMap<String, u64>,
+    /// Faults are injected only before this time.
+    pub chaos_end: Time,
+    pub master_name: String,
+}
+
+impl World {
+    pub fn new(seed: u64, opts: Options) -> World {
+        let mut w = World {
+            seed,
+            now: START,
+            rng: StdRng::seed_from_u64(seed),
+            trace: Trace::new(opts.trace_len),
+            chaos_end: START + opts.chaos_ms,
+            opts,
+            queue: BTreeMap::new(),
+            seq: 0,
+            redis: Vec::new(),
+            sentinels: Vec::new(),
+            net: Net::new(),
+            check: Checker::default(),
+            steps: 0,
+            stats: BTreeMap::new(),
+            master_name: "mymaster".into(),
+        };
+        w.build();
+        w
+    }
+
+    /// Redis 0 is the master, every other Redis replicates it; sentinels start with
+    /// only the master configured and discover the rest.
+    fn build(&mut self) {
+        for r in 0..self.opts.redis {
+            let master = (r > 0).then(|| (super::redis::ip(0), super::redis::PORT));
+            let node = RedisNode::new(r, master, &mut self.rng);
+            self.redis.push(node);
+        }
+        let quorum = (self.opts.sentinels / 2 + 1) as u32;
+        let down_after = self.rng.gen_range(2..=5) * 1000;
+        let failover_timeout = self.rng.gen_range(10..=30) * 1000;
+        for i in 0..self.opts.sentinels {
+            let node = SentinelNode::new(
+                i,
+                &self.master_name,
+                quorum,
+                down_after,
+                failover_timeout,
+                &mut self.rng,
+                self.now,
+            );
+            self.sentinels.push(node);
+            self.schedule_tick(i);
+        }
+        for i in 0..self.sentinels.len() {
+            self.after_core(i);
+        }
+        self.schedule(self.now + 100, Msg::Repl);
+        if self.opts.faults {
+            let first = self.now + self.rng.gen_range(1_000..5_000);
+            self.schedule(first, Msg::Fault);
+        }
+        self.schedule(self.chaos_end, Msg::HealAll);
+    }
+
+    pub fn schedule(&mut self, at: Time, m: Msg) {
+        self.seq += 1;
+        self.queue.insert((at.max(self.now), self.seq), m);
+    }
+
+    /// redis-sentinel re-randomizes its hz (10..19) on every timer run.
+    pub fn schedule_tick(&mut self, i: usize) {
+        let hz = self.rng.gen_range(10..20);
+        let incarn = self.sentinels[i].incarn;
+        self.schedule(self.now + 1000 / hz, Msg::Tick(i, incarn));
+    }
+
+    /// Run the seed: chaos, heal, quiet time, then (optionally) liveness.
+    pub fn run(mut self) -> Outcome {
+        let end = self.chaos_end + self.opts.quiet_ms;
+        if self.run_until(end) && self.opts.liveness {
+            self.liveness();
+        }
+        self.outcome()
+    }
+
+    /// Process events up to `end`; false once an invariant is violated.
+    pub fn run_until(&mut self, end: Time) -> bool {
+        while self.check.violation.is_none() {
+            let Some((&(at, _), _)) = self.queue.first_key_value() else {
+                break;
+            };
+            if at > end {
+                break;
+            }
+            let ((at, _), m) = self.queue.pop_first().expect("peeked");
+            self.now = at;
+            self.steps += 1;
+            self.step(m);
+        }
+        self.now = self.now.max(end);
+        self.check.violation.is_none()
+    }
+
+    fn step(&mut self, m: Msg) {
+        match m {
+            Msg::Tick(i, incarn) => {
+                if self.sentinels[i].incarn == incarn && self.sentinels[i].core.is_some() {
+                    self.core_event(i, Event::Tick);
+                    self.schedule_tick(i);
+                }
+            }
+            Msg::Flush(id, d) => self.flush(id, d),
+            Msg::Repl => {
+                self.replicate();
+                self.schedule(self.now + 100, Msg::Repl);
+            }
+            Msg::Fault => {
+                if self.now < self.chaos_end {
+                    self.inject_fault();
+                    let next = self.now + self.rng.gen_range(500..6_000);
+                    self.schedule(next, Msg::Fault);
+                }
+            }
+            Msg::RestartRedis(r) => self.restart_redis(r),
+            Msg::RestartSentinel(i) => self.restart_sentinel(i),
+            Msg::Heal(a, b) => {
+                self.trace.note(self.now, format!("heal {a:?} {b:?}"));
+                self.net.heal(a, b);
+            }
+            Msg::NetCalm => self.calm_network(),
+            Msg::HealAll => self.heal_all(),
+        }
+    }
+
+    /// Feed one event to sentinel `i` at its local time, then act on what it asks.
+    pub fn core_event(&mut self, i: usize, ev: Event) {
+        let local = self.local_time(i);
+        if !matches!(ev, Event::Tick) {
+            self.trace.push(self.now, "s", i, Detail::Event(ev.clone()));
+        }
+        let Some(core) = self.sentinels[i].core.as_mut() else {
+            return;
+        };
+        core.handle(local, ev);
+        self.after_core(i);
+    }
+
+    /// Perform the actions of core `i`, then check the invariants it may have broken.
+    pub fn after_core(&mut self, i: usize) {
+        let Some(core) = self.sentinels[i].core.as_mut() else {
+            return;
+        };
+        let actions = core.drain_actions();
+        for a in actions {
+            if !matches!(a, Action::Log { .. } | Action::Script(_)) {
+                self.trace.push(self.now, "s", i, Detail::Action(a.clone()));
+            }
+            match a {
+                Action::Connect {
+                    link,
+                    conn,
+                    host,
+                    port,
+                } => {
+                    if self.net.lookup(i, link, conn).is_none() {
+                        let target = self.resolve(&host, port);
+                        let incarn = self.sentinels[i].incarn;
+                        let id = self.net.open(i, incarn, link, conn, target);
+                        self.enqueue_target(id, Packet::Syn);
+                    }
+                }
+                Action::Send {
+                    link,
+                    conn,
+                    req,
+                    args,
+                } => {
+                    if let Some(id) = self.net.lookup(i, link, conn) {
+                        self.enqueue_target(id, Packet::Cmd(req, args));
+                    }
+                }
+                Action::Close { link, conn } => {
+                    if let Some(id) = self.net.lookup(i, link, conn) {
+                        self.net.remove(id);
+                    }
+                }
+                Action::Event {
+                    channel, payload, ..
+                } => self.on_core_event(i, &channel, &payload),
+                Action::PersistConfig => self.persist(i),
+                Action::Exit(_) => {
+                    self.crash_sentinel(i);
+                    return;
+                }
+                Action::Log { .. } | Action::Script(_) => {}
+            }
+        }
+        let now = self.now;
+        self.check.observe(now, i, &self.sentinels);
+    }
+
+    fn on_core_event(&mut self, i: usize, channel: &str, payload: &str) {
+        if matches!(
+            channel,
+            "+elected-leader"
+                | "+switch-master"
+                | "+failover-end"
+                | "+try-failover"
+                | "+tilt"
+                | "+odown"
+                | "+promoted-slave"
+                | "+vote-for-leader"
+        ) {
+            *self.stats.entry(channel.to_string()).or_default() += 1;
+        }
+        if channel == "+elected-leader" {
+            let now = self.now;
+            self.check.elected(now, i, payload, &self.sentinels);
+        }
+    }
+
+    /// Which node listens at host:port.
+    pub fn resolve(&self, host: &str, port: u16) -> Option<NodeId> {
+        if let Some(r) = self
+            .redis
+            .iter()
+            .position(|n| n.ip == host && n.port == port)
+        {
+            return Some(NodeId::Redis(r));
+        }
+        self.sentinels
+            .iter()
+            .position(|s| s.ip == host && s.port == port)
+            .map(NodeId::Sentinel)
+    }
+}
+
+impl World {
+    fn outcome(self) -> Outcome {
+        let fingerprint = self.fingerprint();
+        Outcome {
+            seed: self.seed,
+            steps: self.steps,
+            violation: self.check.violation.clone(),
+            fingerprint,
+            trace: self.trace.lines(),
+            stats: self.stats,
+        }
+    }
+
+    /// A compact description of the final state of every node.
+    fn fingerprint(&self) -> String {
+        let mut s = format!("t={} steps={}", self.now - START, self.steps);
+        for n in &self.sentinels {
+            if let Some(c) = &n.core {
+                let (h, p) = c.current_master_addr(0);
+                s += &format!(" s[{} e{} {h}:{p}]", &c.myid[..6], c.current_epoch);
+            }
+        }
+        for r in &self.redis {
+            s += &format!(" r[{} {:?} {}]", r.alive, r.master, r.offset);
+        }
+        s
+    }
+
+    /// Record a violation found outside the per-step checks (liveness).
+    pub fn fail(&mut self, v: Violation) {
+        if self.check.violation.is_none() {
+            self.check.violation = Some(v);
+        }
+    }
+}

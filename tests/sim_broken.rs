@@ -1,0 +1,54 @@
+//! The simulation's checker must catch a real bug, not just pass: one sentinel is made
+//! to forget its vote before answering every peer's `SENTINEL` command (its
+//! `leader_epoch` reset to 0), so it grants a vote to every candidate of an epoch. Some
+//! seed must then be reported as a double vote (or two leaders in one epoch), and the
+//! same seed without the injected bug must be clean.
+
+#[path = "sim/mod.rs"]
+mod sim;
+
+use rsentinel::core::Sentinel;
+use sim::check::Kind;
+use sim::{Options, run};
+
+/// The injected bug: sentinel 0 forgets which epoch it last voted in.
+fn forgetful_voter(node: usize, core: &mut Sentinel) {
+    if node == 0 {
+        for m in &mut core.masters {
+            m.leader_epoch = 0;
+        }
+    }
+}
+
+fn options() -> Options {
+    Options {
+        sentinels: 5,
+        admin_failovers: true,
+        liveness: false,
+        ..Options::default()
+    }
+}
+
+#[test]
+fn checker_reports_the_double_vote() {
+    let broken = Options {
+        tamper: Some(forgetful_voter),
+        ..options()
+    };
+    let caught = (0..200u64).map(|seed| run(seed, &broken)).find(|o| {
+        o.violation
+            .as_ref()
+            .is_some_and(|v| matches!(v.kind, Kind::DoubleVote | Kind::TwoLeaders))
+    });
+    let caught = caught.expect("no seed exposed the double vote");
+    let v = caught.violation.as_ref().expect("found");
+    assert!(v.text.contains("sentinel0"), "{}", caught.report());
+    assert!(
+        caught
+            .report()
+            .contains(&format!("SIM_SEED={}", caught.seed))
+    );
+    // The same seed is clean without the bug: the checker flagged the bug, not noise.
+    let clean = run(caught.seed, &options());
+    assert!(clean.violation.is_none(), "{}", clean.report());
+}

@@ -1,0 +1,172 @@
+//! Deterministic simulation of a Sentinel deployment (see `tests/sim/mod.rs`).
+//!
+//! Real `rsentinel` cores, model Redis instances, a simulated network and clock, all
+//! driven by one seed; safety invariants are checked after every step.
+//!
+//! - CI: `cargo test --test simulation` runs a few hundred seeds in-process on fake time.
+//! - Replay one seed, printing its trace: `SIM_SEED=<n> cargo test --test simulation -- --nocapture`
+//! - Soak: `SIM_SEEDS=10000 cargo test --release --test simulation`
+//! - Liveness (after healing and quiet time all sentinels agree on a real master; then
+//!   killing that master leads to a completed failover) is checked for every seed;
+//!   `SIM_LIVENESS=0` turns it off to look at safety alone.
+
+mod sim;
+
+use sim::{Options, Outcome, run, seeds};
+
+/// Run every seed with `opts`; panic with the first failing seed's report.
+fn run_seeds(default: u64, opts: &Options) -> Vec<Outcome> {
+    let single = std::env::var("SIM_SEED").is_ok();
+    let mut out = Vec::new();
+    for seed in seeds(default) {
+        let o = run(seed, opts);
+        if single {
+            println!("{}", o.report());
+            println!("fingerprint: {}", o.fingerprint);
+        }
+        if o.violation.is_some() {
+            panic!("{}", o.report());
+        }
+        out.push(o);
+    }
+    out
+}
+
+#[test]
+fn safety_under_faults() {
+    let outcomes = run_seeds(300, &Options::default());
+    // The faults must actually bite: some seeds reach ODOWN, TILT, failover attempts.
+    if outcomes.len() >= 50 {
+        let total = |k: &str| {
+            outcomes
+                .iter()
+                .map(|o| o.stats.get(k).copied().unwrap_or(0))
+                .sum::<u64>()
+        };
+        assert!(total("+odown") > 0, "no seed reached ODOWN");
+        assert!(total("+tilt") > 0, "no seed entered TILT");
+        assert!(total("+elected-leader") > 0, "no seed elected a leader");
+        assert!(total("+failover-end") > 0, "no seed completed a failover");
+    }
+}
+
+#[test]
+fn safety_with_operator_failovers_and_five_sentinels() {
+    let opts = Options {
+        sentinels: 5,
+        redis: 4,
+        admin_failovers: true,
+        ..Options::default()
+    };
+    run_seeds(60, &opts);
+}
+
+#[test]
+fn a_seed_replays_exactly() {
+    let opts = Options::default();
+    let a = run(12345, &opts);
+    let b = run(12345, &opts);
+    assert_eq!(a.fingerprint, b.fingerprint);
+    assert_eq!(a.trace, b.trace);
+    let c = run(12346, &opts);
+    assert_ne!(a.fingerprint, c.fingerprint);
+}
+
+/// Without faults, sentinels find each other and the replicas through INFO and hellos,
+/// and agree on the master; the model stays as configured.
+#[test]
+fn quiet_cluster_discovers_everything() {
+    let opts = Options {
+        faults: false,
+        chaos_ms: 0,
+        quiet_ms: 20_000,
+        liveness: false,
+        ..Options::default()
+    };
+    let mut w = sim::world::World::new(1, opts);
+    assert!(w.run_until(sim::START + 20_000));
+    assert_eq!(
+        w.agreed_master(),
+        Some((sim::redis::ip(0), sim::redis::PORT))
+    );
+    for (i, s) in w.sentinels.iter().enumerate() {
+        let core = s.core.as_ref().expect("running");
+        let m = &core.masters[0];
+        assert_eq!(m.sentinels.len(), 2, "sentinel{i} peers");
+        assert_eq!(m.replicas.len(), 2, "sentinel{i} replicas");
+        assert!(m.common.flags & rsentinel::core::instance::flags::S_DOWN == 0);
+        // Persisted: the flushed config lists what was discovered.
+        assert_eq!(s.persisted.masters[0].known_sentinels.len(), 2);
+        assert_eq!(s.persisted.masters[0].known_replicas.len(), 2);
+    }
+}
+
+/// Killing the master with everything else healthy leads every sentinel to SDOWN and
+/// then ODOWN it (the part of the failover that does not need the state machine).
+#[test]
+fn killed_master_goes_objectively_down() {
+    let opts = Options {
+        faults: false,
+        chaos_ms: 0,
+        quiet_ms: 0,
+        liveness: false,
+        ..Options::default()
+    };
+    let mut w = sim::world::World::new(2, opts);
+    assert!(w.run_until(sim::START + 15_000));
+    w.kill_redis(0);
+    assert!(w.run_until(sim::START + 30_000));
+    assert!(
+        w.stats.get("+odown").copied().unwrap_or(0) >= 1,
+        "{:?}",
+        w.stats
+    );
+}
+
+/// The leader crashes right after the promotion was flushed: it must come back
+/// monitoring the promoted replica (redis-sentinel writes the *current* master address
+/// in `sentinel monitor`, and the old master as a known replica), else it holds the
+/// new config epoch with the old address, which no hello can ever correct.
+#[test]
+fn leader_crashing_after_promotion_restarts_on_the_promoted_replica() {
+    use rsentinel::core::instance::FailoverState;
+    let opts = Options {
+        faults: false,
+        chaos_ms: 0,
+        quiet_ms: 0,
+        liveness: false,
+        ..Options::default()
+    };
+    let mut w = sim::world::World::new(3, opts);
+    assert!(w.run_until(sim::START + 15_000));
+    w.kill_redis(0);
+    let leader = loop {
+        assert!(w.run_until(w.now + 10), "{:?}", w.check.violation);
+        assert!(w.now < sim::START + 120_000, "no promotion: {:?}", w.stats);
+        let found = w.sentinels.iter().position(|s| {
+            s.core
+                .as_ref()
+                .is_some_and(|c| c.masters[0].failover_state == FailoverState::ReconfSlaves)
+        });
+        if let Some(i) = found {
+            break i;
+        }
+    };
+    let promoted = w.sentinels[leader]
+        .core
+        .as_ref()
+        .unwrap()
+        .current_master_addr(0);
+    w.crash_sentinel(leader);
+    let m = &w.sentinels[leader].persisted.masters[0];
+    assert_eq!((m.host.clone(), m.port), promoted);
+    assert!(
+        m.known_replicas
+            .contains(&(sim::redis::ip(0), sim::redis::PORT)),
+        "old master kept as a replica: {:?}",
+        m.known_replicas
+    );
+    w.restart_sentinel(leader);
+    assert!(w.run_until(w.now + 30_000), "{:?}", w.check.violation);
+    assert_eq!(w.agreed_master(), Some(promoted));
+}

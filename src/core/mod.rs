@@ -501,24 +501,25 @@ impl Sentinel {
             announce_hostnames: self.announce_hostnames,
             sentinel_user: self.sentinel_user.clone(),
             sentinel_pass: self.sentinel_pass.clone(),
-            masters: self
-                .masters
-                .iter()
-                .map(|m| self.master_snapshot(m))
+            masters: (0..self.masters.len())
+                .map(|mi| self.master_snapshot(mi))
                 .collect(),
         }
     }
 
-    fn master_snapshot(&self, m: &Master) -> MasterConfig {
-        let host = if self.announce_hostnames {
-            &m.common.host
-        } else {
-            &m.common.ip
-        };
+    /// Master `mi` as persisted. The `monitor` line carries the *current* master address
+    /// (the promoted replica's once the failover reached `reconf_slaves`), and a replica
+    /// at that address is written with the old master's address instead, as
+    /// redis-sentinel does: a leader that crashes right after the promotion then restarts
+    /// on the new master instead of holding the new config epoch with the old address.
+    fn master_snapshot(&self, mi: usize) -> MasterConfig {
+        let m = &self.masters[mi];
+        let (host, port) = self.current_master_addr(mi);
+        let own = (self.announced_addr(&m.common).to_string(), m.common.port);
         MasterConfig {
             name: m.common.name.clone(),
             host: host.clone(),
-            port: m.common.port,
+            port,
             quorum: m.quorum,
             down_after_ms: m.common.down_after_ms,
             failover_timeout_ms: m.failover_timeout_ms,
@@ -534,14 +535,12 @@ impl Sentinel {
                 .replicas
                 .iter()
                 .map(|r| {
-                    (
-                        if self.announce_hostnames {
-                            r.common.host.clone()
-                        } else {
-                            r.common.ip.clone()
-                        },
-                        r.common.port,
-                    )
+                    let addr = (self.announced_addr(&r.common).to_string(), r.common.port);
+                    if addr.0 == host && addr.1 == port {
+                        own.clone()
+                    } else {
+                        addr
+                    }
                 })
                 .collect(),
             known_sentinels: m

@@ -278,9 +278,21 @@ async fn run(loaded: config::Loaded) -> i32 {
         _ = server.wait_shutdown() => {}
     }
     logger.log(LogLevel::Warning, "User requested shutdown...");
-    shell.with_core(|core| core.push(rsentinel::core::Action::PersistConfig));
+    // Every change was already flushed when it happened; this last rewrite only guards
+    // against a failed earlier one, so it is silent like redis-sentinel's shutdown.
+    let (snapshot, _) = shell.with_core(|core| core.config_snapshot());
+    if let Err(e) = loaded.rewrite(&snapshot, &server_cfg) {
+        logger.log(
+            LogLevel::Warning,
+            &format!(
+                "WARNING: Sentinel was not able to save the new configuration on disk!!!: {}",
+                rsentinel::links::wire::io_error_text(&e)
+            ),
+        );
+    }
     links.close_all();
     if let Some(pidfile) = &server_cfg.pidfile {
+        logger.log(LogLevel::Notice, "Removing the pid file.");
         let _ = std::fs::remove_file(pidfile);
     }
     logger.log(

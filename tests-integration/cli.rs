@@ -231,3 +231,48 @@ fn exits_when_its_port_is_taken() {
         "{stdout}"
     );
 }
+
+#[test]
+fn daemonize_writes_and_removes_the_pidfile() {
+    let dir = tempdir("daemon");
+    let port = free_port();
+    let pidfile = dir.join("s.pid");
+    let log = dir.join("log");
+    let conf = dir.join("s.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "port {port}\nbind 127.0.0.1\ndaemonize yes\npidfile {}\nlogfile {}\nsentinel monitor m 127.0.0.1 1 1\n",
+            pidfile.display(),
+            log.display()
+        ),
+    )
+    .unwrap();
+    // The foreground process returns at once; the daemon keeps serving.
+    let st = Command::new(rsentinel_bin()).arg(&conf).status().unwrap();
+    assert_eq!(st.code(), Some(0));
+    wait_until("daemon serving", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && pidfile.exists()
+    });
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(Raw::connect(port).cmd(&["PING"]), b"+PONG\r\n");
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    wait_until(
+        "daemon gone and pidfile removed",
+        Duration::from_secs(10),
+        || !pidfile.exists() && unsafe { libc::kill(pid, 0) } != 0,
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    let tail: Vec<&str> = text.lines().rev().take(2).map(log_msg).collect();
+    assert_eq!(
+        tail,
+        [
+            "Sentinel is now ready to exit, bye bye...",
+            "Removing the pid file."
+        ]
+    );
+}

@@ -284,3 +284,36 @@ fn mixed_cluster_elects_on_a_real_crash() {
         .unwrap();
     wait_replica_of(other, new_master);
 }
+
+#[test]
+fn simulate_failure_crash_after_election_exits_99() {
+    require!("redis-server");
+    let m = redis_server(&[]);
+    let mp = m.port.to_string();
+    let _r = redis_server(&["--replicaof", "127.0.0.1", &mp]);
+    let mut s = sentinel(&rsentinel_bin(), &conf(m.port, 1));
+    let mut c = Raw::connect(s.port);
+    assert_eq!(
+        c.cmd(&["SENTINEL", "SIMULATE-FAILURE", "crash-after-election"]),
+        b"+OK\r\n"
+    );
+    wait_until(
+        "SENTINEL FAILOVER accepted",
+        Duration::from_secs(20),
+        || c.cmd(&["SENTINEL", "FAILOVER", "mymaster"]) == b"+OK\r\n",
+    );
+    wait_until("the simulated crash", Duration::from_secs(10), || {
+        matches!(s.child.try_wait(), Ok(Some(_)))
+    });
+    assert_eq!(s.child.try_wait().unwrap().unwrap().code(), Some(99));
+    let log = std::fs::read_to_string(s.dir.join("sentinel.log")).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    let elected = lines
+        .iter()
+        .position(|l| l.contains("+elected-leader"))
+        .expect("elected");
+    assert!(
+        lines[elected + 1].ends_with("# Sentinel CRASH because of SENTINEL simulate-failure"),
+        "{log}"
+    );
+}

@@ -5,6 +5,7 @@
 #[macro_use]
 mod harness;
 
+mod bench;
 mod cli;
 mod differential;
 mod failover;

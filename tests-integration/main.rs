@@ -5,5 +5,6 @@
 #[macro_use]
 mod harness;
 
+mod conformance;
 mod differential;
 mod monitoring;

@@ -1,0 +1,458 @@
+//! Conformance (issue #2): the client-facing surface of rsentinel against the real
+//! redis-sentinel 7.0.15, driven by the golden spec files. Both sentinels get the same
+//! config over the same real data nodes; replies are compared after masking what
+//! legitimately differs between two processes (ids, ports, times, counters; see
+//! golden/README.md "Volatile fields"): same types, same array/map lengths, same field
+//! names in the same order, same error texts.
+
+use crate::harness::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn spec(name: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/spec/golden/tools/specs")
+        .join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// A parsed RESP2/RESP3 value.
+#[derive(Debug, Clone)]
+enum V {
+    Line(u8, String),
+    Bulk(u8, Option<Vec<u8>>),
+    Agg(u8, Option<Vec<V>>),
+}
+
+fn parse(b: &[u8], pos: &mut usize) -> Option<V> {
+    let end = b[*pos..].windows(2).position(|w| w == b"\r\n")? + *pos;
+    let t = b[*pos];
+    let body = String::from_utf8_lossy(&b[*pos + 1..end]).to_string();
+    *pos = end + 2;
+    let n = || body.parse::<i64>().unwrap_or(-1);
+    Some(match t {
+        b'$' | b'=' | b'!' => {
+            if n() < 0 {
+                V::Bulk(t, None)
+            } else {
+                let d = b[*pos..*pos + n() as usize].to_vec();
+                *pos += n() as usize + 2;
+                V::Bulk(t, Some(d))
+            }
+        }
+        b'*' | b'~' | b'>' | b'%' => {
+            if n() < 0 {
+                V::Agg(t, None)
+            } else {
+                let k = if t == b'%' { n() * 2 } else { n() };
+                let items = (0..k).map(|_| parse(b, pos)).collect::<Option<Vec<_>>>()?;
+                V::Agg(t, Some(items))
+            }
+        }
+        _ => V::Line(t, body),
+    })
+}
+
+fn parse_all(b: &[u8]) -> Vec<V> {
+    let mut pos = 0;
+    let mut out = Vec::new();
+    while pos < b.len() {
+        match parse(b, &mut pos) {
+            Some(v) => out.push(v),
+            None => break,
+        }
+    }
+    out
+}
+
+/// Mask volatile text: 40-hex ids, then every run of digits.
+fn mask(s: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let hex = chars[i..]
+            .iter()
+            .take_while(|c| c.is_ascii_hexdigit())
+            .count();
+        if hex == 40 {
+            out.push_str("<ID>");
+            i += 40;
+        } else if chars[i].is_ascii_digit()
+            || (chars[i] == '-' && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit()))
+        {
+            i += 1;
+            out.push('N');
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// INFO-style text reduced to section headers and field names.
+fn info_names(text: &str) -> String {
+    text.split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(':').next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// CLIENT LIST / INFO text reduced to field names (plus the values that are stable).
+fn client_fields(text: &str) -> String {
+    const KEEP: [&str; 9] = [
+        "db", "sub", "psub", "multi", "flags", "cmd", "user", "resp", "redir",
+    ];
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            l.split(' ')
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    if KEEP.contains(&k) {
+                        format!("{k}={v}")
+                    } else {
+                        k.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+/// How a command's reply is compared.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Masked,
+    Exact,
+    /// Exact, but top-level elements as a sorted multiset (dict iteration order).
+    ExactUnordered,
+    Info,
+    Clients,
+    /// Masked, top-level elements as a sorted multiset (replica/sentinel dicts).
+    MaskedUnordered,
+}
+
+fn mode_for(cmd: &str) -> Mode {
+    let u = cmd.to_ascii_uppercase();
+    if u.starts_with("INFO") || u.starts_with("SENTINEL INFO-CACHE") {
+        Mode::Info
+    } else if u.starts_with("CLIENT LIST") || u.starts_with("CLIENT INFO") {
+        Mode::Clients
+    } else if u == "COMMAND" || u == "COMMAND LIST" || u.starts_with("COMMAND INFO") {
+        Mode::ExactUnordered
+    } else if u.starts_with("COMMAND") || u.starts_with("ACL LIST") || u.starts_with("ACL CAT") {
+        Mode::Exact
+    } else if u.starts_with("SENTINEL SENTINELS")
+        || u == "UNSUBSCRIBE"
+        || u == "PUNSUBSCRIBE"
+        || u.ends_with(" UNSUBSCRIBE")
+        || u.ends_with(" PUNSUBSCRIBE")
+        || u.starts_with("SENTINEL REPLICAS")
+        || u.starts_with("SENTINEL SLAVES")
+        || u.starts_with("SENTINEL MASTERS")
+    {
+        Mode::MaskedUnordered
+    } else {
+        Mode::Masked
+    }
+}
+
+fn render(v: &V, mode: Mode, out: &mut String) {
+    match v {
+        V::Line(t, s) => {
+            let s = if mode == Mode::Exact || *t == b'-' || *t == b'+' {
+                s.clone()
+            } else {
+                mask(s)
+            };
+            out.push_str(&format!("{}{s}|", *t as char));
+        }
+        V::Bulk(t, None) => out.push_str(&format!("{}nil|", *t as char)),
+        V::Bulk(t, Some(d)) => {
+            let s = String::from_utf8_lossy(d);
+            let s = match mode {
+                Mode::Exact | Mode::ExactUnordered => s.to_string(),
+                Mode::Info if s.contains(':') => info_names(&s),
+                Mode::Clients => client_fields(&s),
+                _ => mask(&s),
+            };
+            out.push_str(&format!("{}{s}|", *t as char));
+        }
+        V::Agg(t, None) => out.push_str(&format!("{}nil|", *t as char)),
+        V::Agg(t, Some(items)) => {
+            out.push_str(&format!("{}{}[", *t as char, items.len()));
+            for i in items {
+                render(i, mode, out);
+            }
+            out.push(']');
+        }
+    }
+}
+
+/// COMMAND family rendering: exact bytes, but sub-command lists (a per-process random
+/// dict order in Redis) and the top level sorted.
+fn render_cmd(v: &V) -> String {
+    let V::Agg(t, Some(items)) = v else {
+        let mut s = String::new();
+        render(v, Mode::Exact, &mut s);
+        return s;
+    };
+    let is_info = |i: &V| matches!(i, V::Agg(b'*', Some(x)) if x.len() == 10);
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    let mut sorted = items.iter().all(is_info);
+    while i < items.len() {
+        let after_subs =
+            i > 0 && matches!(&items[i - 1], V::Bulk(_, Some(d)) if d == b"subcommands");
+        match (&items[i], after_subs) {
+            (V::Agg(t2, Some(subs)), true) => {
+                let mut pairs: Vec<String> = subs
+                    .chunks(2)
+                    .map(|c| c.iter().map(render_cmd).collect())
+                    .collect();
+                pairs.sort();
+                parts.push(format!("{}{}[{}]", *t2 as char, subs.len(), pairs.concat()));
+            }
+            (x, _) => parts.push(render_cmd(x)),
+        }
+        i += 1;
+    }
+    if v_is_top_list(items) {
+        sorted = true;
+    }
+    if sorted {
+        parts.sort();
+    }
+    format!("{}{}[{}]", *t as char, items.len(), parts.concat())
+}
+
+/// COMMAND LIST: a flat list of names.
+fn v_is_top_list(items: &[V]) -> bool {
+    items.len() > 10 && items.iter().all(|i| matches!(i, V::Bulk(..)))
+}
+
+/// Canonical text of the replies of one command.
+fn canon(cmd: &str, bytes: &[u8]) -> String {
+    let mode = mode_for(cmd);
+    let mut out = String::new();
+    let all = parse_all(bytes);
+    if cmd.to_ascii_uppercase().starts_with("COMMAND") {
+        return all.iter().map(render_cmd).collect();
+    }
+    if mode == Mode::MaskedUnordered && all.len() > 1 {
+        let mut parts: Vec<String> = all
+            .iter()
+            .map(|v| {
+                let mut s = String::new();
+                render(v, Mode::Masked, &mut s);
+                s
+            })
+            .collect();
+        parts.sort();
+        return parts.join("");
+    }
+    for v in all {
+        match (&v, mode) {
+            (V::Agg(t, Some(items)), Mode::ExactUnordered | Mode::MaskedUnordered) => {
+                let inner = if mode == Mode::ExactUnordered {
+                    Mode::Exact
+                } else {
+                    Mode::Masked
+                };
+                let mut parts: Vec<String> = items
+                    .iter()
+                    .map(|i| {
+                        let mut s = String::new();
+                        render(i, inner, &mut s);
+                        s
+                    })
+                    .collect();
+                parts.sort();
+                out.push_str(&format!(
+                    "{}{}[{}]",
+                    *t as char,
+                    items.len(),
+                    parts.join("")
+                ));
+            }
+            _ => render(&v, mode, &mut out),
+        }
+    }
+    out
+}
+
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut cur, mut quoted, mut any) = (String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '"' | '\'' => (quoted, any) = (!quoted, true),
+            ' ' if !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            _ => (cur.push(c), any = true).1,
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+/// Run a spec file against both sentinels. `conns` maps a spec connection name to the
+/// (real, ours) ports; connections not listed are skipped (they address data nodes).
+/// `subst` rewrites spec values (golden ports) into this run's values.
+fn run_spec(file: &str, conns: &[(&str, u16, u16)], subst: &[(String, String)]) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let mut cur: Option<(Raw, Raw)> = None;
+    for line in spec(file).lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with("@note") {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("@conn ") {
+            let name = rest.split(' ').next().unwrap();
+            cur = conns
+                .iter()
+                .find(|c| c.0 == name)
+                .map(|c| (Raw::connect(c.1), Raw::connect(c.2)));
+            continue;
+        }
+        let Some((real, ours)) = cur.as_mut() else {
+            continue;
+        };
+        let mut text = line.to_string();
+        for (a, b) in subst {
+            text = text.replace(a.as_str(), b);
+        }
+        let (n, text) = match text.strip_prefix("@multi ") {
+            Some(r) => {
+                let (n, rest) = r.split_once(' ').unwrap();
+                (n.parse::<usize>().unwrap(), rest.to_string())
+            }
+            None => (1, text),
+        };
+        let mut get = |c: &mut Raw| {
+            let mut out = if let Some(inline) = text.strip_prefix("@inline ") {
+                c.send_raw(format!("{inline}\r\n").as_bytes());
+                c.read_reply()
+            } else {
+                let w = words(&text);
+                c.cmd(&w.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+            };
+            for _ in 1..n {
+                out.extend(c.read_reply());
+            }
+            out
+        };
+        let (a, b) = (get(real), get(ours));
+        let (ca, cb) = (canon(&text, &a), canon(&text, &b));
+        if ca != cb {
+            diffs.push(format!("[{file}] {text}\n  real: {ca}\n  ours: {cb}"));
+        }
+    }
+    diffs
+}
+
+struct Pair {
+    _nodes: Vec<Proc>,
+    real: Proc,
+    ours: Proc,
+    master: u16,
+}
+
+fn start_pair(master_args: &[&str], conf: impl Fn(u16) -> String) -> Pair {
+    let master = redis_server(master_args);
+    let mut rargs: Vec<String> = master_args.iter().map(|s| s.to_string()).collect();
+    rargs.extend([
+        "--replicaof".into(),
+        "127.0.0.1".into(),
+        master.port.to_string(),
+    ]);
+    if master_args.contains(&"--requirepass") {
+        rargs.extend(["--masterauth".into(), "masterpw".into()]);
+    }
+    let replica = redis_server(&rargs.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    let body = conf(master.port);
+    let real = sentinel(Path::new("redis-sentinel"), &body);
+    let ours = sentinel(&rsentinel_bin(), &body);
+    Pair {
+        master: master.port,
+        _nodes: vec![master, replica],
+        real,
+        ours,
+    }
+}
+
+/// Wait until `port` reports the replica and the other sentinel for `name`.
+fn wait_discovered(port: u16, name: &str, auth: &[&str]) {
+    let mut c = Raw::connect(port);
+    if !auth.is_empty() {
+        let mut a = vec!["AUTH"];
+        a.extend_from_slice(auth);
+        c.cmd(&a);
+    }
+    wait_until(
+        &format!("{port} discovers replica and peer"),
+        Duration::from_secs(25),
+        || {
+            let m = parse_pairs(&c.cmd(&["SENTINEL", "MASTER", name]));
+            let s = c.cmd(&["SENTINEL", "SENTINELS", name]);
+            field(&m, "num-slaves") == "1"
+                && field(&m, "num-other-sentinels") == "1"
+                && !String::from_utf8_lossy(&s).contains("disconnected")
+        },
+    );
+}
+
+fn steady_pair() -> Pair {
+    let p = start_pair(&[], |port| {
+        format!(
+            "sentinel monitor mymaster 127.0.0.1 {port} 2\nsentinel down-after-milliseconds mymaster 2000\nsentinel failover-timeout mymaster 10000\n"
+        )
+    });
+    wait_discovered(p.real.port, "mymaster", &[]);
+    wait_discovered(p.ours.port, "mymaster", &[]);
+    p
+}
+
+fn report(diffs: Vec<String>) {
+    assert!(
+        diffs.is_empty(),
+        "{} replies differ:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+}
+
+#[test]
+fn steady_and_resp3_specs_match_real_sentinel() {
+    require!("redis-server");
+    require!("redis-sentinel");
+    let p = steady_pair();
+    let subst = vec![("41000".to_string(), p.master.to_string())];
+    let conns = [
+        ("s1", p.real.port, p.ours.port),
+        ("r3", p.real.port, p.ours.port),
+        ("ps", p.real.port, p.ours.port),
+        ("ps3", p.real.port, p.ours.port),
+    ];
+    let mut diffs = run_spec("01-steady.txt", &conns, &subst);
+    diffs.extend(run_spec("03-resp3-pubsub.txt", &conns, &subst));
+    report(diffs);
+}

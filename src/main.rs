@@ -194,6 +194,20 @@ async fn run(loaded: config::Loaded) -> i32 {
         LogLevel::Notice,
         &format!("Running mode=sentinel, port={}.", server_cfg.port),
     );
+    // Users are created after the config is read: unknown commands in `user` lines
+    // only fail here, like Redis' ACLLoadConfiguredUsers.
+    if let Err(msg) = rsentinel::server::acl::Users::from_config(
+        server_cfg.requirepass.as_deref(),
+        &server_cfg.users,
+    ) {
+        logger.log(LogLevel::Warning, &msg);
+        logger.log(
+            LogLevel::Warning,
+            "Critical error while loading ACLs. Exiting.",
+        );
+        logger.flush();
+        return 1;
+    }
 
     let seed: u64 = rand::random();
     let had_myid = loaded.sentinel.myid.is_some();

@@ -131,6 +131,22 @@ fn client_fields(text: &str) -> String {
     lines.join("\n")
 }
 
+/// ACL text with its single-command rules sorted in place.
+fn acl_canon(s: &str) -> String {
+    let mut toks: Vec<&str> = s.split(' ').collect();
+    let single =
+        |t: &str| (t.starts_with('+') || t.starts_with('-')) && !t.contains(['@', '(', ')']);
+    let mut singles: Vec<&str> = toks.iter().copied().filter(|t| single(t)).collect();
+    singles.sort();
+    let mut it = singles.into_iter();
+    for t in toks.iter_mut() {
+        if single(t) {
+            *t = it.next().unwrap();
+        }
+    }
+    toks.join(" ")
+}
+
 /// How a command's reply is compared.
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -140,6 +156,9 @@ enum Mode {
     ExactUnordered,
     Info,
     Clients,
+    /// Exact, except that single-command rules (`+cmd`, `-cmd|sub`), which Redis emits
+    /// in per-process dict order, are sorted among themselves.
+    Acl,
     /// Masked, top-level elements as a sorted multiset (replica/sentinel dicts).
     MaskedUnordered,
 }
@@ -152,7 +171,11 @@ fn mode_for(cmd: &str) -> Mode {
         Mode::Clients
     } else if u == "COMMAND" || u == "COMMAND LIST" || u.starts_with("COMMAND INFO") {
         Mode::ExactUnordered
-    } else if u.starts_with("COMMAND") || u.starts_with("ACL LIST") || u.starts_with("ACL CAT") {
+    } else if u.starts_with("ACL CAT ") {
+        Mode::ExactUnordered
+    } else if u.starts_with("ACL LIST") || u.starts_with("ACL GETUSER") {
+        Mode::Acl
+    } else if u.starts_with("COMMAND") || u.starts_with("ACL CAT") {
         Mode::Exact
     } else if u.starts_with("SENTINEL SENTINELS")
         || u == "UNSUBSCRIBE"
@@ -184,6 +207,7 @@ fn render(v: &V, mode: Mode, out: &mut String) {
             let s = String::from_utf8_lossy(d);
             let s = match mode {
                 Mode::Exact | Mode::ExactUnordered => s.to_string(),
+                Mode::Acl => acl_canon(&s),
                 Mode::Info if s.contains(':') => info_names(&s),
                 Mode::Clients => client_fields(&s),
                 _ => mask(&s),
@@ -455,4 +479,161 @@ fn steady_and_resp3_specs_match_real_sentinel() {
     let mut diffs = run_spec("01-steady.txt", &conns, &subst);
     diffs.extend(run_spec("03-resp3-pubsub.txt", &conns, &subst));
     report(diffs);
+}
+
+/// Wait until `port` (authenticated with `auth`) sees `n` other sentinels for `name`.
+fn wait_peers(port: u16, name: &str, auth: &[&str], n: &str) {
+    let mut c = Raw::connect(port);
+    let mut a = vec!["AUTH"];
+    a.extend_from_slice(auth);
+    c.cmd(&a);
+    wait_until(
+        &format!("{port} sees {n} peers"),
+        Duration::from_secs(25),
+        || {
+            let s = c.cmd(&["SENTINEL", "SENTINELS", name]);
+            field(
+                &parse_pairs(&c.cmd(&["SENTINEL", "MASTER", name])),
+                "num-other-sentinels",
+            ) == n
+                && !String::from_utf8_lossy(&s).contains("disconnected")
+        },
+    );
+}
+
+#[test]
+fn security_spec_matches_real_sentinel() {
+    require!("redis-server");
+    require!("redis-sentinel");
+    let master = ["--requirepass", "masterpw"];
+    let sa = start_pair(&master, |port| {
+        format!(
+            "requirepass sentpw\nsentinel monitor m2 127.0.0.1 {port} 1\nsentinel auth-pass m2 masterpw\nsentinel down-after-milliseconds m2 2000\n"
+        )
+    });
+    let sb = start_pair(&master, |port| {
+        format!(
+            "user default on >sentpw ~* &* +@all\nuser admin on >adminpw ~* &* +@all\nsentinel sentinel-user admin\nsentinel sentinel-pass adminpw\nsentinel monitor m2 127.0.0.1 {port} 1\nsentinel auth-user m2 default\nsentinel auth-pass m2 masterpw\nsentinel down-after-milliseconds m2 2000\n"
+        )
+    });
+    for p in [sa.real.port, sa.ours.port] {
+        wait_peers(p, "m2", &["sentpw"], "1");
+    }
+    for p in [sb.real.port, sb.ours.port] {
+        wait_peers(p, "m2", &["admin", "adminpw"], "1");
+    }
+    let conns = [
+        ("sa", sa.real.port, sa.ours.port),
+        ("sa2", sa.real.port, sa.ours.port),
+        ("sa3", sa.real.port, sa.ours.port),
+        ("sb", sb.real.port, sb.ours.port),
+    ];
+    let mut diffs = run_spec("08-security.txt", &conns, &[]);
+    // ACL GETUSER renders like ACL LIST does.
+    for (r, o) in [(sa.real.port, sa.ours.port), (sb.real.port, sb.ours.port)] {
+        let (mut a, mut b) = (Raw::connect(r), Raw::connect(o));
+        for c in [&mut a, &mut b] {
+            let mut x = c.cmd(&["AUTH", "sentpw"]);
+            if x.starts_with(b"-") {
+                x = c.cmd(&["AUTH", "admin", "adminpw"]);
+            }
+            assert_eq!(x, b"+OK\r\n");
+        }
+        for cmd in [
+            vec!["ACL", "GETUSER", "default"],
+            vec!["ACL", "GETUSER", "admin"],
+            vec![
+                "ACL", "SETUSER", "u1", "on", ">p1", "~k*", "&ch", "+ping", "-@all", "+@read",
+                "-get",
+            ],
+            vec!["ACL", "GETUSER", "u1"],
+            vec!["ACL", "LIST"],
+            vec![
+                "ACL",
+                "SETUSER",
+                "u2",
+                "resetchannels",
+                "allkeys",
+                "+@all",
+                "-sentinel|reset",
+                "nopass",
+            ],
+            vec!["ACL", "GETUSER", "u2"],
+            vec!["ACL", "LIST"],
+            vec!["ACL", "DRYRUN", "u2", "sentinel", "reset", "x"],
+            vec!["ACL", "SETUSER", "u3", "bogus"],
+            vec!["ACL", "SETUSER", "u3", "+nosuchcmd"],
+            vec!["ACL", "CAT", "dangerous"],
+            vec![
+                "ACL",
+                "SETUSER",
+                "u4",
+                "on",
+                "+@all",
+                "-@admin",
+                "+acl|whoami",
+                "~a",
+                "%R~b",
+                "%W~b",
+                "&x",
+                "resetkeys",
+                "~d",
+                "(+ping ~x)",
+            ],
+            vec!["ACL", "GETUSER", "u4"],
+            vec![
+                "ACL",
+                "SETUSER",
+                "u5",
+                "-@all",
+                "+@connection",
+                "+@pubsub",
+                "skip-sanitize-payload",
+                "+client|list",
+                "+role|x",
+                "+acl|whoami|x",
+                "!0123",
+            ],
+            vec![
+                "ACL",
+                "SETUSER",
+                "u5",
+                "-@all",
+                "+@connection",
+                "+@pubsub",
+                "skip-sanitize-payload",
+                "+client|list",
+                "+role|x",
+                "+sentinel|myid",
+            ],
+            vec!["ACL", "LIST"],
+            vec!["ACL", "SETUSER", "u6", "~*", "~x"],
+            vec!["ACL", "SETUSER", "u6", "&*", "&x"],
+            vec!["ACL", "SETUSER", "u6", "<nopw"],
+        ] {
+            let (x, y) = (a.cmd(&cmd), b.cmd(&cmd));
+            let line = cmd.join(" ");
+            let (cx, cy) = (canon(&line, &x), canon(&line, &y));
+            if cx != cy {
+                diffs.push(format!("[acl] {line}\n  real: {cx}\n  ours: {cy}"));
+            }
+        }
+    }
+    report(diffs);
+}
+
+#[test]
+fn shutdown_closes_without_reply_like_real() {
+    require!("redis-server");
+    require!("redis-sentinel");
+    let mut p = start_pair(&[], |port| {
+        format!("sentinel monitor mymaster 127.0.0.1 {port} 2\n")
+    });
+    for s in [&mut p.real, &mut p.ours] {
+        let mut c = Raw::connect(s.port);
+        assert_eq!(c.cmd(&["SHUTDOWN"]), b"", "{}: reply to SHUTDOWN", s.name);
+        wait_until("process exit", Duration::from_secs(10), || {
+            matches!(s.child.try_wait(), Ok(Some(_)))
+        });
+    }
 }

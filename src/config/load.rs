@@ -152,6 +152,16 @@ impl LoadState {
             "include" if args.len() == 2 => self.include(&args[1]),
             "rename-command" if args.len() == 3 => self.rename(&args[1], &args[2]),
             "user" if args.len() >= 2 => {
+                if let Err(e) =
+                    crate::server::acl::validate_user_line(&args[1..], &self.server.users)
+                {
+                    return Err(format!(
+                        "Error in user declaration '{}': {}",
+                        args[e.arg],
+                        e.err.message()
+                    )
+                    .into());
+                }
                 self.server.users.push(args[1..].to_vec());
                 Ok(())
             }

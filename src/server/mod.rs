@@ -5,6 +5,7 @@
 //! `INFO` reports. Each accepted socket runs [`conn::run`] in its own task.
 
 pub mod acl;
+pub mod acl_selector;
 pub mod bridge;
 pub mod clients;
 pub mod conn;

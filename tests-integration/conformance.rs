@@ -637,3 +637,165 @@ fn shutdown_closes_without_reply_like_real() {
         });
     }
 }
+
+/// Send `bytes` on a fresh connection; collect the reply bytes until the server closes
+/// (true) or stays silent for a while (false).
+fn probe(port: u16, bytes: &[u8]) -> (Vec<u8>, bool) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(400)))
+        .unwrap();
+    // Big payloads: the server may close mid-way, so write errors are expected.
+    for chunk in bytes.chunks(64 * 1024) {
+        if s.write_all(chunk).is_err() {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return (out, true),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (out, true),
+            Err(_) => return (out, false),
+        }
+        if Instant::now() > deadline {
+            return (out, false);
+        }
+    }
+}
+
+#[test]
+fn malformed_requests_get_the_same_replies_and_closes() {
+    require!("redis-server");
+    require!("redis-sentinel");
+    let p = start_pair(&[], |port| {
+        format!("sentinel monitor mymaster 127.0.0.1 {port} 2\n")
+    });
+    let mut big_inline = vec![b'x'; 1024 * 1024];
+    big_inline.extend_from_slice(b"\r\n");
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("bad bulk length", b"*1\r\n$abc\r\n".to_vec()),
+        ("bad multibulk length", b"*abc\r\n".to_vec()),
+        (
+            "negative multibulk then PING",
+            b"*-5\r\n*1\r\n$4\r\nPING\r\n".to_vec(),
+        ),
+        ("zero multibulk then PING", b"*0\r\nPING\r\n".to_vec()),
+        ("4 GB bulk length", b"*1\r\n$4294967296\r\n".to_vec()),
+        ("4 GB bulk as inline", b"$4294967296\r\n".to_vec()),
+        ("huge multibulk count", b"*1048577\r\n".to_vec()),
+        ("negative bulk length", b"*1\r\n$-1\r\n".to_vec()),
+        ("no dollar", b"*1\r\n+PING\r\n".to_vec()),
+        (
+            "binary garbage",
+            b"\x00\xff\xfe\x01garbage \x7f\r\n".to_vec(),
+        ),
+        (
+            "garbage before NUL",
+            b"\xff\x01garbage\x0b\x7f\x00tail\r\n".to_vec(),
+        ),
+        ("1 MB inline line", big_inline.clone()),
+        (
+            "NUL hides the newline",
+            [&b"PING\x00\r\n"[..], &big_inline[..100_000]].concat(),
+        ),
+        ("unbalanced quote inline", b"PING \"hello\r\n".to_vec()),
+        ("unbalanced single quote", b"PING 'a\r\n".to_vec()),
+        ("quoted inline ok", b"PING \"a\\x41 b\"\r\n".to_vec()),
+        ("empty inline lines", b"\r\n\n\r\nPING\r\n".to_vec()),
+        ("bulk without CRLF", b"*1\r\n$4\r\nPINGxx\r\n".to_vec()),
+    ];
+    let mut diffs = Vec::new();
+    for (what, bytes) in &cases {
+        let a = probe(p.real.port, bytes);
+        let b = probe(p.ours.port, bytes);
+        if a != b {
+            diffs.push(format!(
+                "[malformed] {what}\n  real: {:?} closed={}\n  ours: {:?} closed={}",
+                String::from_utf8_lossy(&a.0),
+                a.1,
+                String::from_utf8_lossy(&b.0),
+                b.1
+            ));
+        }
+        for port in [p.real.port, p.ours.port] {
+            assert_eq!(
+                Raw::connect(port).cmd(&["PING"]),
+                b"+PONG\r\n",
+                "after {what}"
+            );
+        }
+    }
+    report(diffs);
+}
+
+fn cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .arg("-p")
+        .arg(port.to_string())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("redis-cli");
+    mask(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// `redis-cli psubscribe '*'` output up to and including the `+monitor` message.
+fn cli_monitor_event(port: u16, newport: u16) -> Vec<String> {
+    let mut child = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "psubscribe", "*"])
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("redis-cli");
+    std::thread::sleep(Duration::from_millis(300));
+    let mut c = Raw::connect(port);
+    let np = newport.to_string();
+    let r = c.cmd(&["SENTINEL", "MONITOR", "newm", "127.0.0.1", &np, "2"]);
+    assert_eq!(r, b"+OK\r\n");
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(mask)
+        .collect();
+    let mut kept: Vec<String> = lines.iter().take(3).cloned().collect();
+    if let Some(i) = lines.iter().position(|l| l == "+monitor") {
+        kept.extend(
+            lines[i.saturating_sub(2)..(i + 2).min(lines.len())]
+                .iter()
+                .cloned(),
+        );
+    }
+    kept
+}
+
+#[test]
+fn redis_cli_sees_the_same_output() {
+    require!("redis-server");
+    require!("redis-sentinel");
+    require!("redis-cli");
+    let p = steady_pair();
+    for args in [
+        vec!["PING"],
+        vec!["HELLO", "3"],
+        vec!["SENTINEL", "MASTERS"],
+        vec!["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"],
+        vec!["SENTINEL", "NOSUCH"],
+        vec!["ROLE"],
+    ] {
+        assert_eq!(
+            cli(p.real.port, &args),
+            cli(p.ours.port, &args),
+            "redis-cli {args:?}"
+        );
+    }
+    let newport = free_port();
+    let a = cli_monitor_event(p.real.port, newport);
+    let b = cli_monitor_event(p.ours.port, newport);
+    assert!(a.len() == 7, "real psubscribe output: {a:?}");
+    assert_eq!(a, b, "redis-cli psubscribe '*'");
+}

@@ -108,16 +108,23 @@ fn info_names(text: &str) -> String {
 
 /// CLIENT LIST / INFO text reduced to field names (plus the values that are stable).
 fn client_fields(text: &str) -> String {
+    let (prefix, text) = match text.strip_prefix("txt:") {
+        Some(t) => ("txt:", t),
+        None => ("", text),
+    };
     const KEEP: [&str; 9] = [
         "db", "sub", "psub", "multi", "flags", "cmd", "user", "resp", "redir",
     ];
     let mut lines: Vec<String> = text
         .lines()
         .map(|l| {
+            // The caller's own line is fully deterministic apart from ids and times.
+            let me = l.contains(" cmd=client|");
             l.split(' ')
                 .map(|kv| {
                     let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                    if KEEP.contains(&k) {
+                    let volatile = ["id", "addr", "laddr", "fd", "age", "idle"].contains(&k);
+                    if KEEP.contains(&k) || (me && !volatile) {
                         format!("{k}={v}")
                     } else {
                         k.to_string()
@@ -128,7 +135,7 @@ fn client_fields(text: &str) -> String {
         })
         .collect();
     lines.sort();
-    lines.join("\n")
+    format!("{prefix}{}", lines.join("\n"))
 }
 
 /// ACL text with its single-command rules sorted in place.

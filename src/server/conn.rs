@@ -120,8 +120,10 @@ async fn read_loop(
     loop {
         loop {
             let need_auth = !sess.authed;
+            let before_len = buf.len();
             match parser.next(&mut buf, need_auth) {
                 Ok(Some(args)) => {
+                    client.state().qbuf = before_len - buf.len();
                     wait_if_paused(server, &client, &args).await;
                     if client.is_killed() {
                         return;
@@ -133,6 +135,11 @@ async fn read_loop(
                         .stats
                         .commands_processed
                         .fetch_add(1, Ordering::Relaxed);
+                    {
+                        let mut st = client.state();
+                        st.qbuf = 0;
+                        st.last_reply_len = out.len();
+                    }
                     emit(server, sess, before, &out);
                     if sess.close {
                         return;

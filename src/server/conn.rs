@@ -79,6 +79,20 @@ pub async fn run(server: Arc<Server>, stream: TcpStream) {
             .await;
         return;
     }
+    let default_nopass = server
+        .users()
+        .users
+        .get("default")
+        .is_some_and(|u| u.nopass);
+    if super::accept::protected_denied(server.cfg.protected_mode, default_nopass, &addr) {
+        server
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = wr.write_all(super::accept::DENIED.as_bytes()).await;
+        return;
+    }
+    super::accept::set_keepalive(fd, server.cfg.tcp_keepalive);
     let client = Arc::new(ClientShared::new(server.clients.next_id(), addr, laddr, fd));
     server.clients.add(client.clone());
     let writer = tokio::spawn(write_loop(server.clone(), client.clone(), wr));

@@ -4,6 +4,7 @@
 //! core), the client registry, the pub/sub [`hub::Hub`], the ACL users and the counters
 //! `INFO` reports. Each accepted socket runs [`conn::run`] in its own task.
 
+pub mod accept;
 pub mod acl;
 pub mod acl_selector;
 pub mod bridge;

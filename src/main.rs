@@ -49,10 +49,25 @@ fn main() {
         }
     }
     let (path, overrides) = config::args_to_lines(&args);
+    let stdin_text = config::reads_stdin(&args).then(|| {
+        println!(
+            "{}",
+            rlog::format_line(
+                std::process::id(),
+                now_ms(),
+                LogLevel::Warning,
+                "Reading config from stdin"
+            )
+        );
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut s);
+        s
+    });
     let Some(path) = path else {
         die("Sentinel needs config file on disk to save state. Exiting...")
     };
-    let loaded = match config::load(Path::new(&path), &overrides) {
+    let loaded = match config::load_with_stdin(Path::new(&path), stdin_text.as_deref(), &overrides)
+    {
         Ok(l) => l,
         Err(e) => report_config_error(&e),
     };

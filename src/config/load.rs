@@ -57,6 +57,16 @@ struct LoadState {
 /// Loads `path` then applies `overrides` (lines from [`super::args_to_lines`]).
 /// Does not chdir: the caller chdirs to `server.dir` when it is set.
 pub fn load(path: &Path, overrides: &[Vec<String>]) -> Result<Loaded, ConfigError> {
+    load_with_stdin(path, None, overrides)
+}
+
+/// [`load`] with config text read from stdin (`redis-sentinel file -`), appended to the
+/// file content before the override lines, as Redis does.
+pub fn load_with_stdin(
+    path: &Path,
+    stdin: Option<&str>,
+    overrides: &[Vec<String>],
+) -> Result<Loaded, ConfigError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let abs = if path.is_absolute() {
         path.to_path_buf()
@@ -68,6 +78,9 @@ pub fn load(path: &Path, overrides: &[Vec<String>]) -> Result<Loaded, ConfigErro
         reason: strerror(&e),
     })?;
     let mut text = String::from_utf8_lossy(&text).into_owned();
+    if let Some(extra) = stdin {
+        text.push_str(extra);
+    }
     // Real redis appends "\n" and the options block to the file content, so override
     // line numbers continue after the file (and its trailing empty line).
     text.push('\n');

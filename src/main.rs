@@ -49,10 +49,25 @@ fn main() {
         }
     }
     let (path, overrides) = config::args_to_lines(&args);
+    let stdin_text = config::reads_stdin(&args).then(|| {
+        println!(
+            "{}",
+            rlog::format_line(
+                std::process::id(),
+                now_ms(),
+                LogLevel::Warning,
+                "Reading config from stdin"
+            )
+        );
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut s);
+        s
+    });
     let Some(path) = path else {
         die("Sentinel needs config file on disk to save state. Exiting...")
     };
-    let loaded = match config::load(Path::new(&path), &overrides) {
+    let loaded = match config::load_with_stdin(Path::new(&path), stdin_text.as_deref(), &overrides)
+    {
         Ok(l) => l,
         Err(e) => report_config_error(&e),
     };
@@ -194,6 +209,20 @@ async fn run(loaded: config::Loaded) -> i32 {
         LogLevel::Notice,
         &format!("Running mode=sentinel, port={}.", server_cfg.port),
     );
+    // Users are created after the config is read: unknown commands in `user` lines
+    // only fail here, like Redis' ACLLoadConfiguredUsers.
+    if let Err(msg) = rsentinel::server::acl::Users::from_config(
+        server_cfg.requirepass.as_deref(),
+        &server_cfg.users,
+    ) {
+        logger.log(LogLevel::Warning, &msg);
+        logger.log(
+            LogLevel::Warning,
+            "Critical error while loading ACLs. Exiting.",
+        );
+        logger.flush();
+        return 1;
+    }
 
     let seed: u64 = rand::random();
     let had_myid = loaded.sentinel.myid.is_some();

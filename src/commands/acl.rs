@@ -4,32 +4,8 @@
 use super::command_table::{COMMANDS, CmdSpec, help_reply};
 use super::{Ctx, int_arg, is};
 use crate::resp::Reply;
-use crate::server::acl::User;
+use crate::server::acl::{CATEGORIES, Selector, User};
 use bytes::Bytes;
-
-const CATEGORIES: [&str; 21] = [
-    "keyspace",
-    "read",
-    "write",
-    "set",
-    "sortedset",
-    "list",
-    "hash",
-    "string",
-    "bitmap",
-    "hyperloglog",
-    "geo",
-    "stream",
-    "pubsub",
-    "admin",
-    "fast",
-    "slow",
-    "blocking",
-    "dangerous",
-    "connection",
-    "transaction",
-    "scripting",
-];
 
 const NO_ACLFILE: &str = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
 
@@ -153,36 +129,45 @@ fn cat(ctx: &mut Ctx, which: Option<&Bytes>) {
 }
 
 fn getuser(u: &User) -> Reply {
-    let mut flags = vec![Reply::bulk(if u.enabled { "on" } else { "off" })];
-    if u.nopass {
-        flags.push(Reply::bulk("nopass"));
-    }
-    if u.sanitize_payload {
-        flags.push(Reply::bulk("sanitize-payload"));
-    }
-    let keys = u
-        .keys
-        .iter()
-        .map(|k| format!("~{k}"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let chans = u
-        .channels
-        .iter()
-        .map(|k| format!("&{k}"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    Reply::Map(vec![
-        (Reply::bulk("flags"), Reply::Array(flags)),
+    let mut m = vec![
+        (
+            Reply::bulk("flags"),
+            Reply::Array(u.flags().into_iter().map(Reply::bulk).collect()),
+        ),
         (
             Reply::bulk("passwords"),
             Reply::Array(u.passwords.iter().map(Reply::bulk).collect()),
         ),
-        (Reply::bulk("commands"), Reply::bulk(u.commands_text())),
-        (Reply::bulk("keys"), Reply::bulk(keys)),
+    ];
+    m.extend(selector_fields(&u.root));
+    let sels = u
+        .selectors
+        .iter()
+        .map(|s| Reply::Map(selector_fields(s)))
+        .collect();
+    m.push((Reply::bulk("selectors"), Reply::Array(sels)));
+    Reply::Map(m)
+}
+
+/// `commands`, `keys` and `channels` of one selector, as ACL GETUSER shows them.
+fn selector_fields(s: &Selector) -> Vec<(Reply, Reply)> {
+    let chans = if s.allchannels {
+        "&*".to_string()
+    } else {
+        s.channels
+            .iter()
+            .map(|c| format!("&{c}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    vec![
+        (Reply::bulk("commands"), Reply::bulk(s.describe_rules())),
+        (
+            Reply::bulk("keys"),
+            Reply::bulk(s.describe_keys().join(" ")),
+        ),
         (Reply::bulk("channels"), Reply::bulk(chans)),
-        (Reply::bulk("selectors"), Reply::Array(Vec::new())),
-    ])
+    ]
 }
 
 fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
@@ -197,7 +182,10 @@ fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
     for r in &args[3..] {
         let rule = String::from_utf8_lossy(r).into_owned();
         if let Err(e) = u.apply(&rule) {
-            return ctx.error(format!("ERR Error in ACL SETUSER modifier '{rule}': {e}"));
+            return ctx.error(format!(
+                "ERR Error in ACL SETUSER modifier '{rule}': {}",
+                e.message()
+            ));
         }
     }
     let disabled = !u.enabled;
@@ -246,7 +234,7 @@ fn dryrun(ctx: &mut Ctx, args: &[Bytes]) {
             cmd.name
         ));
     }
-    if user.can_run(cmd.name, cmd.acl) {
+    if user.can_run(cmd, &args[3..]) {
         ctx.reply(Reply::ok())
     } else {
         ctx.reply(Reply::bulk(format!(

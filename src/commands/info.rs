@@ -109,6 +109,7 @@ fn stats_section(server: &Server) -> String {
     let st = &server.stats;
     let (channels, patterns) = server.hub().counts();
     let reads = st.commands_processed.load(Ordering::Relaxed);
+    let (ops, in_kbps, out_kbps) = st.rates.render();
     let mut s = String::from("# Stats\r\n");
     let lines: Vec<(&str, String)> = vec![
         (
@@ -116,7 +117,7 @@ fn stats_section(server: &Server) -> String {
             st.connections_received.load(Ordering::Relaxed).to_string(),
         ),
         ("total_commands_processed", reads.to_string()),
-        ("instantaneous_ops_per_sec", "0".into()),
+        ("instantaneous_ops_per_sec", ops),
         (
             "total_net_input_bytes",
             st.net_input_bytes.load(Ordering::Relaxed).to_string(),
@@ -127,8 +128,8 @@ fn stats_section(server: &Server) -> String {
         ),
         ("total_net_repl_input_bytes", "0".into()),
         ("total_net_repl_output_bytes", "0".into()),
-        ("instantaneous_input_kbps", "0.00".into()),
-        ("instantaneous_output_kbps", "0.00".into()),
+        ("instantaneous_input_kbps", in_kbps),
+        ("instantaneous_output_kbps", out_kbps),
         ("instantaneous_input_repl_kbps", "0.00".into()),
         ("instantaneous_output_repl_kbps", "0.00".into()),
         (

@@ -88,7 +88,7 @@ pub fn execute(server: &Arc<Server>, sess: &mut Session, args: &[Bytes], out: &m
         ctx.error("NOAUTH Authentication required.");
         return;
     }
-    if !permitted(&ctx, cmd) {
+    if !permitted(&ctx, cmd, args) {
         ctx.error(format!(
             "NOPERM this user has no permissions to run the '{}' command",
             cmd.name
@@ -122,11 +122,11 @@ pub fn execute(server: &Arc<Server>, sess: &mut Session, args: &[Bytes], out: &m
     }
 }
 
-fn permitted(ctx: &Ctx, cmd: &CmdSpec) -> bool {
+fn permitted(ctx: &Ctx, cmd: &CmdSpec, args: &[Bytes]) -> bool {
     let user = ctx.sess.client.state().user.clone();
     let users = ctx.server.users();
     match users.users.get(&user) {
-        Some(u) => u.can_run(cmd.name, cmd.acl),
+        Some(u) => u.can_run(cmd, args),
         None => false,
     }
 }

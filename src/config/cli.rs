@@ -28,7 +28,7 @@ pub fn args_to_lines(args: &[String]) -> (Option<String>, Vec<Vec<String>>) {
             }
             lines.push(line);
         } else if a == "-" && (j == 0 || j + 1 == rest.len()) {
-            // "read config from stdin": not supported, ignored.
+            // "read config from stdin": see [`reads_stdin`].
         } else {
             match lines.last_mut() {
                 Some(l) => l.push(a.clone()),
@@ -37,4 +37,17 @@ pub fn args_to_lines(args: &[String]) -> (Option<String>, Vec<Vec<String>>) {
         }
     }
     (path, lines)
+}
+
+/// Whether the arguments ask for config read from stdin: a `-` right after the config
+/// path (or first), or last, as redis-server accepts it. The stdin text goes between
+/// the file and the `--option` lines ([`super::load_with_stdin`]).
+pub fn reads_stdin(args: &[String]) -> bool {
+    let rest = match args.first() {
+        Some(first) if !first.starts_with('-') => &args[1..],
+        _ => args,
+    };
+    rest.iter()
+        .enumerate()
+        .any(|(j, a)| a == "-" && (j == 0 || j + 1 == rest.len()))
 }

@@ -57,6 +57,16 @@ struct LoadState {
 /// Loads `path` then applies `overrides` (lines from [`super::args_to_lines`]).
 /// Does not chdir: the caller chdirs to `server.dir` when it is set.
 pub fn load(path: &Path, overrides: &[Vec<String>]) -> Result<Loaded, ConfigError> {
+    load_with_stdin(path, None, overrides)
+}
+
+/// [`load`] with config text read from stdin (`redis-sentinel file -`), appended to the
+/// file content before the override lines, as Redis does.
+pub fn load_with_stdin(
+    path: &Path,
+    stdin: Option<&str>,
+    overrides: &[Vec<String>],
+) -> Result<Loaded, ConfigError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let abs = if path.is_absolute() {
         path.to_path_buf()
@@ -68,6 +78,9 @@ pub fn load(path: &Path, overrides: &[Vec<String>]) -> Result<Loaded, ConfigErro
         reason: strerror(&e),
     })?;
     let mut text = String::from_utf8_lossy(&text).into_owned();
+    if let Some(extra) = stdin {
+        text.push_str(extra);
+    }
     // Real redis appends "\n" and the options block to the file content, so override
     // line numbers continue after the file (and its trailing empty line).
     text.push('\n');
@@ -152,6 +165,16 @@ impl LoadState {
             "include" if args.len() == 2 => self.include(&args[1]),
             "rename-command" if args.len() == 3 => self.rename(&args[1], &args[2]),
             "user" if args.len() >= 2 => {
+                if let Err(e) =
+                    crate::server::acl::validate_user_line(&args[1..], &self.server.users)
+                {
+                    return Err(format!(
+                        "Error in user declaration '{}': {}",
+                        args[e.arg],
+                        e.err.message()
+                    )
+                    .into());
+                }
                 self.server.users.push(args[1..].to_vec());
                 Ok(())
             }

@@ -153,9 +153,9 @@ mod tokenize;
 
 pub use acl::describe_users;
 pub use atomic::write_atomic;
-pub use cli::args_to_lines;
+pub use cli::{args_to_lines, reads_stdin};
 pub use errors::{ConfigError, ConfigErrorKind};
-pub use load::{Loaded, load};
+pub use load::{Loaded, load, load_with_stdin};
 pub use rewrite::rewrite_text;
 pub use store::GenericStore;
 pub use tokenize::{repr, split_args};

@@ -203,7 +203,13 @@ pub fn parse_i64_strict(s: &[u8]) -> Option<i64> {
 
 /// One inline line, split with `sdssplitargs` rules. `Ok(Some(vec![]))` for blank lines.
 fn parse_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtoError> {
-    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+    // Redis looks for the newline with strchr(): a NUL byte before it hides it, so
+    // such a line never completes (until it grows past the inline limit).
+    let nl = buf
+        .iter()
+        .position(|&b| b == b'\n' || b == 0)
+        .filter(|&i| buf[i] == b'\n');
+    let Some(nl) = nl else {
         if buf.len() > INLINE_MAX_SIZE {
             return Err(ProtoError::TooBigInline);
         }
@@ -226,7 +232,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     let mut i = 0;
     let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < n && c_space(line[i]) {
             i += 1;
         }
         if i >= n {
@@ -261,7 +267,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     continue;
                 }
                 if c == b'"' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !c_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -280,7 +286,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     continue;
                 }
                 if c == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !c_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -310,4 +316,9 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
 
 fn hex(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// C `isspace`: ASCII whitespace plus the vertical tab.
+fn c_space(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == 0x0b
 }

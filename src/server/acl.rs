@@ -1,8 +1,11 @@
 //! ACL users of the sentinel's client port: `requirepass` (the `default` user's
-//! password), `user` directives and `ACL SETUSER`. Only what a sentinel needs: on/off,
-//! passwords (stored as SHA-256 hex like Redis), nopass, key/channel patterns kept for
-//! display, and command rules evaluated per command and category.
+//! password), `user` directives and `ACL SETUSER`. Users carry Redis' flags, password
+//! hashes (SHA-256 hex) and selectors ([`Selector`]: the root one plus `(...)` ones);
+//! the text forms (`ACL LIST`, `ACL GETUSER`, the config rewrite) are recomputed from
+//! that state exactly as Redis 7.0 does.
 
+pub use super::acl_selector::{AclErr, CATEGORIES, Selector};
+use crate::commands::command_table::CmdSpec;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -11,49 +14,48 @@ pub struct User {
     pub name: String,
     pub enabled: bool,
     pub nopass: bool,
-    pub sanitize_payload: bool,
+    /// `sanitize-payload` (Some(true)), `skip-sanitize-payload` (Some(false)) or neither.
+    pub sanitize: Option<bool>,
     /// SHA-256 hex of each password, in insertion order.
     pub passwords: Vec<String>,
-    /// Key patterns (`*` for allkeys).
-    pub keys: Vec<String>,
-    /// Channel patterns (`*` for allchannels); empty renders as `resetchannels`.
-    pub channels: Vec<String>,
-    /// Command rules in order, e.g. `+@all`, `-config`; starts as `-@all`.
-    pub rules: Vec<String>,
+    pub root: Selector,
+    /// Extra `(...)` selectors, in creation order.
+    pub selectors: Vec<Selector>,
 }
 
 impl User {
-    /// A user as `ACL SETUSER` creates it: off, no passwords, no keys, no channels.
+    /// A user as `ACL SETUSER` creates it: off, no passwords, keys, channels or commands.
     pub fn new(name: &str) -> Self {
         User {
             name: name.to_string(),
             enabled: false,
             nopass: false,
-            sanitize_payload: false,
+            sanitize: None,
             passwords: Vec::new(),
-            keys: Vec::new(),
-            channels: Vec::new(),
-            rules: Vec::new(),
+            root: Selector::empty(),
+            selectors: Vec::new(),
         }
     }
 
     /// The built-in `default` user: `on nopass ~* &* +@all`.
     pub fn default_user() -> Self {
         let mut u = User::new("default");
-        u.enabled = true;
-        u.nopass = true;
-        u.keys = vec!["*".into()];
-        u.channels = vec!["*".into()];
-        u.rules = vec!["+@all".into()];
+        for r in ["+@all", "~*", "&*", "on", "nopass"] {
+            u.apply(r).expect("default user rule");
+        }
         u
     }
 
-    /// Apply one ACL rule; `Err` carries the reason for the error reply.
-    pub fn apply(&mut self, rule: &str) -> Result<(), String> {
-        let lower = rule.to_ascii_lowercase();
-        match lower.as_str() {
+    /// Apply one ACL rule (`ACLSetUser`).
+    pub fn apply(&mut self, op: &str) -> Result<(), AclErr> {
+        if op.is_empty() {
+            return Ok(());
+        }
+        match op.to_ascii_lowercase().as_str() {
             "on" => self.enabled = true,
             "off" => self.enabled = false,
+            "skip-sanitize-payload" => self.sanitize = Some(false),
+            "sanitize-payload" => self.sanitize = Some(true),
             "nopass" => {
                 self.nopass = true;
                 self.passwords.clear();
@@ -62,140 +64,148 @@ impl User {
                 self.nopass = false;
                 self.passwords.clear();
             }
-            "allkeys" => self.keys = vec!["*".into()],
-            "resetkeys" => self.keys.clear(),
-            "allchannels" => self.channels = vec!["*".into()],
-            "resetchannels" => self.channels.clear(),
-            "allcommands" => self.rules = vec!["+@all".into()],
-            "nocommands" => self.rules.clear(),
-            "sanitize-payload" => self.sanitize_payload = true,
-            "skip-sanitize-payload" => self.sanitize_payload = false,
+            "clearselectors" => self.selectors.clear(),
             "reset" => {
-                let name = std::mem::take(&mut self.name);
-                *self = User::new(&name);
-                self.sanitize_payload = true;
+                for r in ["resetpass", "resetkeys", "resetchannels", "off"] {
+                    self.apply(r)?;
+                }
+                self.sanitize = Some(true);
+                self.selectors.clear();
+                self.apply("-@all")?;
             }
-            _ => return self.apply_prefixed(rule),
+            _ => return self.apply_prefixed(op),
         }
         Ok(())
     }
 
-    fn apply_prefixed(&mut self, rule: &str) -> Result<(), String> {
-        let (first, rest) = rule.split_at(rule.chars().next().map_or(0, char::len_utf8));
+    fn apply_prefixed(&mut self, op: &str) -> Result<(), AclErr> {
+        let first = op.as_bytes()[0];
+        let rest = &op[1..];
         match first {
-            ">" => {
-                let h = sha256_hex(rest.as_bytes());
+            b'>' | b'#' => {
+                let h = if first == b'>' {
+                    sha256_hex(rest.as_bytes())
+                } else {
+                    check_hash(rest)?
+                };
                 if !self.passwords.contains(&h) {
                     self.passwords.push(h);
                 }
                 self.nopass = false;
             }
-            "<" => {
-                let h = sha256_hex(rest.as_bytes());
+            b'<' | b'!' => {
+                let h = if first == b'<' {
+                    sha256_hex(rest.as_bytes())
+                } else {
+                    check_hash(rest)?
+                };
+                let before = self.passwords.len();
                 self.passwords.retain(|p| *p != h);
-            }
-            "#" | "!" => {
-                if rest.len() != 64 || !rest.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err("The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters".into());
-                }
-                let h = rest.to_ascii_lowercase();
-                if first == "#" {
-                    if !self.passwords.contains(&h) {
-                        self.passwords.push(h);
-                    }
-                    self.nopass = false;
-                } else {
-                    self.passwords.retain(|p| *p != h);
+                if self.passwords.len() == before {
+                    return Err(AclErr::NoSuchPassword);
                 }
             }
-            "~" => {
-                if rest == "*" {
-                    self.keys = vec!["*".into()];
-                } else if !self.keys.iter().any(|k| k == "*") {
-                    self.keys.push(rest.to_string());
+            b'(' if op.ends_with(')') && op.len() >= 2 => {
+                let mut s = Selector::empty();
+                let inner = &op[1..op.len() - 1];
+                let ops = crate::config::split_args(inner).ok_or(AclErr::Syntax)?;
+                for o in ops {
+                    s.apply(&o)?;
                 }
+                self.selectors.push(s);
             }
-            "&" => {
-                if rest == "*" {
-                    self.channels = vec!["*".into()];
-                } else if !self.channels.iter().any(|k| k == "*") {
-                    self.channels.push(rest.to_string());
-                }
-            }
-            "+" | "-" => {
-                let r = rule.to_ascii_lowercase();
-                if r == "+@all" || r == "-@all" {
-                    self.rules.clear();
-                    if r == "+@all" {
-                        self.rules.push(r);
-                    }
-                } else {
-                    self.rules.push(r);
-                }
-            }
-            _ => return Err("Syntax error".into()),
+            _ => self.root.apply(op)?,
         }
         Ok(())
     }
 
-    /// Whether this user may run the command `fullname` (`parent|sub` or `name`) whose
-    /// ACL categories (without `@`) are `cats`.
-    pub fn can_run(&self, fullname: &str, cats: &[&str]) -> bool {
-        let parent = fullname.split('|').next().unwrap_or(fullname);
-        let mut allowed = false;
-        for r in &self.rules {
-            let (allow, what) = (r.starts_with('+'), &r[1..]);
-            let hit = match what.strip_prefix('@') {
-                Some("all") => true,
-                Some(cat) => cats.iter().any(|c| c.trim_start_matches('@') == cat),
-                None => what == fullname || what == parent,
-            };
-            if hit {
-                allowed = allow;
-            }
-        }
-        allowed
+    /// Whether this user may run `cmd` with `args` (any selector allowing it suffices).
+    pub fn can_run(&self, cmd: &CmdSpec, args: &[bytes::Bytes]) -> bool {
+        std::iter::once(&self.root)
+            .chain(self.selectors.iter())
+            .any(|s| s.allows(cmd, args))
     }
 
-    /// The `ACL LIST` line.
+    /// Flag names in Redis' `ACLUserFlags` order.
+    pub fn flags(&self) -> Vec<&'static str> {
+        let mut f = vec![if self.enabled { "on" } else { "off" }];
+        if self.nopass {
+            f.push("nopass");
+        }
+        match self.sanitize {
+            Some(false) => f.push("skip-sanitize-payload"),
+            Some(true) => f.push("sanitize-payload"),
+            None => {}
+        }
+        f
+    }
+
+    /// The `ACL LIST` line (`ACLDescribeUser`), also used by the config rewrite.
     pub fn describe(&self) -> String {
         let mut s = format!("user {}", self.name);
-        s.push_str(if self.enabled { " on" } else { " off" });
-        if self.nopass {
-            s.push_str(" nopass");
-        }
-        if self.sanitize_payload {
-            s.push_str(" sanitize-payload");
+        for f in self.flags() {
+            s.push(' ');
+            s.push_str(f);
         }
         for p in &self.passwords {
             s.push_str(&format!(" #{p}"));
         }
-        for k in &self.keys {
-            s.push_str(&format!(" ~{k}"));
-        }
-        if self.channels.is_empty() {
-            s.push_str(" resetchannels");
-        }
-        for c in &self.channels {
-            s.push_str(&format!(" &{c}"));
-        }
-        if self.rules.is_empty() {
-            s.push_str(" -@all");
-        }
-        for r in &self.rules {
-            s.push_str(&format!(" {r}"));
+        s.push(' ');
+        s.push_str(&self.root.describe());
+        for sel in &self.selectors {
+            s.push_str(&format!(" ({})", sel.describe()));
         }
         s
     }
+}
 
-    /// The `commands` field of `ACL GETUSER`.
-    pub fn commands_text(&self) -> String {
-        if self.rules.is_empty() {
-            "-@all".into()
-        } else {
-            self.rules.join(" ")
+/// `#<hash>` / `!<hash>` need exactly 64 lower-case hex characters.
+fn check_hash(h: &str) -> Result<String, AclErr> {
+    if h.len() == 64
+        && h.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(h.to_string())
+    } else {
+        Err(AclErr::BadHash)
+    }
+}
+
+/// A `user` config line that cannot be loaded: `arg` is the index Redis reports
+/// (`Error in user declaration '<line word at that index>': <message>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserLineError {
+    pub arg: usize,
+    pub err: AclErr,
+}
+
+/// Check a `user` directive (arguments after `user`) the way the config loader does:
+/// every rule must parse, except unknown commands/categories, which are only reported
+/// once the users are actually created ([`Users::from_config`]).
+pub fn validate_user_line(args: &[String], seen: &[Vec<String>]) -> Result<(), UserLineError> {
+    let Some((name, rules)) = args.split_first() else {
+        return Ok(());
+    };
+    if name.contains(' ') {
+        return Err(UserLineError {
+            arg: 0,
+            err: AclErr::Syntax,
+        });
+    }
+    if seen.iter().any(|l| l.first() == Some(name)) {
+        return Err(UserLineError {
+            arg: 1,
+            err: AclErr::Duplicate,
+        });
+    }
+    let mut fake = User::new(name);
+    for (i, r) in rules.iter().enumerate() {
+        match fake.apply(r) {
+            Ok(()) | Err(AclErr::Unknown) => {}
+            Err(err) => return Err(UserLineError { arg: i, err }),
         }
     }
+    Ok(())
 }
 
 /// The user table, sorted by name like Redis' radix tree.
@@ -207,34 +217,40 @@ pub struct Users {
 impl Users {
     /// Build from config: the default user, then `requirepass`, then each `user` line
     /// (a `user default ...` line resets the default user first, as Redis does).
+    /// `Err` is the log line Redis writes before exiting ("Error loading ACL rule ...").
     pub fn from_config(requirepass: Option<&str>, lines: &[Vec<String>]) -> Result<Self, String> {
         let mut users = BTreeMap::new();
         let mut def = User::default_user();
         if let Some(pw) = requirepass {
-            def.apply("resetpass")?;
-            def.apply(&format!(">{pw}"))?;
+            def.passwords = vec![sha256_hex(pw.as_bytes())];
+            def.nopass = false;
         }
         users.insert("default".to_string(), def);
         for line in lines {
             let Some((name, rules)) = line.split_first() else {
                 continue;
             };
-            let mut u = if name == "default" {
-                let mut u = users.remove("default").expect("default user");
-                u.apply("reset")?;
-                u
-            } else {
-                User::new(name)
+            let mut u = match users.remove(name) {
+                Some(mut u) => {
+                    let _ = u.apply("reset");
+                    u
+                }
+                None => User::new(name),
             };
             for r in rules {
-                u.apply(r)?;
+                if let Err(e) = u.apply(r) {
+                    return Err(format!(
+                        "Error loading ACL rule '{r}' for the user named '{name}': {}",
+                        e.message()
+                    ));
+                }
             }
             users.insert(name.clone(), u);
         }
         Ok(Users { users })
     }
 
-    /// Check credentials; `Some(user)` if `pass` opens an enabled `name`.
+    /// Whether `pass` opens the enabled user `name`.
     pub fn check(&self, name: &str, pass: &[u8]) -> bool {
         match self.users.get(name) {
             Some(u) if u.enabled => u.nopass || u.passwords.contains(&sha256_hex(pass)),
@@ -249,6 +265,11 @@ impl Users {
             Some(u) => !(u.enabled && u.nopass),
             None => true,
         }
+    }
+
+    /// `ACL LIST` / rewrite lines, by user name.
+    pub fn describe_all(&self) -> Vec<String> {
+        self.users.values().map(User::describe).collect()
     }
 }
 

@@ -29,9 +29,21 @@ pub struct ClientState {
     pub last_interaction: Instant,
     pub no_evict: bool,
     pub tracking: bool,
-    /// Bytes of the last request, for `qbuf`/`argv-mem` approximations.
+    /// Bytes of the arguments of the last request (`argv-mem` while it runs).
     pub last_req_len: usize,
+    /// Raw bytes of the request being executed, 0 between requests (`qbuf`).
+    pub qbuf: usize,
+    /// Size of the last reply (`rbp`, the reply buffer peak, of a recently active client).
+    pub last_reply_len: usize,
 }
+
+/// What Redis' `CLIENT LIST` memory fields look like in the three states a sentinel
+/// client is usually in: running the command (query buffer of 20474 usable bytes,
+/// 16 KB reply buffer), recently active (buffer kept, 2 s), idle (buffers shrunk by
+/// `clientsCron`).
+const QUERYBUF_ALLOC: usize = 20474;
+const BASE_MEM: usize = 1824;
+const IDLE_SHRINK_SECS: u64 = 2;
 
 /// The output buffer of a client, and when it first went over the soft limit.
 #[derive(Debug, Default)]
@@ -82,6 +94,8 @@ impl ClientShared {
                 no_evict: false,
                 tracking: false,
                 last_req_len: 0,
+                qbuf: 0,
+                last_reply_len: 0,
             }),
             out: Mutex::new(Out::default()),
             wake: Notify::new(),
@@ -188,8 +202,33 @@ impl ClientShared {
         let idle = now.duration_since(s.last_interaction).as_secs();
         let flags = if s.sub + s.psub > 0 { "P" } else { "N" };
         let obl = self.pending_output();
+        // (qbuf, qbuf-free, argv-mem, rbs, rbp, tot-mem without output)
+        let (qbuf, qfree, argv, rbs, rbp, mem) = if s.qbuf > 0 {
+            let mem = BASE_MEM + (16384 - 1024) + QUERYBUF_ALLOC;
+            (
+                s.qbuf,
+                QUERYBUF_ALLOC.saturating_sub(s.qbuf),
+                s.last_req_len,
+                16384,
+                16384,
+                mem,
+            )
+        } else if idle < IDLE_SHRINK_SECS && s.last_cmd != "NULL" {
+            let rbp = s.last_reply_len.min(1024);
+            (
+                0,
+                QUERYBUF_ALLOC,
+                0,
+                1024,
+                rbp,
+                BASE_MEM + QUERYBUF_ALLOC - 26,
+            )
+        } else {
+            (0, 0, 0, 1024, 0, BASE_MEM)
+        };
+        let events = if obl > 0 { "rw" } else { "r" };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl={} oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -200,9 +239,15 @@ impl ClientShared {
             flags,
             s.sub,
             s.psub,
+            qbuf,
+            qfree,
+            argv,
+            rbs,
+            rbp,
             obl,
             obl,
-            1824 + obl,
+            mem + obl,
+            events,
             s.last_cmd,
             s.user,
             s.resp

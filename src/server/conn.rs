@@ -79,6 +79,20 @@ pub async fn run(server: Arc<Server>, stream: TcpStream) {
             .await;
         return;
     }
+    let default_nopass = server
+        .users()
+        .users
+        .get("default")
+        .is_some_and(|u| u.nopass);
+    if super::accept::protected_denied(server.cfg.protected_mode, default_nopass, &addr) {
+        server
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = wr.write_all(super::accept::DENIED.as_bytes()).await;
+        return;
+    }
+    super::accept::set_keepalive(fd, server.cfg.tcp_keepalive);
     let client = Arc::new(ClientShared::new(server.clients.next_id(), addr, laddr, fd));
     server.clients.add(client.clone());
     let writer = tokio::spawn(write_loop(server.clone(), client.clone(), wr));
@@ -120,8 +134,10 @@ async fn read_loop(
     loop {
         loop {
             let need_auth = !sess.authed;
+            let before_len = buf.len();
             match parser.next(&mut buf, need_auth) {
                 Ok(Some(args)) => {
+                    client.state().qbuf = before_len - buf.len();
                     wait_if_paused(server, &client, &args).await;
                     if client.is_killed() {
                         return;
@@ -133,6 +149,11 @@ async fn read_loop(
                         .stats
                         .commands_processed
                         .fetch_add(1, Ordering::Relaxed);
+                    {
+                        let mut st = client.state();
+                        st.qbuf = 0;
+                        st.last_reply_len = out.len();
+                    }
                     emit(server, sess, before, &out);
                     if sess.close {
                         return;

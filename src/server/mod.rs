@@ -4,12 +4,15 @@
 //! core), the client registry, the pub/sub [`hub::Hub`], the ACL users and the counters
 //! `INFO` reports. Each accepted socket runs [`conn::run`] in its own task.
 
+pub mod accept;
 pub mod acl;
+pub mod acl_selector;
 pub mod bridge;
 pub mod clients;
 pub mod conn;
 pub mod glob;
 pub mod hub;
+pub mod rates;
 
 use crate::config::ServerConfig;
 use crate::shell::Shell;
@@ -48,6 +51,7 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub rejected_connections: AtomicU64,
+    pub rates: rates::Rates,
 }
 
 /// An active `CLIENT PAUSE`.
@@ -72,6 +76,8 @@ pub struct Server {
     pub unpaused: Notify,
     shutdown: Notify,
     shutdown_requested: AtomicBool,
+    /// One rate sampler per server, however many listeners serve it.
+    sampling: AtomicBool,
 }
 
 impl Server {
@@ -101,6 +107,7 @@ impl Server {
             unpaused: Notify::new(),
             shutdown: Notify::new(),
             shutdown_requested: AtomicBool::new(false),
+            sampling: AtomicBool::new(false),
             cfg,
         })
     }
@@ -121,6 +128,13 @@ impl Server {
 
     /// Accept connections forever (one task per client).
     pub async fn serve(self: Arc<Server>, listener: TcpListener) {
+        if self
+            .sampling
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            tokio::spawn(sample_rates(self.clone()));
+        }
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
@@ -171,5 +185,20 @@ impl Server {
             }
             None => None,
         }
+    }
+}
+
+/// Feed the `instantaneous_*` INFO figures every 100 ms (Redis samples in serverCron).
+async fn sample_rates(server: Arc<Server>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        let st = &server.stats;
+        st.rates.sample(
+            st.commands_processed.load(Ordering::Relaxed),
+            st.net_input_bytes.load(Ordering::Relaxed),
+            st.net_output_bytes.load(Ordering::Relaxed),
+            Instant::now(),
+        );
     }
 }

@@ -1,0 +1,147 @@
+//! ACL users: rule compilation and the recomputed descriptions, against what the real
+//! redis-sentinel 7.0.15 printed for the same `ACL SETUSER` calls and config lines.
+
+use rsentinel::server::acl::{AclErr, User, Users, validate_user_line};
+
+fn user(name: &str, rules: &[&str]) -> User {
+    let mut u = User::new(name);
+    for r in rules {
+        u.apply(r).unwrap_or_else(|e| panic!("{r}: {e:?}"));
+    }
+    u
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+#[test]
+fn descriptions_are_recomputed_like_redis() {
+    // Each expectation is the real ACL LIST line for the same rules.
+    let b = user(
+        "b",
+        &[
+            "+@all",
+            "-@admin",
+            "+acl|whoami",
+            "~a",
+            "~b",
+            "%R~c",
+            "&x",
+            "resetkeys",
+            "~d",
+        ],
+    );
+    assert_eq!(b.describe(), "user b off ~d resetchannels &x +@all -@admin");
+    let c = user(
+        "c",
+        &["allcommands", "-ping", "nocommands", "+auth", "+ping|x"],
+    );
+    assert_eq!(c.describe(), "user c off resetchannels -@all +auth +ping|x");
+    let hash = "a".repeat(64);
+    let d = user(
+        "d",
+        &[
+            "-@all",
+            "+@connection",
+            "+@pubsub",
+            "skip-sanitize-payload",
+            &format!("#{hash}"),
+        ],
+    );
+    assert_eq!(
+        d.describe(),
+        format!(
+            "user d off skip-sanitize-payload #{hash} resetchannels -@all +@connection +@pubsub"
+        )
+    );
+    let e = user("e", &["(+ping ~x)"]);
+    assert_eq!(
+        e.describe(),
+        "user e off resetchannels -@all (~x resetchannels -@all +ping)"
+    );
+    let u2 = user(
+        "u2",
+        &[
+            "resetchannels",
+            "allkeys",
+            "+@all",
+            "-sentinel|reset",
+            "nopass",
+        ],
+    );
+    assert_eq!(
+        u2.describe(),
+        "user u2 off nopass ~* resetchannels +@all -sentinel|reset"
+    );
+    assert_eq!(
+        User::default_user().describe(),
+        "user default on nopass ~* &* +@all"
+    );
+}
+
+#[test]
+fn rule_errors_have_redis_reasons() {
+    let mut u = User::new("x");
+    assert_eq!(u.apply("+nosuch"), Err(AclErr::Unknown));
+    assert_eq!(u.apply("+sentinel|nosuch"), Err(AclErr::Unknown));
+    assert_eq!(u.apply("+@nosuch"), Err(AclErr::Unknown));
+    assert_eq!(u.apply("+client|list|x"), Err(AclErr::FirstArgOfSub));
+    assert_eq!(u.apply("bogus"), Err(AclErr::Syntax));
+    assert_eq!(u.apply("<nopw"), Err(AclErr::NoSuchPassword));
+    assert_eq!(u.apply("#abc"), Err(AclErr::BadHash));
+    u.apply("~*").unwrap();
+    assert_eq!(u.apply("~x"), Err(AclErr::KeyAfterAll));
+    assert_eq!(
+        AclErr::Unknown.message(),
+        "Unknown command or category name in ACL"
+    );
+}
+
+#[test]
+fn config_user_lines_fail_like_redis() {
+    // Real: `user bob on >a >b >c bogus` -> "Error in user declaration '>b': Syntax error"
+    // (Redis reports the word of the whole line at the failing rule's index).
+    let line = s(&["bob", "on", ">a", ">b", ">c", "bogus"]);
+    let e = validate_user_line(&line, &[]).unwrap_err();
+    assert_eq!((e.arg, e.err), (4, AclErr::Syntax));
+    let e = validate_user_line(&s(&["bob", "~*", "~x"]), &[]).unwrap_err();
+    assert_eq!((e.arg, e.err), (1, AclErr::KeyAfterAll));
+    let e = validate_user_line(&s(&["bob", "off"]), &[s(&["bob", "on"])]).unwrap_err();
+    assert_eq!((e.arg, e.err), (1, AclErr::Duplicate));
+    // Unknown commands pass validation and fail when users are created.
+    assert!(validate_user_line(&s(&["bob", "on", "+nosuch"]), &[]).is_ok());
+    let err = Users::from_config(None, &[s(&["bob", "on", "+nosuch"])]).unwrap_err();
+    assert_eq!(
+        err,
+        "Error loading ACL rule '+nosuch' for the user named 'bob': Unknown command or category name in ACL"
+    );
+}
+
+#[test]
+fn requirepass_and_default_user_lines() {
+    let u = Users::from_config(Some("sentpw"), &[]).unwrap();
+    assert_eq!(
+        u.describe_all(),
+        [
+            "user default on #2e2893e4b128d6c00ba42bac4d97fd8f9da81613d6f6ba425d0e21fa44777aa0 ~* &* +@all"
+        ]
+    );
+    // golden conf/sec-sb.1-after-start.conf
+    let u = Users::from_config(
+        None,
+        &[
+            s(&["default", "on", ">sentpw", "~*", "&*", "+@all"]),
+            s(&["admin", "on", ">adminpw", "~*", "&*", "+@all"]),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        u.describe_all(),
+        [
+            "user admin on #5fcf82bc15aef42cd3ec93e6d4b51c04df110cf77ee715f62f3f172ff8ed9de9 ~* &* +@all",
+            "user default on sanitize-payload #2e2893e4b128d6c00ba42bac4d97fd8f9da81613d6f6ba425d0e21fa44777aa0 ~* &* +@all"
+        ]
+    );
+    assert!(u.check("admin", b"adminpw") && !u.check("admin", b"x"));
+}

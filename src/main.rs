@@ -255,10 +255,20 @@ async fn run(loaded: config::Loaded) -> i32 {
         })
     };
     let loaded = Arc::new(loaded);
+    // The server (and its live ACL users, which ACL SETUSER changes) exists only after
+    // the shell; the rewrite reads them through this cell, as redis rewrites live users.
+    let server_cell: Arc<OnceLock<Arc<Server>>> = Arc::new(OnceLock::new());
     let persist: runtime::Persist = {
         let loaded = loaded.clone();
         let server_cfg = server_cfg.clone();
-        Arc::new(move |core: &Sentinel| loaded.rewrite(&core.config_snapshot(), &server_cfg))
+        let server_cell = server_cell.clone();
+        Arc::new(move |core: &Sentinel| {
+            let mut cfg = server_cfg.clone();
+            if let Some(server) = server_cell.get() {
+                cfg.users = live_user_lines(&server.users().describe_all());
+            }
+            loaded.rewrite(&core.config_snapshot(), &cfg)
+        })
     };
     let (scripts, script_reports) = rsentinel::scripts::ScriptRunner::new();
     let performer = runtime::performer(links.clone(), publish, logger.clone(), persist, scripts);
@@ -280,6 +290,7 @@ async fn run(loaded: config::Loaded) -> i32 {
     };
     let server = Server::new(shell.clone(), server_cfg.clone(), info);
     let _ = hub_cell.set(server.hub());
+    let _ = server_cell.set(server.clone());
 
     shell.with_core(|core| {
         if !had_myid {
@@ -310,7 +321,9 @@ async fn run(loaded: config::Loaded) -> i32 {
     // Every change was already flushed when it happened; this last rewrite only guards
     // against a failed earlier one, so it is silent like redis-sentinel's shutdown.
     let (snapshot, _) = shell.with_core(|core| core.config_snapshot());
-    if let Err(e) = loaded.rewrite(&snapshot, &server_cfg) {
+    let mut final_cfg = server_cfg.clone();
+    final_cfg.users = live_user_lines(&server.users().describe_all());
+    if let Err(e) = loaded.rewrite(&snapshot, &final_cfg) {
         logger.log(
             LogLevel::Warning,
             &format!(
@@ -359,4 +372,17 @@ fn local_utc_offset() -> i64 {
         }
         tm.tm_gmtoff
     }
+}
+
+/// `user` lines (without the leading `user`) from the live ACL descriptions.
+fn live_user_lines(described: &[String]) -> Vec<Vec<String>> {
+    described
+        .iter()
+        .filter_map(|l| config::split_args(l))
+        .filter(|v| v.len() > 1)
+        .map(|mut v| {
+            v.remove(0);
+            v
+        })
+        .collect()
 }

@@ -86,8 +86,7 @@ fn main() {
     if loaded.server.daemonize {
         daemonize();
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");

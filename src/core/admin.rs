@@ -111,6 +111,7 @@ impl Sentinel {
         let name = self.masters[m].common.name.clone();
         self.emit(LogLevel::Warning, "-monitor", Subject::Master(&name), "");
         let master = self.masters.remove(m);
+        self.reindex_masters();
         self.release_instance_links(&master);
         self.push(Action::PersistConfig);
     }

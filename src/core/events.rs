@@ -72,7 +72,7 @@ impl Sentinel {
         };
         let master = match subject {
             Subject::Master(m) | Subject::Replica(m, _) | Subject::Sentinel(m, _) => {
-                self.masters.iter().position(|x| x.common.name == m)
+                self.master_index(m)
             }
             Subject::None => None,
         };

@@ -54,15 +54,17 @@ impl Sentinel {
     /// Process one hello payload (from the pub/sub subscription, or a peer's
     /// `PUBLISH __sentinel__:hello`). Our own hellos are recognised by our run id.
     pub fn process_hello(&mut self, payload: &[u8]) {
-        let text = String::from_utf8_lossy(payload);
-        if text.contains(self.myid.as_str()) {
+        // Our own hellos come back on every pub/sub link: the substring test runs for
+        // every message, so it is a plain byte search, before any decoding.
+        if memchr::memmem::find(payload, self.myid.as_bytes()).is_some() {
             return;
         }
+        let text = String::from_utf8_lossy(payload);
         let t: Vec<&str> = text.split(',').collect();
         if t.len() != 8 {
             return;
         }
-        let Some(mi) = self.masters.iter().position(|m| m.common.name == t[4]) else {
+        let Some(mi) = self.master_index(t[4]) else {
             return;
         };
         let (ip, runid, maddr) = (t[0], t[2], t[5]);

@@ -190,6 +190,7 @@ pub struct Sentinel {
     /// Which instance record each in-flight request belongs to (a shared sentinel link
     /// carries requests of several records).
     pub(crate) req_owner: BTreeMap<ReqId, monitor::InstanceKey>,
+    master_names: std::collections::HashMap<String, usize>,
     /// Our side's address of each command connection, for hellos.
     pub(crate) link_local_ip: BTreeMap<LinkId, String>,
 }
@@ -230,6 +231,7 @@ impl Sentinel {
             next_req: 1,
             outbox: Vec::new(),
             req_owner: BTreeMap::new(),
+            master_names: std::collections::HashMap::new(),
             link_local_ip: BTreeMap::new(),
         };
         for m in &cfg.masters {
@@ -280,6 +282,7 @@ impl Sentinel {
             self.current_epoch = m.config_epoch;
         }
         self.masters.push(master);
+        self.reindex_masters();
     }
 
     pub fn new_replica(&mut self, host: &str, port: u16, down_after_ms: u64) -> Replica {
@@ -421,10 +424,31 @@ impl Sentinel {
     }
 
     pub fn master(&self, name: &str) -> Option<&Master> {
-        self.masters.iter().find(|m| m.common.name == name)
+        self.master_index(name).map(|i| &self.masters[i])
     }
     pub fn master_mut(&mut self, name: &str) -> Option<&mut Master> {
-        self.masters.iter_mut().find(|m| m.common.name == name)
+        self.master_index(name).map(|i| &mut self.masters[i])
+    }
+
+    /// Position of the master called `name`. Hellos and replies look masters up by name
+    /// thousands of times a second at 1,000+ masters, so this goes through a name index;
+    /// the index is a cache, checked on every use, so a stale entry (after direct edits of
+    /// `masters`) costs a linear search, never a wrong answer.
+    pub fn master_index(&self, name: &str) -> Option<usize> {
+        match self.master_names.get(name) {
+            Some(&i) if self.masters.get(i).is_some_and(|m| m.common.name == name) => Some(i),
+            _ => self.masters.iter().position(|m| m.common.name == name),
+        }
+    }
+
+    /// Rebuild the name index after masters were added or removed.
+    pub(crate) fn reindex_masters(&mut self) {
+        self.master_names = self
+            .masters
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.common.name.clone(), i))
+            .collect();
     }
 
     /// Handle one event at time `now`.

@@ -66,7 +66,7 @@ impl Sentinel {
     }
 
     pub fn resolve(&self, key: &InstanceKey) -> Option<Inst> {
-        let find_m = |n: &str| self.masters.iter().position(|m| m.common.name == n);
+        let find_m = |n: &str| self.master_index(n);
         Some(match key {
             InstanceKey::Master(m) => Inst::Master(find_m(m)?),
             InstanceKey::Replica(m, r) => {

@@ -148,5 +148,5 @@ pub(crate) fn parse_i64(s: &str) -> Option<i64> {
 
 /// Index of the master called `name`.
 fn master_index(core: &Sentinel, name: &str) -> Option<usize> {
-    core.masters.iter().position(|m| m.common.name == name)
+    core.master_index(name)
 }

@@ -19,6 +19,11 @@ impl Sentinel {
             Some(ip) => ip.clone(),
             None => self.link_local_ip.get(&self.common(i).link)?.clone(),
         };
+        Some(format!("{ip}{}", self.hello_tail(i)))
+    }
+
+    /// Everything of the hello after our own IP: `,<port>,<myid>,<epoch>,<master>,...`.
+    fn hello_tail(&self, i: Inst) -> String {
         let port = if self.announce_port != 0 {
             self.announce_port
         } else if self.identity.tls_replication && self.identity.tls_port != 0 {
@@ -29,26 +34,31 @@ impl Sentinel {
         let mi = i.master();
         let (maddr, mport) = self.current_master_addr(mi);
         let m = &self.masters[mi];
-        Some(format!(
-            "{ip},{port},{},{},{},{maddr},{mport},{}",
+        format!(
+            ",{port},{},{},{},{maddr},{mport},{}",
             self.myid, self.current_epoch, m.common.name, m.config_epoch
-        ))
+        )
     }
 
-    /// PUBLISH our hello on the command connection of `i`.
+    /// PUBLISH our hello on the command connection of `i`. Right after a (re)connect
+    /// the local address is not known yet: the hello is queued anyway, as redis-sentinel
+    /// does in the timer run that connected, and completed when the address arrives.
     pub(crate) fn send_hello(&mut self, i: Inst) -> bool {
         if self.link_of(i).disconnected() {
             return false;
         }
-        let Some(payload) = self.hello_payload(i) else {
-            return false;
-        };
-        let args = self.command(
-            i.master(),
-            "PUBLISH",
-            &[super::monitor::HELLO_CHANNEL, &payload],
-        );
-        self.send_cmd(i, Request::Publish, args)
+        let publish = self.command(i.master(), "PUBLISH", &[]).remove(0);
+        match self.hello_payload(i) {
+            Some(payload) => {
+                let channel = super::monitor::HELLO_CHANNEL;
+                let args = self.command(i.master(), "PUBLISH", &[channel, &payload]);
+                self.send_cmd(i, Request::Publish, args)
+            }
+            None => {
+                let tail = self.hello_tail(i);
+                self.send_hello_pending_ip(i, publish, tail)
+            }
+        }
     }
 
     /// Process one hello payload (from the pub/sub subscription, or a peer's

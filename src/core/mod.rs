@@ -21,6 +21,7 @@ pub mod reconf;
 pub mod scripts;
 pub mod sdown;
 pub mod select;
+pub mod send;
 pub mod tilt;
 pub mod vote;
 
@@ -192,6 +193,8 @@ pub struct Sentinel {
     pub(crate) req_owner: BTreeMap<ReqId, monitor::InstanceKey>,
     /// Our side's address of each command connection, for hellos.
     pub(crate) link_local_ip: BTreeMap<LinkId, String>,
+    /// Requests held until their link's local address is known (see [`send`]).
+    pub(crate) held: BTreeMap<LinkId, Vec<send::Held>>,
 }
 
 pub const SIMFAILURE_CRASH_AFTER_ELECTION: u32 = 1;
@@ -231,6 +234,7 @@ impl Sentinel {
             outbox: Vec::new(),
             req_owner: BTreeMap::new(),
             link_local_ip: BTreeMap::new(),
+            held: BTreeMap::new(),
         };
         for m in &cfg.masters {
             s.add_master_from_config(m);

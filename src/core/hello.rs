@@ -64,6 +64,17 @@ impl Sentinel {
     /// Process one hello payload (from the pub/sub subscription, or a peer's
     /// `PUBLISH __sentinel__:hello`). Our own hellos are recognised by our run id.
     pub fn process_hello(&mut self, payload: &[u8]) {
+        self.hello_inner(payload, true);
+    }
+
+    /// A hello that waited for its sentinel address to be resolved.
+    pub(crate) fn process_hello_resolved(&mut self, payload: &[u8]) {
+        self.hello_inner(payload, false);
+    }
+
+    /// A sentinel announcing itself by a name not resolved yet waits for the answer
+    /// (when `may_wait`) so its record is created with the right IP.
+    fn hello_inner(&mut self, payload: &[u8], may_wait: bool) {
         let text = String::from_utf8_lossy(payload);
         if text.contains(self.myid.as_str()) {
             return;
@@ -86,8 +97,14 @@ impl Sentinel {
             .iter()
             .position(|s| s.common.runid == runid && same_addr(&s.common, ip, port));
         if si.is_none() {
+            if may_wait && self.lookup(ip) == super::dns::Lookup::Unknown && self.resolve_hostnames
+            {
+                self.wait_hello(ip, payload);
+                return;
+            }
             si = self.add_sentinel_from_hello(mi, ip, port, runid);
         }
+        self.want_resolved(maddr);
         if epoch > self.current_epoch {
             self.current_epoch = epoch;
             self.push(Action::PersistConfig);
@@ -255,8 +272,10 @@ impl Sentinel {
         }
         let c = &mut self.masters[mi].common;
         c.host = host.to_string();
-        c.ip = host.to_string();
         c.port = port;
+        let ip = self.initial_ip(host);
+        let c = &mut self.masters[mi].common;
+        c.ip = ip;
         c.s_down_since = 0;
         c.o_down_since = 0;
         let down_after = c.down_after_ms;
@@ -267,13 +286,6 @@ impl Sentinel {
             self.emit_inst(LogLevel::Notice, "+slave", Inst::Replica(mi, ri), "");
         }
         self.push(Action::PersistConfig);
-    }
-
-    /// Does record `c`'s address match a host string from INFO or a hello? IPs compare
-    /// with the resolved IP; names (which the pure core cannot resolve) with the
-    /// hostname as given, case-insensitively.
-    pub fn addr_matches_host(&self, c: &Common, host: &str) -> bool {
-        c.ip.eq_ignore_ascii_case(host) || c.host.eq_ignore_ascii_case(host)
     }
 }
 

@@ -162,6 +162,8 @@ impl Sentinel {
         let mi = i.master();
         self.link_of_mut(i).last_reconn_time = now;
         if need_cc {
+            // §4.2 step 1: instances may come back with another IP.
+            self.request_resolve(&host);
             let l = self.link_of_mut(i);
             l.cc = true;
             l.pending_commands = 0;

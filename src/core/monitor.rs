@@ -164,6 +164,12 @@ impl Sentinel {
         if need_cc {
             // §4.2 step 1: instances may come back with another IP.
             self.request_resolve(&host);
+        }
+        if self.common(i).ip.is_empty() {
+            self.unresolved_connect_fails(i, need_cc, need_pc);
+            return;
+        }
+        if need_cc {
             let l = self.link_of_mut(i);
             l.cc = true;
             l.pending_commands = 0;
@@ -197,6 +203,20 @@ impl Sentinel {
             self.send_pubsub(i, Some(Request::Ignored), args);
             let args = self.command(mi, "SUBSCRIBE", &[HELLO_CHANNEL]);
             self.send_pubsub(i, None, args);
+        }
+    }
+
+    /// A record whose name never resolved has no address: redis-sentinel's connect to
+    /// the empty IP fails on the spot, which closes the connection (resetting the
+    /// pending count) and logs the resolver's error at debug level.
+    fn unresolved_connect_fails(&mut self, i: Inst, cc: bool, pc: bool) {
+        const ERR: &str = "#Name or service not known";
+        if cc {
+            self.link_of_mut(i).pending_commands = 0;
+            self.emit_inst(LogLevel::Debug, "-cmd-link-reconnection", i, ERR);
+        }
+        if pc {
+            self.emit_inst(LogLevel::Debug, "-pubsub-link-reconnection", i, ERR);
         }
     }
 

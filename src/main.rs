@@ -225,7 +225,7 @@ async fn run(loaded: config::Loaded) -> i32 {
 
     let seed: u64 = rand::random();
     let had_myid = loaded.sentinel.myid.is_some();
-    let mut core = Sentinel::new(
+    let mut core = Sentinel::new_with_dns(
         &loaded.sentinel,
         Identity {
             port: server_cfg.port,
@@ -234,6 +234,7 @@ async fn run(loaded: config::Loaded) -> i32 {
         },
         seed,
         now_ms(),
+        runtime::resolve_config_names(&loaded.sentinel),
     );
 
     core.utc_offset_secs = local_utc_offset();

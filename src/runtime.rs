@@ -45,7 +45,10 @@ pub fn performer(
         let mut ok = true;
         for action in actions {
             match action {
-                Action::Connect { .. } | Action::Send { .. } | Action::Close { .. } => {
+                Action::Connect { .. }
+                | Action::Send { .. }
+                | Action::Close { .. }
+                | Action::Resolve { .. } => {
                     links.perform(&action);
                 }
                 Action::Event {
@@ -85,6 +88,36 @@ pub fn performer(
         }
         ok
     })
+}
+
+/// Resolve the config's hostnames before the core exists, as redis-sentinel does while
+/// loading the config (blocking is fine: nothing runs yet). Feed the result to
+/// [`Sentinel::new_with_dns`]. Empty without `resolve-hostnames`.
+pub fn resolve_config_names(cfg: &crate::config::SentinelConfig) -> Vec<(String, Option<String>)> {
+    use std::net::{IpAddr, ToSocketAddrs};
+    if !cfg.resolve_hostnames {
+        return Vec::new();
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for m in &cfg.masters {
+        names.push(&m.host);
+        names.extend(m.known_replicas.iter().map(|(h, _)| h.as_str()));
+        names.extend(m.known_sentinels.iter().map(|(h, _, _)| h.as_str()));
+    }
+    names.retain(|h| h.parse::<IpAddr>().is_err());
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|h| {
+            let ip = (h, 0u16)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .map(|a| a.ip().to_string());
+            (h.to_string(), ip)
+        })
+        .collect()
 }
 
 /// Redis' `hz` after each cron run: `CONFIG_DEFAULT_HZ + rand() % CONFIG_DEFAULT_HZ`.

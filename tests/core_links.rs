@@ -237,14 +237,21 @@ fn disconnect_keeps_pending_count_until_reconnect_throttled_by_ping_period() {
     let mut sim = Sim::standard();
     sim.tick_at(sim.now + 100);
     let ml = sim.master_link();
-    let pend = sim.core.links[&ml].pending_commands;
-    assert_eq!(pend, 2); // PING, INFO (the first hello waits 2 s)
+    // CLIENT SETNAME (cmd), PING, INFO, CLIENT SETNAME (pubsub); the first hello waits 2 s.
+    assert_eq!(sim.core.links[&ml].pending_commands, 4);
     sim.feed(Event::Disconnected {
         link: ml,
         conn: ConnKind::Cmd,
         error: "Connection refused".into(),
     });
     assert!(sim.core.links[&ml].disconnected());
+    // The SETNAME's discard callback still decrements; PING and INFO stay counted.
+    assert_eq!(sim.core.links[&ml].pending_commands, 3);
+    sim.feed(Event::Disconnected {
+        link: ml,
+        conn: ConnKind::PubSub,
+        error: "Connection refused".into(),
+    });
     assert_eq!(sim.core.links[&ml].pending_commands, 2);
     let connects = |sim: &Sim| {
         sim.all
@@ -259,8 +266,8 @@ fn disconnect_keeps_pending_count_until_reconnect_throttled_by_ping_period() {
     assert_eq!(connects(&sim), c0, "reconnect throttled for 1000 ms");
     sim.tick_at(sim.now + 600);
     assert_eq!(connects(&sim), c0 + 1);
-    // Re-created: counting restarts (PING + INFO of this tick).
-    assert_eq!(sim.core.links[&ml].pending_commands, 2);
+    // Re-created: counting restarts (SETNAME x2, PING, and INFO: none received yet).
+    assert_eq!(sim.core.links[&ml].pending_commands, 4);
 }
 
 #[test]

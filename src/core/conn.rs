@@ -23,22 +23,8 @@ impl Sentinel {
         if !was {
             return;
         }
-        if conn == ConnKind::Cmd {
-            l.pending_commands = 0;
-            self.drop_pending(id);
-        }
+        self.drop_pending(id, conn);
         self.push(Action::Close { link: id, conn });
-    }
-
-    /// Forget every in-flight request of a command connection (its replies can no
-    /// longer arrive).
-    fn drop_pending(&mut self, id: LinkId) {
-        if let Some(l) = self.links.get_mut(&id) {
-            for r in std::mem::take(&mut l.pending).into_keys() {
-                self.req_owner.remove(&r);
-            }
-        }
-        self.link_local_ip.remove(&id);
     }
 
     pub(crate) fn on_connected(&mut self, id: LinkId, conn: ConnKind, local_ip: String) {
@@ -48,6 +34,7 @@ impl Sentinel {
         };
         match conn {
             ConnKind::Cmd if l.cc => {
+                self.release_held(id, &local_ip);
                 self.link_local_ip.insert(id, local_ip);
             }
             // Stands in for the SUBSCRIBE confirmation, which counts as activity.
@@ -57,8 +44,8 @@ impl Sentinel {
     }
 
     /// The connection broke: clear that half; the link is retried on a later tick.
-    /// Unanswered requests are lost but stay counted in `pending_commands` until the
-    /// connection is re-created, as in redis-sentinel.
+    /// Unanswered requests are lost; those awaited by a real reply callback stay counted
+    /// in `pending_commands` until the connection is re-created, as in redis-sentinel.
     pub(crate) fn on_disconnected(&mut self, id: LinkId, conn: ConnKind, error: &str) {
         let Some(l) = self.links.get_mut(&id) else {
             return;
@@ -68,9 +55,7 @@ impl Sentinel {
             ConnKind::PubSub if l.pc => l.pc = false,
             _ => return,
         }
-        if conn == ConnKind::Cmd {
-            self.drop_pending(id);
-        }
+        self.fail_pending(id, conn);
         let channel = match conn {
             ConnKind::Cmd => "-cmd-link-reconnection",
             ConnKind::PubSub => "-pubsub-link-reconnection",
@@ -83,13 +68,9 @@ impl Sentinel {
     /// A reply on a command connection: find what it answers and who asked.
     pub(crate) fn on_reply(&mut self, link: LinkId, req: ReqId, reply: Reply) {
         let owner = self.req_owner.remove(&req);
-        let Some(l) = self.links.get_mut(&link) else {
+        let Some(what) = self.take_pending(link, req) else {
             return;
         };
-        let Some(what) = l.pending.remove(&req) else {
-            return;
-        };
-        l.pending_commands = l.pending_commands.saturating_sub(1);
         let Some(i) = owner.and_then(|k| self.resolve(&k)) else {
             return;
         };

@@ -19,6 +19,11 @@ impl Sentinel {
             Some(ip) => ip.clone(),
             None => self.link_local_ip.get(&self.common(i).link)?.clone(),
         };
+        Some(format!("{ip}{}", self.hello_tail(i)))
+    }
+
+    /// Everything of the hello after our own IP: `,<port>,<myid>,<epoch>,<master>,...`.
+    fn hello_tail(&self, i: Inst) -> String {
         let port = if self.announce_port != 0 {
             self.announce_port
         } else if self.identity.tls_replication && self.identity.tls_port != 0 {
@@ -29,31 +34,47 @@ impl Sentinel {
         let mi = i.master();
         let (maddr, mport) = self.current_master_addr(mi);
         let m = &self.masters[mi];
-        Some(format!(
-            "{ip},{port},{},{},{},{maddr},{mport},{}",
+        format!(
+            ",{port},{},{},{},{maddr},{mport},{}",
             self.myid, self.current_epoch, m.common.name, m.config_epoch
-        ))
+        )
     }
 
-    /// PUBLISH our hello on the command connection of `i`.
+    /// PUBLISH our hello on the command connection of `i`. Right after a (re)connect
+    /// the local address is not known yet: the hello is queued anyway, as redis-sentinel
+    /// does in the timer run that connected, and completed when the address arrives.
     pub(crate) fn send_hello(&mut self, i: Inst) -> bool {
         if self.link_of(i).disconnected() {
             return false;
         }
-        let Some(payload) = self.hello_payload(i) else {
-            return false;
-        };
-        let args = self.command(
-            i.master(),
-            "PUBLISH",
-            &[super::monitor::HELLO_CHANNEL, &payload],
-        );
-        self.send_cmd(i, Request::Publish, args)
+        let publish = self.command(i.master(), "PUBLISH", &[]).remove(0);
+        match self.hello_payload(i) {
+            Some(payload) => {
+                let channel = super::monitor::HELLO_CHANNEL;
+                let args = self.command(i.master(), "PUBLISH", &[channel, &payload]);
+                self.send_cmd(i, Request::Publish, args)
+            }
+            None => {
+                let tail = self.hello_tail(i);
+                self.send_hello_pending_ip(i, publish, tail)
+            }
+        }
     }
 
     /// Process one hello payload (from the pub/sub subscription, or a peer's
     /// `PUBLISH __sentinel__:hello`). Our own hellos are recognised by our run id.
     pub fn process_hello(&mut self, payload: &[u8]) {
+        self.hello_inner(payload, true);
+    }
+
+    /// A hello that waited for its sentinel address to be resolved.
+    pub(crate) fn process_hello_resolved(&mut self, payload: &[u8]) {
+        self.hello_inner(payload, false);
+    }
+
+    /// A sentinel announcing itself by a name not resolved yet waits for the answer
+    /// (when `may_wait`) so its record is created with the right IP.
+    fn hello_inner(&mut self, payload: &[u8], may_wait: bool) {
         // Our own hellos come back on every pub/sub link: the substring test runs for
         // every message, so it is a plain byte search, before any decoding.
         if memchr::memmem::find(payload, self.myid.as_bytes()).is_some() {
@@ -78,8 +99,14 @@ impl Sentinel {
             .iter()
             .position(|s| s.common.runid == runid && same_addr(&s.common, ip, port));
         if si.is_none() {
+            if may_wait && self.lookup(ip) == super::dns::Lookup::Unknown && self.resolve_hostnames
+            {
+                self.wait_hello(ip, payload);
+                return;
+            }
             si = self.add_sentinel_from_hello(mi, ip, port, runid);
         }
+        self.want_resolved(maddr);
         if epoch > self.current_epoch {
             self.current_epoch = epoch;
             self.push(Action::PersistConfig);
@@ -247,8 +274,10 @@ impl Sentinel {
         }
         let c = &mut self.masters[mi].common;
         c.host = host.to_string();
-        c.ip = host.to_string();
         c.port = port;
+        let ip = self.initial_ip(host);
+        let c = &mut self.masters[mi].common;
+        c.ip = ip;
         c.s_down_since = 0;
         c.o_down_since = 0;
         let down_after = c.down_after_ms;
@@ -259,13 +288,6 @@ impl Sentinel {
             self.emit_inst(LogLevel::Notice, "+slave", Inst::Replica(mi, ri), "");
         }
         self.push(Action::PersistConfig);
-    }
-
-    /// Does record `c`'s address match a host string from INFO or a hello? IPs compare
-    /// with the resolved IP; names (which the pure core cannot resolve) with the
-    /// hostname as given, case-insensitively.
-    pub fn addr_matches_host(&self, c: &Common, host: &str) -> bool {
-        c.ip.eq_ignore_ascii_case(host) || c.host.eq_ignore_ascii_case(host)
     }
 }
 

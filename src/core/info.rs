@@ -2,11 +2,11 @@
 //! they make this sentinel do (re-point replicas that follow the wrong master, notice a
 //! promotion, follow the re-pointing of replicas during a failover).
 
+use super::dns::Lookup;
 use super::instance::*;
 use super::monitor::Inst;
 use super::{Action, Sentinel};
 use crate::config::LogLevel;
-use std::net::IpAddr;
 
 /// What one INFO text says, before it is applied.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -109,6 +109,9 @@ impl Sentinel {
                 self.discover_replica(mi, ip, *port);
             }
         }
+        if let Some(h) = &p.master_host {
+            self.want_resolved(h);
+        }
         if let Inst::Replica(_, ri) = i {
             let r = &mut self.masters[mi].replicas[ri];
             r.master_link_down_time = p.master_link_down_ms;
@@ -167,24 +170,43 @@ impl Sentinel {
     }
 
     /// A `slaveN:` line of master `mi`: add the replica if new (`+slave`, flush).
+    /// A name needs resolving first: without resolve-hostnames it is skipped (logged
+    /// twice, by the lookup and by the creation attempt, like the real one); with it,
+    /// the line waits for the answer.
     fn discover_replica(&mut self, mi: usize, ip: &str, port: u16) {
-        let name = if ip.contains(':') {
-            format!("[{ip}]:{port}")
-        } else {
-            format!("{ip}:{port}")
+        match self.lookup(ip) {
+            Lookup::Ip(_) => self.discover_resolved_replica(mi, ip, port),
+            _ if !self.resolve_hostnames => {
+                for _ in 0..2 {
+                    self.push(Action::Log {
+                        level: LogLevel::Warning,
+                        text: format!("Failed to resolve hostname '{ip}'"),
+                    });
+                }
+            }
+            _ => self.wait_replica(mi, ip, port),
+        }
+    }
+
+    /// Add the replica at `host` unless known. A name that failed to resolve still
+    /// gets a record, with an empty IP (logged once more for the creation attempt).
+    pub(crate) fn discover_resolved_replica(&mut self, mi: usize, host: &str, port: u16) {
+        let ip = match self.lookup(host) {
+            Lookup::Ip(ip) => ip,
+            _ => {
+                self.push(Action::Log {
+                    level: LogLevel::Warning,
+                    text: format!("Failed to resolve hostname '{host}'"),
+                });
+                String::new()
+            }
         };
+        let name = self.replica_name(host, &ip, port);
         if self.masters[mi].replica(&name).is_some() {
             return;
         }
-        if !self.resolve_hostnames && ip.parse::<IpAddr>().is_err() {
-            self.push(Action::Log {
-                level: LogLevel::Warning,
-                text: format!("Failed to resolve hostname '{ip}'"),
-            });
-            return;
-        }
         let down_after = self.masters[mi].common.down_after_ms;
-        let r = self.new_replica(ip, port, down_after);
+        let r = self.new_replica(host, port, down_after);
         self.masters[mi].replicas.push(r);
         let ri = self.masters[mi].replicas.len() - 1;
         self.emit_inst(LogLevel::Notice, "+slave", Inst::Replica(mi, ri), "");

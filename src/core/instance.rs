@@ -107,6 +107,9 @@ pub struct Link {
     pub pending_commands: u32,
     /// Requests awaiting a reply on the command connection.
     pub pending: BTreeMap<ReqId, Request>,
+    /// Requests awaiting a reply on the pub/sub connection (its AUTH and CLIENT SETNAME,
+    /// which count in `pending_commands` like the command connection's).
+    pub pc_pending: BTreeMap<ReqId, Request>,
     /// Whether this link connects to a peer sentinel (command connection only).
     pub to_sentinel: bool,
 }
@@ -130,6 +133,7 @@ impl Link {
             last_avail_time: now,
             pending_commands: 0,
             pending: BTreeMap::new(),
+            pc_pending: BTreeMap::new(),
             to_sentinel,
         }
     }

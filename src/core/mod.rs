@@ -10,6 +10,7 @@ pub mod admin;
 pub mod ask;
 pub mod conn;
 pub mod describe;
+pub mod dns;
 pub mod election;
 pub mod events;
 pub mod failover;
@@ -21,6 +22,7 @@ pub mod reconf;
 pub mod scripts;
 pub mod sdown;
 pub mod select;
+pub mod send;
 pub mod tilt;
 pub mod vote;
 
@@ -62,6 +64,9 @@ pub enum Event {
         channel: Bytes,
         payload: Bytes,
     },
+    /// The answer to an [`Action::Resolve`]: the first address of `host`, or `None`
+    /// when it does not resolve.
+    Resolved { host: String, ip: Option<String> },
 }
 
 /// Something the shell must do.
@@ -85,6 +90,8 @@ pub enum Action {
     },
     /// Close connection `conn` of `link`.
     Close { link: LinkId, conn: ConnKind },
+    /// Resolve `host` off the event loop and answer with [`Event::Resolved`].
+    Resolve { host: String },
     /// An event: log it at `level` and publish it on the local pub/sub unless debug.
     /// `script` names the notification script the core queued for it (informational:
     /// the core's script queue runs it through [`Action::Script`]).
@@ -193,6 +200,10 @@ pub struct Sentinel {
     master_names: std::collections::HashMap<String, usize>,
     /// Our side's address of each command connection, for hellos.
     pub(crate) link_local_ip: BTreeMap<LinkId, String>,
+    /// Requests held until their link's local address is known (see [`send`]).
+    pub(crate) held: BTreeMap<LinkId, Vec<send::Held>>,
+    /// Hostname answers and the work waiting for them (see [`dns`]).
+    pub dns: dns::Dns,
 }
 
 pub const SIMFAILURE_CRASH_AFTER_ELECTION: u32 = 1;
@@ -202,6 +213,19 @@ impl Sentinel {
     /// Build the core from a loaded config. A missing myid is generated from `seed`'s
     /// RNG (the caller then persists it, as redis-sentinel does on first start).
     pub fn new(cfg: &SentinelConfig, identity: Identity, seed: u64, now: u64) -> Self {
+        Self::new_with_dns(cfg, identity, seed, now, Vec::new())
+    }
+
+    /// [`Sentinel::new`] with the config's hostnames already resolved (`None`: failed),
+    /// as redis-sentinel resolves them while loading the config, so records start with
+    /// their IP (and replica names in IP form without announce-hostnames).
+    pub fn new_with_dns(
+        cfg: &SentinelConfig,
+        identity: Identity,
+        seed: u64,
+        now: u64,
+        resolved: Vec<(String, Option<String>)>,
+    ) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let myid = cfg.myid.clone().unwrap_or_else(|| random_hex_id(&mut rng));
         let mut s = Sentinel {
@@ -233,7 +257,12 @@ impl Sentinel {
             req_owner: BTreeMap::new(),
             master_names: std::collections::HashMap::new(),
             link_local_ip: BTreeMap::new(),
+            held: BTreeMap::new(),
+            dns: dns::Dns::default(),
         };
+        for (host, ip) in resolved {
+            s.dns.seed(&host, ip);
+        }
         for m in &cfg.masters {
             s.add_master_from_config(m);
         }
@@ -285,14 +314,14 @@ impl Sentinel {
         self.reindex_masters();
     }
 
+    /// A replica record, named `<announced addr>:<port>` once and for all (the IP form
+    /// without announce-hostnames, as redis-sentinel keys its replicas).
     pub fn new_replica(&mut self, host: &str, port: u16, down_after_ms: u64) -> Replica {
-        let name = if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
+        let ip = self.initial_ip(host);
+        let name = self.replica_name(host, &ip, port);
         let link = self.new_link(host, port, false);
         let mut common = self.new_common(&name, host, port, link, flags::SLAVE, Role::Slave);
+        common.ip = ip;
         common.down_after_ms = down_after_ms;
         Replica {
             common,
@@ -354,11 +383,12 @@ impl Sentinel {
         flags: u32,
         role: Role,
     ) -> Common {
+        let ip = self.initial_ip(host);
         Common {
             flags,
             name: name.to_string(),
             host: host.to_string(),
-            ip: host.to_string(),
+            ip,
             port,
             runid: String::new(),
             link,
@@ -472,6 +502,7 @@ impl Sentinel {
                 channel,
                 payload,
             } => self.on_message(link, &channel, &payload),
+            Event::Resolved { host, ip } => self.on_resolved(&host, ip),
         }
     }
 

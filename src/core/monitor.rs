@@ -123,34 +123,6 @@ impl Sentinel {
         v
     }
 
-    /// Queue `args` on the command connection of `i`'s link. Requests whose reply
-    /// matters get an id, count as pending and remember their owner; `Ignored` ones are
-    /// fire-and-forget. Returns false when there is no command connection.
-    pub fn send_cmd(&mut self, i: Inst, what: Request, args: Vec<Bytes>) -> bool {
-        let id = self.common(i).link;
-        if !self.links.get(&id).is_some_and(|l| l.cc) {
-            return false;
-        }
-        let req = if what == Request::Ignored {
-            None
-        } else {
-            let r = self.next_req_id();
-            let key = self.key_of(i);
-            self.req_owner.insert(r, key);
-            let link = self.links.get_mut(&id).expect("checked");
-            link.pending.insert(r, what);
-            link.pending_commands += 1;
-            Some(r)
-        };
-        self.push(Action::Send {
-            link: id,
-            conn: ConnKind::Cmd,
-            req,
-            args,
-        });
-        true
-    }
-
     /// The monitoring half then (unless in TILT) the acting half for one record.
     pub(crate) fn handle_instance(&mut self, i: Inst) {
         self.reconnect(i);
@@ -190,6 +162,14 @@ impl Sentinel {
         let mi = i.master();
         self.link_of_mut(i).last_reconn_time = now;
         if need_cc {
+            // §4.2 step 1: instances may come back with another IP.
+            self.request_resolve(&host);
+        }
+        if self.common(i).ip.is_empty() {
+            self.unresolved_connect_fails(i, need_cc, need_pc);
+            return;
+        }
+        if need_cc {
             let l = self.link_of_mut(i);
             l.cc = true;
             l.pending_commands = 0;
@@ -219,17 +199,24 @@ impl Sentinel {
             });
             self.send_auth(i, ConnKind::PubSub);
             let name = format!("sentinel-{}-pubsub", &self.myid[..8.min(self.myid.len())]);
-            for args in [
-                self.command(mi, "CLIENT", &["SETNAME", &name]),
-                self.command(mi, "SUBSCRIBE", &[HELLO_CHANNEL]),
-            ] {
-                self.push(Action::Send {
-                    link: id,
-                    conn: ConnKind::PubSub,
-                    req: None,
-                    args,
-                });
-            }
+            let args = self.command(mi, "CLIENT", &["SETNAME", &name]);
+            self.send_pubsub(i, Some(Request::Ignored), args);
+            let args = self.command(mi, "SUBSCRIBE", &[HELLO_CHANNEL]);
+            self.send_pubsub(i, None, args);
+        }
+    }
+
+    /// A record whose name never resolved has no address: redis-sentinel's connect to
+    /// the empty IP fails on the spot, which closes the connection (resetting the
+    /// pending count) and logs the resolver's error at debug level.
+    fn unresolved_connect_fails(&mut self, i: Inst, cc: bool, pc: bool) {
+        const ERR: &str = "#Name or service not known";
+        if cc {
+            self.link_of_mut(i).pending_commands = 0;
+            self.emit_inst(LogLevel::Debug, "-cmd-link-reconnection", i, ERR);
+        }
+        if pc {
+            self.emit_inst(LogLevel::Debug, "-pubsub-link-reconnection", i, ERR);
         }
     }
 
@@ -252,12 +239,12 @@ impl Sentinel {
             Some(u) => self.command(mi, "AUTH", &[u, &pass]),
             None => self.command(mi, "AUTH", &[&pass]),
         };
-        self.push(Action::Send {
-            link: self.common(i).link,
-            conn,
-            req: None,
-            args,
-        });
+        match conn {
+            ConnKind::Cmd => {
+                self.send_cmd(i, Request::Ignored, args);
+            }
+            ConnKind::PubSub => self.send_pubsub(i, Some(Request::Ignored), args),
+        }
     }
 
     /// INFO, PING and hello, each on its own period, unless the link is down or has

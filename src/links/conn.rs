@@ -130,7 +130,7 @@ async fn connect(spec: &Spec) -> Result<TcpStream, String> {
 }
 
 /// Literal addresses skip the resolver; names are looked up here, off the event loop.
-async fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+pub(crate) async fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, port));
     }

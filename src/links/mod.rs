@@ -50,7 +50,9 @@ impl Default for LinkOptions {
     }
 }
 
-/// An event from a connection task, tagged with the task's generation.
+/// An event from a connection task, tagged with the task's generation. Generation
+/// [`NO_CONNECTION`] marks events about no connection in particular (hostname answers),
+/// which are always accepted.
 #[derive(Debug)]
 pub struct LinkEvent {
     pub generation: u64,
@@ -98,6 +100,9 @@ pub struct LinkFilter {
     inner: Arc<Inner>,
 }
 
+/// The generation of events that belong to no connection.
+pub const NO_CONNECTION: u64 = 0;
+
 /// Capacity of the shared event channel; tasks wait (not drop) when it is full.
 const EVENT_QUEUE: usize = 4096;
 
@@ -135,6 +140,7 @@ impl LinkManager {
                 args,
             } => self.send(*link, *conn, *req, args),
             Action::Close { link, conn } => self.close(*link, *conn),
+            Action::Resolve { host } => self.resolve(host),
             _ => return false,
         }
         true
@@ -198,6 +204,26 @@ impl LinkManager {
         }
     }
 
+    /// Resolve `host` on a task (the resolver may block; the event loop must not) and
+    /// report the first address as [`Event::Resolved`].
+    pub fn resolve(&self, host: &str) {
+        let host = host.to_string();
+        let events = self.inner.events.clone();
+        self.inner.runtime.spawn(async move {
+            let ip = conn::resolve(&host, 0)
+                .await
+                .ok()
+                .map(|a| a.ip().to_string());
+            let ev = LinkEvent {
+                generation: NO_CONNECTION,
+                link: LinkId(0),
+                conn: ConnKind::Cmd,
+                event: Event::Resolved { host, ip },
+            };
+            let _ = events.send(ev).await;
+        });
+    }
+
     /// Close every connection (shutdown).
     pub fn close_all(&self) {
         for (_, h) in self.inner.conns().drain() {
@@ -241,6 +267,9 @@ impl LinkFilter {
     /// since been closed or replaced. Accepting a `Disconnected` forgets the connection,
     /// so the next `Connect` starts a fresh one. Call with the core lock held.
     pub fn accept(&self, ev: LinkEvent) -> Option<Event> {
+        if ev.generation == NO_CONNECTION {
+            return Some(ev.event);
+        }
         let mut conns = self.inner.conns();
         let key = (ev.link, ev.conn);
         match conns.get(&key) {

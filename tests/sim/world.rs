@@ -239,7 +239,8 @@ impl World {
                     self.crash_sentinel(i);
                     return;
                 }
-                Action::Log { .. } | Action::Script(_) => {}
+                // The simulated instances are addressed by IP: nothing to resolve.
+                Action::Log { .. } | Action::Script(_) | Action::Resolve { .. } => {}
             }
         }
         let now = self.now;

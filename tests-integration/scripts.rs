@@ -7,8 +7,9 @@ use std::time::Duration;
 
 fn script(dir: &std::path::Path, name: &str, log: &std::path::Path) -> String {
     let path = dir.join(name);
+    // One write per run (scripts run concurrently; O_APPEND keeps whole lines apart).
     let body = format!(
-        "#!/bin/sh\nprintf '%s argc=%s args:' {name} \"$#\" >> {log}\nfor a in \"$@\"; do printf ' [%s]' \"$a\" >> {log}; done\necho >> {log}\n",
+        "#!/bin/sh\nline=\"{name} argc=$# args:\"\nfor a in \"$@\"; do line=\"$line [$a]\"; done\necho \"$line\" >> {log}\n",
         log = log.display()
     );
     std::fs::write(&path, body).unwrap();

@@ -6,7 +6,6 @@ use super::instance::*;
 use super::monitor::Inst;
 use super::{Action, Sentinel};
 use crate::config::LogLevel;
-use std::net::IpAddr;
 
 /// What one INFO text says, before it is applied.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -176,11 +175,7 @@ impl Sentinel {
         if self.masters[mi].replica(&name).is_some() {
             return;
         }
-        if !self.resolve_hostnames && ip.parse::<IpAddr>().is_err() {
-            self.push(Action::Log {
-                level: LogLevel::Warning,
-                text: format!("Failed to resolve hostname '{ip}'"),
-            });
+        if !self.usable_host(ip) {
             return;
         }
         let down_after = self.masters[mi].common.down_after_ms;

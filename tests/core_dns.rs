@@ -173,8 +173,10 @@ fn unresolvable_replica_is_created_without_ip_like_the_real_one() {
             .count()
             >= 2
     );
+    // 7.0.15 would persist it as `known-replica mh  41212`, which the next start cannot
+    // load; rsentinel keeps the record in memory but never writes an empty address.
     let known = &sim.core.config_snapshot().masters[0].known_replicas;
-    assert!(known.contains(&(String::new(), 41212)));
+    assert!(known.iter().all(|(h, _)| !h.is_empty()), "{known:?}");
 }
 
 #[test]

@@ -145,12 +145,15 @@ pub fn trunc(b: &[u8], n: usize) -> String {
 
 /// `unknown command '<name>', with args beginning with: '<a1>' '<a2>' ` where the
 /// argument list (quotes and spaces included) stops growing at 128 characters.
+/// Redis formats them with `%s`, so each stops at its first NUL byte.
 pub fn unknown_command(args: &[Bytes]) -> String {
+    let cstr = |b: &[u8]| b.split(|&c| c == 0).next().unwrap_or_default().to_vec();
     let mut list: Vec<u8> = Vec::new();
     for a in &args[1..] {
         if list.len() >= 128 {
             break;
         }
+        let a = cstr(a);
         let room = 128 - list.len();
         list.push(b'\'');
         list.extend_from_slice(&a[..a.len().min(room)]);
@@ -158,7 +161,7 @@ pub fn unknown_command(args: &[Bytes]) -> String {
     }
     format!(
         "ERR unknown command '{}', with args beginning with: {}",
-        trunc(&args[0], 128),
+        trunc(&cstr(&args[0]), 128),
         String::from_utf8_lossy(&list)
     )
 }

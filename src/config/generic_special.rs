@@ -3,7 +3,7 @@
 //! text or the exact 7.0.15 error message.
 
 use super::generic::{format_mem, parse_ll, parse_mem};
-use super::tokenize::repr;
+use super::tokenize::{bare_or_repr, repr};
 
 pub(crate) fn parse_special(name: &str, args: &[String]) -> Result<Option<String>, String> {
     match name {
@@ -55,7 +55,7 @@ pub(crate) fn parse_special(name: &str, args: &[String]) -> Result<Option<String
             }
             let port = parse_ll(&args[1]).filter(|p| (0..=65535).contains(p));
             match port {
-                Some(p) => Ok(Some(format!("{} {}", args[0], p))),
+                Some(p) => Ok(Some(format!("{} {}", bare_or_repr(&args[0]), p))),
                 None => Err("Invalid master port".into()),
             }
         }

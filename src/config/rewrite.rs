@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use super::generic::{self, Kind};
 use super::generic_special::cobl_line;
 use super::store::GenericStore;
-use super::tokenize::{repr, split_args, trim_line};
+use super::tokenize::{bare_or_repr as token, repr, split_args, trim_line};
 use super::{
     DEFAULT_DOWN_AFTER_MS, DEFAULT_FAILOVER_TIMEOUT_MS, SentinelConfig, ServerConfig,
     acl::describe_users,
@@ -219,7 +219,8 @@ fn emit_generic(st: &mut State, spec: &generic::Spec, store: &GenericStore, s: &
             if default {
                 st.mark(name);
             } else {
-                st.emit(name, format!("bind {}", s.bind.join(" ")), true);
+                let addrs: Vec<String> = s.bind.iter().map(|a| token(a)).collect();
+                st.emit(name, format!("bind {}", addrs.join(" ")), true);
             }
         }
         "client-output-buffer-limit" => {
@@ -255,7 +256,11 @@ fn emit_generic(st: &mut State, spec: &generic::Spec, store: &GenericStore, s: &
 fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
     let yn = |b: bool| if b { "yes" } else { "no" };
     if let Some(id) = &c.myid {
-        st.emit("sentinel myid", format!("sentinel myid {id}"), true);
+        st.emit(
+            "sentinel myid",
+            format!("sentinel myid {}", token(id)),
+            true,
+        );
     }
     let globals = [
         ("deny-scripts-reconfig", c.deny_scripts_reconfig, true),
@@ -267,7 +272,7 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
         st.emit(&format!("sentinel {name}"), line, val != default);
     }
     for m in &c.masters {
-        let n = &m.name;
+        let n = &token(&m.name);
         let mut put = |key: &str, rest: String| {
             st.emit(
                 &format!("sentinel {key}"),
@@ -275,7 +280,10 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
                 true,
             )
         };
-        put("monitor", format!("{} {} {}", m.host, m.port, m.quorum));
+        put(
+            "monitor",
+            format!("{} {} {}", token(&m.host), m.port, m.quorum),
+        );
         if m.down_after_ms != DEFAULT_DOWN_AFTER_MS {
             put("down-after-milliseconds", m.down_after_ms.to_string());
         }
@@ -286,16 +294,16 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
             put("parallel-syncs", m.parallel_syncs.to_string());
         }
         if let Some(p) = &m.notification_script {
-            put("notification-script", p.clone());
+            put("notification-script", token(p));
         }
         if let Some(p) = &m.client_reconfig_script {
-            put("client-reconfig-script", p.clone());
+            put("client-reconfig-script", token(p));
         }
         if let Some(p) = &m.auth_pass {
-            put("auth-pass", p.clone());
+            put("auth-pass", token(p));
         }
         if let Some(u) = &m.auth_user {
-            put("auth-user", u.clone());
+            put("auth-user", token(u));
         }
         if m.master_reboot_down_after_period_ms != 0 {
             let v = m.master_reboot_down_after_period_ms.to_string();
@@ -304,13 +312,13 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
         put("config-epoch", m.config_epoch.to_string());
         put("leader-epoch", m.leader_epoch.to_string());
         for (h, p) in &m.known_replicas {
-            put("known-replica", format!("{h} {p}"));
+            put("known-replica", format!("{} {p}", token(h)));
         }
         for (h, p, id) in &m.known_sentinels {
-            put("known-sentinel", format!("{h} {p} {id}"));
+            put("known-sentinel", format!("{} {p} {}", token(h), token(id)));
         }
         for (from, to) in &m.rename_commands {
-            put("rename-command", format!("{from} {to}"));
+            put("rename-command", format!("{} {}", token(from), token(to)));
         }
     }
     let epoch = format!("sentinel current-epoch {}", c.current_epoch);
@@ -329,14 +337,14 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
     if let Some(u) = &c.sentinel_user {
         st.emit(
             "sentinel sentinel-user",
-            format!("sentinel sentinel-user {u}"),
+            format!("sentinel sentinel-user {}", token(u)),
             true,
         );
     }
     if let Some(p) = &c.sentinel_pass {
         st.emit(
             "sentinel sentinel-pass",
-            format!("sentinel sentinel-pass {p}"),
+            format!("sentinel sentinel-pass {}", token(p)),
             true,
         );
     }

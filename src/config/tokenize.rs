@@ -127,6 +127,19 @@ pub fn repr(s: &str) -> String {
     out
 }
 
+/// A string value written bare like Redis does (`sentinel` lines, `bind`, `replicaof`),
+/// unless that would not read back as the same single argument (empty, blanks, quotes,
+/// control bytes): then it is quoted with [`repr`]. Redis writes those bare too and
+/// produces a file it cannot load again; an odd master name or password is enough.
+pub fn bare_or_repr(s: &str) -> String {
+    let plain = |b: u8| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\'' || b >= 0x80;
+    if !s.is_empty() && s.bytes().all(plain) {
+        s.to_string()
+    } else {
+        repr(s)
+    }
+}
+
 /// Trims the characters Redis strips from both ends of every config line.
 pub fn trim_line(line: &str) -> &str {
     line.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))

@@ -176,7 +176,8 @@ impl Sentinel {
     /// (`+new-epoch`, not flushed: the self-vote that follows flushes), `+try-failover`,
     /// and a start time with random jitter.
     pub fn start_failover(&mut self, m: usize) {
-        self.current_epoch += 1;
+        // uint64 in Redis: a hello can push the epoch to the maximum, and it wraps.
+        self.current_epoch = self.current_epoch.wrapping_add(1);
         let epoch = self.current_epoch;
         let master = &mut self.masters[m];
         master.failover_state = FailoverState::WaitStart;

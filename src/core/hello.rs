@@ -183,7 +183,7 @@ impl Sentinel {
                 self.remove_sentinel_runid(m, &obsolete);
             }
         }
-        if port == 0 || ip.is_empty() {
+        if port == 0 || ip.is_empty() || !self.usable_host(ip) {
             return None;
         }
         let down_after = self.masters[mi].common.down_after_ms;
@@ -256,6 +256,10 @@ impl Sentinel {
     /// address), reset the record, announce each replica with `+slave`, flush.
     /// Used by observers on a newer hello and by the failover leader at its end.
     pub fn reset_master_and_change_address(&mut self, mi: usize, host: &str, port: u16) {
+        // Like `sentinelResetMasterAndChangeAddress` failing on an unusable address.
+        if !self.usable_host(host) {
+            return;
+        }
         let m = &self.masters[mi];
         let mut addrs: Vec<(String, u16)> = m
             .replicas
@@ -288,6 +292,26 @@ impl Sentinel {
             self.emit_inst(LogLevel::Notice, "+slave", Inst::Replica(mi, ri), "");
         }
         self.push(Action::PersistConfig);
+    }
+
+    /// Would redis-sentinel's `createSentinelAddr` accept `host` from a peer? An IP
+    /// always; a name only with resolve-hostnames, and (the pure core cannot resolve)
+    /// only if it could be a DNS name at all. Anything else is refused with Redis' log
+    /// line, so a hostile hello can never put an unloadable address in the config.
+    pub fn usable_host(&mut self, host: &str) -> bool {
+        let name_like = !host.is_empty()
+            && host.len() <= 255
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._:%".contains(&b));
+        let ok = host.parse::<std::net::IpAddr>().is_ok() || (self.resolve_hostnames && name_like);
+        if !ok {
+            self.push(Action::Log {
+                level: LogLevel::Warning,
+                text: format!("Failed to resolve hostname '{host}'"),
+            });
+        }
+        ok
     }
 }
 

@@ -586,9 +586,13 @@ impl Sentinel {
             master_reboot_down_after_period_ms: m.master_reboot_down_after_period_ms,
             config_epoch: m.config_epoch,
             leader_epoch: m.leader_epoch,
+            // A replica whose name never resolved has an empty address (as in 7.0.15);
+            // it is not persisted, since `known-replica` with an empty host would make
+            // the file unloadable.
             known_replicas: m
                 .replicas
                 .iter()
+                .filter(|r| !self.announced_addr(&r.common).is_empty())
                 .map(|r| {
                     let addr = (self.announced_addr(&r.common).to_string(), r.common.port);
                     if addr.0 == host && addr.1 == port {

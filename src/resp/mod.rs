@@ -109,8 +109,18 @@ impl Reply {
     }
 }
 
+/// One protocol line. A CR or LF inside the body (an error echoing a client-sent
+/// argument, say) becomes a space, as Redis' `addReplyErrorFormat` does: otherwise the
+/// reply would end early and desynchronise the client.
 fn line(out: &mut BytesMut, tag: u8, body: &[u8]) {
     out.put_u8(tag);
-    out.put_slice(body);
+    if body.iter().any(|&b| b == b'\r' || b == b'\n') {
+        out.extend(body.iter().map(|&b| match b {
+            b'\r' | b'\n' => b' ',
+            b => b,
+        }));
+    } else {
+        out.put_slice(body);
+    }
     out.put_slice(b"\r\n");
 }

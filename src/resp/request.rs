@@ -53,6 +53,23 @@ impl ProtoError {
         };
         format!("ERR Protocol error: {what}")
     }
+
+    /// The complete error reply as Redis writes it: the offending byte of
+    /// `expected '$', got 'c'` raw (not UTF-8 encoded), and CR/LF turned into spaces
+    /// (Redis' `addReplyErrorFormat` does that so the reply stays one protocol line).
+    pub fn to_wire(&self) -> Vec<u8> {
+        let mut out = b"-".to_vec();
+        match self {
+            ProtoError::ExpectedDollar(c) => {
+                let c = if matches!(c, b'\r' | b'\n') { b' ' } else { *c };
+                out.extend_from_slice(b"ERR Protocol error: expected '$', got '");
+                out.extend_from_slice(&[c, b'\'']);
+            }
+            other => out.extend_from_slice(other.message().as_bytes()),
+        }
+        out.extend_from_slice(b"\r\n");
+        out
+    }
 }
 
 /// A multibulk whose header has been read but not all of its bulks.
@@ -162,18 +179,26 @@ fn read_count_line(
     buf: &mut BytesMut,
     too_big: ProtoError,
 ) -> Result<Option<Option<i64>>, ProtoError> {
-    let Some(cr) = buf.iter().position(|&b| b == b'\r') else {
-        if buf.len() > INLINE_MAX_SIZE {
-            return Err(too_big);
-        }
+    let Some(cr) = find_line_end(buf, too_big)? else {
         return Ok(None);
     };
-    if cr + 2 > buf.len() {
-        return Ok(None);
-    }
     let value = parse_i64_strict(&buf[1..cr]);
     buf.advance(cr + 2);
     Ok(Some(value))
+}
+
+/// Position of the CR ending the count line at the front of `buf`, once the byte after
+/// it is buffered too. A line longer than `INLINE_MAX_SIZE` is an error whether or not
+/// its CR has arrived yet, so the outcome does not depend on how the bytes were split
+/// into reads (Redis only notices when a read leaves no CR in the buffer).
+fn find_line_end(buf: &BytesMut, too_big: ProtoError) -> Result<Option<usize>, ProtoError> {
+    let limit = buf.len().min(INLINE_MAX_SIZE + 1);
+    match buf[..limit].iter().position(|&b| b == b'\r') {
+        Some(cr) if cr + 2 > buf.len() => Ok(None),
+        Some(cr) => Ok(Some(cr)),
+        None if buf.len() > INLINE_MAX_SIZE => Err(too_big),
+        None => Ok(None),
+    }
 }
 
 /// Redis' `string2ll`: optional `-`, digits, no leading zeros, no `+`, no spaces.
@@ -203,9 +228,11 @@ pub fn parse_i64_strict(s: &[u8]) -> Option<i64> {
 
 /// One inline line, split with `sdssplitargs` rules. `Ok(Some(vec![]))` for blank lines.
 fn parse_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtoError> {
-    // Redis looks for the newline with strchr(): a NUL byte before it hides it, so
-    // such a line never completes (until it grows past the inline limit).
-    let nl = buf
+    // Same split-independence rule as `find_line_end`. Redis looks for the newline with
+    // strchr(): a NUL byte before it hides it, so such a line never completes (until it
+    // grows past the inline limit).
+    let limit = buf.len().min(INLINE_MAX_SIZE + 1);
+    let nl = buf[..limit]
         .iter()
         .position(|&b| b == b'\n' || b == 0)
         .filter(|&i| buf[i] == b'\n');

@@ -5,7 +5,6 @@
 
 use super::Server;
 use super::clients::ClientShared;
-use crate::resp::Reply;
 use crate::resp::request::RequestParser;
 use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
@@ -161,8 +160,7 @@ async fn read_loop(
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    let r = Reply::err(e.message()).to_bytes(sess.resp());
-                    client.queue(&r, server.hub().limit());
+                    client.queue(&e.to_wire(), server.hub().limit());
                     return;
                 }
             }

@@ -1,7 +1,7 @@
 //! Benchmarks against real redis-sentinel, measured in the same run and reported as
 //! ratios (the machines are shared and noisy, so these are not pass/fail tests).
 //! Run: `cargo test --release --test integration bench -- --ignored --nocapture --test-threads 1`
-//! Knobs: `BENCH_MASTERS` (default 1000), `BENCH_SECONDS` (default 20).
+//! Knobs: `BENCH_MASTERS` (default 1000), `BENCH_SERVERS` (100), `BENCH_SECONDS` (20).
 
 use crate::harness::*;
 use std::path::Path;

@@ -76,8 +76,9 @@ impl Sentinel {
     /// (when `may_wait`) so its record is created with the right IP.
     fn hello_inner(&mut self, payload: &[u8], may_wait: bool) {
         // Our own hellos come back on every pub/sub link: the substring test runs for
-        // every message, so it is a plain byte search, before any decoding.
-        if memchr::memmem::find(payload, self.myid.as_bytes()).is_some() {
+        // every message, so it is a plain byte scan (no searcher to build, no decoding).
+        let me = self.myid.as_bytes();
+        if !me.is_empty() && payload.windows(me.len()).any(|w| w == me) {
             return;
         }
         let text = String::from_utf8_lossy(payload);

@@ -158,4 +158,4 @@ pub use errors::{ConfigError, ConfigErrorKind};
 pub use load::{Loaded, load, load_with_stdin};
 pub use rewrite::rewrite_text;
 pub use store::GenericStore;
-pub use tokenize::{repr, split_args};
+pub use tokenize::{repr, split_args, split_args_bytes};

@@ -19,14 +19,16 @@ pub mod info;
 pub mod instance;
 pub mod monitor;
 pub mod reconf;
+pub mod records;
 pub mod scripts;
 pub mod sdown;
 pub mod select;
 pub mod send;
+pub mod snapshot;
 pub mod tilt;
 pub mod vote;
 
-use crate::config::{LogLevel, MasterConfig, SentinelConfig};
+use crate::config::{LogLevel, SentinelConfig};
 use crate::resp::Reply;
 use bytes::Bytes;
 use instance::*;
@@ -269,175 +271,6 @@ impl Sentinel {
         s
     }
 
-    /// Create a master record (and its known replicas and sentinels) from config.
-    pub fn add_master_from_config(&mut self, m: &MasterConfig) {
-        let link = self.new_link(&m.host, m.port, false);
-        let mut common =
-            self.new_common(&m.name, &m.host, m.port, link, flags::MASTER, Role::Master);
-        common.down_after_ms = m.down_after_ms;
-        let mut master = Master {
-            common,
-            quorum: m.quorum,
-            failover_timeout_ms: m.failover_timeout_ms,
-            parallel_syncs: m.parallel_syncs,
-            notification_script: m.notification_script.clone(),
-            client_reconfig_script: m.client_reconfig_script.clone(),
-            auth_pass: m.auth_pass.clone(),
-            auth_user: m.auth_user.clone(),
-            master_reboot_down_after_period_ms: m.master_reboot_down_after_period_ms,
-            master_reboot_since: 0,
-            rename_commands: m.rename_commands.clone(),
-            config_epoch: m.config_epoch,
-            leader: None,
-            leader_epoch: m.leader_epoch,
-            failover_state: FailoverState::None,
-            failover_epoch: 0,
-            failover_start_time: 0,
-            failover_state_change_time: 0,
-            failover_delay_logged: 0,
-            promoted: None,
-            replicas: Vec::new(),
-            sentinels: Vec::new(),
-        };
-        for (h, p) in &m.known_replicas {
-            let r = self.new_replica(h, *p, m.down_after_ms);
-            master.replicas.push(r);
-        }
-        for (h, p, runid) in &m.known_sentinels {
-            let s = self.new_sentinel_peer(h, *p, runid, m.down_after_ms);
-            master.sentinels.push(s);
-        }
-        if m.config_epoch > self.current_epoch {
-            self.current_epoch = m.config_epoch;
-        }
-        self.masters.push(master);
-        self.reindex_masters();
-    }
-
-    /// A replica record, named `<announced addr>:<port>` once and for all (the IP form
-    /// without announce-hostnames, as redis-sentinel keys its replicas).
-    pub fn new_replica(&mut self, host: &str, port: u16, down_after_ms: u64) -> Replica {
-        let ip = self.initial_ip(host);
-        let name = self.replica_name(host, &ip, port);
-        let link = self.new_link(host, port, false);
-        let mut common = self.new_common(&name, host, port, link, flags::SLAVE, Role::Slave);
-        common.ip = ip;
-        common.down_after_ms = down_after_ms;
-        Replica {
-            common,
-            master_link_down_time: 0,
-            master_link_status_up: false,
-            slave_master_host: None,
-            slave_master_port: 0,
-            priority: 100,
-            repl_offset: 0,
-            announced: true,
-            reconf_sent_time: 0,
-        }
-    }
-
-    /// A peer-sentinel record. Shares an existing link to the same run id if any master
-    /// already has one (redis-sentinel's link sharing).
-    pub fn new_sentinel_peer(
-        &mut self,
-        host: &str,
-        port: u16,
-        runid: &str,
-        down_after_ms: u64,
-    ) -> SentinelPeer {
-        let shared = self
-            .masters
-            .iter()
-            .flat_map(|m| m.sentinels.iter())
-            .find(|s| s.common.runid == runid && s.common.host == host && s.common.port == port)
-            .map(|s| s.common.link);
-        let link = match shared {
-            Some(l) => {
-                if let Some(link) = self.links.get_mut(&l) {
-                    link.refcount += 1;
-                }
-                l
-            }
-            None => self.new_link(host, port, true),
-        };
-        let mut common = self.new_common(runid, host, port, link, flags::SENTINEL, Role::Master);
-        common.runid = runid.to_string();
-        common.down_after_ms = down_after_ms;
-        // Both clocks start at creation, as in redis-sentinel: a freshly loaded peer shows
-        // `last-hello-message` as the time since load, and is not asked before ASK-PERIOD.
-        SentinelPeer {
-            common,
-            last_hello_time: self.now,
-            last_master_down_reply_time: self.now,
-            leader: None,
-            leader_epoch: 0,
-        }
-    }
-
-    fn new_common(
-        &mut self,
-        name: &str,
-        host: &str,
-        port: u16,
-        link: LinkId,
-        flags: u32,
-        role: Role,
-    ) -> Common {
-        let ip = self.initial_ip(host);
-        Common {
-            flags,
-            name: name.to_string(),
-            host: host.to_string(),
-            ip,
-            port,
-            runid: String::new(),
-            link,
-            down_after_ms: self.timing.default_down_after,
-            last_pub_time: self.now,
-            s_down_since: 0,
-            o_down_since: 0,
-            info_refresh: 0,
-            info: None,
-            role_reported: role,
-            role_reported_time: self.now,
-            slave_conf_change_time: self.now,
-        }
-    }
-
-    pub fn new_link(&mut self, host: &str, port: u16, to_sentinel: bool) -> LinkId {
-        let id = LinkId(self.next_link);
-        self.next_link += 1;
-        self.links
-            .insert(id, Link::new(id, host, port, to_sentinel, self.now));
-        id
-    }
-
-    /// Drop one reference to a link; closes and forgets it when unused.
-    pub fn release_link(&mut self, id: LinkId) {
-        let gone = match self.links.get_mut(&id) {
-            Some(l) => {
-                l.refcount = l.refcount.saturating_sub(1);
-                l.refcount == 0
-            }
-            None => false,
-        };
-        if gone {
-            let l = self.links.remove(&id).expect("link present");
-            if l.cc {
-                self.push(Action::Close {
-                    link: id,
-                    conn: ConnKind::Cmd,
-                });
-            }
-            if l.pc {
-                self.push(Action::Close {
-                    link: id,
-                    conn: ConnKind::PubSub,
-                });
-            }
-        }
-    }
-
     pub fn next_req_id(&mut self) -> ReqId {
         let r = ReqId(self.next_req);
         self.next_req += 1;
@@ -542,74 +375,6 @@ impl Sentinel {
     /// Queue a script run (notification or client-reconfig script).
     pub fn run_script(&mut self, path: &str, args: Vec<String>) {
         self.scripts.schedule(path, args);
-    }
-
-    /// The persisted state, in the shape the config rewrite wants.
-    pub fn config_snapshot(&self) -> SentinelConfig {
-        SentinelConfig {
-            myid: Some(self.myid.clone()),
-            current_epoch: self.current_epoch,
-            announce_ip: self.announce_ip.clone(),
-            announce_port: self.announce_port,
-            deny_scripts_reconfig: self.deny_scripts_reconfig,
-            resolve_hostnames: self.resolve_hostnames,
-            announce_hostnames: self.announce_hostnames,
-            sentinel_user: self.sentinel_user.clone(),
-            sentinel_pass: self.sentinel_pass.clone(),
-            masters: (0..self.masters.len())
-                .map(|mi| self.master_snapshot(mi))
-                .collect(),
-        }
-    }
-
-    /// Master `mi` as persisted. The `monitor` line carries the *current* master address
-    /// (the promoted replica's once the failover reached `reconf_slaves`), and a replica
-    /// at that address is written with the old master's address instead, as
-    /// redis-sentinel does: a leader that crashes right after the promotion then restarts
-    /// on the new master instead of holding the new config epoch with the old address.
-    fn master_snapshot(&self, mi: usize) -> MasterConfig {
-        let m = &self.masters[mi];
-        let (host, port) = self.current_master_addr(mi);
-        let own = (self.announced_addr(&m.common).to_string(), m.common.port);
-        MasterConfig {
-            name: m.common.name.clone(),
-            host: host.clone(),
-            port,
-            quorum: m.quorum,
-            down_after_ms: m.common.down_after_ms,
-            failover_timeout_ms: m.failover_timeout_ms,
-            parallel_syncs: m.parallel_syncs,
-            notification_script: m.notification_script.clone(),
-            client_reconfig_script: m.client_reconfig_script.clone(),
-            auth_pass: m.auth_pass.clone(),
-            auth_user: m.auth_user.clone(),
-            master_reboot_down_after_period_ms: m.master_reboot_down_after_period_ms,
-            config_epoch: m.config_epoch,
-            leader_epoch: m.leader_epoch,
-            // A replica whose name never resolved has an empty address (as in 7.0.15);
-            // it is not persisted, since `known-replica` with an empty host would make
-            // the file unloadable.
-            known_replicas: m
-                .replicas
-                .iter()
-                .filter(|r| !self.announced_addr(&r.common).is_empty())
-                .map(|r| {
-                    let addr = (self.announced_addr(&r.common).to_string(), r.common.port);
-                    if addr.0 == host && addr.1 == port {
-                        own.clone()
-                    } else {
-                        addr
-                    }
-                })
-                .collect(),
-            known_sentinels: m
-                .sentinels
-                .iter()
-                .filter(|s| !s.common.runid.is_empty())
-                .map(|s| (s.common.ip.clone(), s.common.port, s.common.runid.clone()))
-                .collect(),
-            rename_commands: m.rename_commands.clone(),
-        }
     }
 }
 

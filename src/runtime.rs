@@ -142,6 +142,7 @@ pub async fn drive(
     CURRENT_HZ.store(hz, Ordering::Relaxed);
     let mut next = Instant::now() + period(hz);
     let mut links_open = true;
+    let mut batch = Vec::with_capacity(EVENT_BATCH);
     loop {
         tokio::select! {
             biased;
@@ -151,16 +152,21 @@ pub async fn drive(
                 CURRENT_HZ.store(hz, Ordering::Relaxed);
                 next = Instant::now() + period(hz);
             }
-            ev = events.recv(), if links_open => match ev {
-                Some(ev) => {
-                    shell.with_core(|c| {
+            n = events.recv_many(&mut batch, EVENT_BATCH), if links_open => {
+                if n == 0 {
+                    links_open = false;
+                    continue;
+                }
+                // At 1,000+ masters replies and hellos arrive in bursts; one lock and
+                // one action flush per burst instead of per event.
+                shell.with_core(|c| {
+                    for ev in batch.drain(..) {
                         if let Some(ev) = filter.accept(ev) {
                             c.handle(c.now, ev);
                         }
-                    });
-                }
-                None => links_open = false,
-            },
+                    }
+                });
+            }
             Some(report) = script_reports.recv() => {
                 shell.with_core(|c| {
                     let (now, delay) = (c.now, c.timing.script_retry_delay);
@@ -172,6 +178,9 @@ pub async fn drive(
         }
     }
 }
+
+/// Most link events handled under one core lock.
+const EVENT_BATCH: usize = 256;
 
 fn period(hz: u32) -> Duration {
     Duration::from_millis(1000 / u64::from(hz.max(1)))

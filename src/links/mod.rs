@@ -252,6 +252,13 @@ impl LinkEvents {
         self.rx.recv().await
     }
 
+    /// Wait for at least one event, then take every event already queued (up to
+    /// `limit`): the event loop handles a burst under one core lock. Returns 0 only when
+    /// the channel is closed.
+    pub async fn recv_many(&mut self, buf: &mut Vec<LinkEvent>, limit: usize) -> usize {
+        self.rx.recv_many(buf, limit).await
+    }
+
     pub fn filter(&self) -> LinkFilter {
         self.filter.clone()
     }

@@ -78,10 +78,10 @@ fn main() {
             rsentinel::links::wire::io_error_text(&e)
         ));
     }
-    if let Some(dir) = &loaded.server.dir {
-        if let Err(e) = std::env::set_current_dir(dir) {
-            die(&format!("Can't chdir to '{dir}': {e}"));
-        }
+    if let Some(dir) = &loaded.server.dir
+        && let Err(e) = std::env::set_current_dir(dir)
+    {
+        die(&format!("Can't chdir to '{dir}': {e}"));
     }
     if loaded.server.daemonize {
         daemonize();

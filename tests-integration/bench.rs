@@ -83,7 +83,7 @@ fn bench_idle_cost_at_many_masters() {
 fn failover_times(bin: &Path) -> (Duration, Duration) {
     let m = redis_server(&[]);
     let mp = m.port.to_string();
-    let mut nodes = vec![
+    let mut nodes = [
         m,
         redis_server(&["--replicaof", "127.0.0.1", &mp]),
         redis_server(&["--replicaof", "127.0.0.1", &mp]),

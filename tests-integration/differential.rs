@@ -153,7 +153,8 @@ fn instance_descriptions_and_info_have_the_real_shape() {
             },
         );
     }
-    for sub in [["SENTINEL", "MASTER", "mymaster"]] {
+    {
+        let sub = ["SENTINEL", "MASTER", "mymaster"];
         let a = parse_pairs(&real.cmd(&sub));
         let b = parse_pairs(&ours.cmd(&sub));
         assert_eq!(names(&a), names(&b), "{sub:?} field names");

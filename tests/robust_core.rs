@@ -247,12 +247,7 @@ fn random_reply(rng: &mut StdRng, depth: u32, infos: &[String]) -> Reply {
         6 => Reply::NullArray,
         7 => Reply::Array(vec![
             Reply::Int(rng.gen_range(-1..3)),
-            Reply::bulk(
-                [PEERS[0], "*", &weird(rng)]
-                    .choose(rng)
-                    .unwrap()
-                    .to_string(),
-            ),
+            Reply::bulk([PEERS[0], "*", &weird(rng)].choose(rng).unwrap()),
             Reply::Int(rng.gen_range(-1..10)),
         ]),
         8 => Reply::Array(items(rng)),

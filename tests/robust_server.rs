@@ -200,7 +200,7 @@ async fn claimed_lengths_cost_nothing() {
     assert_eq!(ping(addr).await, b"+PONG\r\n");
     drop(conns);
     for _ in 0..100 {
-        if server.clients.len() == 0 {
+        if server.clients.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -549,7 +549,7 @@ async fn slow_subscriber_is_disconnected() {
     for _ in 0..2000 {
         delivered += srv.hub().publish(b"ch", &msg);
         tokio::task::yield_now().await;
-        if srv.clients.len() == 0 {
+        if srv.clients.is_empty() {
             break;
         }
     }

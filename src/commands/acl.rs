@@ -222,10 +222,10 @@ fn dryrun(ctx: &mut Ctx, args: &[Bytes]) {
     else {
         return ctx.error(format!("ERR Command '{cmdname}' not found"));
     };
-    if let (false, Some(sub)) = (cmd.subs.is_empty(), args.get(4)) {
-        if let Some(s) = super::command_table::find_sub(cmd, sub) {
-            cmd = s;
-        }
+    if let (false, Some(sub)) = (cmd.subs.is_empty(), args.get(4))
+        && let Some(s) = super::command_table::find_sub(cmd, sub)
+    {
+        cmd = s;
     }
     let argc = (args.len() - 3) as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || (cmd.arity < 0 && argc < -cmd.arity) {

@@ -125,11 +125,10 @@ pub fn client(ctx: &mut Ctx, args: &[Bytes]) {
             if int_arg(&args[2]).is_none() {
                 return ctx.error("ERR value is not an integer or out of range");
             }
-            if let Some(r) = args.get(3) {
-                if !is(r, "timeout") && !is(r, "error") {
+            if let Some(r) = args.get(3)
+                && !is(r, "timeout") && !is(r, "error") {
                     return ctx.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
                 }
-            }
             ctx.reply(Reply::Int(0))
         }
         _ => ctx.reply(help_reply(CLIENT_HELP)),
@@ -208,7 +207,7 @@ fn kill(ctx: &mut Ctx, opts: &[Bytes]) {
             None => ctx.error("ERR No such client"),
         };
     }
-    if opts.len() % 2 != 0 {
+    if !opts.len().is_multiple_of(2) {
         return ctx.error("ERR syntax error");
     }
     let mut filters: Vec<Box<dyn Fn(&Arc<ClientShared>) -> bool>> = Vec::new();

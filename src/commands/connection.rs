@@ -92,10 +92,10 @@ pub fn hello(ctx: &mut Ctx, args: &[Bytes]) {
         }
         j += 1;
     }
-    if let Some((u, p)) = creds {
-        if !login(ctx, &u, &p) {
-            return ctx.error(WRONGPASS);
-        }
+    if let Some((u, p)) = creds
+        && !login(ctx, &u, &p)
+    {
+        return ctx.error(WRONGPASS);
     }
     if !ctx.sess.authed {
         return ctx.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");

@@ -17,7 +17,7 @@ pub(crate) fn parse_special(name: &str, args: &[String]) -> Result<Option<String
             if args.len() == 1 && args[0].is_empty() {
                 return Ok(None);
             }
-            if args.len() % 2 != 0 || args.iter().any(|a| parse_ll(a).is_none()) {
+            if !args.len().is_multiple_of(2) || args.iter().any(|a| parse_ll(a).is_none()) {
                 return Err("Invalid save parameters".into());
             }
             Ok(Some(args.join(" ")))
@@ -110,7 +110,7 @@ pub(crate) type CoblLimit = (u64, u64, u64);
 
 /// Parses `client-output-buffer-limit <class> <hard> <soft> <secs> ...`.
 pub(crate) fn parse_cobl(args: &[String]) -> Result<Vec<(usize, CoblLimit)>, String> {
-    if args.is_empty() || args.len() % 4 != 0 {
+    if args.is_empty() || !args.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut out = Vec::new();

@@ -43,12 +43,13 @@ pub fn split_args_bytes(p: &[u8]) -> Option<Vec<Vec<u8>>> {
         loop {
             let c = at(i);
             if inq {
-                if c == b'\\' && at(i + 1) == b'x' {
-                    if let (Some(h), Some(l)) = (hex_val(at(i + 2)), hex_val(at(i + 3))) {
-                        cur.push(h * 16 + l);
-                        i += 4;
-                        continue;
-                    }
+                if c == b'\\'
+                    && at(i + 1) == b'x'
+                    && let (Some(h), Some(l)) = (hex_val(at(i + 2)), hex_val(at(i + 3)))
+                {
+                    cur.push(h * 16 + l);
+                    i += 4;
+                    continue;
                 }
                 if c == b'\\' && i + 1 < p.len() {
                     i += 1;

@@ -35,10 +35,12 @@ pub fn parse_info(text: &str) -> ParsedInfo {
             p.run_id = Some(l[7..47].to_string());
         }
         let b = l.as_bytes();
-        if l.len() >= 7 && l.starts_with("slave") && b[5].is_ascii_digit() {
-            if let Some(addr) = parse_replica_line(l) {
-                p.replicas.push(addr);
-            }
+        if l.len() >= 7
+            && l.starts_with("slave")
+            && b[5].is_ascii_digit()
+            && let Some(addr) = parse_replica_line(l)
+        {
+            p.replicas.push(addr);
         }
         if l.len() >= 32 && l.starts_with("master_link_down_since_seconds") {
             p.master_link_down_ms = atoi(&l[31..]).max(0) as u64 * 1000;
@@ -115,21 +117,20 @@ impl Sentinel {
         if let Inst::Replica(_, ri) = i {
             let r = &mut self.masters[mi].replicas[ri];
             r.master_link_down_time = p.master_link_down_ms;
-            if let Some(h) = &p.master_host {
-                if !r
+            if let Some(h) = &p.master_host
+                && !r
                     .slave_master_host
                     .as_ref()
                     .is_some_and(|o| o.eq_ignore_ascii_case(h))
-                {
-                    r.slave_master_host = Some(h.clone());
-                    r.common.slave_conf_change_time = now;
-                }
+            {
+                r.slave_master_host = Some(h.clone());
+                r.common.slave_conf_change_time = now;
             }
-            if let Some(port) = p.master_port {
-                if r.slave_master_port != port {
-                    r.slave_master_port = port;
-                    r.common.slave_conf_change_time = now;
-                }
+            if let Some(port) = p.master_port
+                && r.slave_master_port != port
+            {
+                r.slave_master_port = port;
+                r.common.slave_conf_change_time = now;
             }
             if let Some(up) = p.master_link_up {
                 r.master_link_status_up = up;

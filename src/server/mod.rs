@@ -89,10 +89,10 @@ impl Server {
             .map(|c| (c.name.to_string(), c.name))
             .collect();
         for (from, to) in &cfg.rename_commands {
-            if let Some(canon) = names.remove(&from.to_ascii_lowercase()) {
-                if !to.is_empty() {
-                    names.insert(to.to_ascii_lowercase(), canon);
-                }
+            if let Some(canon) = names.remove(&from.to_ascii_lowercase())
+                && !to.is_empty()
+            {
+                names.insert(to.to_ascii_lowercase(), canon);
             }
         }
         Arc::new(Server {

@@ -15,6 +15,7 @@
 pub mod commands;
 pub mod config;
 pub mod core;
+pub mod glob;
 pub mod links;
 pub mod log;
 pub mod resp;

@@ -1,7 +1,7 @@
 //! The glob used by SENTINEL RESET (case-sensitive) and CONFIG GET (case-insensitive),
 //! checked on cases whose answers come from Redis' stringmatchlen.
 
-use rsentinel::commands::sentinel::glob::glob_match;
+use rsentinel::glob::glob_match;
 
 #[test]
 fn glob_follows_redis_stringmatch() {

@@ -2,8 +2,8 @@
 //! The data itself lives in [`super::table_data`].
 
 use super::{Ctx, is};
+use crate::glob::glob_match;
 use crate::resp::Reply;
-use crate::server::glob::glob_match;
 use bytes::Bytes;
 
 pub use super::table_data::COMMANDS;

@@ -3,7 +3,7 @@
 //! buffer, where the pub/sub output-buffer limit applies.
 
 use super::clients::{ClientShared, OutLimit};
-use super::glob::glob_match;
+use crate::glob::glob_match;
 use crate::resp::Reply;
 use bytes::Bytes;
 use std::collections::HashMap;

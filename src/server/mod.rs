@@ -10,7 +10,7 @@ pub mod acl_selector;
 pub mod bridge;
 pub mod clients;
 pub mod conn;
-pub mod glob;
+
 pub mod hub;
 pub mod rates;
 

@@ -1,11 +1,11 @@
 //! Subcommands that change which masters are monitored or start something:
 //! MONITOR, REMOVE, RESET, FAILOVER and the peer-facing IS-MASTER-DOWN-BY-ADDR.
 
-use super::glob::glob_match;
 use super::{err, master_index, no_such_master, parse_i64};
 use crate::config::LogLevel;
 use crate::core::instance::flags;
 use crate::core::{Action, Sentinel};
+use crate::glob::glob_match;
 use crate::resp::Reply;
 use std::net::IpAddr;
 

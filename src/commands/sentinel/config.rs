@@ -1,12 +1,12 @@
 //! Process-wide settings: SENTINEL CONFIG GET/SET (persisted), DEBUG (timing knobs,
 //! not persisted) and SIMULATE-FAILURE.
 
-use super::glob::glob_match;
 use super::{err, parse_i64};
 use crate::config::LogLevel;
 use crate::core::{
     Action, SIMFAILURE_CRASH_AFTER_ELECTION, SIMFAILURE_CRASH_AFTER_PROMOTION, Sentinel, Timing,
 };
+use crate::glob::glob_match;
 use crate::resp::Reply;
 
 const CONFIG_USAGE: &str =

@@ -14,7 +14,7 @@
 
 mod admin;
 mod config;
-pub mod glob;
+
 mod read;
 mod set;
 

@@ -1,6 +1,7 @@
 //! Redis-style glob matching (`stringmatchlen`): `*`, `?`, `[...]` with `^` negation and
-//! `a-z` ranges, and `\` escapes. SENTINEL RESET matches master names case-sensitively,
-//! SENTINEL CONFIG GET matches option names case-insensitively.
+//! `a-z` ranges, and `\` escapes. Used by SENTINEL RESET (case-sensitive), SENTINEL
+//! CONFIG GET and COMMAND LIST FILTERBY (case-insensitive), pattern subscriptions and ACL
+//! channel patterns.
 
 /// Whether `s` matches `pattern`.
 pub fn glob_match(pattern: &[u8], s: &[u8], nocase: bool) -> bool {

@@ -145,3 +145,40 @@ fn requirepass_and_default_user_lines() {
     );
     assert!(u.check("admin", b"adminpw") && !u.check("admin", b"x"));
 }
+
+/// Channel rules, checked against the real 7.0.15 (`user bob on nopass +@all` and
+/// `user carol on nopass &news* +@all`): SUBSCRIBE/PUBLISH channels must match a pattern,
+/// a PSUBSCRIBE pattern must equal one, UNSUBSCRIBE is never checked, and a channel
+/// denial is reported over a command denial.
+#[test]
+fn channel_permissions_like_redis() {
+    use bytes::Bytes;
+    use rsentinel::commands::command_table::find;
+    use rsentinel::server::acl::Denied;
+    let args = |v: &[&str]| -> Vec<Bytes> {
+        v.iter()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect()
+    };
+    let check = |u: &User, v: &[&str]| u.check(find(&v[0].to_ascii_lowercase()).unwrap(), &args(v));
+    let bob = user("bob", &["on", "nopass", "+@all"]);
+    let carol = user("carol", &["on", "nopass", "&news*", "+@all"]);
+    let all = user("dave", &["on", "nopass", "allchannels", "+@all"]);
+    assert_eq!(check(&bob, &["SUBSCRIBE", "foo"]), Err(Denied::Channel));
+    assert_eq!(
+        check(&bob, &["PUBLISH", "__sentinel__:hello", "x"]),
+        Err(Denied::Channel)
+    );
+    assert_eq!(check(&bob, &["UNSUBSCRIBE", "foo"]), Ok(()));
+    assert_eq!(check(&bob, &["PING"]), Ok(()));
+    assert_eq!(check(&carol, &["SUBSCRIBE", "newsx"]), Ok(()));
+    assert_eq!(
+        check(&carol, &["SUBSCRIBE", "newsx", "foo"]),
+        Err(Denied::Channel)
+    );
+    assert_eq!(check(&carol, &["PSUBSCRIBE", "news*"]), Ok(()));
+    assert_eq!(check(&carol, &["PSUBSCRIBE", "*"]), Err(Denied::Channel));
+    assert_eq!(check(&all, &["PSUBSCRIBE", "*"]), Ok(()));
+    let nopub = user("erin", &["on", "nopass", "&x", "+@all", "-publish"]);
+    assert_eq!(check(&nopub, &["PUBLISH", "y", "z"]), Err(Denied::Command));
+}

@@ -4,7 +4,8 @@
 use super::command_table::{COMMANDS, CmdSpec, help_reply};
 use super::{Ctx, int_arg, is};
 use crate::resp::Reply;
-use crate::server::acl::{CATEGORIES, Selector, User};
+use crate::server::acl::{CATEGORIES, Denied, Selector, User};
+use crate::server::acl_selector::command_channels;
 use bytes::Bytes;
 
 const NO_ACLFILE: &str = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
@@ -234,12 +235,27 @@ fn dryrun(ctx: &mut Ctx, args: &[Bytes]) {
             cmd.name
         ));
     }
-    if user.can_run(cmd, &args[3..]) {
-        ctx.reply(Reply::ok())
-    } else {
-        ctx.reply(Reply::bulk(format!(
+    let run = &args[3..];
+    match user.check(cmd, run) {
+        Ok(()) => ctx.reply(Reply::ok()),
+        Err(Denied::Command) => ctx.reply(Reply::bulk(format!(
             "This user has no permissions to run the '{}' command",
             cmd.name
-        )))
+        ))),
+        Err(Denied::Channel) => {
+            // Name the first channel no command-allowing selector accepts, as Redis does.
+            let channels = command_channels(cmd.name, run);
+            let bad = channels
+                .iter()
+                .find(|c| {
+                    user.check_channels(cmd, run, std::slice::from_ref(c))
+                        .is_err()
+                })
+                .map(|(c, _)| String::from_utf8_lossy(c).into_owned())
+                .unwrap_or_default();
+            ctx.reply(Reply::bulk(format!(
+                "This user has no permissions to access the '{bad}' channel"
+            )))
+        }
     }
 }

@@ -16,6 +16,7 @@ pub mod table_data;
 
 use crate::resp::Reply;
 use crate::server::Server;
+use crate::server::acl::Denied;
 use crate::server::conn::Session;
 use bytes::{Bytes, BytesMut};
 use command_table::CmdSpec;
@@ -88,12 +89,19 @@ pub fn execute(server: &Arc<Server>, sess: &mut Session, args: &[Bytes], out: &m
         ctx.error("NOAUTH Authentication required.");
         return;
     }
-    if !permitted(&ctx, cmd, args) {
-        ctx.error(format!(
-            "NOPERM this user has no permissions to run the '{}' command",
-            cmd.name
-        ));
-        return;
+    match permitted(&ctx, cmd, args) {
+        Ok(()) => {}
+        Err(Denied::Command) => {
+            ctx.error(format!(
+                "NOPERM this user has no permissions to run the '{}' command",
+                cmd.name
+            ));
+            return;
+        }
+        Err(Denied::Channel) => {
+            ctx.error("NOPERM this user has no permissions to access one of the channels used as arguments");
+            return;
+        }
     }
     if ctx.sess.resp() == 2 && ctx.sess.subscribed() && !allowed_in_pubsub(spec.name) {
         ctx.error(format!(
@@ -122,12 +130,12 @@ pub fn execute(server: &Arc<Server>, sess: &mut Session, args: &[Bytes], out: &m
     }
 }
 
-fn permitted(ctx: &Ctx, cmd: &CmdSpec, args: &[Bytes]) -> bool {
+fn permitted(ctx: &Ctx, cmd: &CmdSpec, args: &[Bytes]) -> Result<(), Denied> {
     let user = ctx.sess.client.state().user.clone();
     let users = ctx.server.users();
     match users.users.get(&user) {
-        Some(u) => u.can_run(cmd, args),
-        None => false,
+        Some(u) => u.check(cmd, args),
+        None => Err(Denied::Command),
     }
 }
 

@@ -121,9 +121,36 @@ impl User {
 
     /// Whether this user may run `cmd` with `args` (any selector allowing it suffices).
     pub fn can_run(&self, cmd: &CmdSpec, args: &[bytes::Bytes]) -> bool {
-        std::iter::once(&self.root)
-            .chain(self.selectors.iter())
-            .any(|s| s.allows(cmd, args))
+        self.check(cmd, args).is_ok()
+    }
+
+    /// Redis' `ACLCheckAllUserCommandPerm`: one selector must allow both the command and
+    /// every channel it touches. When none does, the most specific denial wins (a
+    /// channel denial over a command denial), as in Redis.
+    pub fn check(&self, cmd: &CmdSpec, args: &[bytes::Bytes]) -> Result<(), Denied> {
+        let channels = crate::server::acl_selector::command_channels(cmd.name, args);
+        self.check_channels(cmd, args, &channels)
+    }
+
+    /// [`Self::check`] for an explicit list of (channel, is-pattern).
+    pub fn check_channels(
+        &self,
+        cmd: &CmdSpec,
+        args: &[bytes::Bytes],
+        channels: &[(&[u8], bool)],
+    ) -> Result<(), Denied> {
+        let mut denied = Denied::Command;
+        for s in std::iter::once(&self.root).chain(self.selectors.iter()) {
+            if !s.allows(cmd, args) {
+                continue;
+            }
+            if !s.allows_channels(channels) {
+                denied = Denied::Channel;
+                continue;
+            }
+            return Ok(());
+        }
+        Err(denied)
     }
 
     /// Flag names in Redis' `ACLUserFlags` order.
@@ -271,6 +298,13 @@ impl Users {
     pub fn describe_all(&self) -> Vec<String> {
         self.users.values().map(User::describe).collect()
     }
+}
+
+/// Why a command was refused by the ACL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    Command,
+    Channel,
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {

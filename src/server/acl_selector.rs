@@ -283,8 +283,23 @@ impl Selector {
         Ok(())
     }
 
+    /// Redis' `ACLCheckChannelAgainstList`: a channel must match an allowed pattern; a
+    /// pattern (PSUBSCRIBE) is only allowed if it is literally one of them.
+    pub fn allows_channels(&self, channels: &[(&[u8], bool)]) -> bool {
+        self.allchannels
+            || channels.iter().all(|(ch, is_pattern)| {
+                self.channels.iter().any(|p| {
+                    if *is_pattern {
+                        p.as_bytes() == *ch
+                    } else {
+                        crate::glob::glob_match(p.as_bytes(), ch, false)
+                    }
+                })
+            })
+    }
+
     /// Whether this selector lets `cmd` run with `args` (command permission only; a
-    /// sentinel has no keys, and channel patterns are checked by the caller).
+    /// sentinel has no keys, and channels are checked by [`Self::allows_channels`]).
     pub fn allows(&self, cmd: &CmdSpec, args: &[bytes::Bytes]) -> bool {
         if self.allcommands || cmd.flags.contains(&"no_auth") {
             return true;
@@ -394,5 +409,19 @@ impl Selector {
         }
         parts.push(self.describe_rules());
         parts.join(" ")
+    }
+}
+
+/// The channels a command touches, with whether each is a pattern: SUBSCRIBE and
+/// PUBLISH name channels, PSUBSCRIBE patterns. (P)UNSUBSCRIBE are never checked.
+pub fn command_channels<'a>(name: &str, args: &'a [bytes::Bytes]) -> Vec<(&'a [u8], bool)> {
+    match name {
+        "subscribe" => args.iter().skip(1).map(|a| (a.as_ref(), false)).collect(),
+        "psubscribe" => args.iter().skip(1).map(|a| (a.as_ref(), true)).collect(),
+        "publish" => args
+            .get(1)
+            .map(|a| vec![(a.as_ref(), false)])
+            .unwrap_or_default(),
+        _ => Vec::new(),
     }
 }

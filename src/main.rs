@@ -86,6 +86,9 @@ fn main() {
     if loaded.server.daemonize {
         daemonize();
     }
+    // One thread, like redis-sentinel: the core sits behind one lock anyway, and the
+    // measured idle cost at 1,000 masters did not improve with more workers. A config
+    // flush blocks the loop for its fsync, as redis-sentinel's synchronous flush does.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -23,3 +23,4 @@ pub mod runtime;
 pub mod scripts;
 pub mod server;
 pub mod shell;
+pub mod supervise;

@@ -12,6 +12,7 @@ use rsentinel::log::{self as rlog, Logger};
 use rsentinel::runtime;
 use rsentinel::server::{ProcessInfo, Server};
 use rsentinel::shell::{Shell, now_ms};
+use rsentinel::supervise::Supervision;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -83,7 +84,10 @@ fn main() {
     {
         die(&format!("Can't chdir to '{dir}': {e}"));
     }
-    if loaded.server.daemonize {
+    // Supervision is settled before daemonizing: a supervised process stays in the
+    // foreground whatever `daemonize` says, as redis does.
+    let supervision = Supervision::start(loaded.server.supervised);
+    if loaded.server.daemonize && !supervision.supervised {
         daemonize();
     }
     // One thread, like redis-sentinel: the core sits behind one lock anyway, and the
@@ -93,7 +97,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let code = rt.block_on(run(loaded));
+    let code = rt.block_on(run(loaded, supervision));
     std::process::exit(code);
 }
 
@@ -153,10 +157,16 @@ fn daemonize() {
     }
 }
 
-async fn run(loaded: config::Loaded) -> i32 {
+async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     let server_cfg = loaded.server.clone();
     let logger = Arc::new(Logger::new(&server_cfg.logfile, server_cfg.loglevel));
     let pid = std::process::id();
+    let log_all = |lines: Vec<(LogLevel, String)>| {
+        for (level, text) in lines {
+            logger.log(level, &text);
+        }
+    };
+    log_all(supervision.log.clone());
     logger.log(
         LogLevel::Warning,
         "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo",
@@ -310,6 +320,9 @@ async fn run(loaded: config::Loaded) -> i32 {
         tokio::spawn(server.clone().serve(l));
     }
     tokio::spawn(runtime::drive(shell.clone(), events, script_reports, seed));
+    let mut notes = Vec::new();
+    supervision.ready(&mut notes);
+    log_all(notes);
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("SIGTERM handler");
@@ -321,6 +334,9 @@ async fn run(loaded: config::Loaded) -> i32 {
         _ = server.wait_shutdown() => {}
     }
     logger.log(LogLevel::Warning, "User requested shutdown...");
+    let mut notes = Vec::new();
+    supervision.stopping(&mut notes);
+    log_all(notes);
     // Every change was already flushed when it happened; this last rewrite only guards
     // against a failed earlier one, so it is silent like redis-sentinel's shutdown.
     let (snapshot, _) = shell.with_core(|core| core.config_snapshot());

@@ -78,7 +78,10 @@ fn server_section(server: &Server) -> String {
         ("atomicvar_api", "c11-builtin".into()),
         ("gcc_version", "12.2.0".into()),
         ("process_id", info.pid.to_string()),
-        ("process_supervised", "no".into()),
+        (
+            "process_supervised",
+            crate::supervise::process_supervised().into(),
+        ),
         ("run_id", info.run_id.clone()),
         ("tcp_port", server.cfg.port.to_string()),
         ("server_time_usec", (now * 1000).to_string()),

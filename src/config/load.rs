@@ -10,7 +10,7 @@ use super::generic_special::parse_cobl;
 use super::sentinel_apply::{Queued, apply_queue};
 use super::store::GenericStore;
 use super::tokenize::{repr, split_args, trim_line};
-use super::{LogLevel, SentinelConfig, ServerConfig};
+use super::{LogLevel, SentinelConfig, ServerConfig, Supervised};
 
 /// A loaded configuration: what rsentinel acts on plus what the rewrite needs.
 #[derive(Debug, Clone)]
@@ -258,6 +258,14 @@ impl LoadState {
             "bind-source-addr" => s.bind_source_addr = raw(),
             "protected-mode" => s.protected_mode = value == Some("yes"),
             "daemonize" => s.daemonize = value == Some("yes"),
+            "supervised" => {
+                s.supervised = match value {
+                    Some("upstart") => Supervised::Upstart,
+                    Some("systemd") => Supervised::Systemd,
+                    Some("auto") => Supervised::Auto,
+                    _ => Supervised::No,
+                }
+            }
             "pidfile" => s.pidfile = raw(),
             "logfile" => s.logfile = vals[0].clone(),
             "loglevel" => {

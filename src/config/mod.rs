@@ -86,6 +86,16 @@ pub enum LogLevel {
     Nothing,
 }
 
+/// `supervised`: how the process reports its state to an init system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Supervised {
+    #[default]
+    No,
+    Upstart,
+    Systemd,
+    Auto,
+}
+
 /// Generic (non-`sentinel`) settings that rsentinel acts on. Everything else a
 /// redis.conf may hold is accepted and kept for the rewrite, with no effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +106,7 @@ pub struct ServerConfig {
     pub bind_source_addr: Option<String>,
     pub protected_mode: bool,
     pub daemonize: bool,
+    pub supervised: Supervised,
     pub pidfile: Option<String>,
     /// Empty = stdout.
     pub logfile: String,
@@ -123,6 +134,7 @@ impl Default for ServerConfig {
             bind_source_addr: None,
             protected_mode: false,
             daemonize: false,
+            supervised: Supervised::No,
             pidfile: None,
             logfile: String::new(),
             loglevel: LogLevel::Notice,

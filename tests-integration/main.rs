@@ -7,6 +7,7 @@ mod harness;
 
 mod bench;
 mod cli;
+mod client_kill;
 mod conformance;
 mod differential;
 mod failover;

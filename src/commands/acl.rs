@@ -189,15 +189,14 @@ fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
             ));
         }
     }
-    let disabled = !u.enabled;
-    ctx.server.users().users.insert(name.clone(), u);
-    if disabled {
-        kill_user_clients(ctx, &name);
-    }
+    // Redis 7.0 leaves connections of a user turned `off` (or whose password changed)
+    // authenticated: only ACL DELUSER ends them, so operators can `ACL SETUSER default off`
+    // from a default connection and then CLIENT KILL it themselves.
+    ctx.server.users().users.insert(name, u);
     ctx.reply(Reply::ok())
 }
 
-/// Connections authenticated as a removed or disabled user are closed.
+/// Connections authenticated as a removed user are closed (the caller after its reply).
 fn kill_user_clients(ctx: &mut Ctx, name: &str) {
     for c in ctx.server.clients.all() {
         if c.state().user == name {

@@ -65,6 +65,26 @@ impl Sentinel {
         }
     }
 
+    /// hiredis (inside redis-sentinel) treats an error reply with no callback waiting
+    /// for it as fatal and drops the connection. In practice this is the reply to the
+    /// pub/sub connection's SUBSCRIBE when the link cannot authenticate or lacks the
+    /// channel permission: the pub/sub half goes away at once, so the link stays
+    /// `disconnected` (and sends no periodic commands) until a later reconnect can
+    /// subscribe. Outstanding callbacks run without a reply, as for a broken
+    /// connection, but unlike one, nothing is logged (the real one has no event here).
+    pub(crate) fn on_untracked_error(&mut self, id: LinkId, conn: ConnKind) {
+        let Some(l) = self.links.get_mut(&id) else {
+            return;
+        };
+        match conn {
+            ConnKind::Cmd if l.cc => l.cc = false,
+            ConnKind::PubSub if l.pc => l.pc = false,
+            _ => return,
+        }
+        self.fail_pending(id, conn);
+        self.push(Action::Close { link: id, conn });
+    }
+
     /// A reply on a command connection: find what it answers and who asked.
     pub(crate) fn on_reply(&mut self, link: LinkId, req: ReqId, reply: Reply) {
         let owner = self.req_owner.remove(&req);

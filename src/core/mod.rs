@@ -60,6 +60,14 @@ pub enum Event {
         req: ReqId,
         reply: Reply,
     },
+    /// An error reply arrived on a pub/sub connection for a request sent without an
+    /// id: the SUBSCRIBE of a connection that may not subscribe (`-NOAUTH`, `-NOPERM`).
+    /// The connection is still open; what to do about it is the core's call.
+    UntrackedError {
+        link: LinkId,
+        conn: ConnKind,
+        error: String,
+    },
     /// A pub/sub message arrived on the pub/sub connection of `link`.
     Message {
         link: LinkId,
@@ -330,6 +338,7 @@ impl Sentinel {
             } => self.on_connected(link, conn, local_ip),
             Event::Disconnected { link, conn, error } => self.on_disconnected(link, conn, &error),
             Event::Reply { link, req, reply } => self.on_reply(link, req, reply),
+            Event::UntrackedError { link, conn, .. } => self.on_untracked_error(link, conn),
             Event::Message {
                 link,
                 channel,

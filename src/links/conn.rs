@@ -9,6 +9,7 @@ use super::wire::{as_message, decode_reply, encode_request, io_error_text, is_su
 use super::{LinkEvent, LinkOptions};
 use crate::core::Event;
 use crate::core::instance::{ConnKind, LinkId, ReqId};
+use crate::resp::Reply;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
@@ -201,14 +202,27 @@ async fn reader(
                     .unwrap_or_else(|e| e.into_inner())
                     .pop_front()
                     .flatten();
-                match req {
-                    Some(_) if spec.conn == ConnKind::PubSub && is_subscription_ack(&reply) => None,
-                    Some(req) => Some(Event::Reply {
+                match (req, reply) {
+                    (Some(_), reply)
+                        if spec.conn == ConnKind::PubSub && is_subscription_ack(&reply) =>
+                    {
+                        None
+                    }
+                    (Some(req), reply) => Some(Event::Reply {
                         link: spec.link,
                         req,
                         reply,
                     }),
-                    None => None,
+                    // On the pub/sub connection only SUBSCRIBE goes without an id; its
+                    // error is news for the core. Elsewhere `None` means "drop the reply".
+                    (None, Reply::Error(e)) if spec.conn == ConnKind::PubSub => {
+                        Some(Event::UntrackedError {
+                            link: spec.link,
+                            conn: spec.conn,
+                            error: e,
+                        })
+                    }
+                    (None, _) => None,
                 }
             };
             if let Some(ev) = event

@@ -5,6 +5,7 @@
 #[macro_use]
 mod harness;
 
+mod auth_links;
 mod bench;
 mod cli;
 mod client_kill;

@@ -207,11 +207,32 @@ fn both(p: &Pair, cmd: &[&str]) {
     );
 }
 
+/// The events both published since `subscribe`, apart from peer discovery (whose
+/// payload names the other sentinel), must be the same.
+fn assert_same_events(ev: &mut [Events; 2], what: &str) {
+    let mut lists = Vec::new();
+    for e in ev.iter_mut() {
+        e.poll();
+        let l: Vec<(String, String)> = e
+            .seen
+            .iter()
+            .filter(|(c, _)| c != "+sentinel")
+            .cloned()
+            .collect();
+        lists.push(l);
+    }
+    assert_eq!(lists[1], lists[0], "{what}: events (left rsentinel)");
+}
+
 #[test]
 fn master_acl_default_off_then_auth_user_fixes_it() {
     require!("redis-sentinel");
     let p = start_pair("");
     let m = p.master.port;
+    let mut ev = [
+        Events::subscribe(p.real.port),
+        Events::subscribe(p.ours.port),
+    ];
     let mut c = Raw::connect(m);
     assert_eq!(
         c.cmd(&[
@@ -280,6 +301,7 @@ fn master_acl_default_off_then_auth_user_fixes_it() {
         |f| f == "master",
     );
     assert_recovers(&t, "SENTINEL SET auth-user testuser auth-pass secret");
+    assert_same_events(&mut ev, "ACL default off");
     // The replica (whose `default` user still works) is fine with either credential.
     for s in ports {
         let reps = parse_instances(&Raw::connect(s).cmd(&["SENTINEL", "REPLICAS", "mymaster"]));
@@ -296,6 +318,10 @@ fn master_requirepass_changes_then_auth_pass_follows() {
     let p = start_pair("");
     let m = p.master.port;
     let ports = [p.real.port, p.ours.port];
+    let mut ev = [
+        Events::subscribe(p.real.port),
+        Events::subscribe(p.ours.port),
+    ];
     let mut c = Raw::connect(m);
     assert_eq!(
         c.cmd(&["CONFIG", "SET", "requirepass", "newpw"]),
@@ -358,6 +384,7 @@ fn master_requirepass_changes_then_auth_pass_follows() {
         |f| f == "master",
     );
     assert_recovers(&t, "SENTINEL SET auth-pass newpw");
+    assert_same_events(&mut ev, "requirepass");
 }
 
 /// A third sentinel (real) that requires a password: both sentinels discover it from
@@ -438,4 +465,140 @@ fn peer_sentinel_with_password_sentinel_pass_wrong_then_right() {
     );
     assert!(ok.iter().all(|x| *x <= 2500), "{msg}");
     assert!(ok[0].abs_diff(ok[1]) <= 1200, "{msg}");
+}
+
+/// `-NOPERM` on SUBSCRIBE only: the sentinel's user may run every command but may not
+/// subscribe to the hello channel. The pub/sub half is dropped on every attempt, but the
+/// command half works, and the PING sent in the instant the link counts as connected
+/// (right after each re-dial) is answered: `disconnected`, yet never SDOWN.
+#[test]
+fn master_user_without_channel_permission() {
+    require!("redis-sentinel");
+    let p = start_pair("");
+    let m = p.master.port;
+    let ports = [p.real.port, p.ours.port];
+    let mut c = Raw::connect(m);
+    assert_eq!(
+        c.cmd(&[
+            "ACL",
+            "SETUSER",
+            "nochan",
+            "on",
+            ">secret",
+            "resetchannels",
+            "+@all"
+        ]),
+        b"+OK\r\n"
+    );
+    both(
+        &p,
+        &[
+            "SENTINEL",
+            "SET",
+            "mymaster",
+            "auth-user",
+            "nochan",
+            "auth-pass",
+            "secret",
+        ],
+    );
+    let origin = Instant::now();
+    let t = watch(
+        ports,
+        origin,
+        Duration::from_millis(DOWN_AFTER + 2500),
+        master_state,
+        |_| false,
+    );
+    let msg = format!(
+        "redis-sentinel: {}\n rsentinel:      {}",
+        compact(&t[0]),
+        compact(&t[1])
+    );
+    for tl in &t {
+        assert!(share(tl, |s| s.1 == "master,disconnected") >= 0.9, "{msg}");
+        assert!(tl.iter().all(|s| !s.1.contains("s_down")), "{msg}");
+    }
+    // The replica has no such user: AUTH fails, but its `default` user needs none.
+    for s in ports {
+        let reps = parse_instances(&Raw::connect(s).cmd(&["SENTINEL", "REPLICAS", "mymaster"]));
+        assert_eq!(field(&reps[0], "flags"), "slave", "{reps:?}");
+    }
+    c.cmd(&["ACL", "SETUSER", "nochan", "allchannels"]);
+    let t = watch(
+        ports,
+        Instant::now(),
+        Duration::from_secs(5),
+        master_state,
+        |f| f == "master",
+    );
+    assert_recovers(&t, "ACL SETUSER nochan allchannels");
+}
+
+fn connections_received(port: u16, user: &str, pass: &str) -> u64 {
+    let info = as_user(port, user, pass, &[&["INFO", "stats"]]);
+    info[0]
+        .lines()
+        .find_map(|l| l.strip_prefix("total_connections_received:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Reconnect pacing: each binary alone on its own master whose `default` user is off.
+/// redis-sentinel re-dials the pub/sub half once per ping period (the command half
+/// stays up), so the master sees about one new connection a second.
+#[test]
+fn reconnect_pacing_while_unauthenticated() {
+    require!("redis-sentinel");
+    let mut counts = Vec::new();
+    for bin in [Path::new("redis-sentinel").to_path_buf(), rsentinel_bin()] {
+        let master = redis_server(&[]);
+        let m = master.port;
+        let body = format!(
+            "sentinel monitor mymaster 127.0.0.1 {m} 2\nsentinel down-after-milliseconds mymaster 30000\n"
+        );
+        let s = sentinel(&bin, &body);
+        wait_until("master link up", Duration::from_secs(15), || {
+            master_state(s.port).0 == "master"
+        });
+        let mut c = Raw::connect(m);
+        c.cmd(&[
+            "ACL",
+            "SETUSER",
+            "admin",
+            "on",
+            ">pw",
+            "allchannels",
+            "+@all",
+        ]);
+        c.cmd(&["ACL", "SETUSER", "default", "off"]);
+        as_user(
+            m,
+            "admin",
+            "pw",
+            &[&["CLIENT", "KILL", "USER", "default", "SKIPME", "no"]],
+        );
+        // Let the first re-dial happen, then count over 4 s.
+        std::thread::sleep(Duration::from_millis(1500));
+        let before = connections_received(m, "admin", "pw");
+        std::thread::sleep(Duration::from_secs(4));
+        let after = connections_received(m, "admin", "pw");
+        // Our own two INFO connections are included in the difference.
+        counts.push(after - before - 1);
+    }
+    eprintln!(
+        "re-dials in 4 s: redis-sentinel {} rsentinel {}",
+        counts[0], counts[1]
+    );
+    assert!(
+        (3..=5).contains(&counts[0]),
+        "redis-sentinel re-dialled {} times in 4 s",
+        counts[0]
+    );
+    assert!(
+        counts[0].abs_diff(counts[1]) <= 1,
+        "re-dials in 4 s: redis-sentinel {} rsentinel {}",
+        counts[0],
+        counts[1]
+    );
 }

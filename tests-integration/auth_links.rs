@@ -393,12 +393,24 @@ fn master_requirepass_changes_then_auth_pass_follows() {
 #[test]
 fn peer_sentinel_with_password_sentinel_pass_wrong_then_right() {
     require!("redis-sentinel");
+    peer_with_password(Path::new("redis-sentinel"));
+}
+
+/// The same with rsentinel as the password-protected peer: what it answers to the
+/// unauthenticated links must leave both observers in the same state.
+#[test]
+fn rsentinel_peer_with_password_sentinel_pass_wrong_then_right() {
+    require!("redis-sentinel");
+    peer_with_password(&rsentinel_bin());
+}
+
+fn peer_with_password(peer_bin: &Path) {
     let p = start_pair("");
     let body = format!(
         "requirepass peerpw\nsentinel monitor mymaster 127.0.0.1 {} 3\nsentinel down-after-milliseconds mymaster {DOWN_AFTER}\n",
         p.master.port
     );
-    let peer = sentinel(Path::new("redis-sentinel"), &body);
+    let peer = sentinel(peer_bin, &body);
     let ports = [p.real.port, p.ours.port];
     let origin = Instant::now();
     for s in ports {
@@ -601,4 +613,86 @@ fn reconnect_pacing_while_unauthenticated() {
         counts[0],
         counts[1]
     );
+}
+
+/// A replica whose `default` user is turned off: the replica record behaves like the
+/// master's did (disconnected, SDOWN), and the master's auth-user/auth-pass, which the
+/// sentinels also use for replicas, fixes it.
+#[test]
+fn replica_acl_default_off_then_master_credentials_fix_it() {
+    require!("redis-sentinel");
+    let p = start_pair("");
+    let r = p._replica.port;
+    let ports = [p.real.port, p.ours.port];
+    let mut ev = [
+        Events::subscribe(p.real.port),
+        Events::subscribe(p.ours.port),
+    ];
+    let mut c = Raw::connect(r);
+    c.cmd(&[
+        "ACL",
+        "SETUSER",
+        "ruser",
+        "on",
+        ">rpw",
+        "allchannels",
+        "+@all",
+    ]);
+    c.cmd(&["ACL", "SETUSER", "default", "off"]);
+    as_user(
+        r,
+        "ruser",
+        "rpw",
+        &[&["CLIENT", "KILL", "USER", "default", "SKIPME", "no"]],
+    );
+    let origin = Instant::now();
+    let replica_state = |s: u16| {
+        let reps = parse_instances(&Raw::connect(s).cmd(&["SENTINEL", "REPLICAS", "mymaster"]));
+        reps.first()
+            .map(|x| (field(x, "flags"), field(x, "link-pending-commands")))
+            .unwrap_or_default()
+    };
+    let t = watch(
+        ports,
+        origin,
+        Duration::from_millis(DOWN_AFTER + 2500),
+        replica_state,
+        |_| false,
+    );
+    assert_cannot_authenticate(&t, "replica: ACL SETUSER default off + CLIENT KILL");
+    // The master has no `ruser`: its AUTH fails, but its `default` user needs none.
+    both(
+        &p,
+        &[
+            "SENTINEL",
+            "SET",
+            "mymaster",
+            "auth-user",
+            "ruser",
+            "auth-pass",
+            "rpw",
+        ],
+    );
+    let t = watch(
+        ports,
+        Instant::now(),
+        Duration::from_secs(5),
+        replica_state,
+        |f| f == "slave",
+    );
+    let ok: Vec<u64> = t
+        .iter()
+        .map(|tl| first(tl, |s| s.1 == "slave").unwrap_or(u64::MAX))
+        .collect();
+    let msg = format!(
+        "redis-sentinel: {}\n rsentinel:      {}",
+        compact(&t[0]),
+        compact(&t[1])
+    );
+    assert!(ok.iter().all(|x| *x <= 2500), "{msg}");
+    assert!(ok[0].abs_diff(ok[1]) <= 1200, "{msg}");
+    for s in ports {
+        assert_eq!(master_state(s).0, "master");
+    }
+    assert_same_events(&mut ev, "replica ACL default off");
 }

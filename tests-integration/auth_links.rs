@@ -477,6 +477,66 @@ fn peer_with_password(peer_bin: &Path) {
     );
     assert!(ok.iter().all(|x| *x <= 2500), "{msg}");
     assert!(ok[0].abs_diff(ok[1]) <= 1200, "{msg}");
+
+    // An ACL user on the peer: a wrong sentinel-user makes the peer SDOWN again after
+    // down-after (the links are closed and re-authenticate), the right one recovers it.
+    let mut pc = Raw::connect(peer.port);
+    assert_eq!(pc.cmd(&["AUTH", "peerpw"]), b"+OK\r\n");
+    pc.cmd(&[
+        "ACL",
+        "SETUSER",
+        "admin",
+        "on",
+        ">adminpw",
+        "+@all",
+        "allchannels",
+    ]);
+    both(
+        &p,
+        &["SENTINEL", "CONFIG", "SET", "sentinel-user", "nobody"],
+    );
+    let origin = Instant::now();
+    let t = watch(
+        ports,
+        origin,
+        Duration::from_millis(DOWN_AFTER + 3000),
+        probe,
+        |f| f.contains("s_down"),
+    );
+    let msg = format!(
+        "redis-sentinel: {}\n rsentinel:      {}",
+        compact(&t[0]),
+        compact(&t[1])
+    );
+    let sd: Vec<u64> = t
+        .iter()
+        .map(|tl| first(tl, |s| s.1.contains("s_down")).unwrap_or(u64::MAX))
+        .collect();
+    assert!(
+        sd.iter()
+            .all(|x| (DOWN_AFTER..DOWN_AFTER + 2500).contains(x)),
+        "{msg}"
+    );
+    assert!(sd[0].abs_diff(sd[1]) <= 700, "{msg}");
+    both(&p, &["SENTINEL", "CONFIG", "SET", "sentinel-user", "admin"]);
+    both(
+        &p,
+        &["SENTINEL", "CONFIG", "SET", "sentinel-pass", "adminpw"],
+    );
+    let t = watch(ports, Instant::now(), Duration::from_secs(5), probe, |f| {
+        f == "sentinel"
+    });
+    let ok: Vec<u64> = t
+        .iter()
+        .map(|tl| first(tl, |s| s.1 == "sentinel").unwrap_or(u64::MAX))
+        .collect();
+    let msg = format!(
+        "redis-sentinel: {}\n rsentinel:      {}",
+        compact(&t[0]),
+        compact(&t[1])
+    );
+    assert!(ok.iter().all(|x| *x <= 2500), "{msg}");
+    assert!(ok[0].abs_diff(ok[1]) <= 1200, "{msg}");
 }
 
 /// `-NOPERM` on SUBSCRIBE only: the sentinel's user may run every command but may not

@@ -207,6 +207,59 @@ fn acl_changes(port: u16) -> Vec<String> {
     out
 }
 
+/// Revoking channels with ACL SETUSER disconnects the user's subscribers that lost a
+/// channel or pattern (RESP2 and RESP3 alike); extending the list, or `allchannels`,
+/// does not. (The caller itself is left out: redis-sentinel 7.0.15 crashes when a RESP3
+/// subscriber revokes its own channels.)
+fn channel_revocation(port: u16) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut a = Conn::open(port);
+    out.push(a.call(&[&["ACL", "SETUSER", "u1", "on", ">p", "+@all", "allchannels"]]));
+    let mut b = Conn::open(port);
+    out.push(b.call(&[&["AUTH", "u1", "p"], &["SUBSCRIBE", "chan"]]));
+    let mut d = Conn::open(port);
+    out.push(d.call(&[&["AUTH", "u1", "p"], &["PSUBSCRIBE", "*"]]));
+    let mut g = Conn::open(port);
+    out.push(
+        g.call(&[&["AUTH", "u1", "p"], &["HELLO", "3"], &["SUBSCRIBE", "x"]])
+            .replace(|c: char| c.is_ascii_digit(), "#"),
+    );
+    out.push(a.call(&[&["ACL", "SETUSER", "u1", "resetchannels", "&other"]]));
+    out.push(b.drain(Q));
+    out.push(d.drain(Q));
+    out.push(g.drain(Q));
+    let mut e = Conn::open(port);
+    out.push(e.call(&[&["AUTH", "u1", "p"], &["SUBSCRIBE", "other"], &["PING"]]));
+    out.push(a.call(&[&["ACL", "SETUSER", "u1", "&more"]]));
+    out.push(e.drain(Q));
+    out.push(a.call(&[&["ACL", "SETUSER", "u1", "resetchannels"]]));
+    out.push(e.drain(Q));
+    out.push(a.call(&[&[
+        "ACL",
+        "SETUSER",
+        "u2",
+        "on",
+        "nopass",
+        "+@all",
+        "resetchannels",
+        "&foo*",
+        "&bar",
+    ]]));
+    let mut p = Conn::open(port);
+    out.push(p.call(&[&["AUTH", "u2", "x"], &["PSUBSCRIBE", "foo*"]]));
+    let mut c = Conn::open(port);
+    out.push(c.call(&[&["AUTH", "u2", "x"], &["SUBSCRIBE", "foobar"]]));
+    let mut b2 = Conn::open(port);
+    out.push(b2.call(&[&["AUTH", "u2", "x"], &["SUBSCRIBE", "bar"]]));
+    out.push(a.call(&[&["ACL", "SETUSER", "u2", "resetchannels", "&foo*"]]));
+    out.push(format!("{} {} {}", p.drain(Q), c.drain(Q), b2.drain(Q)));
+    out.push(a.call(&[&["ACL", "SETUSER", "u2", "resetchannels", "&fo*"]]));
+    out.push(format!("{} {}", p.drain(Q), c.drain(Q)));
+    out.push(a.call(&[&["ACL", "SETUSER", "u2", "allchannels"]]));
+    out.push(c.drain(Q));
+    out
+}
+
 fn compare(scenario: fn(u16) -> Vec<String>, what: &str) {
     let real = start(Path::new("redis-sentinel"));
     let ours = start(&rsentinel_bin());
@@ -237,4 +290,10 @@ fn client_kill_forms_on_the_caller_match_redis_sentinel() {
 fn acl_changes_on_live_connections_match_redis_sentinel() {
     require!("redis-sentinel");
     compare(acl_changes, "ACL changes");
+}
+
+#[test]
+fn acl_channel_revocation_matches_redis_sentinel() {
+    require!("redis-sentinel");
+    compare(channel_revocation, "ACL channel revocation");
 }

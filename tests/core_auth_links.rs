@@ -198,7 +198,10 @@ fn refused_subscribe_keeps_the_link_disconnected_until_credentials_work() {
     }
     // SDOWN down-after after the first re-dial's PING (which went unanswered validly).
     let sd = sdown_at.expect("SDOWN");
-    assert!((DOWN_AFTER..=DOWN_AFTER + 300).contains(&sd), "SDOWN at {sd}");
+    assert!(
+        (DOWN_AFTER..=DOWN_AFTER + 300).contains(&sd),
+        "SDOWN at {sd}"
+    );
     assert!(w.events.iter().any(|(_, c)| c == "+sdown"));
     // Only the kill itself was reported (one per connection), not the refused SUBSCRIBEs.
     let reconn = w

@@ -173,13 +173,8 @@ fn selector_fields(s: &Selector) -> Vec<(Reply, Reply)> {
 
 fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
     let name = String::from_utf8_lossy(&args[2]).into_owned();
-    let mut u = ctx
-        .server
-        .users()
-        .users
-        .get(&name)
-        .cloned()
-        .unwrap_or_else(|| User::new(&name));
+    let original = ctx.server.users().users.get(&name).cloned();
+    let mut u = original.clone().unwrap_or_else(|| User::new(&name));
     for r in &args[3..] {
         let rule = String::from_utf8_lossy(r).into_owned();
         if let Err(e) = u.apply(&rule) {
@@ -192,8 +187,63 @@ fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
     // Redis 7.0 leaves connections of a user turned `off` (or whose password changed)
     // authenticated: only ACL DELUSER ends them, so operators can `ACL SETUSER default off`
     // from a default connection and then CLIENT KILL it themselves.
+    if let Some(original) = &original {
+        kill_revoked_subscribers(ctx, original, &u);
+    }
     ctx.server.users().users.insert(name, u);
     ctx.reply(Reply::ok())
+}
+
+/// Redis 7.0 (`ACLKillPubsubClientsIfNeeded`) disconnects the user's subscribers that
+/// hold a channel or pattern the new rules no longer allow, so revoking a channel takes
+/// effect on live subscriptions too. Its shortcuts decide first: nothing happens when
+/// the new rules allow every channel, or list every pattern the old ones listed (and the
+/// old ones did not allow every channel).
+fn kill_revoked_subscribers(ctx: &mut Ctx, old: &User, new: &User) {
+    let sels = |u: &User| {
+        std::iter::once(u.root.clone())
+            .chain(u.selectors.iter().cloned())
+            .collect::<Vec<Selector>>()
+    };
+    let (old_sels, new_sels) = (sels(old), sels(new));
+    if new_sels.iter().any(|s| s.allchannels) {
+        return;
+    }
+    let upcoming: Vec<&String> = new_sels.iter().flat_map(|s| s.channels.iter()).collect();
+    let superset = old_sels
+        .iter()
+        .all(|s| !s.allchannels && s.channels.iter().all(|c| upcoming.contains(&c)));
+    if superset {
+        return;
+    }
+    let allowed = |name: &[u8], is_pattern: bool| {
+        upcoming.iter().any(|p| {
+            if is_pattern {
+                p.as_bytes() == name
+            } else {
+                crate::glob::glob_match(p.as_bytes(), name, false)
+            }
+        })
+    };
+    let hub = ctx.server.hub();
+    for c in ctx.server.clients.all() {
+        if c.state().user != old.name {
+            continue;
+        }
+        let (channels, patterns) = hub.subscriptions_of(c.id);
+        let revoked = patterns.iter().any(|p| !allowed(p, true))
+            || channels.iter().any(|ch| !allowed(ch, false));
+        if !revoked {
+            continue;
+        }
+        // The real server frees the calling client in the middle of its own command
+        // (and crashes, 7.0.15); here the caller gets its reply, then is closed.
+        if c.id == ctx.sess.client.id {
+            ctx.sess.close = true;
+        } else {
+            c.kill();
+        }
+    }
 }
 
 /// Connections authenticated as a removed user are closed (the caller after its reply).

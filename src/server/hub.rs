@@ -108,6 +108,24 @@ impl Hub {
             .retain(|(p, x)| !(x.id == id && p.as_ref() == pattern));
     }
 
+    /// The channels and patterns client `id` is subscribed to.
+    pub fn subscriptions_of(&self, id: u64) -> (Vec<Bytes>, Vec<Bytes>) {
+        let inner = self.lock();
+        let channels = inner
+            .channels
+            .iter()
+            .filter(|(_, subs)| subs.iter().any(|x| x.id == id))
+            .map(|(ch, _)| ch.clone())
+            .collect();
+        let patterns = inner
+            .patterns
+            .iter()
+            .filter(|(_, x)| x.id == id)
+            .map(|(p, _)| p.clone())
+            .collect();
+        (channels, patterns)
+    }
+
     /// Forget every subscription of a disconnected client.
     pub fn remove_client(&self, id: u64) {
         let mut inner = self.lock();

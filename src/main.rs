@@ -271,16 +271,24 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     // The server (and its live ACL users, which ACL SETUSER changes) exists only after
     // the shell; the rewrite reads them through this cell, as redis rewrites live users.
     let server_cell: Arc<OnceLock<Arc<Server>>> = Arc::new(OnceLock::new());
+    // The users as last written: ACL changes reach the file only with the next sentinel
+    // flush, as in redis-sentinel, so the shutdown rewrite must not add them either.
+    let flushed_users = Arc::new(std::sync::Mutex::new(server_cfg.users.clone()));
     let persist: runtime::Persist = {
         let loaded = loaded.clone();
         let server_cfg = server_cfg.clone();
         let server_cell = server_cell.clone();
+        let flushed_users = flushed_users.clone();
         Arc::new(move |core: &Sentinel| {
             let mut cfg = server_cfg.clone();
             if let Some(server) = server_cell.get() {
                 cfg.users = live_user_lines(&server.users().describe_all());
             }
-            loaded.rewrite(&core.config_snapshot(), &cfg)
+            let res = loaded.rewrite(&core.config_snapshot(), &cfg);
+            if res.is_ok() {
+                *flushed_users.lock().unwrap_or_else(|e| e.into_inner()) = cfg.users;
+            }
+            res
         })
     };
     let (scripts, script_reports) = rsentinel::scripts::ScriptRunner::new();
@@ -341,7 +349,10 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     // against a failed earlier one, so it is silent like redis-sentinel's shutdown.
     let (snapshot, _) = shell.with_core(|core| core.config_snapshot());
     let mut final_cfg = server_cfg.clone();
-    final_cfg.users = live_user_lines(&server.users().describe_all());
+    final_cfg.users = flushed_users
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     if let Err(e) = loaded.rewrite(&snapshot, &final_cfg) {
         logger.log(
             LogLevel::Warning,

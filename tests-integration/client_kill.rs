@@ -297,3 +297,47 @@ fn acl_channel_revocation_matches_redis_sentinel() {
     require!("redis-sentinel");
     compare(channel_revocation, "ACL channel revocation");
 }
+
+/// The sentinel's own ACL changes reach its config file only with the next sentinel
+/// flush (redis-sentinel rewrites live users then, and not at shutdown).
+#[test]
+fn acl_changes_reach_the_config_only_with_a_flush() {
+    require!("redis-sentinel");
+    let body = "sentinel monitor mymaster 127.0.0.1 1 2\n";
+    let mut files = Vec::new();
+    for bin in [Path::new("redis-sentinel").to_path_buf(), rsentinel_bin()] {
+        let mut s = sentinel(&bin, body);
+        let mut c = Conn::open(s.port);
+        c.call(&[
+            &["ACL", "SETUSER", "flushed", "on", ">pw", "+@all"],
+            &["SENTINEL", "SET", "mymaster", "quorum", "1"],
+            &["ACL", "SETUSER", "unflushed", "on", ">pw", "+@all"],
+            &["ACL", "SETUSER", "default", ">newdefault"],
+        ]);
+        // SAFETY: a signal to our own child.
+        unsafe {
+            libc::kill(s.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while s.child.try_wait().ok().flatten().is_none() {
+            assert!(Instant::now() < deadline, "{} did not exit", bin.display());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let users: Vec<String> = s
+            .conf_text()
+            .lines()
+            .filter(|l| l.starts_with("user "))
+            .map(|l| l.split(' ').take(4).collect::<Vec<_>>().join(" "))
+            .collect();
+        files.push(users);
+    }
+    assert!(
+        files[0].iter().any(|l| l.starts_with("user flushed on")),
+        "{files:?}"
+    );
+    assert!(
+        !files[0].iter().any(|l| l.starts_with("user unflushed")),
+        "{files:?}"
+    );
+    assert_eq!(files[1], files[0], "user lines (left rsentinel)");
+}

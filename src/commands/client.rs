@@ -193,6 +193,9 @@ fn list(ctx: &mut Ctx, opts: &[Bytes]) {
     ctx.reply(Reply::Verbatim(text))
 }
 
+/// One CLIENT KILL filter; a client is killed when all of them match.
+type Filter = Box<dyn Fn(&Arc<ClientShared>) -> bool>;
+
 fn kill(ctx: &mut Ctx, opts: &[Bytes]) {
     let me = ctx.sess.client.clone();
     let all = ctx.server.clients.all();
@@ -210,7 +213,7 @@ fn kill(ctx: &mut Ctx, opts: &[Bytes]) {
     if !opts.len().is_multiple_of(2) {
         return ctx.error("ERR syntax error");
     }
-    let mut filters: Vec<Box<dyn Fn(&Arc<ClientShared>) -> bool>> = Vec::new();
+    let mut filters: Vec<Filter> = Vec::new();
     let mut skipme = true;
     for pair in opts.chunks(2) {
         let (k, v) = (&pair[0], pair[1].clone());

@@ -227,7 +227,7 @@ fn assert_same_events(ev: &mut [Events; 2], what: &str) {
 #[test]
 fn master_acl_default_off_then_auth_user_fixes_it() {
     require!("redis-sentinel");
-    let p = start_pair("");
+    let p = start_pair("loglevel debug\n");
     let m = p.master.port;
     let mut ev = [
         Events::subscribe(p.real.port),
@@ -302,6 +302,16 @@ fn master_acl_default_off_then_auth_user_fixes_it() {
     );
     assert_recovers(&t, "SENTINEL SET auth-user testuser auth-pass secret");
     assert_same_events(&mut ev, "ACL default off");
+    // Dropped links are not logged, even at debug level (the disconnect callback of
+    // redis-sentinel is silent): same debug-level link lines in both logs.
+    let link_lines = |s: &Proc| {
+        let log = std::fs::read_to_string(s.dir.join("sentinel.log")).unwrap_or_default();
+        log.lines()
+            .filter(|l| l.contains("link-reconnection"))
+            .map(|l| l.splitn(6, ' ').nth(5).unwrap_or(l).to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(link_lines(&p.ours), link_lines(&p.real), "debug link lines");
     // The replica (whose `default` user still works) is fine with either credential.
     for s in ports {
         let reps = parse_instances(&Raw::connect(s).cmd(&["SENTINEL", "REPLICAS", "mymaster"]));

@@ -23,6 +23,7 @@ impl Sentinel {
         if !was {
             return;
         }
+        self.established.remove(&(id, conn));
         self.drop_pending(id, conn);
         self.push(Action::Close { link: id, conn });
     }
@@ -32,6 +33,9 @@ impl Sentinel {
         let Some(l) = self.links.get_mut(&id) else {
             return;
         };
+        if (conn == ConnKind::Cmd && l.cc) || (conn == ConnKind::PubSub && l.pc) {
+            self.established.insert((id, conn));
+        }
         match conn {
             ConnKind::Cmd if l.cc => {
                 self.release_held(id, &local_ip);
@@ -46,6 +50,9 @@ impl Sentinel {
     /// The connection broke: clear that half; the link is retried on a later tick.
     /// Unanswered requests are lost; those awaited by a real reply callback stay counted
     /// in `pending_commands` until the connection is re-created, as in redis-sentinel.
+    /// Only a connection that never came up is logged: redis-sentinel's disconnect
+    /// callback is silent, so a server closing an established link (CLIENT KILL, a
+    /// restart, a refused SUBSCRIBE) leaves no `-cmd-link-reconnection` line.
     pub(crate) fn on_disconnected(&mut self, id: LinkId, conn: ConnKind, error: &str) {
         let Some(l) = self.links.get_mut(&id) else {
             return;
@@ -55,7 +62,11 @@ impl Sentinel {
             ConnKind::PubSub if l.pc => l.pc = false,
             _ => return,
         }
+        let was_established = self.established.remove(&(id, conn));
         self.fail_pending(id, conn);
+        if was_established {
+            return;
+        }
         let channel = match conn {
             ConnKind::Cmd => "-cmd-link-reconnection",
             ConnKind::PubSub => "-pubsub-link-reconnection",
@@ -81,6 +92,7 @@ impl Sentinel {
             ConnKind::PubSub if l.pc => l.pc = false,
             _ => return,
         }
+        self.established.remove(&(id, conn));
         self.fail_pending(id, conn);
         self.push(Action::Close { link: id, conn });
     }

@@ -17,7 +17,7 @@ pub struct LinkId(pub u64);
 pub struct ReqId(pub u64);
 
 /// The two halves of a link: masters and replicas have both, sentinels only `Cmd`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConnKind {
     Cmd,
     PubSub,

@@ -210,6 +210,9 @@ pub struct Sentinel {
     master_names: std::collections::HashMap<String, usize>,
     /// Our side's address of each command connection, for hellos.
     pub(crate) link_local_ip: BTreeMap<LinkId, String>,
+    /// Connections that reported `Connected` since their last `Connect`: only a failed
+    /// connect is logged as `-cmd-link-reconnection`, a drop after that is silent.
+    pub(crate) established: std::collections::BTreeSet<(LinkId, instance::ConnKind)>,
     /// Requests held until their link's local address is known (see [`send`]).
     pub(crate) held: BTreeMap<LinkId, Vec<send::Held>>,
     /// Hostname answers and the work waiting for them (see [`dns`]).
@@ -267,6 +270,7 @@ impl Sentinel {
             req_owner: BTreeMap::new(),
             master_names: std::collections::HashMap::new(),
             link_local_ip: BTreeMap::new(),
+            established: std::collections::BTreeSet::new(),
             held: BTreeMap::new(),
             dns: dns::Dns::default(),
         };

@@ -766,3 +766,38 @@ fn replica_acl_default_off_then_master_credentials_fix_it() {
     }
     assert_same_events(&mut ev, "replica ACL default off");
 }
+
+/// Which link failures reach the debug log: a refused connect leaves no line (hiredis
+/// reports it through the silent connect callback), a socket that cannot be bound to
+/// `bind-source-addr` is logged on every attempt (hiredis fails the connect call).
+#[test]
+fn link_failures_in_the_debug_log_match_redis_sentinel() {
+    require!("redis-sentinel");
+    let closed = free_port();
+    for extra in ["", "bind-source-addr 10.255.255.1\n"] {
+        let body =
+            format!("loglevel debug\n{extra}sentinel monitor mymaster 127.0.0.1 {closed} 2\n");
+        let mut seen = Vec::new();
+        for bin in [Path::new("redis-sentinel").to_path_buf(), rsentinel_bin()] {
+            let s = sentinel(&bin, &body);
+            // Two reconnection attempts at least (one per second).
+            std::thread::sleep(Duration::from_millis(2300));
+            let log = std::fs::read_to_string(s.dir.join("sentinel.log")).unwrap_or_default();
+            let mut lines: Vec<String> = log
+                .lines()
+                .filter(|l| l.contains("link-reconnection"))
+                .map(|l| l.splitn(6, ' ').nth(5).unwrap_or(l).to_string())
+                .collect();
+            let attempts = lines.len();
+            lines.sort();
+            lines.dedup();
+            seen.push((attempts >= 4, lines));
+        }
+        assert_eq!(seen[1], seen[0], "{extra:?} (left rsentinel)");
+        if extra.is_empty() {
+            assert!(seen[0].1.is_empty(), "{seen:?}");
+        } else {
+            assert_eq!(seen[0].0, true, "{seen:?}");
+        }
+    }
+}

@@ -137,7 +137,8 @@ fn noauth(_: &str) -> Reply {
 #[test]
 fn refused_subscribe_keeps_the_link_disconnected_until_credentials_work() {
     let mut w = World::new();
-    // A connect that fails is logged at debug level.
+    // A refused connect is silent; one that cannot even start (bind-source-addr) is
+    // logged at debug level, as hiredis reports it from the connect call.
     w.auto_connect = false;
     w.now += 100;
     w.feed(Event::Tick);
@@ -146,6 +147,14 @@ fn refused_subscribe_keeps_the_link_disconnected_until_credentials_work() {
         link,
         conn: ConnKind::PubSub,
         error: "Connection refused".into(),
+    });
+    assert!(w.events.is_empty(), "{:?}", w.events);
+    w.now += 1100;
+    w.feed(Event::Tick);
+    w.feed(Event::ConnectFailed {
+        link,
+        conn: ConnKind::PubSub,
+        error: "Can't bind socket: Cannot assign requested address".into(),
     });
     w.auto_connect = true;
     w.feed(Event::Connected {

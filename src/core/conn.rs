@@ -23,7 +23,6 @@ impl Sentinel {
         if !was {
             return;
         }
-        self.established.remove(&(id, conn));
         self.drop_pending(id, conn);
         self.push(Action::Close { link: id, conn });
     }
@@ -33,9 +32,6 @@ impl Sentinel {
         let Some(l) = self.links.get_mut(&id) else {
             return;
         };
-        if (conn == ConnKind::Cmd && l.cc) || (conn == ConnKind::PubSub && l.pc) {
-            self.established.insert((id, conn));
-        }
         match conn {
             ConnKind::Cmd if l.cc => {
                 self.release_held(id, &local_ip);
@@ -47,24 +43,29 @@ impl Sentinel {
         }
     }
 
-    /// The connection broke: clear that half; the link is retried on a later tick.
-    /// Unanswered requests are lost; those awaited by a real reply callback stay counted
-    /// in `pending_commands` until the connection is re-created, as in redis-sentinel.
-    /// Only a connection that never came up is logged: redis-sentinel's disconnect
-    /// callback is silent, so a server closing an established link (CLIENT KILL, a
-    /// restart, a refused SUBSCRIBE) leaves no `-cmd-link-reconnection` line.
-    pub(crate) fn on_disconnected(&mut self, id: LinkId, conn: ConnKind, error: &str) {
+    /// The connection broke (or its connect failed): clear that half; the link is
+    /// retried on a later tick. Unanswered requests are lost; those awaited by a real
+    /// reply callback stay counted in `pending_commands` until the connection is
+    /// re-created, as in redis-sentinel. Nothing is logged: redis-sentinel's connect
+    /// and disconnect callbacks are silent (a refused connect, a CLIENT KILL, a server
+    /// restart leave no line even at debug level).
+    pub(crate) fn on_disconnected(&mut self, id: LinkId, conn: ConnKind) -> bool {
         let Some(l) = self.links.get_mut(&id) else {
-            return;
+            return false;
         };
         match conn {
             ConnKind::Cmd if l.cc => l.cc = false,
             ConnKind::PubSub if l.pc => l.pc = false,
-            _ => return,
+            _ => return false,
         }
-        let was_established = self.established.remove(&(id, conn));
         self.fail_pending(id, conn);
-        if was_established {
+        true
+    }
+
+    /// A connection that could not be started: the one failure redis-sentinel logs, at
+    /// debug level, because hiredis reports it from the connect call itself.
+    pub(crate) fn on_connect_failed(&mut self, id: LinkId, conn: ConnKind, error: &str) {
+        if !self.on_disconnected(id, conn) {
             return;
         }
         let channel = match conn {
@@ -92,7 +93,6 @@ impl Sentinel {
             ConnKind::PubSub if l.pc => l.pc = false,
             _ => return,
         }
-        self.established.remove(&(id, conn));
         self.fail_pending(id, conn);
         self.push(Action::Close { link: id, conn });
     }

@@ -54,6 +54,14 @@ pub enum Event {
         conn: ConnKind,
         error: String,
     },
+    /// A connection of `link` could not even be attempted: its socket could not be
+    /// created or bound to `bind-source-addr`. hiredis reports these at once, from the
+    /// connect call, and redis-sentinel logs them; everything later is silent.
+    ConnectFailed {
+        link: LinkId,
+        conn: ConnKind,
+        error: String,
+    },
     /// A reply to request `req` arrived on the command connection of `link`.
     Reply {
         link: LinkId,
@@ -210,9 +218,6 @@ pub struct Sentinel {
     master_names: std::collections::HashMap<String, usize>,
     /// Our side's address of each command connection, for hellos.
     pub(crate) link_local_ip: BTreeMap<LinkId, String>,
-    /// Connections that reported `Connected` since their last `Connect`: only a failed
-    /// connect is logged as `-cmd-link-reconnection`, a drop after that is silent.
-    pub(crate) established: std::collections::BTreeSet<(LinkId, instance::ConnKind)>,
     /// Requests held until their link's local address is known (see [`send`]).
     pub(crate) held: BTreeMap<LinkId, Vec<send::Held>>,
     /// Hostname answers and the work waiting for them (see [`dns`]).
@@ -270,7 +275,6 @@ impl Sentinel {
             req_owner: BTreeMap::new(),
             master_names: std::collections::HashMap::new(),
             link_local_ip: BTreeMap::new(),
-            established: std::collections::BTreeSet::new(),
             held: BTreeMap::new(),
             dns: dns::Dns::default(),
         };
@@ -340,7 +344,12 @@ impl Sentinel {
                 conn,
                 local_ip,
             } => self.on_connected(link, conn, local_ip),
-            Event::Disconnected { link, conn, error } => self.on_disconnected(link, conn, &error),
+            Event::Disconnected { link, conn, .. } => {
+                self.on_disconnected(link, conn);
+            }
+            Event::ConnectFailed { link, conn, error } => {
+                self.on_connect_failed(link, conn, &error)
+            }
             Event::Reply { link, req, reply } => self.on_reply(link, req, reply),
             Event::UntrackedError { link, conn, .. } => self.on_untracked_error(link, conn),
             Event::Message {

@@ -161,8 +161,6 @@ impl Sentinel {
         };
         if gone {
             let l = self.links.remove(&id).expect("link present");
-            self.established.remove(&(id, ConnKind::Cmd));
-            self.established.remove(&(id, ConnKind::PubSub));
             if l.cc {
                 self.push(Action::Close {
                     link: id,

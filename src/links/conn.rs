@@ -55,16 +55,33 @@ pub(crate) async fn run(
     overflow: Arc<Notify>,
     events: mpsc::Sender<LinkEvent>,
 ) {
-    let error = match session(&spec, &mut rx, &overflow, &events).await {
+    let ev = match session(&spec, &mut rx, &overflow, &events).await {
         Ok(()) => return, // the manager dropped us: nobody is listening
-        Err(e) => e,
-    };
-    let ev = Event::Disconnected {
-        link: spec.link,
-        conn: spec.conn,
-        error,
+        Err(Ended::NotStarted(error)) => Event::ConnectFailed {
+            link: spec.link,
+            conn: spec.conn,
+            error,
+        },
+        Err(Ended::Broken(error)) => Event::Disconnected {
+            link: spec.link,
+            conn: spec.conn,
+            error,
+        },
     };
     let _ = events.send(spec.event(ev)).await;
+}
+
+/// Why a session ended, in hiredis' terms: before the TCP connect was even attempted
+/// (reported synchronously by hiredis), or afterwards (through its callbacks).
+enum Ended {
+    NotStarted(String),
+    Broken(String),
+}
+
+impl From<String> for Ended {
+    fn from(e: String) -> Self {
+        Ended::Broken(e)
+    }
 }
 
 impl Spec {
@@ -79,13 +96,14 @@ impl Spec {
 }
 
 /// Connect and shuttle bytes. `Err` carries the hiredis-style reason for the
-/// `Disconnected` event; `Ok` means the request channel was closed by the manager.
+/// `Disconnected` (or `ConnectFailed`) event; `Ok` means the request channel was closed
+/// by the manager.
 async fn session(
     spec: &Spec,
     rx: &mut mpsc::Receiver<Outgoing>,
     overflow: &Notify,
     events: &mpsc::Sender<LinkEvent>,
-) -> Result<(), String> {
+) -> Result<(), Ended> {
     let stream = connect(spec).await?;
     let local_ip = stream
         .local_addr()
@@ -101,25 +119,26 @@ async fn session(
     }
     let (r, w) = stream.into_split();
     let pending = Mutex::new(VecDeque::new());
-    tokio::select! {
+    let res = tokio::select! {
         res = writer(w, rx, &pending) => res,
         res = reader(spec, r, &pending, events) => res,
         _ = overflow.notified() => Err("Output buffer limit reached".to_string()),
-    }
+    };
+    res.map_err(Ended::Broken)
 }
 
-async fn connect(spec: &Spec) -> Result<TcpStream, String> {
+async fn connect(spec: &Spec) -> Result<TcpStream, Ended> {
     let addr = resolve(&spec.host, spec.port).await?;
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()
     } else {
         TcpSocket::new_v6()
     }
-    .map_err(|e| io_error_text(&e))?;
+    .map_err(|e| Ended::NotStarted(io_error_text(&e)))?;
     if let Some(src) = spec.opts.bind_source_addr {
         socket
             .bind(SocketAddr::new(src, 0))
-            .map_err(|e| io_error_text(&e))?;
+            .map_err(|e| Ended::NotStarted(format!("Can't bind socket: {}", io_error_text(&e))))?;
     }
     let stream = tokio::time::timeout(spec.opts.connect_timeout, socket.connect(addr))
         .await

@@ -271,7 +271,8 @@ impl LinkEvents {
 
 impl LinkFilter {
     /// The event to feed the core, or `None` if it comes from a connection that has
-    /// since been closed or replaced. Accepting a `Disconnected` forgets the connection,
+    /// since been closed or replaced. Accepting a `Disconnected` (or `ConnectFailed`)
+    /// forgets the connection,
     /// so the next `Connect` starts a fresh one. Call with the core lock held.
     pub fn accept(&self, ev: LinkEvent) -> Option<Event> {
         if ev.generation == NO_CONNECTION {
@@ -281,7 +282,10 @@ impl LinkFilter {
         let key = (ev.link, ev.conn);
         match conns.get(&key) {
             Some(h) if h.generation == ev.generation => {
-                if matches!(ev.event, Event::Disconnected { .. }) {
+                if matches!(
+                    ev.event,
+                    Event::Disconnected { .. } | Event::ConnectFailed { .. }
+                ) {
                     conns.remove(&key);
                 }
                 Some(ev.event)

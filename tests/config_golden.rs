@@ -1,12 +1,12 @@
 //! Golden-file tests of the loader and the rewrite engine against real
-//! redis-sentinel 7.0.15 snapshots (`/work/shared/spec/golden/conf`).
+//! redis-sentinel 7.0.15 snapshots (`tests/golden/conf`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use rsentinel::config::{ConfigError, Loaded, load, rewrite_text};
 
-const GOLDEN: &str = "/work/shared/spec/golden/conf";
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/conf");
 
 /// A temp root standing in for `/tmp/sg` with the directories and scripts the golden
 /// configs reference.

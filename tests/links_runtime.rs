@@ -34,7 +34,7 @@ fn assert_redis_line(line: &str, pid: &str, c: char, msg: &str) {
 #[test]
 fn log_lines_have_the_redis_shape_of_the_golden_logs() {
     // A line copied from golden/logs/sentinel-s1.log passes the same checker...
-    let golden = std::fs::read_to_string("/work/shared/spec/golden/logs/sentinel-s1.log")
+    let golden = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/logs/sentinel-s1.log"))
         .ok()
         .and_then(|s| {
             s.lines()

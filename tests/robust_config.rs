@@ -12,7 +12,7 @@ use rsentinel::config::{
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-const GOLDEN: &str = "/work/shared/spec/golden/conf";
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/conf");
 
 /// Tokens mutations splice in: quoting, escapes, binary bytes, huge and odd numbers,
 /// keywords that change how the rest of the line is read.

@@ -18,7 +18,7 @@ use rsentinel::resp::Reply;
 use rsentinel::resp::request::split_args;
 use std::path::Path;
 
-const GOLDEN: &str = "/work/shared/spec/golden";
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 const MYID: &str = "f9351bc32a024bcd4d518040ae807e61bcbe50b5";
 const PEERS: &[&str] = &[
     "11cee6dfd73f0ef21cc15b3e7c14074dd44c7ddb",

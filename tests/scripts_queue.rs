@@ -5,7 +5,7 @@ use rsentinel::config::LogLevel;
 use rsentinel::core::scripts::*;
 use rsentinel::resp::Reply;
 
-const GOLDEN: &str = "/work/shared/spec/golden/resp";
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/resp");
 const NOTIFY: &str = "/tmp/sg/notify.sh";
 
 fn golden(name: &str) -> Vec<u8> {
@@ -302,7 +302,7 @@ fn argv_is_capped_at_sixteen_entries() {
 
 #[test]
 fn reconfig_args_match_golden_scripts_log() {
-    let log = std::fs::read_to_string("/work/shared/spec/golden/scripts.log").unwrap();
+    let log = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/scripts.log")).unwrap();
     let a = reconfig_args(
         "mymaster",
         true,

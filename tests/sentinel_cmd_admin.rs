@@ -23,7 +23,7 @@ fn admin_core() -> Sentinel {
 
 /// Events the golden s1 published in `[from, to]` (unix ms), as (channel, payload).
 fn golden_events(from: u64, to: u64) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string("/work/shared/spec/golden/events/events-s1.log").unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/events/events-s1.log")).unwrap();
     text.lines()
         .filter_map(|l| {
             let mut it = l.splitn(3, ' ');

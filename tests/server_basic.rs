@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const GOLDEN: &str = "/work/shared/spec/golden/resp";
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/resp");
 
 fn golden(path: &str) -> Vec<u8> {
     std::fs::read(format!("{GOLDEN}/{path}")).expect("golden file")

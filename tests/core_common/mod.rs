@@ -11,7 +11,7 @@ use rsentinel::resp::Reply;
 pub const MYID: &str = "f9351bc32a024bcd4d518040ae807e61bcbe50b5";
 pub const PEER1: &str = "11cee6dfd73f0ef21cc15b3e7c14074dd44c7ddb";
 pub const PEER2: &str = "cbc2f454bb1f7b019a27bd6c7f8cda554f7504d6";
-pub const GOLDEN: &str = "/work/shared/spec/golden";
+pub const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
 /// A command the core sent.
 #[derive(Debug, Clone)]

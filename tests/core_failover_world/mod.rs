@@ -30,7 +30,7 @@ pub const IDS: [&str; 3] = [
     "11cee6dfd73f0ef21cc15b3e7c14074dd44c7ddb",
     "cbc2f454bb1f7b019a27bd6c7f8cda554f7504d6",
 ];
-pub const GOLDEN: &str = "/work/shared/spec/golden";
+pub const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 pub const T0: u64 = 1_795_300_000_000;
 
 pub struct Node {

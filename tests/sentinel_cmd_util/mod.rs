@@ -10,7 +10,7 @@ use rsentinel::core::instance::LinkId;
 use rsentinel::core::{Action, Identity, Sentinel};
 use rsentinel::resp::Reply;
 
-pub const GOLDEN: &str = "/work/shared/spec/golden/resp";
+pub const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/resp");
 pub const S1_ID: &str = "f9351bc32a024bcd4d518040ae807e61bcbe50b5";
 pub const S2_ID: &str = "11cee6dfd73f0ef21cc15b3e7c14074dd44c7ddb";
 pub const S3_ID: &str = "cbc2f454bb1f7b019a27bd6c7f8cda554f7504d6";

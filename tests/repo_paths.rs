@@ -8,7 +8,14 @@ use std::path::{Path, PathBuf};
 /// What a path out of the repository looks like. `../` catches every relative hop out
 /// (nothing inside the scanned trees needs one); the others are absolute roots of the
 /// development machines or of user homes.
-const OUTSIDE: &[&str] = &["/work/", "../", "shared/spec", "/home/", "/Users/", "/root/"];
+const OUTSIDE: &[&str] = &[
+    "/work/",
+    "../",
+    "shared/spec",
+    "/home/",
+    "/Users/",
+    "/root/",
+];
 
 /// The trees and files a clone carries that may name paths.
 const SCANNED: &[&str] = &["src", "tests", "tests-integration", ".ci", "README.md"];
@@ -50,5 +57,9 @@ fn no_path_leads_outside_the_repository() {
             }
         }
     }
-    assert!(found.is_empty(), "paths outside the repository:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "paths outside the repository:\n{}",
+        found.join("\n")
+    );
 }

@@ -12,8 +12,6 @@ use rsentinel::config::{
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/conf");
-
 /// Tokens mutations splice in: quoting, escapes, binary bytes, huge and odd numbers,
 /// keywords that change how the rest of the line is read.
 const WEIRD: &[&str] = &[
@@ -68,7 +66,7 @@ fn sandbox() -> tempfile::TempDir {
 
 /// The golden files with every `/tmp/sg/...` directory folded onto the sandbox root.
 fn goldens(root: &Path) -> Vec<String> {
-    let mut names: Vec<_> = std::fs::read_dir(GOLDEN)
+    let mut names: Vec<_> = std::fs::read_dir(crate::support::golden::path("conf"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "conf"))

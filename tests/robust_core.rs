@@ -4,6 +4,7 @@
 //! too). The core must never panic, and the state it persists must always render to a
 //! config file that loads back to the same state.
 
+use crate::support::golden;
 use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -18,7 +19,6 @@ use rsentinel::resp::Reply;
 use rsentinel::resp::request::split_args;
 use std::path::Path;
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 const MYID: &str = "f9351bc32a024bcd4d518040ae807e61bcbe50b5";
 const PEERS: &[&str] = &[
     "11cee6dfd73f0ef21cc15b3e7c14074dd44c7ddb",
@@ -64,7 +64,7 @@ const WEIRD: &[&str] = &[
 /// The SENTINEL command lines of the golden transcripts, as argument lists.
 fn golden_commands() -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    let dir = format!("{GOLDEN}/tools/specs");
+    let dir = golden::path("tools/specs");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -107,7 +107,7 @@ fn golden_infos() -> Vec<String> {
         "resp/01-steady/021-sentinel-info-cache-mymaster.resp",
         "resp/03-resp3-pubsub/016-sentinel-info-cache-mymaster.resp",
     ] {
-        let data = std::fs::read(format!("{GOLDEN}/{f}")).unwrap();
+        let data = golden::bytes(f);
         let text = String::from_utf8_lossy(&data);
         for chunk in text.split("# Server") {
             if chunk.contains("role:") {
@@ -122,7 +122,7 @@ fn golden_infos() -> Vec<String> {
 fn hello_payloads() -> Vec<String> {
     let mut out = Vec::new();
     for f in ["hello-on-41000.log", "hello-sim-incl-empty-announce-ip.log"] {
-        let text = std::fs::read_to_string(format!("{GOLDEN}/hello/{f}")).unwrap();
+        let text = golden::text(&format!("hello/{f}"));
         for l in text.lines() {
             if let Some((_, p)) = l.split_once(" __sentinel__:hello ") {
                 out.push(p.to_string());

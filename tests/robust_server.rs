@@ -3,6 +3,7 @@
 //! lengths, half-sent requests). Afterwards the server still answers a fresh PING, every
 //! connection is gone, and the process memory grew by a bounded amount.
 
+use crate::support::resp::encode;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -65,21 +66,13 @@ const COMMANDS: &[&[&str]] = &[
     &["COMMAND", "COUNT"],
 ];
 
-fn frame(args: &[&str]) -> Vec<u8> {
-    let mut v = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        v.extend(format!("${}\r\n{a}\r\n", a.len()).into_bytes());
-    }
-    v
-}
-
 fn garbage(rng: &mut StdRng) -> Vec<u8> {
     match rng.gen_range(0..6) {
         0 => (0..rng.gen_range(1..4096)).map(|_| rng.r#gen()).collect(),
         1 => {
             let mut v = Vec::new();
             for _ in 0..rng.gen_range(1..20) {
-                v.extend(frame(COMMANDS.choose(rng).unwrap()));
+                v.extend(encode(COMMANDS.choose(rng).unwrap()));
             }
             for _ in 0..rng.gen_range(1..8) {
                 let i = rng.gen_range(0..v.len());

@@ -9,7 +9,6 @@
 //!   core and the reply comes back as `Event::Reply`; `PUBLISH __sentinel__:hello` is a
 //!   hello for the target core.
 //! * Delivery has zero latency; each core ticks every 100 ms at its own phase.
-#![allow(dead_code)]
 
 use bytes::Bytes;
 use rsentinel::commands::sentinel::sentinel_command;
@@ -19,19 +18,9 @@ use rsentinel::core::{Action, Event, Identity, Sentinel};
 use rsentinel::resp::Reply;
 use std::collections::{HashMap, VecDeque};
 
-mod golden;
 mod redis;
-pub use golden::*;
+pub use crate::support::{IDS, T0};
 pub use redis::Redis;
-
-/// The run ids of s1, s2, s3 in the golden captures.
-pub const IDS: [&str; 3] = [
-    "f9351bc32a024bcd4d518040ae807e61bcbe50b5",
-    "11cee6dfd73f0ef21cc15b3e7c14074dd44c7ddb",
-    "cbc2f454bb1f7b019a27bd6c7f8cda554f7504d6",
-];
-pub const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
-pub const T0: u64 = 1_795_300_000_000;
 
 pub struct Node {
     pub core: Sentinel,

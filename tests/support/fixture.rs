@@ -1,17 +1,22 @@
 //! A fake world around one core: a clock in milliseconds, a record of everything the
-//! core asked for, and helpers to answer its requests.
-#![allow(dead_code)]
+//! core asked for, and helpers to answer its requests; plus the golden topology's s1
+//! for the SENTINEL command tests, which drive a core directly through the command layer.
 
 use bytes::Bytes;
-use rsentinel::config::{LogLevel, MasterConfig, SentinelConfig};
+use rsentinel::commands::sentinel::sentinel_command;
+use rsentinel::config::{MasterConfig, SentinelConfig};
 use rsentinel::core::instance::{ConnKind, LinkId, ReqId};
 use rsentinel::core::{Action, Event, Identity, Sentinel};
 use rsentinel::resp::Reply;
 
-pub const MYID: &str = "f9351bc32a024bcd4d518040ae807e61bcbe50b5";
-pub const PEER1: &str = "11cee6dfd73f0ef21cc15b3e7c14074dd44c7ddb";
-pub const PEER2: &str = "cbc2f454bb1f7b019a27bd6c7f8cda554f7504d6";
-pub const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+use super::resp::{V, pairs};
+
+pub use super::{IDS, T0};
+
+/// s1, s2 and s3 of the golden captures.
+pub const MYID: &str = IDS[0];
+pub const PEER1: &str = IDS[1];
+pub const PEER2: &str = IDS[2];
 
 /// A command the core sent.
 #[derive(Debug, Clone)]
@@ -230,12 +235,6 @@ impl Sim {
     }
 }
 
-/// RESP2 multibulk bytes of a command, as the shell will write them.
-pub fn wire(args: &[String]) -> Vec<u8> {
-    let r = Reply::Array(args.iter().map(Reply::bulk).collect());
-    r.to_bytes(2).to_vec()
-}
-
 pub fn info_reply(text: &str) -> Reply {
     Reply::Bulk(Bytes::copy_from_slice(text.as_bytes()))
 }
@@ -266,30 +265,149 @@ pub fn master_info(runid: &str, replicas: &[u16]) -> String {
     s
 }
 
-/// The bulk strings of a golden `.resp` file, in order (tiny RESP2 reader).
-pub fn golden_bulks(path: &str) -> Vec<String> {
-    let data = std::fs::read(format!("{GOLDEN}/{path}")).unwrap();
+// The golden topology's s1, driven through the SENTINEL command layer.
+
+/// s1 of the golden topology: mymaster at 127.0.0.1:`port`, quorum 2, down-after 2000,
+/// failover-timeout 10000, both scripts, replicas (in golden reply order) and the two
+/// peer sentinels.
+pub fn s1_config(port: u16, replicas: &[u16]) -> SentinelConfig {
+    let mut m = MasterConfig::new("mymaster", "127.0.0.1", port, 2);
+    m.down_after_ms = 2000;
+    m.failover_timeout_ms = 10000;
+    m.notification_script = Some("/tmp/sg/notify.sh".into());
+    m.client_reconfig_script = Some("/tmp/sg/reconfig.sh".into());
+    m.known_replicas = replicas.iter().map(|p| ("127.0.0.1".into(), *p)).collect();
+    m.known_sentinels = vec![
+        ("127.0.0.1".into(), 41101, PEER1.into()),
+        ("127.0.0.1".into(), 41102, PEER2.into()),
+    ];
+    SentinelConfig {
+        myid: Some(MYID.into()),
+        deny_scripts_reconfig: true,
+        masters: vec![m],
+        ..Default::default()
+    }
+}
+
+pub fn core_from(cfg: &SentinelConfig) -> Sentinel {
+    let mut c = Sentinel::new(
+        cfg,
+        Identity {
+            port: 41100,
+            ..Default::default()
+        },
+        7,
+        T0,
+    );
+    c.is_executable = |p| p.starts_with("/tmp/sg/");
+    c
+}
+
+/// Mark every link as fully connected with a fresh PING reply, as in steady state.
+pub fn connect_all(core: &mut Sentinel) {
+    let now = core.now;
+    for l in core.links.values_mut() {
+        l.cc = true;
+        l.pc = true;
+        l.act_ping_time = 0;
+        l.last_avail_time = now;
+        l.last_pong_time = now;
+    }
+}
+
+/// Give master 0's replicas INFO-derived state so they are healthy promotion candidates.
+pub fn healthy_replicas(core: &mut Sentinel, master_port: u16) {
+    let now = core.now;
+    for (i, r) in core.masters[0].replicas.iter_mut().enumerate() {
+        r.common.runid = format!("{:040x}", i + 1);
+        r.common.info_refresh = now;
+        r.master_link_status_up = true;
+        r.slave_master_host = Some("127.0.0.1".into());
+        r.slave_master_port = master_port;
+    }
+}
+
+pub fn link_of_master(core: &Sentinel) -> LinkId {
+    core.masters[0].common.link
+}
+
+/// Split a transcript command line into arguments: whitespace separated, `"..."` quoted.
+pub fn split_args(line: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < data.len() {
-        let end = i + data[i..].windows(2).position(|w| w == b"\r\n").unwrap();
-        let line = &data[i..end];
-        i = end + 2;
-        if line.first() == Some(&b'$') {
-            let n: i64 = std::str::from_utf8(&line[1..]).unwrap().parse().unwrap();
-            if n >= 0 {
-                let n = n as usize;
-                out.push(String::from_utf8_lossy(&data[i..i + n]).into_owned());
-                i += n + 2;
+    let mut cur = String::new();
+    let (mut quoted, mut any) = (false, false);
+    for ch in line.chars() {
+        match ch {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
             }
         }
+    }
+    if any {
+        out.push(cur);
     }
     out
 }
 
-pub fn level_of(a: &Action) -> Option<LogLevel> {
-    match a {
-        Action::Event { level, .. } => Some(*level),
-        _ => None,
+pub fn run(core: &mut Sentinel, line: &str) -> Reply {
+    let args: Vec<Bytes> = split_args(line).into_iter().map(Bytes::from).collect();
+    sentinel_command(core, &args)
+}
+
+/// Events (channel, payload) among the drained actions.
+pub fn events(actions: &[Action]) -> Vec<(String, String)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Event {
+                channel, payload, ..
+            } => Some((channel.clone(), payload.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Millisecond counters that depend on timing (README "Volatile fields").
+pub const VOLATILE: &[&str] = &[
+    "last-ping-sent",
+    "last-ok-ping-reply",
+    "last-ping-reply",
+    "info-refresh",
+    "role-reported-time",
+    "s-down-time",
+    "o-down-time",
+    "last-hello-message",
+    "link-pending-commands",
+    "slave-repl-offset",
+    "master-link-down-time",
+];
+
+/// Compare two descriptions: same fields in the same order, same values except the
+/// volatile counters (which must still be integers).
+pub fn assert_same_description(ours: &V, gold: &V, ignore: &[&str]) {
+    let (a, b) = (pairs(ours), pairs(gold));
+    let ka: Vec<_> = a.iter().map(|p| &p.0).collect();
+    let kb: Vec<_> = b.iter().map(|p| &p.0).collect();
+    assert_eq!(ka, kb, "field order");
+    for ((k, va), (_, vb)) in a.iter().zip(b.iter()) {
+        if VOLATILE.contains(&k.as_str()) || ignore.contains(&k.as_str()) {
+            assert!(
+                va.parse::<i64>().is_ok() || ignore.contains(&k.as_str()),
+                "{k}={va}"
+            );
+        } else {
+            assert_eq!(va, vb, "field {k}");
+        }
     }
 }

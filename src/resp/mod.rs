@@ -5,6 +5,7 @@
 //! reply differently in RESP2 (flat arrays, `$-1`/`*-1`) and RESP3 (maps, `_`).
 
 pub mod request;
+pub mod sds;
 
 use bytes::{BufMut, Bytes, BytesMut};
 

@@ -1,4 +1,6 @@
 //! The redis.conf tokenizer (Redis' `sdssplitargs`) and its inverse (`sdscatrepr`).
+//! Redis uses the same tokenizer for inline commands, so it sits in the RESP layer, below
+//! the config code that also uses it.
 //!
 //! Both directions must match Redis byte for byte: the loader reports the exact same
 //! "Unbalanced quotes" failures, and the rewrite writes string values in the quoted form

@@ -156,7 +156,7 @@ pub use crate::resp::sds::{repr, split_args, split_args_bytes};
 pub use acl::describe_users;
 pub use atomic::write_atomic;
 pub use cli::{args_to_lines, reads_stdin};
-pub use errors::{ConfigError, ConfigErrorKind};
+pub use errors::{ConfigError, ConfigErrorKind, strerror};
 pub use load::{Loaded, load, load_with_stdin};
 pub use rewrite::rewrite_text;
 pub use store::GenericStore;

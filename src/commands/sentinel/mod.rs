@@ -109,7 +109,7 @@ fn text(b: &Bytes) -> String {
 /// An error reply with user-provided fragments made protocol-safe: Redis replaces CR and
 /// LF in error texts with spaces.
 fn err(s: String) -> Reply {
-    Reply::Error(s.replace(['\r', '\n'], " "))
+    Reply::Error(crate::resp::one_line(&s).into_owned())
 }
 
 fn no_such_master() -> Reply {

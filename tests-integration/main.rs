@@ -7,6 +7,7 @@ mod harness;
 
 mod bench;
 mod cli;
+mod command_table;
 mod conformance;
 mod differential;
 mod failover;

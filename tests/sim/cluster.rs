@@ -343,26 +343,16 @@ impl World {
         }
     }
 
+    /// A peer sentinel answers as in the simulation ([`super::peer::answer`]).
     fn sentinel_answer(&mut self, t: usize, args: &[String]) -> Option<Reply> {
         if self.nodes[t].exited.is_some() {
             return None;
         }
-        self.nodes[t].core.now = self.now;
-        let reply = match args[0].as_str() {
-            "PING" => Reply::Status("PONG".into()),
-            "PUBLISH" => {
-                self.nodes[t].core.process_hello(args[2].as_bytes());
-                Reply::Int(1)
-            }
-            "SENTINEL" => {
-                let b: Vec<Bytes> = args
-                    .iter()
-                    .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-                    .collect();
-                sentinel_command(&mut self.nodes[t].core, &b)
-            }
-            _ => Reply::Status("OK".into()),
-        };
+        let b: Vec<Bytes> = args
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        let reply = super::peer::answer(&mut self.nodes[t].core, self.now, &b);
         self.route(t);
         Some(reply)
     }

@@ -5,6 +5,7 @@
 //! config file that loads back to the same state.
 
 use crate::support::golden;
+use crate::support::robust_seed;
 use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -24,13 +25,6 @@ const PEERS: &[&str] = &[
     "11cee6dfd73f0ef21cc15b3e7c14074dd44c7ddb",
     "cbc2f454bb1f7b019a27bd6c7f8cda554f7504d6",
 ];
-
-fn seed(default: u64) -> u64 {
-    std::env::var("ROBUST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Odd values spliced into INFO fields, hello fields and command arguments.
 const WEIRD: &[&str] = &[
@@ -476,7 +470,7 @@ fn random_inputs_keep_the_core_sane() {
     let cmds = golden_commands();
     assert!(infos.len() > 3 && hellos.len() > 3 && cmds.len() > 100);
     let dir = tempfile::tempdir().unwrap();
-    let mut rng = StdRng::seed_from_u64(seed(11));
+    let mut rng = StdRng::seed_from_u64(robust_seed(11));
     for _run in 0..12 {
         let mut w = World::new();
         w.feed(Event::Tick);

@@ -192,7 +192,7 @@ fn ordered<'a>(entries: &'a [Node], order: &[String]) -> Vec<&'a Node> {
     let pos = |e: &&Node| order.iter().position(|o| *o == name(e));
     let mut known: Vec<&Node> = entries.iter().filter(|e| pos(e).is_some()).collect();
     known.sort_by_key(|e| pos(e));
-    known.extend(entries.iter().filter(|e| pos(&e).is_none()));
+    known.extend(entries.iter().filter(|e| pos(e).is_none()));
     known
 }
 

@@ -58,7 +58,7 @@ pub(crate) fn parse_special(name: &str, args: &[String]) -> Result<Option<String
             if args[0].eq_ignore_ascii_case("no") && args[1].eq_ignore_ascii_case("one") {
                 return Ok(None);
             }
-            let port = parse_i64_strict(&args[1].as_bytes()).filter(|p| (0..=65535).contains(p));
+            let port = parse_i64_strict(args[1].as_bytes()).filter(|p| (0..=65535).contains(p));
             match port {
                 Some(p) => Ok(Some(format!("{} {}", bare_or_repr(&args[0]), p))),
                 None => Err("Invalid master port".into()),
@@ -131,7 +131,7 @@ pub(crate) fn parse_cobl(args: &[String]) -> Result<Vec<(usize, CoblLimit)>, Str
         let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
         let hard = parse_mem(&chunk[1]).ok_or_else(bad)?;
         let soft = parse_mem(&chunk[2]).ok_or_else(bad)?;
-        let secs = parse_i64_strict(&chunk[3].as_bytes())
+        let secs = parse_i64_strict(chunk[3].as_bytes())
             .filter(|s| *s >= 0)
             .ok_or_else(bad)?;
         out.push((class, (hard, soft, secs as u64)));

@@ -212,7 +212,7 @@ impl Selector {
             }
             _ if b.first() == Some(&b'+') => self.allow_command(&lower[1..])?,
             _ if b.first() == Some(&b'-') => {
-                let cmd = crate::commands::command_table::find_full(lower[1..].as_bytes())
+                let cmd = crate::commands::command_table::find_full(&lower.as_bytes()[1..])
                     .ok_or(AclErr::Unknown)?;
                 self.change(cmd, false);
             }

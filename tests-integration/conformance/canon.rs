@@ -160,9 +160,11 @@ fn mode_for(cmd: &str) -> Mode {
         Mode::Info
     } else if u.starts_with("CLIENT LIST") || u.starts_with("CLIENT INFO") {
         Mode::Clients
-    } else if u == "COMMAND" || u == "COMMAND LIST" || u.starts_with("COMMAND INFO") {
-        Mode::ExactUnordered
-    } else if u.starts_with("ACL CAT ") {
+    } else if u == "COMMAND"
+        || u == "COMMAND LIST"
+        || u.starts_with("COMMAND INFO")
+        || u.starts_with("ACL CAT ")
+    {
         Mode::ExactUnordered
     } else if u.starts_with("ACL LIST") || u.starts_with("ACL GETUSER") {
         Mode::Acl

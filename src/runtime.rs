@@ -24,8 +24,9 @@ pub type Publish = Arc<dyn Fn(&str, &str) + Send + Sync>;
 /// Writes the config file from the core's snapshot.
 pub type Persist = Arc<dyn Fn(&Sentinel) -> std::io::Result<()> + Send + Sync>;
 
-/// The timer frequency currently in use, for `INFO` (`hz:`). Redis re-draws it in
-/// 10..19 after every timer run.
+/// The timer frequency of the current period, re-drawn in 10..19 after every timer run
+/// as Redis does, readable through [`current_hz`]. `INFO` does not read it: its `hz:`
+/// comes from `ProcessInfo::hz`.
 static CURRENT_HZ: AtomicU32 = AtomicU32::new(10);
 
 pub fn current_hz() -> u32 {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 fn spec(name: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/spec/golden/tools/specs")
+        .join("tests/golden/tools/specs")
         .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }

@@ -5,7 +5,7 @@ use crate::harness::*;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const SPEC: &str = "../shared/spec/golden/tools/specs/02-errors.txt";
+const SPEC: &str = "tests/golden/tools/specs/02-errors.txt";
 
 fn spec_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(SPEC)

@@ -9,6 +9,7 @@ mod auth_links;
 mod bench;
 mod cli;
 mod client_kill;
+mod command_table;
 mod conformance;
 mod differential;
 mod failover;

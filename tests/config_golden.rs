@@ -1,12 +1,11 @@
 //! Golden-file tests of the loader and the rewrite engine against real
-//! redis-sentinel 7.0.15 snapshots (`/work/shared/spec/golden/conf`).
+//! redis-sentinel 7.0.15 snapshots (`tests/golden/conf`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::support::golden;
 use rsentinel::config::{ConfigError, Loaded, load, rewrite_text};
-
-const GOLDEN: &str = "/work/shared/spec/golden/conf";
 
 /// A temp root standing in for `/tmp/sg` with the directories and scripts the golden
 /// configs reference.
@@ -26,7 +25,7 @@ fn sandbox() -> tempfile::TempDir {
 }
 
 fn golden(name: &str) -> String {
-    std::fs::read_to_string(Path::new(GOLDEN).join(name)).unwrap()
+    golden::text(&format!("conf/{name}"))
 }
 
 fn adjust(text: &str, root: &Path) -> String {
@@ -40,7 +39,7 @@ fn load_text(root: &Path, text: &str) -> Result<Loaded, ConfigError> {
 }
 
 fn sentinel_goldens() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(GOLDEN)
+    let mut v: Vec<String> = std::fs::read_dir(golden::path("conf"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| !n.starts_with("redis-"))

@@ -3,8 +3,8 @@
 //! Expected lines are the real 7.0.15 ones (golden `logs/hostnames-sh.log`, and a run
 //! of the real binary with `announce-hostnames no` for the IP forms).
 
-mod core_common;
-use core_common::*;
+use crate::support::fixture::*;
+use crate::support::golden;
 use rsentinel::config::{MasterConfig, SentinelConfig};
 use rsentinel::core::instance::ConnKind;
 use rsentinel::core::{Action, Event, Identity, Sentinel};
@@ -53,13 +53,6 @@ fn resolves(sim: &Sim) -> Vec<String> {
         .collect()
 }
 
-fn golden_log_events(file: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(format!("{GOLDEN}/logs/{file}")).unwrap();
-    text.lines()
-        .filter_map(|l| l.splitn(7, ' ').nth(6).map(|s| s.to_string()))
-        .collect()
-}
-
 #[test]
 fn announce_hostnames_keeps_names_like_the_golden_log() {
     let mut sim = hostnames_sim(true, localhost());
@@ -67,7 +60,7 @@ fn announce_hostnames_keeps_names_like_the_golden_log() {
     sim.tick_at(sim.now + 100);
     let info = master_info_with(&["ip=localhost,port=41211,state=online,offset=1,lag=0"]);
     sim.answer_all("INFO", info_reply(&info));
-    let golden = golden_log_events("hostnames-sh.log");
+    let golden = golden::log_lines("logs/hostnames-sh.log");
     for e in [
         "+monitor master mh localhost 41210 quorum 1",
         "+slave slave localhost:41211 localhost 41211 @ mh localhost 41210",

@@ -2,8 +2,8 @@
 //! promoted in time, and the SIMULATE-FAILURE crashes. One sentinel with quorum 1,
 //! down-after 1000 and failover-timeout 3000, like the golden `extra/abort-*` captures.
 
-mod core_failover_world;
-use core_failover_world::*;
+use crate::sim::cluster::*;
+use crate::support::golden;
 use rsentinel::core::Action;
 use rsentinel::core::election::format_ctime;
 use rsentinel::core::instance::{FailoverState, flags};
@@ -84,7 +84,7 @@ fn not_elected_aborts_then_retries_with_a_new_epoch() {
         let gap = pair[1] - pair[0];
         assert!((6000..=7100).contains(&gap), "retry gap {gap}");
     }
-    let golden: Vec<String> = golden_psubscribe("extra/abort-not-elected-psubscribe.txt")
+    let golden: Vec<String> = golden::psubscribe("extra/abort-not-elected-psubscribe.txt")
         .iter()
         .map(|e| e.replace("bf25dfb53de4dd0a898fa71f55fb1099447a2b7f", IDS[0]))
         .collect();
@@ -101,7 +101,7 @@ fn no_good_slave_aborts_on_the_next_tick() {
     w.run_for(4500);
     w.kill(41401);
     assert!(w.run_while_not(20_000, |w| count(w, "-failover-abort-no-good-slave") == 3));
-    let golden: Vec<String> = golden_log_events("extra/abort-no-good-slave-sentinel.log")
+    let golden: Vec<String> = golden::log_events("extra/abort-no-good-slave-sentinel.log")
         .iter()
         .map(|e| e.replace("cfa96372ffec90fa98ffaec0643798bd623ebbd1", IDS[0]))
         .collect();
@@ -203,7 +203,7 @@ fn crash_after_election_exits_99() {
             .map(|e| e.split(' ').next().unwrap().to_string())
             .collect()
     };
-    let golden = golden_log_events("logs/sim-sentinel.log");
+    let golden = golden::log_events("logs/sim-sentinel.log");
     let start = golden
         .iter()
         .rposition(|e| e.starts_with("+sdown master"))

@@ -2,8 +2,8 @@
 //! replaying golden failover #2: master 41002, replicas 41000/41001, config epoch 1,
 //! s1 asked to fail over; 41001 gets promoted.
 
-mod core_failover_world;
-use core_failover_world::*;
+use crate::sim::cluster::*;
+use crate::support::golden;
 use rsentinel::core::instance::{FailoverState, flags};
 use rsentinel::resp::Reply;
 
@@ -30,7 +30,7 @@ fn manual() -> (World, u64) {
 /// that follow the second `+switch-master`, without role-change events (which depend
 /// on when each observer's 10 s INFO happened to run).
 fn golden_manual(file: &str) -> Vec<String> {
-    let all = golden_events(file);
+    let all = golden::events(file);
     let start = all.iter().position(|e| e == "+new-epoch 2").unwrap();
     let sw = all
         .iter()

@@ -1,8 +1,8 @@
 //! The `reconf_slaves` phase: parallel-syncs, the SLAVE-RECONF-TIMEOUT quirks of
 //! SENTINEL.md §7.7, and the end of the failover by timeout.
 
-mod core_failover_world;
-use core_failover_world::*;
+use crate::sim::cluster::*;
+use crate::support::golden;
 
 /// Events from the first `+sdown master` up to the last `+slave` of the switch.
 fn failover_window(v: &[String]) -> Vec<String> {
@@ -90,7 +90,7 @@ fn reconf_timeout_resends_and_counts_the_replica_as_done() {
     w.run_for(5000);
     w.kill(41421);
     assert!(w.run_while_not(30_000, |w| w.has_event(0, "+switch-master")));
-    let golden: Vec<String> = golden_psubscribe("extra/reconf-timeout-psubscribe.txt")
+    let golden: Vec<String> = golden::psubscribe("extra/reconf-timeout-psubscribe.txt")
         .iter()
         .map(|e| e.replace("b80a4f1ef47cee1a244c63d65dcc1377d2f98ae0", IDS[0]))
         .collect();
@@ -122,7 +122,7 @@ fn stuck_replica_with_one_sync_slot_ends_by_failover_timeout() {
     w.run_for(5000);
     w.kill(41220);
     assert!(w.run_while_not(60_000, |w| w.has_event(0, "+switch-master")));
-    let golden: Vec<String> = golden_events("events/events-sim-sentinel.log")
+    let golden: Vec<String> = golden::events("events/events-sim-sentinel.log")
         .iter()
         .map(|e| e.replace("f9ffaa7b69f11722b707853401128c20f98a4a7e", IDS[0]))
         .collect();

@@ -2,9 +2,9 @@
 //! master 41000, replicas 41001/41002, quorum 2), compared with failover #1 of the
 //! golden captures.
 
-mod core_failover_world;
+use crate::sim::cluster::*;
+use crate::support::golden;
 use bytes::Bytes;
-use core_failover_world::*;
 use rsentinel::core::Action;
 use rsentinel::core::instance::FailoverState;
 use rsentinel::core::scripts::ScriptCmd;
@@ -45,7 +45,7 @@ fn without_count(e: &str) -> String {
 /// Golden events of `file` from its first `+sdown master` up to (excluding) the first
 /// `+sdown slave`, with golden sentinel s2 (the golden leader) replaced by node `l`.
 fn golden_window(file: &str, l: usize) -> Vec<String> {
-    let all = golden_events(file);
+    let all = golden::events(file);
     let start = all
         .iter()
         .position(|e| e.starts_with("+sdown master"))

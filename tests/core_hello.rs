@@ -1,8 +1,7 @@
 //! Hello intake (discovery, address switch, invalid address, epochs, config updates with
 //! the master switch) and TILT.
 
-mod core_common;
-use core_common::*;
+use crate::support::fixture::*;
 use rsentinel::core::Action;
 use rsentinel::core::instance::ConnKind;
 

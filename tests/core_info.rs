@@ -1,8 +1,9 @@
 //! INFO parsing and its reactions: replica discovery from a real INFO text, run ids and
 //! +reboot, role changes, +convert-to-slave, +fix-slave-config, the transaction bytes.
 
-mod core_common;
-use core_common::*;
+use crate::support::fixture::*;
+use crate::support::golden;
+use crate::support::resp::wire;
 use rsentinel::core::info::parse_info;
 use rsentinel::core::instance::Role;
 use rsentinel::core::monitor::Inst;
@@ -12,7 +13,7 @@ const AT: &str = "@ mymaster 127.0.0.1 41000";
 
 /// The three INFO texts of golden INFO-CACHE (master 41000, replicas 41002, 41001).
 fn golden_infos() -> Vec<String> {
-    golden_bulks("resp/01-steady/021-sentinel-info-cache-mymaster.resp")
+    golden::bulks("resp/01-steady/021-sentinel-info-cache-mymaster.resp")
         .into_iter()
         .filter(|b| b.starts_with("# Server"))
         .collect()

@@ -1,15 +1,16 @@
 //! Links: handshake bytes, periodic PING/INFO/hello cadence, link health, the pending
 //! command budget and reconnection throttling.
 
-mod core_common;
-use core_common::*;
+use crate::support::fixture::*;
+use crate::support::golden;
+use crate::support::resp::wire;
 use rsentinel::core::instance::ConnKind;
 use rsentinel::core::{Action, Event};
 use rsentinel::resp::Reply;
 
 fn golden_line(file: &str, n: usize) -> Vec<u8> {
     // The n-th quoted sendto payload of a strace excerpt, unescaped.
-    let text = std::fs::read_to_string(format!("{GOLDEN}/wire/{file}")).unwrap();
+    let text = golden::text(&format!("wire/{file}"));
     let line = text
         .lines()
         .filter(|l| l.contains("sendto("))

@@ -1,15 +1,15 @@
 //! `link-pending-commands` as redis-sentinel counts it, and the hello queued in the very
 //! timer run that (re)connects a link.
 
-mod core_common;
-use core_common::*;
+use crate::support::fixture::*;
+use crate::support::golden;
 use rsentinel::config::MasterConfig;
 use rsentinel::core::instance::ConnKind;
 use rsentinel::core::{Action, Event};
 
 /// The `link-pending-commands` values of a golden SENTINEL MASTER/SENTINELS reply.
 fn golden_pending(path: &str) -> Vec<u32> {
-    let b = golden_bulks(path);
+    let b = golden::bulks(path);
     b.iter()
         .enumerate()
         .filter(|(_, k)| *k == "link-pending-commands")
@@ -140,10 +140,7 @@ fn hello_of_a_reconnect_is_queued_in_the_same_run_like_the_golden_monitor() {
         })
         .collect();
     // golden/wire/monitor-on-restarted-old-master-41000.txt, sentinel-f9351bc3-cmd.
-    let golden = std::fs::read_to_string(format!(
-        "{GOLDEN}/wire/monitor-on-restarted-old-master-41000.txt"
-    ))
-    .unwrap();
+    let golden = golden::text("wire/monitor-on-restarted-old-master-41000.txt");
     let port = golden
         .lines()
         .find(|l| l.contains("sentinel-f9351bc3-cmd"))

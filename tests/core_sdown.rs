@@ -1,7 +1,7 @@
 //! SDOWN (three rules), ODOWN with quorum, is-master-down-by-addr queries and replies.
 
-mod core_common;
-use core_common::*;
+use crate::support::fixture::*;
+use crate::support::resp::wire;
 use rsentinel::core::instance::flags;
 use rsentinel::resp::Reply;
 

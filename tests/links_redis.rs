@@ -1,11 +1,12 @@
 //! LinkManager against a real redis-server: connect, pipelined requests queued before
 //! the connect, reply ordering, pub/sub messages, disconnection and reconnection.
 
+use crate::support::{bytes_args, next_link_event};
 use bytes::{Bytes, BytesMut};
 use rsentinel::core::Event;
 use rsentinel::core::instance::{ConnKind, LinkId, ReqId};
 use rsentinel::links::wire::{decode_reply, encode_request};
-use rsentinel::links::{LinkEvents, LinkManager, LinkOptions};
+use rsentinel::links::{LinkManager, LinkOptions};
 use rsentinel::resp::Reply;
 use std::io::{Read, Write};
 use std::net::{IpAddr, TcpListener, TcpStream};
@@ -79,25 +80,6 @@ fn call(port: u16, args: &[&str]) -> Reply {
     }
 }
 
-fn args(a: &[&str]) -> Vec<Bytes> {
-    a.iter()
-        .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-        .collect()
-}
-
-/// Next accepted event (stale ones are filtered as the runtime would).
-async fn next(events: &mut LinkEvents) -> Event {
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
-            .await
-            .expect("event within 5s")
-            .expect("channel open");
-        if let Some(ev) = events.accept(ev) {
-            return ev;
-        }
-    }
-}
-
 /// Client id of the connection named `name`, from CLIENT LIST.
 fn client_id(port: u16, name: &str) -> Option<String> {
     let Reply::Bulk(list) = call(port, &["CLIENT", "LIST"]) else {
@@ -124,20 +106,30 @@ async fn command_connection_orders_replies_and_reconnects() {
         L,
         ConnKind::Cmd,
         None,
-        &args(&["CLIENT", "SETNAME", "sentinel-t-cmd"]),
+        &bytes_args(&["CLIENT", "SETNAME", "sentinel-t-cmd"]),
     );
-    links.send(L, ConnKind::Cmd, Some(ReqId(1)), &args(&["PING"]));
-    links.send(L, ConnKind::Cmd, Some(ReqId(2)), &args(&["INFO"]));
-    links.send(L, ConnKind::Cmd, Some(ReqId(3)), &args(&["GET", "nokey"]));
+    links.send(L, ConnKind::Cmd, Some(ReqId(1)), &bytes_args(&["PING"]));
+    links.send(L, ConnKind::Cmd, Some(ReqId(2)), &bytes_args(&["INFO"]));
+    links.send(
+        L,
+        ConnKind::Cmd,
+        Some(ReqId(3)),
+        &bytes_args(&["GET", "nokey"]),
+    );
     links.send(
         L,
         ConnKind::Cmd,
         Some(ReqId(4)),
-        &args(&["BLPOP", "nokey", "0.01"]),
+        &bytes_args(&["BLPOP", "nokey", "0.01"]),
     );
-    links.send(L, ConnKind::Cmd, Some(ReqId(5)), &args(&["NOSUCHCMD"]));
+    links.send(
+        L,
+        ConnKind::Cmd,
+        Some(ReqId(5)),
+        &bytes_args(&["NOSUCHCMD"]),
+    );
 
-    match next(&mut events).await {
+    match next_link_event(&mut events).await {
         Event::Connected {
             link,
             conn,
@@ -150,7 +142,7 @@ async fn command_connection_orders_replies_and_reconnects() {
     }
     let mut replies = Vec::new();
     for _ in 0..5 {
-        match next(&mut events).await {
+        match next_link_event(&mut events).await {
             Event::Reply { link, req, reply } => {
                 assert_eq!(link, L);
                 replies.push((req, reply));
@@ -179,7 +171,7 @@ async fn command_connection_orders_replies_and_reconnects() {
         call(server.port, &["CLIENT", "KILL", "ID", &id]),
         Reply::Int(1)
     );
-    match next(&mut events).await {
+    match next_link_event(&mut events).await {
         Event::Disconnected { link, conn, error } => {
             assert_eq!((link, conn), (L, ConnKind::Cmd));
             assert_eq!(error, "Server closed the connection");
@@ -190,9 +182,12 @@ async fn command_connection_orders_replies_and_reconnects() {
 
     // A new Connect starts a fresh connection.
     links.connect(L, ConnKind::Cmd, "127.0.0.1", server.port);
-    links.send(L, ConnKind::Cmd, Some(ReqId(9)), &args(&["PING"]));
-    assert!(matches!(next(&mut events).await, Event::Connected { .. }));
-    match next(&mut events).await {
+    links.send(L, ConnKind::Cmd, Some(ReqId(9)), &bytes_args(&["PING"]));
+    assert!(matches!(
+        next_link_event(&mut events).await,
+        Event::Connected { .. }
+    ));
+    match next_link_event(&mut events).await {
         Event::Reply { req, reply, .. } => {
             assert_eq!(req, ReqId(9));
             assert_eq!(reply, Reply::Status("PONG".into()));
@@ -229,15 +224,15 @@ async fn pubsub_connection_delivers_messages_and_reports_server_stop() {
         L,
         ConnKind::PubSub,
         None,
-        &args(&["CLIENT", "SETNAME", "sentinel-t-pubsub"]),
+        &bytes_args(&["CLIENT", "SETNAME", "sentinel-t-pubsub"]),
     );
     links.send(
         L,
         ConnKind::PubSub,
         None,
-        &args(&["SUBSCRIBE", "__sentinel__:hello"]),
+        &bytes_args(&["SUBSCRIBE", "__sentinel__:hello"]),
     );
-    match next(&mut events).await {
+    match next_link_event(&mut events).await {
         Event::Connected { conn, local_ip, .. } => {
             assert_eq!(conn, ConnKind::PubSub);
             assert!(local_ip.parse::<IpAddr>().unwrap().is_loopback());
@@ -261,7 +256,7 @@ async fn pubsub_connection_delivers_messages_and_reports_server_stop() {
         Reply::Int(1)
     );
     // The SETNAME and SUBSCRIBE confirmations were dropped: the next event is the message.
-    match next(&mut events).await {
+    match next_link_event(&mut events).await {
         Event::Message {
             link,
             channel,
@@ -276,7 +271,7 @@ async fn pubsub_connection_delivers_messages_and_reports_server_stop() {
 
     let _ = server.child.kill();
     let _ = server.child.wait();
-    match next(&mut events).await {
+    match next_link_event(&mut events).await {
         Event::Disconnected { conn, error, .. } => {
             assert_eq!(conn, ConnKind::PubSub);
             assert!(!error.is_empty());
@@ -285,7 +280,7 @@ async fn pubsub_connection_delivers_messages_and_reports_server_stop() {
     }
     // Reconnecting while the server is down fails cleanly with the strerror text.
     links.connect(L, ConnKind::PubSub, "127.0.0.1", port);
-    match next(&mut events).await {
+    match next_link_event(&mut events).await {
         Event::Disconnected { error, .. } => assert_eq!(error, "Connection refused"),
         other => panic!("expected Disconnected, got {other:?}"),
     }
@@ -302,7 +297,7 @@ async fn bind_source_addr_and_unresolvable_hosts() {
     };
     let (links, mut events) = LinkManager::new(opts);
     links.connect(LinkId(1), ConnKind::Cmd, "127.0.0.1", server.port);
-    match next(&mut events).await {
+    match next_link_event(&mut events).await {
         Event::Connected { local_ip, .. } => assert_eq!(local_ip, "127.0.0.1"),
         other => panic!("expected Connected, got {other:?}"),
     }
@@ -312,7 +307,7 @@ async fn bind_source_addr_and_unresolvable_hosts() {
         "no-such-host.invalid",
         server.port,
     );
-    match next(&mut events).await {
+    match next_link_event(&mut events).await {
         Event::Disconnected { link, error, .. } => {
             assert_eq!(link, LinkId(2));
             assert!(!error.is_empty() && !error.contains("os error"), "{error}");
@@ -321,8 +316,13 @@ async fn bind_source_addr_and_unresolvable_hosts() {
     }
     // A Connect for an existing connection is ignored: no second Connected.
     links.connect(LinkId(1), ConnKind::Cmd, "127.0.0.1", server.port);
-    links.send(LinkId(1), ConnKind::Cmd, Some(ReqId(1)), &args(&["PING"]));
-    match next(&mut events).await {
+    links.send(
+        LinkId(1),
+        ConnKind::Cmd,
+        Some(ReqId(1)),
+        &bytes_args(&["PING"]),
+    );
+    match next_link_event(&mut events).await {
         Event::Reply { req, .. } => assert_eq!(req, ReqId(1)),
         other => panic!("expected Reply, got {other:?}"),
     }
@@ -348,5 +348,8 @@ async fn stale_events_of_a_replaced_connection_are_filtered() {
         events.accept(first).is_none(),
         "stale event must be dropped"
     );
-    assert!(matches!(next(&mut events).await, Event::Connected { .. }));
+    assert!(matches!(
+        next_link_event(&mut events).await,
+        Event::Connected { .. }
+    ));
 }

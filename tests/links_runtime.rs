@@ -34,13 +34,11 @@ fn assert_redis_line(line: &str, pid: &str, c: char, msg: &str) {
 #[test]
 fn log_lines_have_the_redis_shape_of_the_golden_logs() {
     // A line copied from golden/logs/sentinel-s1.log passes the same checker...
-    let golden = std::fs::read_to_string("/work/shared/spec/golden/logs/sentinel-s1.log")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.contains("+monitor"))
-                .map(str::to_string)
-        });
+    let golden = Some(crate::support::golden::text("logs/sentinel-s1.log")).and_then(|s| {
+        s.lines()
+            .find(|l| l.contains("+monitor"))
+            .map(str::to_string)
+    });
     if let Some(g) = golden {
         let pid = g.split(':').next().unwrap().to_string();
         let msg = g.splitn(7, ' ').nth(6).unwrap().to_string();

@@ -1,19 +1,13 @@
 //! LinkManager against a scripted fake server: the exact bytes written (compared with
 //! redis-sentinel's observed pipelines) and the memory bounds.
 
-use bytes::Bytes;
+use crate::support::{bytes_args, next_link_event};
 use rsentinel::core::Event;
 use rsentinel::core::instance::{ConnKind, LinkId, ReqId};
-use rsentinel::links::{LinkEvents, LinkManager, LinkOptions};
+use rsentinel::links::{LinkManager, LinkOptions};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-fn args(a: &[&str]) -> Vec<Bytes> {
-    a.iter()
-        .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-        .collect()
-}
 
 async fn listener() -> (TcpListener, u16) {
     let base = 21000 + (std::process::id() % 9000) as u16;
@@ -23,18 +17,6 @@ async fn listener() -> (TcpListener, u16) {
         }
     }
     panic!("no free port");
-}
-
-async fn next(events: &mut LinkEvents) -> Event {
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
-            .await
-            .expect("event within 5s")
-            .expect("channel open");
-        if let Some(ev) = events.accept(ev) {
-            return ev;
-        }
-    }
 }
 
 /// Read until `want` bytes arrived; returns them and how many reads it took.
@@ -56,9 +38,9 @@ async fn handshake_is_pipelined_in_one_write_with_the_observed_bytes() {
     let (l, port) = listener().await;
     let (links, mut events) = LinkManager::new(LinkOptions::default());
     links.connect(LinkId(1), ConnKind::PubSub, "127.0.0.1", port);
-    let setname = args(&["CLIENT", "SETNAME", "sentinel-f9351bc3-pubsub"]);
+    let setname = bytes_args(&["CLIENT", "SETNAME", "sentinel-f9351bc3-pubsub"]);
     links.send(LinkId(1), ConnKind::PubSub, None, &setname);
-    let subscribe = args(&["SUBSCRIBE", "__sentinel__:hello"]);
+    let subscribe = bytes_args(&["SUBSCRIBE", "__sentinel__:hello"]);
     links.send(LinkId(1), ConnKind::PubSub, None, &subscribe);
     let (mut s, _) = l.accept().await.unwrap();
     // golden/wire + SENTINEL.md §4.2: a fresh replica pub/sub link without auth.
@@ -66,7 +48,10 @@ async fn handshake_is_pipelined_in_one_write_with_the_observed_bytes() {
     let (got, reads) = read_exact_counting(&mut s, expected.len()).await;
     assert_eq!(got, expected);
     assert_eq!(reads, 1, "queued requests must leave in one write");
-    assert!(matches!(next(&mut events).await, Event::Connected { .. }));
+    assert!(matches!(
+        next_link_event(&mut events).await,
+        Event::Connected { .. }
+    ));
 
     // Replies to SETNAME (+OK) and SUBSCRIBE (the confirmation) are dropped; a message
     // is delivered; a reply split across packets is reassembled.
@@ -78,7 +63,7 @@ async fn handshake_is_pipelined_in_one_write_with_the_observed_bytes() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     s.write_all(b"llo\r\n").await.unwrap();
-    match next(&mut events).await {
+    match next_link_event(&mut events).await {
         Event::Message {
             channel, payload, ..
         } => {
@@ -95,21 +80,29 @@ async fn command_connection_with_auth_matches_observed_bytes() {
     let (links, mut events) = LinkManager::new(LinkOptions::default());
     let link = LinkId(3);
     links.connect(link, ConnKind::Cmd, "127.0.0.1", port);
-    links.send(link, ConnKind::Cmd, None, &args(&["AUTH", "masterpw"]));
-    let setname = args(&["CLIENT", "SETNAME", "sentinel-8d81fafb-cmd"]);
+    links.send(
+        link,
+        ConnKind::Cmd,
+        None,
+        &bytes_args(&["AUTH", "masterpw"]),
+    );
+    let setname = bytes_args(&["CLIENT", "SETNAME", "sentinel-8d81fafb-cmd"]);
     links.send(link, ConnKind::Cmd, None, &setname);
-    links.send(link, ConnKind::Cmd, Some(ReqId(10)), &args(&["PING"]));
-    links.send(link, ConnKind::Cmd, Some(ReqId(11)), &args(&["INFO"]));
+    links.send(link, ConnKind::Cmd, Some(ReqId(10)), &bytes_args(&["PING"]));
+    links.send(link, ConnKind::Cmd, Some(ReqId(11)), &bytes_args(&["INFO"]));
     let (mut s, _) = l.accept().await.unwrap();
     let expected: &[u8] = b"*2\r\n$4\r\nAUTH\r\n$8\r\nmasterpw\r\n*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$21\r\nsentinel-8d81fafb-cmd\r\n*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nINFO\r\n";
     let (got, _) = read_exact_counting(&mut s, expected.len()).await;
     assert_eq!(got, expected);
-    assert!(matches!(next(&mut events).await, Event::Connected { .. }));
+    assert!(matches!(
+        next_link_event(&mut events).await,
+        Event::Connected { .. }
+    ));
     s.write_all(b"-ERR AUTH failed\r\n+OK\r\n+PONG\r\n$3\r\nabc\r\n")
         .await
         .unwrap();
     for (want_req, want_bytes) in [(10, &b"+PONG\r\n"[..]), (11, b"$3\r\nabc\r\n")] {
-        match next(&mut events).await {
+        match next_link_event(&mut events).await {
             Event::Reply { req, reply, .. } => {
                 assert_eq!(req, ReqId(want_req));
                 assert_eq!(reply.to_bytes(2).as_ref(), want_bytes);
@@ -128,12 +121,20 @@ async fn oversized_reply_drops_the_connection() {
     };
     let (links, mut events) = LinkManager::new(opts);
     links.connect(LinkId(1), ConnKind::Cmd, "127.0.0.1", port);
-    links.send(LinkId(1), ConnKind::Cmd, Some(ReqId(1)), &args(&["INFO"]));
+    links.send(
+        LinkId(1),
+        ConnKind::Cmd,
+        Some(ReqId(1)),
+        &bytes_args(&["INFO"]),
+    );
     let (mut s, _) = l.accept().await.unwrap();
-    assert!(matches!(next(&mut events).await, Event::Connected { .. }));
+    assert!(matches!(
+        next_link_event(&mut events).await,
+        Event::Connected { .. }
+    ));
     s.write_all(b"$1000000\r\n").await.unwrap();
     s.write_all(&vec![b'x'; 4096]).await.unwrap();
-    match next(&mut events).await {
+    match next_link_event(&mut events).await {
         Event::Disconnected { error, .. } => assert_eq!(error, "Reply too large"),
         other => panic!("expected Disconnected, got {other:?}"),
     }
@@ -149,12 +150,17 @@ async fn request_queue_overflow_drops_the_connection() {
     let (links, mut events) = LinkManager::new(opts);
     links.connect(LinkId(1), ConnKind::Cmd, "127.0.0.1", port);
     for i in 0..5 {
-        links.send(LinkId(1), ConnKind::Cmd, Some(ReqId(i)), &args(&["PING"]));
+        links.send(
+            LinkId(1),
+            ConnKind::Cmd,
+            Some(ReqId(i)),
+            &bytes_args(&["PING"]),
+        );
     }
     let (_s, _) = l.accept().await.unwrap();
     let mut saw_disconnect = false;
     for _ in 0..2 {
-        if let Event::Disconnected { error, .. } = next(&mut events).await {
+        if let Event::Disconnected { error, .. } = next_link_event(&mut events).await {
             assert_eq!(error, "Output buffer limit reached");
             saw_disconnect = true;
             break;
@@ -169,9 +175,12 @@ async fn protocol_error_is_reported() {
     let (links, mut events) = LinkManager::new(LinkOptions::default());
     links.connect(LinkId(1), ConnKind::Cmd, "127.0.0.1", port);
     let (mut s, _) = l.accept().await.unwrap();
-    assert!(matches!(next(&mut events).await, Event::Connected { .. }));
+    assert!(matches!(
+        next_link_event(&mut events).await,
+        Event::Connected { .. }
+    ));
     s.write_all(b"?garbage\r\n").await.unwrap();
-    match next(&mut events).await {
+    match next_link_event(&mut events).await {
         Event::Disconnected { error, .. } => {
             assert_eq!(error, "Protocol error, got \"?\" as reply type byte")
         }

@@ -3,6 +3,7 @@
 //! naming the offending line, and whatever loads rewrites to a file that loads back to
 //! the same state (so a CONFIG REWRITE can never make the next start fail).
 
+use crate::support::robust_seed;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -11,8 +12,6 @@ use rsentinel::config::{
 };
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-
-const GOLDEN: &str = "/work/shared/spec/golden/conf";
 
 /// Tokens mutations splice in: quoting, escapes, binary bytes, huge and odd numbers,
 /// keywords that change how the rest of the line is read.
@@ -48,14 +47,6 @@ const WEIRD: &[&str] = &[
     "bind",
 ];
 
-/// `ROBUST_SEED` replaces the fixed seeds, to explore beyond what CI runs.
-fn seed(default: u64) -> u64 {
-    std::env::var("ROBUST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
 fn sandbox() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     for s in ["notify.sh", "reconfig.sh"] {
@@ -68,7 +59,7 @@ fn sandbox() -> tempfile::TempDir {
 
 /// The golden files with every `/tmp/sg/...` directory folded onto the sandbox root.
 fn goldens(root: &Path) -> Vec<String> {
-    let mut names: Vec<_> = std::fs::read_dir(GOLDEN)
+    let mut names: Vec<_> = std::fs::read_dir(crate::support::golden::path("conf"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "conf"))
@@ -233,7 +224,7 @@ fn mutated_golden_configs() {
     let sb = sandbox();
     let path = sb.path().join("sentinel.conf");
     let base = goldens(sb.path());
-    let mut rng = StdRng::seed_from_u64(seed(3));
+    let mut rng = StdRng::seed_from_u64(robust_seed(3));
     let (mut ok, mut bad) = (0, 0);
     for _ in 0..2500 {
         let src = base.choose(&mut rng).unwrap();
@@ -255,7 +246,7 @@ fn mutated_golden_configs() {
 
 #[test]
 fn split_args_never_panics_and_requotes() {
-    let mut rng = StdRng::seed_from_u64(seed(4));
+    let mut rng = StdRng::seed_from_u64(robust_seed(4));
     let alphabet = b" \t\"'\\xabn0\r\n\x0b\x01\xc3\xa9";
     for _ in 0..20000 {
         let bytes: Vec<u8> = (0..rng.gen_range(0..24))
@@ -279,7 +270,7 @@ fn split_args_never_panics_and_requotes() {
 fn odd_values_survive_the_rewrite() {
     let sb = sandbox();
     let path = sb.path().join("sentinel.conf");
-    let mut rng = StdRng::seed_from_u64(seed(5));
+    let mut rng = StdRng::seed_from_u64(robust_seed(5));
     let pieces = [
         "a", " ", "\"", "'", "\\", "#", "\t", "é", "\u{1}", "x y", "",
     ];

@@ -4,6 +4,8 @@
 //! too). The core must never panic, and the state it persists must always render to a
 //! config file that loads back to the same state.
 
+use crate::support::golden;
+use crate::support::robust_seed;
 use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -18,19 +20,11 @@ use rsentinel::resp::Reply;
 use rsentinel::resp::request::split_args;
 use std::path::Path;
 
-const GOLDEN: &str = "/work/shared/spec/golden";
 const MYID: &str = "f9351bc32a024bcd4d518040ae807e61bcbe50b5";
 const PEERS: &[&str] = &[
     "11cee6dfd73f0ef21cc15b3e7c14074dd44c7ddb",
     "cbc2f454bb1f7b019a27bd6c7f8cda554f7504d6",
 ];
-
-fn seed(default: u64) -> u64 {
-    std::env::var("ROBUST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Odd values spliced into INFO fields, hello fields and command arguments.
 const WEIRD: &[&str] = &[
@@ -64,7 +58,7 @@ const WEIRD: &[&str] = &[
 /// The SENTINEL command lines of the golden transcripts, as argument lists.
 fn golden_commands() -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    let dir = format!("{GOLDEN}/tools/specs");
+    let dir = golden::path("tools/specs");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -107,7 +101,7 @@ fn golden_infos() -> Vec<String> {
         "resp/01-steady/021-sentinel-info-cache-mymaster.resp",
         "resp/03-resp3-pubsub/016-sentinel-info-cache-mymaster.resp",
     ] {
-        let data = std::fs::read(format!("{GOLDEN}/{f}")).unwrap();
+        let data = golden::bytes(f);
         let text = String::from_utf8_lossy(&data);
         for chunk in text.split("# Server") {
             if chunk.contains("role:") {
@@ -122,7 +116,7 @@ fn golden_infos() -> Vec<String> {
 fn hello_payloads() -> Vec<String> {
     let mut out = Vec::new();
     for f in ["hello-on-41000.log", "hello-sim-incl-empty-announce-ip.log"] {
-        let text = std::fs::read_to_string(format!("{GOLDEN}/hello/{f}")).unwrap();
+        let text = golden::text(&format!("hello/{f}"));
         for l in text.lines() {
             if let Some((_, p)) = l.split_once(" __sentinel__:hello ") {
                 out.push(p.to_string());
@@ -476,7 +470,7 @@ fn random_inputs_keep_the_core_sane() {
     let cmds = golden_commands();
     assert!(infos.len() > 3 && hellos.len() > 3 && cmds.len() > 100);
     let dir = tempfile::tempdir().unwrap();
-    let mut rng = StdRng::seed_from_u64(seed(11));
+    let mut rng = StdRng::seed_from_u64(robust_seed(11));
     for _run in 0..12 {
         let mut w = World::new();
         w.feed(Event::Tick);

@@ -3,6 +3,7 @@
 //! however the input is split into reads, must only ever fail with one of Redis' protocol
 //! error texts, and must never allocate in proportion to a client-claimed length.
 
+use crate::support::robust_seed;
 use bytes::BytesMut;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -35,14 +36,6 @@ unsafe impl GlobalAlloc for Tracking {
 
 #[global_allocator]
 static ALLOC: Tracking = Tracking;
-
-/// `ROBUST_SEED` replaces the fixed seeds, to explore beyond what CI runs.
-fn seed(default: u64) -> u64 {
-    std::env::var("ROBUST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Every text a request can fail with (the `expected '$'` one is checked by prefix).
 const ERRORS: &[&str] = &[
@@ -184,7 +177,7 @@ fn mutate(rng: &mut StdRng, v: &mut Vec<u8>) {
 
 #[test]
 fn random_bytes_never_panic_and_split_invariant() {
-    let mut rng = StdRng::seed_from_u64(seed(1));
+    let mut rng = StdRng::seed_from_u64(robust_seed(1));
     for _ in 0..3000 {
         let len = rng.gen_range(0..40);
         let input: Vec<u8> = (0..len)
@@ -203,7 +196,7 @@ fn random_bytes_never_panic_and_split_invariant() {
 
 #[test]
 fn valid_frames_parse_back_and_mutations_are_safe() {
-    let mut rng = StdRng::seed_from_u64(seed(2));
+    let mut rng = StdRng::seed_from_u64(robust_seed(2));
     for _ in 0..3000 {
         let args: Vec<Vec<u8>> = (0..rng.gen_range(1..5))
             .map(|_| (0..rng.gen_range(0..20)).map(|_| rng.r#gen()).collect())

@@ -3,43 +3,16 @@
 //! lengths, half-sent requests). Afterwards the server still answers a fresh PING, every
 //! connection is gone, and the process memory grew by a bounded amount.
 
+use crate::support::resp::encode;
+use crate::support::server::start;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use rsentinel::config::{MasterConfig, SentinelConfig, ServerConfig};
-use rsentinel::core::{Identity, Sentinel};
-use rsentinel::server::{ProcessInfo, Server};
-use rsentinel::shell::{Shell, now_ms};
+use rsentinel::config::ServerConfig;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-async fn start() -> (Arc<Server>, SocketAddr) {
-    let sc = SentinelConfig {
-        myid: Some("f9351bc32a024bcd4d518040ae807e61bcbe50b5".into()),
-        masters: vec![MasterConfig::new("mymaster", "127.0.0.1", 6390, 2)],
-        ..Default::default()
-    };
-    let id = Identity {
-        port: 0,
-        ..Default::default()
-    };
-    let core = Sentinel::new(&sc, id, 1, now_ms());
-    let shell = Arc::new(Shell::new(core, Box::new(|_, _| true)));
-    let info = ProcessInfo {
-        run_id: "0".repeat(40),
-        start_ms: now_ms(),
-        hz: 10,
-        ..Default::default()
-    };
-    let server = Server::new(shell, ServerConfig::default(), info);
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(server.clone().serve(l));
-    (server, addr)
-}
+use tokio::net::TcpStream;
 
 /// Resident set size of this process in bytes.
 fn rss() -> u64 {
@@ -65,21 +38,13 @@ const COMMANDS: &[&[&str]] = &[
     &["COMMAND", "COUNT"],
 ];
 
-fn frame(args: &[&str]) -> Vec<u8> {
-    let mut v = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        v.extend(format!("${}\r\n{a}\r\n", a.len()).into_bytes());
-    }
-    v
-}
-
 fn garbage(rng: &mut StdRng) -> Vec<u8> {
     match rng.gen_range(0..6) {
         0 => (0..rng.gen_range(1..4096)).map(|_| rng.r#gen()).collect(),
         1 => {
             let mut v = Vec::new();
             for _ in 0..rng.gen_range(1..20) {
-                v.extend(frame(COMMANDS.choose(rng).unwrap()));
+                v.extend(encode(COMMANDS.choose(rng).unwrap()));
             }
             for _ in 0..rng.gen_range(1..8) {
                 let i = rng.gen_range(0..v.len());
@@ -155,7 +120,7 @@ async fn ping(addr: SocketAddr) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_on_many_connections() {
-    let (server, addr) = start().await;
+    let (server, addr) = start(ServerConfig::default()).await;
     assert_eq!(ping(addr).await, b"+PONG\r\n");
     let before = rss();
     for round in 0..4u64 {
@@ -185,7 +150,7 @@ async fn garbage_on_many_connections() {
 /// announcing 512 MB and sending 1 MB costs about 1 MB while it is connected.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claimed_lengths_cost_nothing() {
-    let (server, addr) = start().await;
+    let (server, addr) = start(ServerConfig::default()).await;
     let before = rss();
     let mut conns = Vec::new();
     for _ in 0..20 {

@@ -1,15 +1,15 @@
 //! The pure script queue on a fake clock: limits, retry backoff, drop-oldest, timeout
 //! kill, and PENDING-SCRIPTS replies compared byte for byte with real redis-sentinel.
 
+use crate::support::golden;
 use rsentinel::config::LogLevel;
 use rsentinel::core::scripts::*;
 use rsentinel::resp::Reply;
 
-const GOLDEN: &str = "/work/shared/spec/golden/resp";
 const NOTIFY: &str = "/tmp/sg/notify.sh";
 
 fn golden(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{GOLDEN}/{name}")).expect("golden file")
+    golden::resp(name)
 }
 
 fn args(a: &[&str]) -> Vec<String> {
@@ -302,7 +302,7 @@ fn argv_is_capped_at_sixteen_entries() {
 
 #[test]
 fn reconfig_args_match_golden_scripts_log() {
-    let log = std::fs::read_to_string("/work/shared/spec/golden/scripts.log").unwrap();
+    let log = golden::text("scripts.log");
     let a = reconfig_args(
         "mymaster",
         true,

@@ -1,11 +1,12 @@
 //! State-changing SENTINEL subcommands, replaying golden/resp/06-admin on a core in the
 //! same state as s1 was, and checking replies, events and config flushes.
 
-mod sentinel_cmd_util;
+use crate::support::fixture::*;
+use crate::support::golden;
+use crate::support::resp::*;
 use rsentinel::config::LogLevel;
 use rsentinel::core::instance::{ConnKind, FailoverState, flags};
 use rsentinel::core::{Action, Sentinel};
-use sentinel_cmd_util::*;
 
 /// s1 at the start of 06-admin: master 41002 after three failovers (epoch 3).
 fn admin_core() -> Sentinel {
@@ -23,7 +24,7 @@ fn admin_core() -> Sentinel {
 
 /// Events the golden s1 published in `[from, to]` (unix ms), as (channel, payload).
 fn golden_events(from: u64, to: u64) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string("/work/shared/spec/golden/events/events-s1.log").unwrap();
+    let text = golden::text("events/events-s1.log");
     text.lines()
         .filter_map(|l| {
             let mut it = l.splitn(3, ' ');
@@ -38,10 +39,10 @@ fn golden_events(from: u64, to: u64) -> Vec<(String, String)> {
 /// Replay transcript entries `range` (1-based file numbers) of 06-admin, asserting each
 /// reply byte for byte; returns the actions they produced.
 fn replay(core: &mut Sentinel, first: usize, last: usize) -> Vec<Action> {
-    let t = transcript("06-admin");
+    let t = golden::transcript("06-admin");
     for (_, cmd, file) in &t[first - 1..last] {
         let got = resp2(&run(core, cmd));
-        assert_eq!(show(&got), show(&golden(file)), "{cmd}");
+        assert_eq!(show(&got), show(&golden::resp(file)), "{cmd}");
     }
     core.drain_actions()
 }
@@ -144,9 +145,9 @@ fn config_set_and_get_round_trip() {
 #[test]
 fn monitor_and_remove_a_second_master() {
     let mut core = admin_core();
-    let t = transcript("06-admin");
+    let t = golden::transcript("06-admin");
     let (_, cmd, file) = &t[26];
-    assert_eq!(resp2(&run(&mut core, cmd)), golden(file));
+    assert_eq!(resp2(&run(&mut core, cmd)), golden::resp(file));
     let actions = core.drain_actions();
     assert_eq!(actions[0], Action::PersistConfig, "flush before the event");
     assert_eq!(
@@ -157,7 +158,7 @@ fn monitor_and_remove_a_second_master() {
     core.now += 2;
     replay(&mut core, 29, 31);
     let info = rsentinel::commands::sentinel::info_sentinel_section(&core);
-    assert_eq!(V::Bulk(Some(info)), parse(&golden(&t[32].2)));
+    assert_eq!(V::Bulk(Some(info)), parse(&golden::resp(&t[32].2)));
     replay(&mut core, 34, 35);
 
     let links_before = core.links.len();
@@ -234,21 +235,21 @@ fn votes_are_first_come_first_served_per_epoch() {
 #[test]
 fn voting_for_ourselves_does_not_delay_our_failover() {
     let mut core = admin_core();
-    let (leader, epoch) = core.vote_leader(0, 5, S1_ID);
-    assert_eq!((leader.as_deref(), epoch), (Some(S1_ID), 5));
+    let (leader, epoch) = core.vote_leader(0, 5, MYID);
+    assert_eq!((leader.as_deref(), epoch), (Some(MYID), 5));
     assert_eq!(core.masters[0].failover_start_time, 0);
     // An old epoch does not move current-epoch and returns the existing vote.
-    assert_eq!(core.vote_leader(0, 2, S2_ID), (Some(S1_ID.to_string()), 5));
+    assert_eq!(core.vote_leader(0, 2, PEER1), (Some(MYID.to_string()), 5));
 }
 
 #[test]
 fn reset_forgets_discovered_state_and_keeps_configuration() {
     let mut core = admin_core();
     core.now = 1_795_300_555_774;
-    let t = transcript("06-admin");
+    let t = golden::transcript("06-admin");
     core.masters[0].common.info_refresh = core.now - 2082;
     core.masters[0].common.flags |= flags::S_DOWN;
-    core.masters[0].leader = Some(S2_ID.into());
+    core.masters[0].leader = Some(PEER1.into());
     let replica_links: Vec<_> = core.masters[0]
         .replicas
         .iter()
@@ -272,7 +273,7 @@ fn reset_forgets_discovered_state_and_keeps_configuration() {
     assert_eq!(m.leader_epoch, 3);
     assert_eq!(core.links.len(), 1, "only the master link is left");
     replay(&mut core, 48, 49);
-    assert_eq!(resp2(&run(&mut core, &t[52].1)), golden(&t[52].2));
+    assert_eq!(resp2(&run(&mut core, &t[52].1)), golden::resp(&t[52].2));
 }
 
 #[test]
@@ -286,8 +287,8 @@ fn manual_failover_starts_a_forced_attempt() {
     connect_all(&mut core);
     healthy_replicas(&mut core, 41002);
     core.masters[0].common.runid = "a800851fe08fcaed137c19df54a9f05b87d2a251".into();
-    let t = transcript("04-manual-failover");
-    assert_eq!(resp2(&run(&mut core, &t[0].1)), golden(&t[0].2));
+    let t = golden::transcript("04-manual-failover");
+    assert_eq!(resp2(&run(&mut core, &t[0].1)), golden::resp(&t[0].2));
     let actions = core.drain_actions();
     assert_eq!(
         actions[0],
@@ -305,9 +306,9 @@ fn manual_failover_starts_a_forced_attempt() {
     assert_eq!(m.failover_state, FailoverState::WaitStart);
     assert_eq!(m.failover_epoch, 2);
     assert!(m.failover_start_time >= core.now && m.failover_start_time < core.now + 1000);
-    assert_eq!(resp2(&run(&mut core, &t[1].1)), golden(&t[1].2));
+    assert_eq!(resp2(&run(&mut core, &t[1].1)), golden::resp(&t[1].2));
     let ours = parse(&resp2(&run(&mut core, &t[2].1)));
-    assert_same_description(&ours, &parse(&golden(&t[2].2)), &[]);
+    assert_same_description(&ours, &parse(&golden::resp(&t[2].2)), &[]);
 }
 
 #[test]
@@ -342,11 +343,11 @@ fn script_paths_need_permission_and_an_executable() {
     cfg.masters[0].name = "sim".into();
     cfg.deny_scripts_reconfig = false;
     let mut core = core_from(&cfg);
-    let t = transcript("10-sim");
+    let t = golden::transcript("10-sim");
     for i in [1, 2, 3, 5, 6] {
         assert_eq!(
             resp2(&run(&mut core, &t[i].1)),
-            golden(&t[i].2),
+            golden::resp(&t[i].2),
             "{}",
             t[i].1
         );
@@ -367,7 +368,7 @@ fn script_paths_need_permission_and_an_executable() {
     for i in [7, 8] {
         assert_eq!(
             resp2(&run(&mut core, &t[i].1)),
-            golden(&t[i].2),
+            golden::resp(&t[i].2),
             "{}",
             t[i].1
         );
@@ -377,7 +378,7 @@ fn script_paths_need_permission_and_an_executable() {
 #[test]
 fn simulate_failure_and_debug_knobs() {
     let mut core = admin_core();
-    let t = transcript("11-simfail");
+    let t = golden::transcript("11-simfail");
     for (_, cmd, file) in &t {
         let got = if cmd.starts_with("INFO") {
             let info = rsentinel::commands::sentinel::info_sentinel_section(&core);
@@ -387,7 +388,7 @@ fn simulate_failure_and_debug_knobs() {
                     .unwrap()
                     .to_string()
             };
-            let V::Bulk(Some(gold)) = parse(&golden(file)) else {
+            let V::Bulk(Some(gold)) = parse(&golden::resp(file)) else {
                 panic!()
             };
             assert_eq!(flags_line(&info), flags_line(&gold));
@@ -395,7 +396,7 @@ fn simulate_failure_and_debug_knobs() {
         } else {
             resp2(&run(&mut core, cmd))
         };
-        assert_eq!(got, golden(file), "{cmd}");
+        assert_eq!(got, golden::resp(file), "{cmd}");
     }
     assert_eq!(core.simfailure_flags, 1);
     let r = run(

@@ -1,19 +1,20 @@
 //! Every SENTINEL error case of golden/resp/02-errors, byte for byte.
 
-mod sentinel_cmd_util;
-use sentinel_cmd_util::*;
+use crate::support::fixture::*;
+use crate::support::golden;
+use crate::support::resp::*;
 
 #[test]
 fn every_sentinel_error_reply_matches_golden_bytes() {
     let mut core = core_from(&s1_config(41000, &[41002, 41001]));
     let mut checked = 0;
-    for (conn, cmd, file) in transcript("02-errors") {
+    for (conn, cmd, file) in golden::transcript("02-errors") {
         if !cmd.to_ascii_uppercase().starts_with("SENTINEL") {
             continue;
         }
         let proto = if conn == "h:41100" { 3 } else { 2 };
         let got = run(&mut core, &cmd).to_bytes(proto).to_vec();
-        let want = golden(&file);
+        let want = golden::resp(&file);
         assert_eq!(show(&got), show(&want), "{cmd}");
         checked += 1;
     }

@@ -1,11 +1,12 @@
 //! Read-only SENTINEL subcommands against golden/resp/01-steady, 07-priority,
 //! 09-hostnames, 14-final and 15-ckquorum.
 
-mod sentinel_cmd_util;
+use crate::support::fixture::*;
+use crate::support::golden;
+use crate::support::resp::*;
 use rsentinel::commands::sentinel::{info_sentinel_section, role_masters};
 use rsentinel::core::Sentinel;
 use rsentinel::core::instance::flags;
-use sentinel_cmd_util::*;
 
 const MASTER_RUNID: &str = "5044831637e1482f35e442a2e3df00f9ef2ce376";
 const R41002: &str = "a800851fe08fcaed137c19df54a9f05b87d2a251";
@@ -33,7 +34,7 @@ fn steady() -> Sentinel {
 }
 
 fn steady_file(prefix: &str) -> V {
-    parse(&golden_file("01-steady", prefix))
+    parse(&golden::resp_file("01-steady", prefix))
 }
 
 #[test]
@@ -108,7 +109,11 @@ fn fixed_replies_of_the_steady_phase_are_byte_exact() {
         ("SENTINEL SIMULATE-FAILURE HELP", "024-"),
     ] {
         let got = resp2(&run(&mut core, cmd));
-        assert_eq!(show(&got), show(&golden_file("01-steady", file)), "{cmd}");
+        assert_eq!(
+            show(&got),
+            show(&golden::resp_file("01-steady", file)),
+            "{cmd}"
+        );
     }
     assert!(core.drain_actions().is_empty(), "read-only commands act");
 }
@@ -155,7 +160,7 @@ fn info_cache_reports_ages_and_cached_info_exactly() {
         &mut core,
         "SENTINEL INFO-CACHE mymaster nosuch mymaster",
     ));
-    assert_eq!(got, golden_file("01-steady", "021-"));
+    assert_eq!(got, golden::resp_file("01-steady", "021-"));
 }
 
 #[test]
@@ -197,7 +202,7 @@ fn is_master_down_reflects_sdown_but_not_in_tilt() {
 fn info_section_and_role_list() {
     let mut core = steady();
     let info = info_sentinel_section(&core);
-    let gold = parse(&golden_file("01-steady", "030-"));
+    let gold = parse(&golden::resp_file("01-steady", "030-"));
     assert_eq!(V::Bulk(Some(info)), gold);
     core.masters[0].common.flags |= flags::S_DOWN;
     assert!(info_sentinel_section(&core).contains("status=sdown,"));
@@ -225,7 +230,7 @@ fn unannounced_replicas_are_hidden_and_priority_zero_blocks_failover() {
     let V::Array(Some(ours)) = parse(&resp2(&run(&mut core, "SENTINEL REPLICAS mymaster"))) else {
         panic!()
     };
-    let V::Array(Some(gold)) = parse(&golden_file("07-priority", "001-")) else {
+    let V::Array(Some(gold)) = parse(&golden::resp_file("07-priority", "001-")) else {
         panic!()
     };
     assert_eq!(ours.len(), 1);
@@ -233,7 +238,7 @@ fn unannounced_replicas_are_hidden_and_priority_zero_blocks_failover() {
     let master = pairs(&parse(&resp2(&run(&mut core, "SENTINEL MASTER mymaster"))));
     assert!(master.contains(&("num-slaves".into(), "2".into())));
     let r = resp2(&run(&mut core, "SENTINEL FAILOVER mymaster"));
-    assert_eq!(r, golden_file("07-priority", "003-"));
+    assert_eq!(r, golden::resp_file("07-priority", "003-"));
     assert!(core.drain_actions().is_empty());
     // An unannounced replica is still a candidate.
     core.masters[0].replicas[1].priority = 100;
@@ -248,10 +253,14 @@ fn ckquorum_texts_follow_usable_peers() {
     cfg.masters[0].notification_script = None;
     cfg.masters[0].client_reconfig_script = None;
     let mut core = core_from(&cfg);
-    let transcript = transcript("15-ckquorum");
+    let transcript = golden::transcript("15-ckquorum");
     let check = |core: &mut Sentinel, i: usize| {
         let (_, cmd, file) = &transcript[i];
-        assert_eq!(show(&resp2(&run(core, cmd))), show(&golden(file)), "{cmd}");
+        assert_eq!(
+            show(&resp2(&run(core, cmd))),
+            show(&golden::resp(file)),
+            "{cmd}"
+        );
     };
     check(&mut core, 0);
     for s in &mut core.masters[0].sentinels {
@@ -287,7 +296,7 @@ fn down_instances_show_their_sdown_time_and_flags() {
         s.last_hello_time = now - 3430;
     }
     let ours = parse(&resp2(&run(&mut core, "SENTINEL MASTER q")));
-    let gold = parse(&golden_file("15-ckquorum", "006-"));
+    let gold = parse(&golden::resp_file("15-ckquorum", "006-"));
     assert_same_description(&ours, &gold, &[]);
     // Fresh links of a never-reached instance: counters run from creation.
     assert_eq!(
@@ -306,14 +315,14 @@ fn down_instances_show_their_sdown_time_and_flags() {
     let V::Array(Some(ours)) = parse(&resp2(&run(&mut core, "SENTINEL SENTINELS q"))) else {
         panic!()
     };
-    let V::Array(Some(gold)) = parse(&golden_file("15-ckquorum", "007-")) else {
+    let V::Array(Some(gold)) = parse(&golden::resp_file("15-ckquorum", "007-")) else {
         panic!()
     };
     for (o, g) in ours.iter().zip(&gold) {
         assert_same_description(o, g, &[]);
     }
     let info = info_sentinel_section(&core);
-    let gold = parse(&golden_file("15-ckquorum", "008-"));
+    let gold = parse(&golden::resp_file("15-ckquorum", "008-"));
     assert_eq!(V::Bulk(Some(info)), gold);
 }
 
@@ -327,7 +336,7 @@ fn hostname_mode_shows_hostnames() {
     let mut core = core_from(&cfg);
     core.masters[0].common.ip = "127.0.0.1".into();
     let r = resp2(&run(&mut core, "SENTINEL GET-MASTER-ADDR-BY-NAME mh"));
-    assert_eq!(r, golden_file("09-hostnames", "003-"));
+    assert_eq!(r, golden::resp_file("09-hostnames", "003-"));
     run(&mut core, "SENTINEL CONFIG SET announce-hostnames no");
     let r = resp2(&run(&mut core, "SENTINEL GET-MASTER-ADDR-BY-NAME mh"));
     assert_eq!(show(&r), show(b"*2\r\n$9\r\n127.0.0.1\r\n$5\r\n41210\r\n"));

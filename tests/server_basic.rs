@@ -2,127 +2,13 @@
 //! byte-for-byte with the golden captures of redis-sentinel 7.0.15 where the reply does
 //! not depend on monitoring data.
 
-use rsentinel::config::{MasterConfig, SentinelConfig, ServerConfig};
-use rsentinel::core::{Identity, Sentinel};
-use rsentinel::server::{ProcessInfo, Server};
-use rsentinel::shell::{Shell, now_ms};
-use std::net::SocketAddr;
-use std::sync::Arc;
+use crate::support::resp::{Conn, encode};
+use crate::support::server::start;
+use rsentinel::config::ServerConfig;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-const GOLDEN: &str = "/work/shared/spec/golden/resp";
 
 fn golden(path: &str) -> Vec<u8> {
-    std::fs::read(format!("{GOLDEN}/{path}")).expect("golden file")
-}
-
-async fn start(cfg: ServerConfig) -> (Arc<Server>, SocketAddr) {
-    let sc = SentinelConfig {
-        myid: Some("f9351bc32a024bcd4d518040ae807e61bcbe50b5".into()),
-        masters: vec![MasterConfig::new("mymaster", "127.0.0.1", 6390, 2)],
-        ..Default::default()
-    };
-    let core = Sentinel::new(
-        &sc,
-        Identity {
-            port: 0,
-            ..Default::default()
-        },
-        1,
-        now_ms(),
-    );
-    let shell = Arc::new(Shell::new(core, Box::new(|_, _| true)));
-    let info = ProcessInfo {
-        run_id: "0".repeat(40),
-        start_ms: now_ms(),
-        hz: 10,
-        ..Default::default()
-    };
-    let server = Server::new(shell, cfg, info);
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(server.clone().serve(l));
-    (server, addr)
-}
-
-fn enc(args: &[&str]) -> Vec<u8> {
-    let mut v = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        v.extend(format!("${}\r\n{}\r\n", a.len(), a).into_bytes());
-    }
-    v
-}
-
-/// Length of the first complete RESP2/RESP3 frame in `b`, if complete.
-fn frame_len(b: &[u8]) -> Option<usize> {
-    let nl = b.windows(2).position(|w| w == b"\r\n")?;
-    let line = std::str::from_utf8(&b[1..nl]).ok()?;
-    let after = nl + 2;
-    match b[0] {
-        b'+' | b'-' | b':' | b'_' => Some(after),
-        b'$' | b'=' => {
-            let n: i64 = line.parse().ok()?;
-            if n < 0 {
-                return Some(after);
-            }
-            let end = after + n as usize + 2;
-            (b.len() >= end).then_some(end)
-        }
-        b'*' | b'~' | b'>' | b'%' => {
-            let n: i64 = line.parse().ok()?;
-            let n = if b[0] == b'%' { n * 2 } else { n };
-            let mut pos = after;
-            for _ in 0..n.max(0) {
-                pos += frame_len(&b[pos..])?;
-            }
-            Some(pos)
-        }
-        _ => None,
-    }
-}
-
-struct Conn {
-    s: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Conn {
-    async fn open(addr: SocketAddr) -> Conn {
-        Conn {
-            s: TcpStream::connect(addr).await.unwrap(),
-            buf: Vec::new(),
-        }
-    }
-    async fn send(&mut self, raw: &[u8]) {
-        self.s.write_all(raw).await.unwrap();
-    }
-    /// Next complete frame, or None on EOF/timeout.
-    async fn frame(&mut self) -> Option<Vec<u8>> {
-        loop {
-            if let Some(n) = frame_len(&self.buf) {
-                return Some(self.buf.drain(..n).collect());
-            }
-            let mut tmp = vec![0u8; 65536];
-            let r = tokio::time::timeout(Duration::from_secs(2), self.s.read(&mut tmp)).await;
-            match r {
-                Ok(Ok(n)) if n > 0 => self.buf.extend_from_slice(&tmp[..n]),
-                _ => return None,
-            }
-        }
-    }
-    async fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
-        self.send(&enc(args)).await;
-        self.frame().await.expect("a reply")
-    }
-    async fn is_closed(&mut self) -> bool {
-        let mut tmp = [0u8; 64];
-        matches!(
-            tokio::time::timeout(Duration::from_secs(2), self.s.read(&mut tmp)).await,
-            Ok(Ok(0)) | Ok(Err(_))
-        )
-    }
+    crate::support::golden::resp(path)
 }
 
 fn s(b: &[u8]) -> String {
@@ -277,7 +163,7 @@ async fn hello_and_resp3() {
 async fn resp2_subscribed_context() {
     let (srv, addr) = start(ServerConfig::default()).await;
     let mut c = Conn::open(addr).await;
-    c.send(&enc(&["SUBSCRIBE", "foo", "bar"])).await;
+    c.send(&encode(&["SUBSCRIBE", "foo", "bar"])).await;
     let mut got = c.frame().await.unwrap();
     got.extend(c.frame().await.unwrap());
     assert_eq!(got, golden("03-resp3-pubsub/024-subscribe-foo-bar.resp"));
@@ -299,11 +185,11 @@ async fn resp2_subscribed_context() {
         c.frame().await.unwrap(),
         b"*3\r\n$7\r\nmessage\r\n$3\r\nfoo\r\n$5\r\nhello\r\n"
     );
-    c.send(&enc(&["UNSUBSCRIBE"])).await;
+    c.send(&encode(&["UNSUBSCRIBE"])).await;
     let mut got = c.frame().await.unwrap();
     got.extend(c.frame().await.unwrap());
     assert_eq!(got, golden("03-resp3-pubsub/028-unsubscribe.resp"));
-    c.send(&enc(&["PSUBSCRIBE", "+sdown", "-sdown"])).await;
+    c.send(&encode(&["PSUBSCRIBE", "+sdown", "-sdown"])).await;
     let mut got = c.frame().await.unwrap();
     got.extend(c.frame().await.unwrap());
     assert_eq!(
@@ -315,7 +201,7 @@ async fn resp2_subscribed_context() {
         c.frame().await.unwrap(),
         b"*4\r\n$8\r\npmessage\r\n$6\r\n+sdown\r\n$6\r\n+sdown\r\n$8\r\nmaster x\r\n"
     );
-    c.send(&enc(&["PUNSUBSCRIBE"])).await;
+    c.send(&encode(&["PUNSUBSCRIBE"])).await;
     let mut got = c.frame().await.unwrap();
     got.extend(c.frame().await.unwrap());
     assert_eq!(got, golden("03-resp3-pubsub/030-punsubscribe.resp"));
@@ -508,7 +394,7 @@ async fn protocol_errors_close_the_connection() {
     let (_srv, addr) = start(ServerConfig::default()).await;
     // A 1 MB inline line without newline.
     let mut c = Conn::open(addr).await;
-    let _ = c.s.write_all(&vec![b'a'; 1 << 20]).await;
+    let _ = c.write(&vec![b'a'; 1 << 20]).await;
     assert_eq!(
         s(&c.frame().await.unwrap()),
         "-ERR Protocol error: too big inline request\r\n"
@@ -562,9 +448,9 @@ async fn slow_subscriber_is_disconnected() {
 async fn shutdown_closes_without_reply() {
     let (srv, addr) = start(ServerConfig::default()).await;
     let mut c = Conn::open(addr).await;
-    c.send(&enc(&["SHUTDOWN"])).await;
+    c.send(&encode(&["SHUTDOWN"])).await;
     assert!(c.is_closed().await);
-    assert!(c.buf.is_empty());
+    assert!(c.buffered().is_empty());
     tokio::time::timeout(Duration::from_secs(1), srv.wait_shutdown())
         .await
         .unwrap();
@@ -591,11 +477,11 @@ async fn client_list_kill_and_reply_modes() {
     );
     assert!(b.is_closed().await);
     // CLIENT REPLY OFF / ON
-    a.send(&enc(&["CLIENT", "REPLY", "OFF"])).await;
-    a.send(&enc(&["PING"])).await;
+    a.send(&encode(&["CLIENT", "REPLY", "OFF"])).await;
+    a.send(&encode(&["PING"])).await;
     assert_eq!(a.cmd(&["CLIENT", "REPLY", "ON"]).await, b"+OK\r\n");
-    a.send(&enc(&["CLIENT", "REPLY", "SKIP"])).await;
-    a.send(&enc(&["PING", "skipped"])).await;
+    a.send(&encode(&["CLIENT", "REPLY", "SKIP"])).await;
+    a.send(&encode(&["PING", "skipped"])).await;
     assert_eq!(a.cmd(&["PING", "x"]).await, b"$1\r\nx\r\n");
 }
 

@@ -4,12 +4,9 @@
 //! seed must then be reported as a double vote (or two leaders in one epoch), and the
 //! same seed without the injected bug must be clean.
 
-#[path = "sim/mod.rs"]
-mod sim;
-
+use crate::sim::check::Kind;
+use crate::sim::{Options, run};
 use rsentinel::core::Sentinel;
-use sim::check::Kind;
-use sim::{Options, run};
 
 /// The injected bug: sentinel 0 forgets which epoch it last voted in.
 fn forgetful_voter(node: usize, core: &mut Sentinel) {

@@ -3,16 +3,15 @@
 //! Real `rsentinel` cores, model Redis instances, a simulated network and clock, all
 //! driven by one seed; safety invariants are checked after every step.
 //!
-//! - CI: `cargo test --test simulation` runs a few hundred seeds in-process on fake time.
-//! - Replay one seed, printing its trace: `SIM_SEED=<n> cargo test --test simulation -- --nocapture`
-//! - Soak: `SIM_SEEDS=10000 cargo test --release --test simulation`
+//! - CI: `cargo test --test unit simulation::` runs a few hundred seeds in-process on fake time.
+//! - Replay one seed, printing its trace:
+//!   `SIM_SEED=<n> cargo test --test unit simulation:: -- --nocapture`
+//! - Soak: `SIM_SEEDS=10000 cargo test --release --test unit simulation::`
 //! - Liveness (after healing and quiet time all sentinels agree on a real master; then
 //!   killing that master leads to a completed failover) is checked for every seed;
 //!   `SIM_LIVENESS=0` turns it off to look at safety alone.
 
-mod sim;
-
-use sim::{Options, Outcome, run, seeds};
+use crate::sim::{Options, Outcome, run, seeds};
 
 /// Run every seed with `opts`; panic with the first failing seed's report.
 fn run_seeds(default: u64, opts: &Options) -> Vec<Outcome> {
@@ -83,11 +82,11 @@ fn quiet_cluster_discovers_everything() {
         liveness: false,
         ..Options::default()
     };
-    let mut w = sim::world::World::new(1, opts);
-    assert!(w.run_until(sim::START + 20_000));
+    let mut w = crate::sim::world::World::new(1, opts);
+    assert!(w.run_until(crate::sim::START + 20_000));
     assert_eq!(
         w.agreed_master(),
-        Some((sim::redis::ip(0), sim::redis::PORT))
+        Some((crate::sim::redis::ip(0), crate::sim::redis::PORT))
     );
     for (i, s) in w.sentinels.iter().enumerate() {
         let core = s.core.as_ref().expect("running");
@@ -112,10 +111,10 @@ fn killed_master_goes_objectively_down() {
         liveness: false,
         ..Options::default()
     };
-    let mut w = sim::world::World::new(2, opts);
-    assert!(w.run_until(sim::START + 15_000));
+    let mut w = crate::sim::world::World::new(2, opts);
+    assert!(w.run_until(crate::sim::START + 15_000));
     w.kill_redis(0);
-    assert!(w.run_until(sim::START + 30_000));
+    assert!(w.run_until(crate::sim::START + 30_000));
     assert!(
         w.stats.get("+odown").copied().unwrap_or(0) >= 1,
         "{:?}",
@@ -137,12 +136,16 @@ fn leader_crashing_after_promotion_restarts_on_the_promoted_replica() {
         liveness: false,
         ..Options::default()
     };
-    let mut w = sim::world::World::new(3, opts);
-    assert!(w.run_until(sim::START + 15_000));
+    let mut w = crate::sim::world::World::new(3, opts);
+    assert!(w.run_until(crate::sim::START + 15_000));
     w.kill_redis(0);
     let leader = loop {
         assert!(w.run_until(w.now + 10), "{:?}", w.check.violation);
-        assert!(w.now < sim::START + 120_000, "no promotion: {:?}", w.stats);
+        assert!(
+            w.now < crate::sim::START + 120_000,
+            "no promotion: {:?}",
+            w.stats
+        );
         let found = w.sentinels.iter().position(|s| {
             s.core
                 .as_ref()
@@ -162,7 +165,7 @@ fn leader_crashing_after_promotion_restarts_on_the_promoted_replica() {
     assert_eq!((m.host.clone(), m.port), promoted);
     assert!(
         m.known_replicas
-            .contains(&(sim::redis::ip(0), sim::redis::PORT)),
+            .contains(&(crate::sim::redis::ip(0), crate::sim::redis::PORT)),
         "old master kept as a replica: {:?}",
         m.known_replicas
     );

@@ -14,7 +14,7 @@ pub mod pubsub;
 pub mod sentinel;
 pub mod table_data;
 
-use crate::resp::Reply;
+use crate::resp::{Reply, one_line};
 use crate::server::Server;
 use crate::server::acl::Denied;
 use crate::server::conn::Session;
@@ -44,7 +44,7 @@ impl Ctx<'_> {
 /// Error strings never carry CR/LF (a user-provided fragment could break the framing).
 fn sanitize(r: Reply) -> Reply {
     match r {
-        Reply::Error(s) if s.contains(['\r', '\n']) => Reply::Error(s.replace(['\r', '\n'], " ")),
+        Reply::Error(s) => Reply::Error(one_line(&s).into_owned()),
         other => other,
     }
 }

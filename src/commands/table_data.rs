@@ -4,6 +4,10 @@
 //!
 //! Generated from the replies of the reference binary (`COMMAND` and `COMMAND DOCS`),
 //! because these replies are part of the observable surface clients probe at start-up.
+//! Do not edit by hand: the generator is `tests-integration/command_table.rs`. With a
+//! `redis-sentinel` installed, `cargo test --test integration command_table -- --ignored`
+//! checks this file against it, and `REGENERATE_TABLE=1` in front rewrites it (for a
+//! newer Redis; new commands are appended, known ones keep their place).
 
 use super::command_table::{CmdSpec, Doc::*};
 

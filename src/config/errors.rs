@@ -68,8 +68,10 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The C library's text for an OS error (what Redis prints via `strerror`).
-pub(crate) fn strerror(e: &std::io::Error) -> String {
+/// The C library's text for an OS error: what Redis prints via `strerror` and hiredis
+/// reports for a link (std's `Display` appends " (os error N)", they don't). The one
+/// place an OS error becomes text, for the config loader and the links alike.
+pub fn strerror(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(code) => {
             // SAFETY: strerror returns a pointer to a static NUL-terminated string.

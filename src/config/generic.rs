@@ -6,29 +6,10 @@
 //! string comparison.
 
 use super::generic_table::{ALIASES, SPECS};
-use super::tokenize::repr;
-
-/// How a directive's value is parsed and written back.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Kind {
-    Bool,
-    /// Integer with an inclusive range.
-    Int(i64, i64),
-    /// Memory value (`1gb`, `100mb`, `4096`), inclusive range in bytes.
-    Mem(u64, u64),
-    Enum(&'static [&'static str]),
-    /// String, written back quoted.
-    Str,
-    /// Handled by name (bind, save, dir, client-output-buffer-limit, ...).
-    Special,
-}
-
-#[derive(Debug)]
-pub(crate) struct Spec {
-    pub name: &'static str,
-    pub kind: Kind,
-    pub default: &'static str,
-}
+pub(crate) use super::generic_value::{Kind, Spec};
+use super::generic_value::{format_mem, parse_bool, parse_mem};
+use crate::resp::request::parse_i64_strict;
+use crate::resp::sds::repr;
 
 /// String options for which an empty value means "unset": the rewrite then drops
 /// their lines instead of writing `name ""` (observed on the real binary).
@@ -106,64 +87,6 @@ pub(crate) fn null_if_empty(name: &str) -> bool {
     NULL_IF_EMPTY.contains(&name)
 }
 
-/// Redis `string2ll`-like strict integer parse.
-pub(crate) fn parse_ll(s: &str) -> Option<i64> {
-    if s.is_empty() || s.starts_with('+') || (s.len() > 1 && s.starts_with('0')) {
-        return if s == "0" { Some(0) } else { None };
-    }
-    if s.starts_with("-0") {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// Redis `memtoull`: a number with an optional b/k/kb/m/mb/g/gb unit (case-insensitive).
-pub(crate) fn parse_mem(s: &str) -> Option<u64> {
-    let lower = s.to_ascii_lowercase();
-    let split = lower
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(split);
-    let mul: u64 = match unit {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1024 * 1024,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    if num.is_empty() {
-        return None;
-    }
-    num.parse::<u64>().ok()?.checked_mul(mul)
-}
-
-/// Redis `rewriteConfigFormatMemory`: the largest exact unit among gb/mb/kb.
-pub(crate) fn format_mem(bytes: u64) -> String {
-    const KB: u64 = 1024;
-    const MB: u64 = KB * 1024;
-    const GB: u64 = MB * 1024;
-    match bytes {
-        0 => "0".into(),
-        b if b % GB == 0 => format!("{}gb", b / GB),
-        b if b % MB == 0 => format!("{}mb", b / MB),
-        b if b % KB == 0 => format!("{}kb", b / KB),
-        b => b.to_string(),
-    }
-}
-
-pub(crate) fn parse_bool(s: &str) -> Option<bool> {
-    if s.eq_ignore_ascii_case("yes") {
-        Some(true)
-    } else if s.eq_ignore_ascii_case("no") {
-        Some(false)
-    } else {
-        None
-    }
-}
-
 /// Validates the arguments of a standard directive and returns its canonical value
 /// text (what follows the name in a rewritten line), `None` for "unset". The error is
 /// the exact message redis 7.0.15 prints. `dir` is the caller's business.
@@ -174,7 +97,7 @@ pub(crate) fn parse_value(spec: &Spec, args: &[String]) -> Result<Option<String>
             .map(|b| Some(if b { "yes" } else { "no" }.to_string()))
             .ok_or_else(|| "argument must be 'yes' or 'no'".to_string()),
         Kind::Int(lo, hi) => {
-            let v = parse_ll(one())
+            let v = parse_i64_strict(one().as_bytes())
                 .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
             if v < lo || v > hi {
                 return Err(format!("argument must be between {lo} and {hi} inclusive"));

@@ -2,8 +2,9 @@
 //! multi-argument ones). Same contract as `generic::parse_value`: canonical rewrite
 //! text or the exact 7.0.15 error message.
 
-use super::generic::{format_mem, parse_ll, parse_mem};
-use super::tokenize::{bare_or_repr, repr};
+use super::generic_value::{format_mem, parse_mem};
+use crate::resp::request::parse_i64_strict;
+use crate::resp::sds::{bare_or_repr, repr};
 
 pub(crate) fn parse_special(name: &str, args: &[String]) -> Result<Option<String>, String> {
     match name {
@@ -17,7 +18,11 @@ pub(crate) fn parse_special(name: &str, args: &[String]) -> Result<Option<String
             if args.len() == 1 && args[0].is_empty() {
                 return Ok(None);
             }
-            if !args.len().is_multiple_of(2) || args.iter().any(|a| parse_ll(a).is_none()) {
+            if !args.len().is_multiple_of(2)
+                || args
+                    .iter()
+                    .any(|a| parse_i64_strict(a.as_bytes()).is_none())
+            {
                 return Err("Invalid save parameters".into());
             }
             Ok(Some(args.join(" ")))
@@ -53,7 +58,7 @@ pub(crate) fn parse_special(name: &str, args: &[String]) -> Result<Option<String
             if args[0].eq_ignore_ascii_case("no") && args[1].eq_ignore_ascii_case("one") {
                 return Ok(None);
             }
-            let port = parse_ll(&args[1]).filter(|p| (0..=65535).contains(p));
+            let port = parse_i64_strict(args[1].as_bytes()).filter(|p| (0..=65535).contains(p));
             match port {
                 Some(p) => Ok(Some(format!("{} {}", bare_or_repr(&args[0]), p))),
                 None => Err("Invalid master port".into()),
@@ -70,7 +75,7 @@ pub(crate) fn parse_special(name: &str, args: &[String]) -> Result<Option<String
             }
             let mut out = Vec::new();
             for a in args {
-                match parse_ll(a) {
+                match parse_i64_strict(a.as_bytes()) {
                     Some(v) if (-2000..=2000).contains(&v) => out.push(v.to_string()),
                     _ => {
                         return Err(
@@ -86,7 +91,7 @@ pub(crate) fn parse_special(name: &str, args: &[String]) -> Result<Option<String
         "maxmemory-clients" => {
             let a = &args[0];
             if let Some(pct) = a.strip_suffix('%') {
-                let v = parse_ll(pct)
+                let v = parse_i64_strict(pct.as_bytes())
                     .filter(|v| *v >= 0)
                     .ok_or("argument must be a memory or percent value")?;
                 if v > 100 {
@@ -126,7 +131,9 @@ pub(crate) fn parse_cobl(args: &[String]) -> Result<Vec<(usize, CoblLimit)>, Str
         let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
         let hard = parse_mem(&chunk[1]).ok_or_else(bad)?;
         let soft = parse_mem(&chunk[2]).ok_or_else(bad)?;
-        let secs = parse_ll(&chunk[3]).filter(|s| *s >= 0).ok_or_else(bad)?;
+        let secs = parse_i64_strict(chunk[3].as_bytes())
+            .filter(|s| *s >= 0)
+            .ok_or_else(bad)?;
         out.push((class, (hard, soft, secs as u64)));
     }
     Ok(out)

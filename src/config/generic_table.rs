@@ -3,7 +3,7 @@
 //! and ranges). The rewrite needs all of them: a generic option is written only when it
 //! differs from this default, and in the canonical form of its kind.
 
-use super::generic::{Kind, Spec};
+use super::generic_value::{Kind, Spec};
 
 const fn spec(name: &'static str, kind: Kind, default: &'static str) -> Spec {
     Spec {

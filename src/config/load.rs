@@ -9,8 +9,8 @@ use super::generic::{self, DEPRECATED};
 use super::generic_special::parse_cobl;
 use super::sentinel_apply::{Queued, apply_queue};
 use super::store::GenericStore;
-use super::tokenize::{repr, split_args, trim_line};
 use super::{LogLevel, SentinelConfig, ServerConfig, Supervised};
+use crate::resp::sds::{repr, split_args, trim_line};
 
 /// A loaded configuration: what rsentinel acts on plus what the rewrite needs.
 #[derive(Debug, Clone)]

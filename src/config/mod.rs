@@ -157,17 +157,18 @@ mod errors;
 mod generic;
 mod generic_special;
 mod generic_table;
+mod generic_value;
 mod load;
 mod rewrite;
 mod sentinel_apply;
 mod store;
-mod tokenize;
 
+/// The redis.conf tokenizer lives with the RESP code, which uses it for inline commands.
+pub use crate::resp::sds::{repr, split_args, split_args_bytes};
 pub use acl::describe_users;
 pub use atomic::write_atomic;
 pub use cli::{args_to_lines, reads_stdin};
-pub use errors::{ConfigError, ConfigErrorKind};
+pub use errors::{ConfigError, ConfigErrorKind, strerror};
 pub use load::{Loaded, load, load_with_stdin};
 pub use rewrite::rewrite_text;
 pub use store::GenericStore;
-pub use tokenize::{repr, split_args, split_args_bytes};

@@ -118,7 +118,7 @@ pub(crate) fn strtoull(s: &str) -> u64 {
 }
 
 fn yes_no(s: &str) -> Option<bool> {
-    super::generic::parse_bool(s)
+    super::generic_value::parse_bool(s)
 }
 
 /// `access(path, X_OK)` relative to the directory the loader is in.

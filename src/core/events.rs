@@ -1,7 +1,9 @@
 //! The one place events are formatted and emitted.
 //!
-//! Every event goes out as a single [`Action::Event`]: the shell logs it, publishes it on
-//! the local pub/sub (unless debug) and runs the notification script when one is attached.
+//! Every event goes out as a single [`Action::Event`]: the shell logs it and publishes it
+//! on the local pub/sub (unless debug). A warning about a master with a notification
+//! script also queues that script here, in the core's own script queue, which starts it
+//! through [`Action::Script`]; the event only names it.
 
 use super::instance::*;
 use super::{Action, Sentinel};

@@ -1,7 +1,7 @@
 //! The pure Sentinel state machine.
 //!
 //! [`Sentinel`] owns every master, replica and peer-sentinel record, the epochs, the votes
-//! and (later) the failover state machine. The shell feeds it [`Event`]s with the current
+//! and the failover state machine (`election`, `failover`, `reconf`). The shell feeds it [`Event`]s with the current
 //! time and drains [`Action`]s with [`Sentinel::drain_actions`]. It never reads a clock,
 //! never touches a socket or a file and draws randomness only from the RNG it was given,
 //! so a test can drive it on a fake clock and a seed replays a run exactly.

@@ -105,13 +105,7 @@ pub fn is_subscription_ack(reply: &Reply) -> bool {
     }
 }
 
-/// The error text hiredis would report for an I/O error: the bare `strerror` string
-/// (std appends " (os error N)", hiredis doesn't), which ends up in
-/// `-cmd-link-reconnection` payloads.
-pub fn io_error_text(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match (e.raw_os_error(), text.rfind(" (os error ")) {
-        (Some(_), Some(cut)) => text[..cut].to_string(),
-        _ => text,
-    }
-}
+/// The error text hiredis would report for an I/O error, which ends up in
+/// `-cmd-link-reconnection` payloads: the bare `strerror` string, as the config loader
+/// prints it too.
+pub use crate::config::strerror as io_error_text;

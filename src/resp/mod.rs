@@ -5,8 +5,10 @@
 //! reply differently in RESP2 (flat arrays, `$-1`/`*-1`) and RESP3 (maps, `_`).
 
 pub mod request;
+pub mod sds;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use std::borrow::Cow;
 
 /// A logical reply. Maps become flat arrays in RESP2; `Null` is `$-1` and `NullArray`
 /// is `*-1` in RESP2, both `_` in RESP3; `Push` is `>` in RESP3 and `*` in RESP2.
@@ -54,8 +56,8 @@ impl Reply {
     /// Append the wire form of this reply for protocol version `proto` (2 or 3).
     pub fn encode(&self, proto: u8, out: &mut BytesMut) {
         match self {
-            Reply::Status(s) => line(out, b'+', s.as_bytes()),
-            Reply::Error(s) => line(out, b'-', s.as_bytes()),
+            Reply::Status(s) => line(out, b'+', one_line(s).as_bytes()),
+            Reply::Error(s) => line(out, b'-', one_line(s).as_bytes()),
             Reply::Int(i) => line(out, b':', i.to_string().as_bytes()),
             Reply::Bulk(b) => {
                 line(out, b'$', b.len().to_string().as_bytes());
@@ -109,18 +111,22 @@ impl Reply {
     }
 }
 
-/// One protocol line. A CR or LF inside the body (an error echoing a client-sent
-/// argument, say) becomes a space, as Redis' `addReplyErrorFormat` does: otherwise the
-/// reply would end early and desynchronise the client.
+/// A text made safe for a one-line reply: CR and LF become spaces, as Redis'
+/// `addReplyErrorFormat` does. An error echoing a client-sent argument would otherwise
+/// end the line early and desynchronise the client. The one place this rule lives: the
+/// encoder applies it to every status and error, and the command layer to the error
+/// values it builds, so in-process callers see the same text as the wire.
+pub fn one_line(s: &str) -> Cow<'_, str> {
+    if s.contains(['\r', '\n']) {
+        Cow::Owned(s.replace(['\r', '\n'], " "))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// One protocol line (the body is already free of CR/LF: see [`one_line`]).
 fn line(out: &mut BytesMut, tag: u8, body: &[u8]) {
     out.put_u8(tag);
-    if body.iter().any(|&b| b == b'\r' || b == b'\n') {
-        out.extend(body.iter().map(|&b| match b {
-            b'\r' | b'\n' => b' ',
-            b => b,
-        }));
-    } else {
-        out.put_slice(body);
-    }
+    out.put_slice(body);
     out.put_slice(b"\r\n");
 }

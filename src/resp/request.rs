@@ -256,5 +256,5 @@ fn parse_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtoError> {
 /// `None` on unbalanced quotes.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     // Inline commands use the same tokenizer as redis.conf lines (`sdssplitargs`).
-    crate::config::split_args_bytes(line)
+    super::sds::split_args_bytes(line)
 }

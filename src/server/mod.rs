@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 /// Process-level facts shown by `INFO server`.
 #[derive(Debug, Clone, Default)]
@@ -74,8 +75,8 @@ pub struct Server {
     names: HashMap<String, &'static str>,
     pause: Mutex<Option<Pause>>,
     pub unpaused: Notify,
-    shutdown: Notify,
-    shutdown_requested: AtomicBool,
+    /// Cancelled by SHUTDOWN; main waits on it to exit.
+    shutdown: CancellationToken,
     /// One rate sampler per server, however many listeners serve it.
     sampling: AtomicBool,
 }
@@ -105,8 +106,7 @@ impl Server {
             names,
             pause: Mutex::new(None),
             unpaused: Notify::new(),
-            shutdown: Notify::new(),
-            shutdown_requested: AtomicBool::new(false),
+            shutdown: CancellationToken::new(),
             sampling: AtomicBool::new(false),
             cfg,
         })
@@ -151,20 +151,12 @@ impl Server {
 
     /// Ask the process to stop (SHUTDOWN).
     pub fn request_shutdown(&self) {
-        self.shutdown_requested.store(true, Ordering::SeqCst);
-        self.shutdown.notify_waiters();
-        self.shutdown.notify_one();
+        self.shutdown.cancel();
     }
 
     /// Resolves once a client sent SHUTDOWN; main then exits.
     pub async fn wait_shutdown(&self) {
-        while !self.shutdown_requested.load(Ordering::SeqCst) {
-            let n = self.shutdown.notified();
-            if self.shutdown_requested.load(Ordering::SeqCst) {
-                break;
-            }
-            n.await;
-        }
+        self.shutdown.cancelled().await
     }
 
     pub fn set_pause(&self, p: Option<Pause>) {

@@ -15,9 +15,12 @@
 //! - [`faults`]: the seed-driven fault schedule and the final heal.
 //! - [`check`]: the safety invariants, checked after every step, and liveness.
 //! - [`trace`]: a ring buffer of the last steps, printed on failure.
-#![allow(dead_code)]
+//! - [`cluster`]: the same cores without chance: zero-latency delivery, fixed tick
+//!   phases, scripted Redis instances on the golden topology's ports, for the failover
+//!   tests that compare event sequences with the golden captures.
 
 pub mod check;
+pub mod cluster;
 pub mod deliver;
 pub mod faults;
 pub mod net;
@@ -60,7 +63,7 @@ pub struct Options {
     /// How many steps the trace keeps.
     pub trace_len: usize,
     /// Called on a sentinel's core right before it answers a peer's `SENTINEL`
-    /// command: the hook `tests/sim_broken.rs` uses to inject a bug.
+    /// command: the hook `sim_broken` uses to inject a bug.
     pub tamper: Option<fn(usize, &mut Sentinel)>,
 }
 
@@ -105,7 +108,7 @@ impl Outcome {
             s += &format!("VIOLATION {:?} at t={}: {}\n", v.kind, v.at, v.text);
         }
         s += &format!(
-            "replay: SIM_SEED={} cargo test --test simulation -- --nocapture\n",
+            "replay: SIM_SEED={} cargo test --test unit simulation:: -- --nocapture\n",
             self.seed
         );
         s += &format!(

@@ -84,39 +84,22 @@ impl World {
         (self.now as i64 + self.sentinels[i].clock_offset) as Time
     }
 
-    /// A peer's command arriving at sentinel `j`.
+    /// A peer's command arriving at sentinel `j`: [`answer`], with the injected bug (if
+    /// any) applied first and the vote it announces recorded for the checker.
     pub fn peer_command(&mut self, j: usize, args: &[Bytes]) -> Reply {
-        let cmd = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
         let local = self.local_time(j);
         let tamper = self.opts.tamper;
         let Some(core) = self.sentinels[j].core.as_mut() else {
             return Reply::err("ERR sentinel is down");
         };
-        core.now = local;
-        let reply = match cmd.as_str() {
-            "PING" => Reply::Status("PONG".into()),
-            "AUTH" => Reply::err(
-                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-            ),
-            "CLIENT" => Reply::ok(),
-            "PUBLISH" if args.len() == 3 => {
-                if args[1].as_ref() == rsentinel::core::monitor::HELLO_CHANNEL.as_bytes() {
-                    core.process_hello(&args[2]);
-                }
-                Reply::Int(0)
-            }
-            "SENTINEL" => {
-                if let Some(f) = tamper {
-                    f(j, core);
-                }
-                let reply = sentinel_command(core, args);
-                if let Some((m, e, l)) = vote_in_reply(core, args, &reply) {
-                    self.check.vote(self.now, j, &core.myid, &m, e, &l);
-                }
-                reply
-            }
-            _ => Reply::err(format!("ERR unknown command '{cmd}'")),
-        };
+        let sentinel = args[0].eq_ignore_ascii_case(b"SENTINEL");
+        if let (true, Some(f)) = (sentinel, tamper) {
+            f(j, core);
+        }
+        let reply = answer(core, local, args);
+        if let (true, Some((m, e, l))) = (sentinel, vote_in_reply(core, args, &reply)) {
+            self.check.vote(self.now, j, &core.myid, &m, e, &l);
+        }
         self.after_core(j);
         reply
     }
@@ -189,6 +172,29 @@ impl World {
     /// Schedule sentinel `i`'s restart after `ms`.
     pub fn restart_sentinel_in(&mut self, i: usize, ms: u64) {
         self.schedule(self.now + ms, Msg::RestartSentinel(i));
+    }
+}
+
+/// What a sentinel answers a peer's command at local time `now`, through the same entry
+/// points the server uses: `sentinel_command` for `SENTINEL ...`, `process_hello` for a
+/// hello PUBLISH. Both worlds (the simulation and [`super::cluster`]) answer with it.
+pub fn answer(core: &mut Sentinel, now: Time, args: &[Bytes]) -> Reply {
+    let cmd = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+    core.now = now;
+    match cmd.as_str() {
+        "PING" => Reply::Status("PONG".into()),
+        "AUTH" => Reply::err(
+            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        ),
+        "CLIENT" => Reply::ok(),
+        "PUBLISH" if args.len() == 3 => {
+            if args[1].as_ref() == rsentinel::core::monitor::HELLO_CHANNEL.as_bytes() {
+                core.process_hello(&args[2]);
+            }
+            Reply::Int(0)
+        }
+        "SENTINEL" => sentinel_command(core, args),
+        _ => Reply::err(format!("ERR unknown command '{cmd}'")),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Subcommands that change which masters are monitored or start something:
 //! MONITOR, REMOVE, RESET, FAILOVER and the peer-facing IS-MASTER-DOWN-BY-ADDR.
 
-use super::{err, master_index, no_such_master, parse_i64};
+use super::{err, master_index, no_such_master};
+use crate::commands::int_arg;
 use crate::config::LogLevel;
 use crate::core::instance::flags;
 use crate::core::{Action, Sentinel};
@@ -14,7 +15,7 @@ const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 /// `<ip> <port> <epoch> <runid|*>`: our SDOWN view of the master at that address and,
 /// when a run id is given, our vote for that epoch (possibly an older one).
 pub fn is_master_down_by_addr(core: &mut Sentinel, a: &[String]) -> Reply {
-    let (Some(port), Some(epoch)) = (parse_i64(&a[1]), parse_i64(&a[2])) else {
+    let (Some(port), Some(epoch)) = (int_arg(a[1].as_bytes()), int_arg(a[2].as_bytes())) else {
         return Reply::err(NOT_INTEGER);
     };
     let m = lookup_addr(core, &a[0], port);
@@ -84,10 +85,10 @@ pub fn failover(core: &mut Sentinel, name: &str) -> Reply {
 
 /// `<name> <ip> <port> <quorum>`, validated in redis-sentinel's order.
 pub fn monitor(core: &mut Sentinel, a: &[String]) -> Reply {
-    let Some(quorum) = parse_i64(&a[3]) else {
+    let Some(quorum) = int_arg(a[3].as_bytes()) else {
         return Reply::err("ERR Invalid quorum");
     };
-    let Some(port) = parse_i64(&a[2]) else {
+    let Some(port) = int_arg(a[2].as_bytes()) else {
         return Reply::err("ERR Invalid port");
     };
     if quorum <= 0 {

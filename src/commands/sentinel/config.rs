@@ -1,7 +1,8 @@
 //! Process-wide settings: SENTINEL CONFIG GET/SET (persisted), DEBUG (timing knobs,
 //! not persisted) and SIMULATE-FAILURE.
 
-use super::{err, parse_i64};
+use super::err;
+use crate::commands::int_arg;
 use crate::config::LogLevel;
 use crate::core::{
     Action, SIMFAILURE_CRASH_AFTER_ELECTION, SIMFAILURE_CRASH_AFTER_PROMOTION, Sentinel, Timing,
@@ -81,7 +82,7 @@ fn config_set(core: &mut Sentinel, opt: &str, val: &str) -> Reply {
         // 7.0.15 stores "" as an empty announce-ip; we treat it as unset (see
         // SentinelConfig::announce_ip), which CONFIG GET shows identically.
         "announce-ip" => core.announce_ip = non_empty(val),
-        "announce-port" => match parse_i64(val) {
+        "announce-port" => match int_arg(val.as_bytes()) {
             Some(p) if (0..=65535).contains(&p) => core.announce_port = p as u16,
             _ => return bad(),
         },
@@ -147,7 +148,7 @@ pub fn debug(core: &mut Sentinel, a: &[String]) -> Reply {
                 "ERR Unknown option or number of arguments for SENTINEL DEBUG '{opt}'"
             ));
         };
-        match parse_i64(val) {
+        match int_arg(val.as_bytes()) {
             Some(v) if v > 0 => *field(&mut core.timing) = v as u64,
             _ => {
                 return err(format!(

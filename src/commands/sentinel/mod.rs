@@ -109,41 +109,11 @@ fn text(b: &Bytes) -> String {
 /// An error reply with user-provided fragments made protocol-safe: Redis replaces CR and
 /// LF in error texts with spaces.
 fn err(s: String) -> Reply {
-    Reply::Error(s.replace(['\r', '\n'], " "))
+    Reply::Error(crate::resp::one_line(&s).into_owned())
 }
 
 fn no_such_master() -> Reply {
     Reply::err("ERR No such master with that name")
-}
-
-/// Redis' `string2ll`: optional `-`, no `+`, no spaces, no leading zeros, no overflow.
-pub(crate) fn parse_i64(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    if b == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || !(b'1'..=b'9').contains(&digits[0]) {
-        return None;
-    }
-    let mut v: i128 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + i128::from(d - b'0');
-        if v > i128::from(i64::MAX) + 1 {
-            return None;
-        }
-    }
-    let v = if neg { -v } else { v };
-    i64::try_from(v).ok()
 }
 
 /// Index of the master called `name`.

@@ -4,7 +4,8 @@
 //! error stops processing without undoing earlier options (redis-sentinel's partial
 //! application): the config is then still flushed, but the client sees only the error.
 
-use super::{err, master_index, no_such_master, parse_i64};
+use super::{err, master_index, no_such_master};
+use crate::commands::int_arg;
 use crate::config::LogLevel;
 use crate::core::events::Subject;
 use crate::core::{Action, Sentinel};
@@ -74,7 +75,7 @@ fn apply_one(core: &mut Sentinel, m: usize, a: &[String]) -> Result<(usize, Stri
     }
     let val = &a[1];
     // Numeric options: positive, except master-reboot-down-after-period (>= 0).
-    let number = |min: i64| match parse_i64(val) {
+    let number = |min: i64| match int_arg(val.as_bytes()) {
         Some(v) if v >= min => Ok(v),
         _ => Err(invalid(val)),
     };

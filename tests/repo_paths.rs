@@ -1,0 +1,65 @@
+//! The repository must carry everything its tests and docs point at: a clone anywhere,
+//! with nothing beside it, has to pass `cargo test`. This scans the trees a user gets
+//! for paths that lead out of the repository (the development machines' shared folder,
+//! home directories, `../` hops) and fails naming each one.
+
+use std::path::{Path, PathBuf};
+
+/// What a path out of the repository looks like. `../` catches every relative hop out
+/// (nothing inside the scanned trees needs one); the others are absolute roots of the
+/// development machines or of user homes.
+const OUTSIDE: &[&str] = &[
+    "/work/",
+    "../",
+    "shared/spec",
+    "/home/",
+    "/Users/",
+    "/root/",
+];
+
+/// The trees and files a clone carries that may name paths.
+const SCANNED: &[&str] = &["src", "tests", "tests-integration", ".ci", "README.md"];
+
+fn files(p: &Path, out: &mut Vec<PathBuf>) {
+    if p.is_dir() {
+        let mut entries: Vec<_> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for e in entries {
+            files(&e, out);
+        }
+    } else {
+        out.push(p.to_path_buf());
+    }
+}
+
+#[test]
+fn no_path_leads_outside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // This file spells the patterns out; it is the only one allowed to.
+    let me = root.join(file!());
+    let mut all = Vec::new();
+    for s in SCANNED {
+        let p = root.join(s);
+        assert!(p.exists(), "{} is missing", p.display());
+        files(&p, &mut all);
+    }
+    assert!(all.len() > 100, "scanned only {} files", all.len());
+    let mut found = Vec::new();
+    for f in all.iter().filter(|f| **f != me) {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        for (n, line) in text.lines().enumerate() {
+            for pat in OUTSIDE.iter().filter(|p| line.contains(**p)) {
+                let rel = f.strip_prefix(root).unwrap().display();
+                found.push(format!("{rel}:{}: `{pat}` in {line:?}", n + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "paths outside the repository:\n{}",
+        found.join("\n")
+    );
+}

@@ -1,0 +1,40 @@
+//! An in-process client server on 127.0.0.1:0 over a core watching one master, for the
+//! tests that talk RESP to it.
+
+use rsentinel::config::{MasterConfig, SentinelConfig, ServerConfig};
+use rsentinel::core::{Identity, Sentinel};
+use rsentinel::server::{ProcessInfo, Server};
+use rsentinel::shell::{Shell, now_ms};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Start a server with `cfg`; returns it and the address it listens on.
+pub async fn start(cfg: ServerConfig) -> (Arc<Server>, SocketAddr) {
+    let sc = SentinelConfig {
+        myid: Some("f9351bc32a024bcd4d518040ae807e61bcbe50b5".into()),
+        masters: vec![MasterConfig::new("mymaster", "127.0.0.1", 6390, 2)],
+        ..Default::default()
+    };
+    let core = Sentinel::new(
+        &sc,
+        Identity {
+            port: 0,
+            ..Default::default()
+        },
+        1,
+        now_ms(),
+    );
+    let shell = Arc::new(Shell::new(core, Box::new(|_, _| true)));
+    let info = ProcessInfo {
+        run_id: "0".repeat(40),
+        start_ms: now_ms(),
+        hz: 10,
+        ..Default::default()
+    };
+    let server = Server::new(shell, cfg, info);
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(server.clone().serve(l));
+    (server, addr)
+}

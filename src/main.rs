@@ -213,10 +213,9 @@ async fn run(loaded: config::Loaded) -> i32 {
     );
     // Users are created after the config is read: unknown commands in `user` lines
     // only fail here, like Redis' ACLLoadConfiguredUsers.
-    if let Err(msg) = rsentinel::server::acl::Users::from_config(
-        server_cfg.requirepass.as_deref(),
-        &server_cfg.users,
-    ) {
+    if let Err(msg) =
+        rsentinel::acl::Users::from_config(server_cfg.requirepass.as_deref(), &server_cfg.users)
+    {
         logger.log(LogLevel::Warning, &msg);
         logger.log(
             LogLevel::Warning,
@@ -266,11 +265,13 @@ async fn run(loaded: config::Loaded) -> i32 {
         let server_cfg = server_cfg.clone();
         let server_cell = server_cell.clone();
         Arc::new(move |core: &Sentinel| {
-            let mut cfg = server_cfg.clone();
-            if let Some(server) = server_cell.get() {
-                cfg.users = live_user_lines(&server.users().describe_all());
-            }
-            loaded.rewrite(&core.config_snapshot(), &cfg)
+            let users = match server_cell.get() {
+                Some(server) => server.users().describe_all(),
+                None => {
+                    config::describe_users(&server_cfg.users, server_cfg.requirepass.as_deref())
+                }
+            };
+            loaded.rewrite(&core.config_snapshot(), &server_cfg, &users)
         })
     };
     let (scripts, script_reports) = rsentinel::scripts::ScriptRunner::new();
@@ -324,9 +325,8 @@ async fn run(loaded: config::Loaded) -> i32 {
     // Every change was already flushed when it happened; this last rewrite only guards
     // against a failed earlier one, so it is silent like redis-sentinel's shutdown.
     let (snapshot, _) = shell.with_core(|core| core.config_snapshot());
-    let mut final_cfg = server_cfg.clone();
-    final_cfg.users = live_user_lines(&server.users().describe_all());
-    if let Err(e) = loaded.rewrite(&snapshot, &final_cfg) {
+    let users = server.users().describe_all();
+    if let Err(e) = loaded.rewrite(&snapshot, &server_cfg, &users) {
         logger.log(
             LogLevel::Warning,
             &format!(
@@ -375,17 +375,4 @@ fn local_utc_offset() -> i64 {
         }
         tm.tm_gmtoff
     }
-}
-
-/// `user` lines (without the leading `user`) from the live ACL descriptions.
-fn live_user_lines(described: &[String]) -> Vec<Vec<String>> {
-    described
-        .iter()
-        .filter_map(|l| config::split_args(l))
-        .filter(|v| v.len() > 1)
-        .map(|mut v| {
-            v.remove(0);
-            v
-        })
-        .collect()
 }

@@ -156,6 +156,6 @@ pub use atomic::write_atomic;
 pub use cli::{args_to_lines, reads_stdin};
 pub use errors::{ConfigError, ConfigErrorKind};
 pub use load::{Loaded, load, load_with_stdin};
-pub use rewrite::rewrite_text;
+pub use rewrite::{rewrite_text, rewrite_text_with_users};
 pub use store::GenericStore;
 pub use tokenize::{repr, split_args, split_args_bytes};

@@ -5,7 +5,7 @@
 //! Generated from the replies of the reference binary (`COMMAND` and `COMMAND DOCS`),
 //! because these replies are part of the observable surface clients probe at start-up.
 
-use super::command_table::{CmdSpec, Doc::*};
+use super::{CmdSpec, Doc::*};
 
 /// Top-level commands, in `COMMAND` / `COMMAND LIST` order.
 pub static COMMANDS: &[CmdSpec] = &[

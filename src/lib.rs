@@ -12,6 +12,8 @@
 //! - [`server`], [`links`] and [`shell`] are the thin tokio layer: they perform the
 //!   actions the core asks for and feed back what happened.
 
+pub mod acl;
+pub mod command_table;
 pub mod commands;
 pub mod config;
 pub mod core;

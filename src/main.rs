@@ -223,10 +223,9 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     );
     // Users are created after the config is read: unknown commands in `user` lines
     // only fail here, like Redis' ACLLoadConfiguredUsers.
-    if let Err(msg) = rsentinel::server::acl::Users::from_config(
-        server_cfg.requirepass.as_deref(),
-        &server_cfg.users,
-    ) {
+    if let Err(msg) =
+        rsentinel::acl::Users::from_config(server_cfg.requirepass.as_deref(), &server_cfg.users)
+    {
         logger.log(LogLevel::Warning, &msg);
         logger.log(
             LogLevel::Warning,
@@ -273,20 +272,26 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     let server_cell: Arc<OnceLock<Arc<Server>>> = Arc::new(OnceLock::new());
     // The users as last written: ACL changes reach the file only with the next sentinel
     // flush, as in redis-sentinel, so the shutdown rewrite must not add them either.
-    let flushed_users = Arc::new(std::sync::Mutex::new(server_cfg.users.clone()));
+    let flushed_users = Arc::new(std::sync::Mutex::new(config::describe_users(
+        &server_cfg.users,
+        server_cfg.requirepass.as_deref(),
+    )));
     let persist: runtime::Persist = {
         let loaded = loaded.clone();
         let server_cfg = server_cfg.clone();
         let server_cell = server_cell.clone();
         let flushed_users = flushed_users.clone();
         Arc::new(move |core: &Sentinel| {
-            let mut cfg = server_cfg.clone();
-            if let Some(server) = server_cell.get() {
-                cfg.users = live_user_lines(&server.users().describe_all());
-            }
-            let res = loaded.rewrite(&core.config_snapshot(), &cfg);
+            let users = match server_cell.get() {
+                Some(server) => server.users().describe_all(),
+                None => flushed_users
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone(),
+            };
+            let res = loaded.rewrite(&core.config_snapshot(), &server_cfg, &users);
             if res.is_ok() {
-                *flushed_users.lock().unwrap_or_else(|e| e.into_inner()) = cfg.users;
+                *flushed_users.lock().unwrap_or_else(|e| e.into_inner()) = users;
             }
             res
         })
@@ -348,12 +353,11 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     // Every change was already flushed when it happened; this last rewrite only guards
     // against a failed earlier one, so it is silent like redis-sentinel's shutdown.
     let (snapshot, _) = shell.with_core(|core| core.config_snapshot());
-    let mut final_cfg = server_cfg.clone();
-    final_cfg.users = flushed_users
+    let users = flushed_users
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    if let Err(e) = loaded.rewrite(&snapshot, &final_cfg) {
+    if let Err(e) = loaded.rewrite(&snapshot, &server_cfg, &users) {
         logger.log(
             LogLevel::Warning,
             &format!(
@@ -402,17 +406,4 @@ fn local_utc_offset() -> i64 {
         }
         tm.tm_gmtoff
     }
-}
-
-/// `user` lines (without the leading `user`) from the live ACL descriptions.
-fn live_user_lines(described: &[String]) -> Vec<Vec<String>> {
-    described
-        .iter()
-        .filter_map(|l| config::split_args(l))
-        .filter(|v| v.len() > 1)
-        .map(|mut v| {
-            v.remove(0);
-            v
-        })
-        .collect()
 }

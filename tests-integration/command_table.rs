@@ -1,4 +1,4 @@
-//! The generator of `src/commands/table_data.rs`: asks a running real redis-sentinel for
+//! The generator of `src/command_table/data.rs`: asks a running real redis-sentinel for
 //! `COMMAND` and `COMMAND DOCS` over RESP3 (so sets, maps and simple strings keep their
 //! types) and renders the table, formatted by rustfmt.
 //!
@@ -216,7 +216,7 @@ const HEADER: &str = "\
 //! checks this file against it, and `REGENERATE_TABLE=1` in front rewrites it (for a
 //! newer Redis; new commands are appended, known ones keep their place).
 
-use super::command_table::{CmdSpec, Doc::*};
+use super::{CmdSpec, Doc::*};
 
 /// Top-level commands, in `COMMAND` / `COMMAND LIST` order.
 ";
@@ -240,7 +240,7 @@ fn rustfmt(src: &str) -> String {
 }
 
 fn table_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src/commands/table_data.rs")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src/command_table/data.rs")
 }
 
 #[test]
@@ -281,13 +281,13 @@ fn command_table_matches_the_installed_redis_sentinel() {
         .find(|(_, (a, b))| a != b);
     if let Some((n, (a, b))) = diff {
         panic!(
-            "table_data.rs differs from the installed redis-sentinel at line {}:\n  file: {a}\n  live: {b}\n(REGENERATE_TABLE=1 rewrites it)",
+            "command_table/data.rs differs from the installed redis-sentinel at line {}:\n  file: {a}\n  live: {b}\n(REGENERATE_TABLE=1 rewrites it)",
             n + 1
         );
     }
     assert_eq!(
         checked_in.lines().count(),
         generated.lines().count(),
-        "table_data.rs differs in length (REGENERATE_TABLE=1 rewrites it)"
+        "command_table/data.rs differs in length (REGENERATE_TABLE=1 rewrites it)"
     );
 }

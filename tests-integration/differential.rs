@@ -190,3 +190,48 @@ fn instance_descriptions_and_info_have_the_real_shape() {
         ours.cmd(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"])
     );
 }
+
+/// The `user` lines a config file holds, in order.
+fn user_lines(conf: &str) -> Vec<String> {
+    conf.lines()
+        .filter(|l| l.starts_with("user "))
+        .map(String::from)
+        .collect()
+}
+
+/// Users created and changed with `ACL SETUSER` at run time are what the next rewrite
+/// persists (redis rewrites its live users, not the ones it loaded), on both binaries.
+#[test]
+fn live_acl_users_are_persisted_by_the_rewrite() {
+    require!("redis-server");
+    require!("redis-sentinel");
+    let p = start_pair();
+    let mut files = Vec::new();
+    for proc in [&p.real, &p.ours] {
+        let mut c = Raw::connect(proc.port);
+        for args in [
+            vec![
+                "ACL", "SETUSER", "alice", "on", ">s3cret", "~*", "&*", "+@all",
+            ],
+            vec!["ACL", "SETUSER", "bob", "on", "nopass", "-@all", "+ping"],
+            vec!["ACL", "SETUSER", "alice", "-client|kill"],
+            vec!["ACL", "DELUSER", "bob"],
+            vec!["SENTINEL", "FLUSHCONFIG"],
+        ] {
+            let r = c.cmd(&args);
+            assert!(
+                r == b"+OK\r\n" || r == b":1\r\n",
+                "{args:?} on {}: {r:?}",
+                proc.name
+            );
+        }
+        files.push(user_lines(&proc.conf_text()));
+    }
+    assert!(
+        files[1].iter().any(|l| l.starts_with("user alice on #")),
+        "alice persisted with her password hash: {:?}",
+        files[1]
+    );
+    assert!(!files[1].iter().any(|l| l.starts_with("user bob ")));
+    assert_eq!(files[0], files[1], "user lines: real vs ours");
+}

@@ -1,7 +1,7 @@
 //! ACL users: rule compilation and the recomputed descriptions, against what the real
 //! redis-sentinel 7.0.15 printed for the same `ACL SETUSER` calls and config lines.
 
-use rsentinel::server::acl::{AclErr, User, Users, validate_user_line};
+use rsentinel::acl::{AclErr, User, Users, validate_user_line};
 
 fn user(name: &str, rules: &[&str]) -> User {
     let mut u = User::new(name);
@@ -153,8 +153,8 @@ fn requirepass_and_default_user_lines() {
 #[test]
 fn channel_permissions_like_redis() {
     use bytes::Bytes;
-    use rsentinel::commands::command_table::find;
-    use rsentinel::server::acl::Denied;
+    use rsentinel::acl::Denied;
+    use rsentinel::command_table::find;
     let args = |v: &[&str]| -> Vec<Bytes> {
         v.iter()
             .map(|a| Bytes::copy_from_slice(a.as_bytes()))

@@ -1,11 +1,12 @@
 //! ACL in sentinel mode: users live in memory only (no aclfile: LOAD and SAVE fail as
 //! in 7.0.15), categories come from the reduced command table.
 
-use super::command_table::{COMMANDS, CmdSpec, help_reply};
+use super::command::help_reply;
 use super::{Ctx, int_arg, is};
+use crate::acl::selector::command_channels;
+use crate::acl::{CATEGORIES, Denied, Selector, User};
+use crate::command_table::{COMMANDS, CmdSpec};
 use crate::resp::Reply;
-use crate::server::acl::{CATEGORIES, Denied, Selector, User};
-use crate::server::acl_selector::command_channels;
 use bytes::Bytes;
 
 const NO_ACLFILE: &str = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
@@ -268,12 +269,12 @@ fn dryrun(ctx: &mut Ctx, args: &[Bytes]) {
     let Some(mut cmd) = ctx
         .server
         .resolve(&args[3])
-        .and_then(super::command_table::find)
+        .and_then(crate::command_table::find)
     else {
         return ctx.error(format!("ERR Command '{cmdname}' not found"));
     };
     if let (false, Some(sub)) = (cmd.subs.is_empty(), args.get(4))
-        && let Some(s) = super::command_table::find_sub(cmd, sub)
+        && let Some(s) = crate::command_table::find_sub(cmd, sub)
     {
         cmd = s;
     }

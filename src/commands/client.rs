@@ -1,7 +1,7 @@
 //! CLIENT: the 7.0 subcommands over the client registry. Tracking and caching are
 //! accepted for compatibility but have no effect (a sentinel has no keys).
 
-use super::command_table::help_reply;
+use super::command::help_reply;
 use super::connection::valid_client_name;
 use super::{Ctx, int_arg, is};
 use crate::resp::Reply;

@@ -7,19 +7,18 @@
 
 pub mod acl;
 pub mod client;
-pub mod command_table;
+pub mod command;
 pub mod connection;
 pub mod info;
 pub mod pubsub;
 pub mod sentinel;
-pub mod table_data;
 
+use crate::acl::Denied;
+use crate::command_table::{self, CmdSpec};
 use crate::resp::{Reply, one_line};
 use crate::server::Server;
-use crate::server::acl::Denied;
 use crate::server::conn::Session;
 use bytes::{Bytes, BytesMut};
-use command_table::CmdSpec;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -120,7 +119,7 @@ pub fn execute(server: &Arc<Server>, sess: &mut Session, args: &[Bytes], out: &m
         "info" => info::info(&mut ctx, args),
         "client" => client::client(&mut ctx, args),
         "acl" => acl::acl(&mut ctx, args),
-        "command" => command_table::command(&mut ctx, args),
+        "command" => command::command(&mut ctx, args),
         "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" => {
             pubsub::subscription(&mut ctx, spec.name, args)
         }

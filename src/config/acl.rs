@@ -1,7 +1,7 @@
 //! `user` lines for the rewrite: rendered by the one ACL model the server uses
-//! ([`crate::server::acl`]), so the config file and `ACL LIST` can never disagree.
+//! ([`crate::acl`]), so the config file and `ACL LIST` can never disagree.
 
-use crate::server::acl::Users;
+use crate::acl::Users;
 
 /// The `user ...` lines the rewrite emits for the given `user` directives (arguments
 /// after `user`) and `requirepass`, sorted by user name like Redis' radix tree.

@@ -165,9 +165,7 @@ impl LoadState {
             "include" if args.len() == 2 => self.include(&args[1]),
             "rename-command" if args.len() == 3 => self.rename(&args[1], &args[2]),
             "user" if args.len() >= 2 => {
-                if let Err(e) =
-                    crate::server::acl::validate_user_line(&args[1..], &self.server.users)
-                {
+                if let Err(e) = crate::acl::validate_user_line(&args[1..], &self.server.users) {
                     return Err(format!(
                         "Error in user declaration '{}': {}",
                         args[e.arg],
@@ -332,8 +330,14 @@ impl LineErr {
 
 impl Loaded {
     /// Rewrites the config file from the current state (the "flush"): reads the file as
-    /// it is now, computes the new text with [`super::rewrite_text`], writes atomically.
-    pub fn rewrite(&self, sentinel: &SentinelConfig, server: &ServerConfig) -> std::io::Result<()> {
+    /// it is now, computes the new text with [`super::rewrite_text_with_users`], writes
+    /// atomically. `users` are the live ACL users rendered as `user ...` lines.
+    pub fn rewrite(
+        &self,
+        sentinel: &SentinelConfig,
+        server: &ServerConfig,
+        users: &[String],
+    ) -> std::io::Result<()> {
         let old = match std::fs::read(&self.path) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -345,7 +349,7 @@ impl Loaded {
                 .ok()
                 .map(|d| d.display().to_string());
         }
-        let text = super::rewrite_text(&old, &self.generic, &server, sentinel);
+        let text = super::rewrite_text_with_users(&old, &self.generic, &server, sentinel, users);
         super::write_atomic(&self.path, &text)
     }
 }

@@ -170,5 +170,5 @@ pub use atomic::write_atomic;
 pub use cli::{args_to_lines, reads_stdin};
 pub use errors::{ConfigError, ConfigErrorKind, strerror};
 pub use load::{Loaded, load, load_with_stdin};
-pub use rewrite::rewrite_text;
+pub use rewrite::{rewrite_text, rewrite_text_with_users};
 pub use store::GenericStore;

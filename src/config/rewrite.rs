@@ -145,12 +145,26 @@ impl State {
     }
 }
 
-/// Computes the new file text. `server.dir` must hold the absolute working directory.
+/// Computes the new file text with the `user` lines the config itself describes (no live
+/// `ACL SETUSER` changes). `server.dir` must hold the absolute working directory.
 pub fn rewrite_text(
     old: &str,
     generic: &GenericStore,
     server: &ServerConfig,
     sentinel: &SentinelConfig,
+) -> String {
+    let users = describe_users(&server.users, server.requirepass.as_deref());
+    rewrite_text_with_users(old, generic, server, sentinel, &users)
+}
+
+/// Computes the new file text. `users` are the rendered `user ...` lines of the live ACL
+/// state (what `ACL LIST` shows), which the rewrite persists like redis does.
+pub fn rewrite_text_with_users(
+    old: &str,
+    generic: &GenericStore,
+    server: &ServerConfig,
+    sentinel: &SentinelConfig,
+    users: &[String],
 ) -> String {
     let mut st = State::read(old);
     let specs = generic::all_specs();
@@ -164,8 +178,8 @@ pub fn rewrite_text(
     if generic.aclfile {
         st.mark("user");
     } else {
-        for l in describe_users(&server.users, server.requirepass.as_deref()) {
-            st.emit("user", l, true);
+        for l in users {
+            st.emit("user", l.clone(), true);
         }
     }
     st.mark("loadmodule");

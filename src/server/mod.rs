@@ -5,8 +5,6 @@
 //! `INFO` reports. Each accepted socket runs [`conn::run`] in its own task.
 
 pub mod accept;
-pub mod acl;
-pub mod acl_selector;
 pub mod bridge;
 pub mod clients;
 pub mod conn;
@@ -14,6 +12,7 @@ pub mod conn;
 pub mod hub;
 pub mod rates;
 
+use crate::acl;
 use crate::config::ServerConfig;
 use crate::shell::Shell;
 use clients::Clients;
@@ -85,7 +84,7 @@ impl Server {
     pub fn new(shell: Arc<Shell>, cfg: ServerConfig, info: ProcessInfo) -> Arc<Server> {
         let users = acl::Users::from_config(cfg.requirepass.as_deref(), &cfg.users)
             .unwrap_or_else(|_| acl::Users::from_config(None, &[]).expect("default users"));
-        let mut names: HashMap<String, &'static str> = crate::commands::command_table::COMMANDS
+        let mut names: HashMap<String, &'static str> = crate::command_table::COMMANDS
             .iter()
             .map(|c| (c.name.to_string(), c.name))
             .collect();

@@ -4,8 +4,10 @@
 //! the text forms (`ACL LIST`, `ACL GETUSER`, the config rewrite) are recomputed from
 //! that state exactly as Redis 7.0 does.
 
-pub use super::acl_selector::{AclErr, CATEGORIES, Selector};
-use crate::commands::command_table::CmdSpec;
+pub mod selector;
+
+pub use self::selector::{AclErr, CATEGORIES, Selector};
+use crate::command_table::CmdSpec;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -128,7 +130,7 @@ impl User {
     /// every channel it touches. When none does, the most specific denial wins (a
     /// channel denial over a command denial), as in Redis.
     pub fn check(&self, cmd: &CmdSpec, args: &[bytes::Bytes]) -> Result<(), Denied> {
-        let channels = crate::server::acl_selector::command_channels(cmd.name, args);
+        let channels = crate::acl::selector::command_channels(cmd.name, args);
         self.check_channels(cmd, args, &channels)
     }
 

@@ -9,7 +9,7 @@
 //! checks this file against it, and `REGENERATE_TABLE=1` in front rewrites it (for a
 //! newer Redis; new commands are appended, known ones keep their place).
 
-use super::command_table::{CmdSpec, Doc::*};
+use super::{CmdSpec, Doc::*};
 
 /// Top-level commands, in `COMMAND` / `COMMAND LIST` order.
 pub static COMMANDS: &[CmdSpec] = &[

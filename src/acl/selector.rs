@@ -3,7 +3,7 @@
 //! the text form is *recomputed* from it ([`Selector::describe_rules`]), which is why
 //! `ACL LIST` shows `-@all +@connection` for rules given in another order or shape.
 
-use crate::commands::command_table::{COMMANDS, CmdSpec};
+use crate::command_table::{COMMANDS, CmdSpec};
 use std::sync::OnceLock;
 
 /// Category names in Redis' `ACLCommandCategories` order (the describe loop scans in it).
@@ -212,7 +212,7 @@ impl Selector {
             }
             _ if b.first() == Some(&b'+') => self.allow_command(&lower[1..])?,
             _ if b.first() == Some(&b'-') => {
-                let cmd = crate::commands::command_table::find_full(&lower.as_bytes()[1..])
+                let cmd = crate::command_table::find_full(&lower.as_bytes()[1..])
                     .ok_or(AclErr::Unknown)?;
                 self.change(cmd, false);
             }
@@ -256,7 +256,7 @@ impl Selector {
 
     /// `+cmd`, `+cmd|sub` (a real subcommand) or `+cmd|first-arg` (legacy first-arg).
     fn allow_command(&mut self, name: &str) -> Result<(), AclErr> {
-        use crate::commands::command_table::{find, find_full};
+        use crate::command_table::{find, find_full};
         let Some((parent, sub)) = name.rsplit_once('|') else {
             let cmd = find(name).ok_or(AclErr::Unknown)?;
             self.change(cmd, true);

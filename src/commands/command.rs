@@ -1,61 +1,11 @@
-//! The command table types, lookups, and the `COMMAND` command that reports the table.
-//! The data itself lives in [`super::table_data`].
+//! `COMMAND` and its subcommands: renders the table of [`crate::command_table`].
 
 use super::{Ctx, is};
 use crate::glob::glob_match;
 use crate::resp::Reply;
 use bytes::Bytes;
 
-pub use super::table_data::COMMANDS;
-
-/// A node of `COMMAND DOCS` output, kept generic so the docs can be reproduced exactly.
-#[derive(Debug)]
-pub enum Doc {
-    /// Bulk string.
-    B(&'static str),
-    /// Simple string.
-    S(&'static str),
-    I(i64),
-    A(&'static [Doc]),
-    /// Set (array in RESP2).
-    T(&'static [Doc]),
-    M(&'static [(&'static str, Doc)]),
-}
-
-/// One command or subcommand. `name` is the full lower-case name (`client|list`).
-#[derive(Debug)]
-pub struct CmdSpec {
-    pub name: &'static str,
-    pub arity: i32,
-    pub flags: &'static [&'static str],
-    pub acl: &'static [&'static str],
-    pub tips: &'static [&'static str],
-    pub docs: &'static [(&'static str, Doc)],
-    pub subs: &'static [CmdSpec],
-}
-
-/// A top-level command by canonical name.
-pub fn find(name: &str) -> Option<&'static CmdSpec> {
-    COMMANDS.iter().find(|c| c.name == name)
-}
-
-/// A subcommand of `parent` by the name a client sent (any case).
-pub fn find_sub(parent: &'static CmdSpec, sub: &[u8]) -> Option<&'static CmdSpec> {
-    let lower = String::from_utf8_lossy(sub).to_ascii_lowercase();
-    parent
-        .subs
-        .iter()
-        .find(|s| s.name.split('|').nth(1) == Some(lower.as_str()))
-}
-
-/// `name` or `parent|sub`, any case.
-pub fn find_full(name: &[u8]) -> Option<&'static CmdSpec> {
-    let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-    match lower.split_once('|') {
-        None => find(&lower),
-        Some((p, s)) => find_sub(find(p)?, s.as_bytes()),
-    }
-}
+use crate::command_table::{COMMANDS, CmdSpec, Doc, all_names, find_full};
 
 fn strings(v: &[&str], status: bool) -> Vec<Reply> {
     v.iter()
@@ -120,13 +70,6 @@ pub fn docs_reply(c: &CmdSpec) -> Reply {
         ));
     }
     Reply::Map(pairs)
-}
-
-/// Every command and subcommand, parents first, in table order.
-fn all_names() -> impl Iterator<Item = &'static CmdSpec> {
-    COMMANDS
-        .iter()
-        .flat_map(|c| std::iter::once(c).chain(c.subs.iter()))
 }
 
 const HELP: &[&str] = &[

@@ -85,16 +85,9 @@ impl Sentinel {
     /// subscribe. Outstanding callbacks run without a reply, as for a broken
     /// connection, but unlike one, nothing is logged (the real one has no event here).
     pub(crate) fn on_untracked_error(&mut self, id: LinkId, conn: ConnKind) {
-        let Some(l) = self.links.get_mut(&id) else {
-            return;
-        };
-        match conn {
-            ConnKind::Cmd if l.cc => l.cc = false,
-            ConnKind::PubSub if l.pc => l.pc = false,
-            _ => return,
+        if self.on_disconnected(id, conn) {
+            self.push(Action::Close { link: id, conn });
         }
-        self.fail_pending(id, conn);
-        self.push(Action::Close { link: id, conn });
     }
 
     /// A reply on a command connection: find what it answers and who asked.

@@ -249,7 +249,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         runtime::resolve_config_names(&loaded.sentinel),
     );
 
-    core.utc_offset_secs = local_utc_offset();
+    core.set_utc_offset(local_utc_offset());
     let (links, events) = LinkManager::new(LinkOptions {
         bind_source_addr: server_cfg
             .bind_source_addr
@@ -318,16 +318,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     let _ = hub_cell.set(server.hub());
     let _ = server_cell.set(server.clone());
 
-    shell.with_core(|core| {
-        if !had_myid {
-            core.push(rsentinel::core::Action::PersistConfig);
-        }
-        core.push(rsentinel::core::Action::Log {
-            level: LogLevel::Warning,
-            text: format!("Sentinel ID is {}", core.myid),
-        });
-        core.announce_monitors();
-    });
+    shell.with_core(|core, now| core.announce_startup(now, !had_myid));
 
     for l in listeners {
         tokio::spawn(server.clone().serve(l));
@@ -352,7 +343,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     log_all(notes);
     // Every change was already flushed when it happened; this last rewrite only guards
     // against a failed earlier one, so it is silent like redis-sentinel's shutdown.
-    let (snapshot, _) = shell.with_core(|core| core.config_snapshot());
+    let (snapshot, _) = shell.with_core(|core, _| core.config_snapshot());
     let users = flushed_users
         .lock()
         .unwrap_or_else(|e| e.into_inner())

@@ -148,7 +148,7 @@ pub async fn drive(
         tokio::select! {
             biased;
             _ = tokio::time::sleep_until(next) => {
-                shell.with_core(|c| c.handle(c.now, Event::Tick));
+                shell.with_core(|c, now| c.handle(now, Event::Tick));
                 hz = draw_hz(&mut rng);
                 CURRENT_HZ.store(hz, Ordering::Relaxed);
                 next = Instant::now() + period(hz);
@@ -160,21 +160,16 @@ pub async fn drive(
                 }
                 // At 1,000+ masters replies and hellos arrive in bursts; one lock and
                 // one action flush per burst instead of per event.
-                shell.with_core(|c| {
+                shell.with_core(|c, now| {
                     for ev in batch.drain(..) {
                         if let Some(ev) = filter.accept(ev) {
-                            c.handle(c.now, ev);
+                            c.handle(now, ev);
                         }
                     }
                 });
             }
             Some(report) = script_reports.recv() => {
-                shell.with_core(|c| {
-                    let (now, delay) = (c.now, c.timing.script_retry_delay);
-                    for e in report.apply(&mut c.scripts, now, delay) {
-                        c.push(e.into());
-                    }
-                });
+                shell.with_core(|c, now| c.handle(now, report.into_event()));
             }
         }
     }

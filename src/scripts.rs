@@ -6,6 +6,7 @@
 //! wait for each child runs in its own task. Reports for one job always arrive in order:
 //! `Started` (or `SpawnFailed`) first, then `Exited`.
 
+use crate::core::Event;
 use crate::core::scripts::{ScriptCmd, ScriptEvent, ScriptId, ScriptQueue};
 use std::collections::HashMap;
 use std::io;
@@ -35,6 +36,18 @@ pub enum ScriptReport {
 }
 
 impl ScriptReport {
+    /// The core event this report is.
+    pub fn into_event(self) -> Event {
+        match self {
+            ScriptReport::Started { id, pid } => Event::ScriptStarted { id, pid },
+            ScriptReport::SpawnFailed { id } => Event::ScriptSpawnFailed { id },
+            ScriptReport::Exited {
+                id, code, signal, ..
+            } => Event::ScriptExited { id, code, signal },
+        }
+    }
+
+
     /// Feed this report into the core's queue at time `now` (`retry_delay` is the
     /// current SCRIPT-RETRY-DELAY) and return the events to emit, in order.
     pub fn apply(self, queue: &mut ScriptQueue, now: u64, retry_delay: u64) -> Vec<ScriptEvent> {

@@ -33,12 +33,13 @@ impl Shell {
         }
     }
 
-    /// Run `f` on the core at the current wall-clock time, then perform every action it
-    /// produced before returning.
-    pub fn with_core<R>(&self, f: impl FnOnce(&mut Sentinel) -> R) -> (R, CallOutcome) {
+    /// Run `f` on the core with the current wall-clock time, the `now` to give every
+    /// input of the call (see [`crate::core`] for the contract), then perform every action
+    /// it produced before returning. The time is read under the lock, so successive calls
+    /// see it in the order they reach the core.
+    pub fn with_core<R>(&self, f: impl FnOnce(&mut Sentinel, u64) -> R) -> (R, CallOutcome) {
         let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
-        core.now = now_ms();
-        let r = f(&mut core);
+        let r = f(&mut core, now_ms());
         let actions = core.drain_actions();
         let persisted_ok = if actions.is_empty() {
             true

@@ -123,7 +123,7 @@ pub fn hello(ctx: &mut Ctx, args: &[Bytes]) {
 }
 
 pub fn role(ctx: &mut Ctx) {
-    let (masters, _) = ctx.server.shell.with_core(|c| bridge::role_masters(c));
+    let (masters, _) = ctx.server.shell.with_core(|c, _| bridge::role_masters(c));
     ctx.reply(Reply::Array(vec![
         Reply::bulk("sentinel"),
         Reply::Array(masters.iter().map(Reply::bulk).collect()),
@@ -155,7 +155,7 @@ pub fn sentinel(ctx: &mut Ctx, args: &[Bytes]) {
     let (reply, outcome) = ctx
         .server
         .shell
-        .with_core(|c| bridge::sentinel_command(c, args));
+        .with_core(|c, now| bridge::sentinel_command(c, now, args));
     if !outcome.persisted_ok && reply == Reply::ok() {
         return ctx.error("ERR Failed to save config file. Check server logs.");
     }

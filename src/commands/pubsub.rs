@@ -86,6 +86,6 @@ pub fn publish(ctx: &mut Ctx, args: &[Bytes]) {
     let payload = args[2].clone();
     ctx.server
         .shell
-        .with_core(|c| bridge::process_hello(c, &payload));
+        .with_core(|c, now| bridge::process_hello(c, now, &payload));
     ctx.reply(Reply::Int(1))
 }

@@ -29,6 +29,44 @@ pub enum CreateError {
     DuplicateName,
 }
 
+/// Why SENTINEL FAILOVER refused to start an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailoverError {
+    /// A failover of that master already runs.
+    InProgress,
+    /// No replica qualifies for promotion right now.
+    NoGoodReplica,
+}
+
+/// A per-master setting SENTINEL SET changes (values already validated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MasterOption {
+    DownAfter(u64),
+    FailoverTimeout(u64),
+    ParallelSyncs(i64),
+    Quorum(u32),
+    MasterRebootDownAfterPeriod(u64),
+    /// `None` clears the script.
+    NotificationScript(Option<String>),
+    ClientReconfigScript(Option<String>),
+    AuthPass(Option<String>),
+    AuthUser(Option<String>),
+    /// `rename-command <cmd> <new>`.
+    RenameCommand(String, String),
+}
+
+/// A process-wide setting SENTINEL CONFIG SET changes (values already validated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GlobalOption {
+    ResolveHostnames(bool),
+    AnnounceHostnames(bool),
+    /// `None`: unset (7.0.15 stores "" and shows it identically).
+    AnnounceIp(Option<String>),
+    AnnouncePort(u16),
+    SentinelUser(Option<String>),
+    SentinelPass(Option<String>),
+}
+
 impl CreateError {
     pub fn text(self) -> &'static str {
         match self {
@@ -38,18 +76,202 @@ impl CreateError {
     }
 }
 
+/// The SENTINEL command operations: each takes the time it arrives at, records it and
+/// changes the state the way the subcommand does in redis-sentinel.
 impl Sentinel {
+    /// SENTINEL MONITOR (see [`Sentinel::monitor_master`]).
+    pub fn monitor(
+        &mut self,
+        now: u64,
+        name: &str,
+        host: &str,
+        port: i64,
+        quorum: u32,
+    ) -> Result<usize, CreateError> {
+        self.now = now;
+        self.monitor_master(name, host, port, quorum)
+    }
+
+    /// SENTINEL REMOVE of master `m` (see [`Sentinel::remove_master`]).
+    pub fn remove(&mut self, now: u64, m: usize) {
+        self.now = now;
+        self.remove_master(m);
+    }
+
+    /// SENTINEL RESET of master `m`, with `+reset-master`; no flush.
+    pub fn reset(&mut self, now: u64, m: usize) {
+        self.now = now;
+        self.reset_master(m, false, true);
+    }
+
+    /// SENTINEL FAILOVER of master `m`: refused while one runs or when no replica
+    /// qualifies now; otherwise a forced attempt starts (it skips the majority
+    /// requirement of the election).
+    pub fn failover(&mut self, now: u64, m: usize) -> Result<(), FailoverError> {
+        self.now = now;
+        if self.masters[m].common.flags & flags::FAILOVER_IN_PROGRESS != 0 {
+            return Err(FailoverError::InProgress);
+        }
+        if self.select_replica(m).is_none() {
+            return Err(FailoverError::NoGoodReplica);
+        }
+        let name = self.masters[m].common.name.clone();
+        self.push(Action::Log {
+            level: LogLevel::Warning,
+            text: format!("Executing user requested FAILOVER of '{name}'"),
+        });
+        self.start_failover(m);
+        self.masters[m].common.flags |= flags::FORCE_FAILOVER;
+        Ok(())
+    }
+
+    /// SENTINEL IS-MASTER-DOWN-BY-ADDR for master `m` (`None`: no master at that
+    /// address): our SDOWN view (never down in TILT) and, when `runid` asks for a vote,
+    /// our vote for `epoch` (possibly an older one): `(down, leader, leader_epoch)`.
+    pub fn is_master_down_by_addr(
+        &mut self,
+        now: u64,
+        m: Option<usize>,
+        epoch: u64,
+        runid: Option<&str>,
+    ) -> (bool, Option<String>, u64) {
+        self.now = now;
+        let down = m.is_some_and(|m| !self.tilt && self.masters[m].common.flags & flags::S_DOWN != 0);
+        let mut vote = (None, 0);
+        if let (Some(m), Some(runid)) = (m, runid) {
+            vote = self.vote_leader(m, epoch, runid);
+        }
+        (down, vote.0, vote.1)
+    }
+
+    /// One option of SENTINEL SET on master `m`, then `+set <master> <shown>` (`shown`
+    /// is the option and values as the client typed them, secrets redacted). The caller
+    /// flushes once after the last option with [`Sentinel::flush_config`].
+    pub fn set_master_option(&mut self, now: u64, m: usize, option: MasterOption, shown: &str) {
+        self.now = now;
+        let master = &mut self.masters[m];
+        match option {
+            MasterOption::DownAfter(ms) => self.set_down_after(m, ms),
+            MasterOption::FailoverTimeout(ms) => master.failover_timeout_ms = ms,
+            MasterOption::ParallelSyncs(n) => master.parallel_syncs = n,
+            MasterOption::Quorum(q) => master.quorum = q,
+            MasterOption::MasterRebootDownAfterPeriod(ms) => {
+                master.master_reboot_down_after_period_ms = ms
+            }
+            MasterOption::NotificationScript(p) => master.notification_script = p,
+            MasterOption::ClientReconfigScript(p) => master.client_reconfig_script = p,
+            MasterOption::AuthPass(p) => {
+                master.auth_pass = p;
+                // Reconnect to the master and its replicas with the new credentials.
+                self.drop_master_connections(m);
+            }
+            MasterOption::AuthUser(u) => {
+                master.auth_user = u;
+                self.drop_master_connections(m);
+            }
+            MasterOption::RenameCommand(cmd, new) => self.set_rename_command(m, &cmd, &new),
+        }
+        let name = self.masters[m].common.name.clone();
+        self.emit(LogLevel::Warning, "+set", Subject::Master(&name), shown);
+    }
+
+    /// Whether SENTINEL SET may use `path` as a script: `access(path, X_OK)`, or the
+    /// check given to [`Sentinel::set_executable_check`].
+    pub fn is_executable(&self, path: &str) -> bool {
+        (self.is_executable)(path)
+    }
+
+    /// One option of SENTINEL CONFIG SET, then a flush. New sentinel credentials drop
+    /// the connections to the peer sentinels so they reconnect with them.
+    pub fn set_global_option(&mut self, now: u64, option: GlobalOption) {
+        self.now = now;
+        let mut drop_conns = false;
+        match option {
+            GlobalOption::ResolveHostnames(b) => self.resolve_hostnames = b,
+            GlobalOption::AnnounceHostnames(b) => self.announce_hostnames = b,
+            GlobalOption::AnnounceIp(ip) => self.announce_ip = ip,
+            GlobalOption::AnnouncePort(p) => self.announce_port = p,
+            GlobalOption::SentinelUser(u) => {
+                self.sentinel_user = u;
+                drop_conns = true;
+            }
+            GlobalOption::SentinelPass(p) => {
+                self.sentinel_pass = p;
+                drop_conns = true;
+            }
+        }
+        self.push(Action::PersistConfig);
+        if drop_conns {
+            self.drop_sentinel_connections();
+        }
+    }
+
+    /// SENTINEL DEBUG `<knob> <ms>` (name matched case-insensitively, see
+    /// [`Timing::KNOBS`]); not persisted. False for an unknown knob.
+    pub fn set_debug_knob(&mut self, now: u64, knob: &str, ms: u64) -> bool {
+        self.now = now;
+        match self.timing.knob_mut(knob) {
+            Some(v) => {
+                *v = ms;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// SENTINEL SIMULATE-FAILURE: clear every simulated failure.
+    pub fn clear_simulated_failures(&mut self, now: u64) {
+        self.now = now;
+        self.simfailure_flags = 0;
+    }
+
+    /// SENTINEL SIMULATE-FAILURE: add one (a `SIMFAILURE_*` bit), logged as
+    /// redis-sentinel logs it.
+    pub fn simulate_failure(&mut self, now: u64, bit: u32) {
+        self.now = now;
+        let what = if bit == super::SIMFAILURE_CRASH_AFTER_ELECTION {
+            "crash after being successfully elected as failover leader"
+        } else {
+            "crash after promoting the selected replica to master"
+        };
+        self.simfailure_flags |= bit;
+        self.push(Action::Log {
+            level: LogLevel::Warning,
+            text: format!("Failure simulation: this Sentinel will {what}"),
+        });
+    }
+
+    /// Rewrite the config file (SENTINEL FLUSHCONFIG, and after SENTINEL SET).
+    pub fn flush_config(&mut self, now: u64) {
+        self.now = now;
+        self.push(Action::PersistConfig);
+    }
+
+    /// The start-up sequence once the shell runs: flush a freshly generated myid
+    /// (`myid_generated`), log `Sentinel ID is ...`, then `+monitor` each master.
+    pub fn announce_startup(&mut self, now: u64, myid_generated: bool) {
+        self.now = now;
+        if myid_generated {
+            self.push(Action::PersistConfig);
+        }
+        self.push(Action::Log {
+            level: LogLevel::Warning,
+            text: format!("Sentinel ID is {}", self.myid),
+        });
+        self.announce_monitors();
+    }
+
     /// Close both connections of a link but keep the link (it reconnects on the next
     /// tick). Closing the command connection forgets its pending requests, whose replies
     /// can no longer arrive.
-    pub fn close_link_conns(&mut self, id: LinkId) {
+    pub(super) fn close_link_conns(&mut self, id: LinkId) {
         self.close_conn(id, ConnKind::Cmd);
         self.close_conn(id, ConnKind::PubSub);
     }
 
     /// Drop the connections to a master and all its replicas, so they reconnect with new
     /// credentials (SENTINEL SET auth-pass / auth-user).
-    pub fn drop_master_connections(&mut self, m: usize) {
+    pub(super) fn drop_master_connections(&mut self, m: usize) {
         let mut ids = vec![self.masters[m].common.link];
         ids.extend(self.masters[m].replicas.iter().map(|r| r.common.link));
         for id in ids {
@@ -59,7 +281,7 @@ impl Sentinel {
 
     /// Drop every connected link to a peer sentinel (CONFIG SET sentinel-user/-pass).
     /// Returns how many were dropped.
-    pub fn drop_sentinel_connections(&mut self) -> usize {
+    pub(super) fn drop_sentinel_connections(&mut self) -> usize {
         let ids: Vec<LinkId> = self
             .masters
             .iter()
@@ -78,7 +300,7 @@ impl Sentinel {
     /// SENTINEL MONITOR after argument validation: create the master with the current
     /// defaults, flush the config, then emit `+monitor` (flush first, as redis-sentinel
     /// replies before it publishes). Returns the new master's index.
-    pub fn monitor_master(
+    pub(super) fn monitor_master(
         &mut self,
         name: &str,
         host: &str,
@@ -107,7 +329,7 @@ impl Sentinel {
 
     /// SENTINEL REMOVE: `-monitor`, forget the master with its replicas and sentinels,
     /// release their links, flush.
-    pub fn remove_master(&mut self, m: usize) {
+    pub(super) fn remove_master(&mut self, m: usize) {
         let name = self.masters[m].common.name.clone();
         self.emit(LogLevel::Warning, "-monitor", Subject::Master(&name), "");
         let master = self.masters.remove(m);
@@ -131,7 +353,7 @@ impl Sentinel {
     /// connections, clear runtime flags, the vote and any failover, and restart the link
     /// timers. Configured settings, epochs and the cached INFO stay. `+reset-master` is
     /// emitted when `event` is set. No flush: redis-sentinel does not flush on RESET.
-    pub fn reset_master(&mut self, m: usize, keep_sentinels: bool, event: bool) {
+    pub(super) fn reset_master(&mut self, m: usize, keep_sentinels: bool, event: bool) {
         let replicas = std::mem::take(&mut self.masters[m].replicas);
         for r in &replicas {
             self.release_link(r.common.link);
@@ -175,7 +397,7 @@ impl Sentinel {
     /// Start a failover attempt for master `m` (§7.1): state `wait_start`, a new epoch
     /// (`+new-epoch`, not flushed: the self-vote that follows flushes), `+try-failover`,
     /// and a start time with random jitter.
-    pub fn start_failover(&mut self, m: usize) {
+    pub(super) fn start_failover(&mut self, m: usize) {
         // uint64 in Redis: a hello can push the epoch to the maximum, and it wraps.
         self.current_epoch = self.current_epoch.wrapping_add(1);
         let epoch = self.current_epoch;
@@ -199,7 +421,7 @@ impl Sentinel {
 
     /// `down-after-milliseconds` applies to the master and is copied to every replica
     /// and sentinel record of it.
-    pub fn set_down_after(&mut self, m: usize, ms: u64) {
+    pub(super) fn set_down_after(&mut self, m: usize, ms: u64) {
         let master = &mut self.masters[m];
         master.common.down_after_ms = ms;
         for r in &mut master.replicas {
@@ -212,7 +434,7 @@ impl Sentinel {
 
     /// `rename-command <cmd> <new>`: replaces any older mapping of `cmd` (matched
     /// case-insensitively); renaming a command to itself just removes the mapping.
-    pub fn set_rename_command(&mut self, m: usize, cmd: &str, new: &str) {
+    pub(super) fn set_rename_command(&mut self, m: usize, cmd: &str, new: &str) {
         let renames = &mut self.masters[m].rename_commands;
         renames.retain(|(c, _)| !c.eq_ignore_ascii_case(cmd));
         if !cmd.eq_ignore_ascii_case(new) {

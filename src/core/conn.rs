@@ -12,7 +12,7 @@ use crate::resp::Reply;
 
 impl Sentinel {
     /// Close one half of a link on our own initiative (link-health rule, resets).
-    pub fn close_conn(&mut self, id: LinkId, conn: ConnKind) {
+    pub(super) fn close_conn(&mut self, id: LinkId, conn: ConnKind) {
         let Some(l) = self.links.get_mut(&id) else {
             return;
         };

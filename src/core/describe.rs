@@ -4,7 +4,7 @@
 //! exact field order (SENTINEL.md §3.2). Every value is a string because redis-sentinel
 //! renders numbers as bulk strings too; the pairs become a [`Reply::Map`] so RESP3 clients
 //! get a map and RESP2 clients the flat array. "ms since" fields are computed from
-//! `self.now` with signed arithmetic, as the C code subtracts signed `mstime_t`s.
+//! the `now` they are rendered at, with signed arithmetic, as the C code subtracts signed `mstime_t`s.
 
 use super::Sentinel;
 use super::instance::*;
@@ -12,15 +12,15 @@ use crate::resp::Reply;
 
 type Pairs = Vec<(&'static str, String)>;
 
-impl Sentinel {
-    /// Milliseconds elapsed since `t`, signed like redis-sentinel's `mstime() - t`.
-    fn ms_since(&self, t: u64) -> String {
-        (self.now as i64 - t as i64).to_string()
-    }
+/// Milliseconds elapsed since `t` at `now`, signed like redis-sentinel's `mstime() - t`.
+fn ms_since(now: u64, t: u64) -> String {
+    (now as i64 - t as i64).to_string()
+}
 
+impl Sentinel {
     /// Fields 1-14 of §3.2, shared by all kinds (`failover-state` only for masters
     /// with a failover in progress).
-    fn common_pairs(&self, c: &Common, failover: Option<FailoverState>) -> Pairs {
+    fn common_pairs(&self, now: u64, c: &Common, failover: Option<FailoverState>) -> Pairs {
         let link = self.links.get(&c.link);
         let disconnected = link.is_none_or(|l| l.disconnected());
         let mut fl = c.flags & !flags::DISCONNECTED;
@@ -52,47 +52,47 @@ impl Sentinel {
         p.push((
             "last-ping-sent",
             if act != 0 {
-                self.ms_since(act)
+                ms_since(now, act)
             } else {
                 "0".into()
             },
         ));
         p.push((
             "last-ok-ping-reply",
-            self.ms_since(link.map_or(self.now, |l| l.last_avail_time)),
+            ms_since(now, link.map_or(now, |l| l.last_avail_time)),
         ));
         p.push((
             "last-ping-reply",
-            self.ms_since(link.map_or(self.now, |l| l.last_pong_time)),
+            ms_since(now, link.map_or(now, |l| l.last_pong_time)),
         ));
         if c.flags & flags::S_DOWN != 0 {
-            p.push(("s-down-time", self.ms_since(c.s_down_since)));
+            p.push(("s-down-time", ms_since(now, c.s_down_since)));
         }
         if c.flags & flags::O_DOWN != 0 {
-            p.push(("o-down-time", self.ms_since(c.o_down_since)));
+            p.push(("o-down-time", ms_since(now, c.o_down_since)));
         }
         p.push(("down-after-milliseconds", c.down_after_ms.to_string()));
         p
     }
 
     /// `info-refresh`, `role-reported`, `role-reported-time` (masters and replicas).
-    fn role_pairs(&self, c: &Common, p: &mut Pairs) {
+    fn role_pairs(&self, now: u64, c: &Common, p: &mut Pairs) {
         let refresh = if c.info_refresh != 0 {
-            self.ms_since(c.info_refresh)
+            ms_since(now, c.info_refresh)
         } else {
             "0".into()
         };
         p.push(("info-refresh", refresh));
         p.push(("role-reported", c.role_reported.name().to_string()));
-        p.push(("role-reported-time", self.ms_since(c.role_reported_time)));
+        p.push(("role-reported-time", ms_since(now, c.role_reported_time)));
     }
 
     /// The description of master `m` (index into `self.masters`).
-    pub fn describe_master(&self, m: usize) -> Reply {
+    pub fn describe_master(&self, now: u64, m: usize) -> Reply {
         let master = &self.masters[m];
         let c = &master.common;
-        let mut p = self.common_pairs(c, Some(master.failover_state));
-        self.role_pairs(c, &mut p);
+        let mut p = self.common_pairs(now, c, Some(master.failover_state));
+        self.role_pairs(now, c, &mut p);
         p.push(("config-epoch", master.config_epoch.to_string()));
         p.push(("num-slaves", master.replicas.len().to_string()));
         p.push(("num-other-sentinels", master.sentinels.len().to_string()));
@@ -109,11 +109,11 @@ impl Sentinel {
     }
 
     /// The description of replica `r` of master `m`.
-    pub fn describe_replica(&self, m: usize, r: usize) -> Reply {
+    pub fn describe_replica(&self, now: u64, m: usize, r: usize) -> Reply {
         let rep = &self.masters[m].replicas[r];
         let c = &rep.common;
-        let mut p = self.common_pairs(c, None);
-        self.role_pairs(c, &mut p);
+        let mut p = self.common_pairs(now, c, None);
+        self.role_pairs(now, c, &mut p);
         p.push((
             "master-link-down-time",
             rep.master_link_down_time.to_string(),
@@ -136,10 +136,10 @@ impl Sentinel {
     }
 
     /// The description of peer sentinel `s` of master `m`.
-    pub fn describe_sentinel(&self, m: usize, s: usize) -> Reply {
+    pub fn describe_sentinel(&self, now: u64, m: usize, s: usize) -> Reply {
         let peer = &self.masters[m].sentinels[s];
-        let mut p = self.common_pairs(&peer.common, None);
-        p.push(("last-hello-message", self.ms_since(peer.last_hello_time)));
+        let mut p = self.common_pairs(now, &peer.common, None);
+        p.push(("last-hello-message", ms_since(now, peer.last_hello_time)));
         p.push((
             "voted-leader",
             peer.leader.clone().unwrap_or_else(|| "?".into()),

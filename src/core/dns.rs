@@ -45,7 +45,7 @@ pub struct Dns {
 
 impl Dns {
     /// Record an answer obtained before the core existed (config load).
-    pub fn seed(&mut self, host: &str, ip: Option<String>) {
+    pub(super) fn seed(&mut self, host: &str, ip: Option<String>) {
         let key = host.to_ascii_lowercase();
         match ip {
             Some(ip) => {
@@ -116,7 +116,7 @@ impl Sentinel {
 
     /// Ask the shell to resolve `host` (once at a time per name; IP literals and
     /// `resolve-hostnames no` need nothing).
-    pub fn request_resolve(&mut self, host: &str) {
+    pub(super) fn request_resolve(&mut self, host: &str) {
         if !self.resolve_hostnames || ip_literal(host).is_some() || host.is_empty() {
             return;
         }

@@ -49,7 +49,7 @@ impl Sentinel {
     /// Peer votes count only when reported for the current epoch; ties go to the
     /// candidate seen first. The winner needs ⌊voters/2⌋+1 votes, voters being every
     /// known sentinel (reachable or not) plus us, and at least `quorum` votes.
-    pub fn get_leader(&mut self, mi: usize, epoch: u64) -> Option<String> {
+    pub(super) fn get_leader(&mut self, mi: usize, epoch: u64) -> Option<String> {
         let current = self.current_epoch;
         let m = &self.masters[mi];
         let voters = m.sentinels.len() as u64 + 1;

@@ -66,7 +66,7 @@ impl Sentinel {
 
     /// Emit event `channel` about `subject` with an optional suffix after `%@`
     /// (`%@ <rest>`), or a bare payload when there is no subject.
-    pub fn emit(&mut self, level: LogLevel, channel: &str, subject: Subject, rest: &str) {
+    pub(super) fn emit(&mut self, level: LogLevel, channel: &str, subject: Subject, rest: &str) {
         let payload = match self.instance_id(subject) {
             Some(id) if rest.is_empty() => id,
             Some(id) => format!("{id} {rest}"),
@@ -84,7 +84,7 @@ impl Sentinel {
     /// Emit an event that concerns master `master` (so its notification script runs for
     /// warnings) but whose payload has no `%@` prefix: `+new-epoch <n>`,
     /// `+vote-for-leader <runid> <n>`, `+switch-master ...`.
-    pub fn emit_bare(&mut self, level: LogLevel, channel: &str, master: usize, payload: &str) {
+    pub(super) fn emit_bare(&mut self, level: LogLevel, channel: &str, master: usize, payload: &str) {
         self.push_event(level, channel, Some(master), payload.to_string());
     }
 
@@ -125,7 +125,7 @@ impl Sentinel {
 
 impl Sentinel {
     /// `+monitor` for every configured master, as redis-sentinel emits at start-up.
-    pub fn announce_monitors(&mut self) {
+    pub(super) fn announce_monitors(&mut self) {
         let masters: Vec<(String, u32)> = self
             .masters
             .iter()

@@ -147,7 +147,7 @@ impl Sentinel {
 
     /// Give up an attempt (possible up to `wait_promotion`). The start time stays, so
     /// the next attempt waits 2 × failover-timeout.
-    pub fn abort_failover(&mut self, mi: usize) {
+    pub(super) fn abort_failover(&mut self, mi: usize) {
         if let Some(ri) = self.promoted_index(mi) {
             self.masters[mi].replicas[ri].common.flags &= !flags::PROMOTED;
         }

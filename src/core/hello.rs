@@ -63,7 +63,7 @@ impl Sentinel {
 
     /// Process one hello payload (from the pub/sub subscription, or a peer's
     /// `PUBLISH __sentinel__:hello`). Our own hellos are recognised by our run id.
-    pub fn process_hello(&mut self, payload: &[u8]) {
+    pub(super) fn process_hello(&mut self, payload: &[u8]) {
         self.hello_inner(payload, true);
     }
 
@@ -256,7 +256,7 @@ impl Sentinel {
     /// replica list from the known replicas (minus the new address, plus the old master
     /// address), reset the record, announce each replica with `+slave`, flush.
     /// Used by observers on a newer hello and by the failover leader at its end.
-    pub fn reset_master_and_change_address(&mut self, mi: usize, host: &str, port: u16) {
+    pub(super) fn reset_master_and_change_address(&mut self, mi: usize, host: &str, port: u16) {
         // Like `sentinelResetMasterAndChangeAddress` failing on an unusable address.
         if !self.usable_host(host) {
             return;
@@ -299,7 +299,7 @@ impl Sentinel {
     /// always; a name only with resolve-hostnames, and (the pure core cannot resolve)
     /// only if it could be a DNS name at all. Anything else is refused with Redis' log
     /// line, so a hostile hello can never put an unloadable address in the config.
-    pub fn usable_host(&mut self, host: &str) -> bool {
+    pub(super) fn usable_host(&mut self, host: &str) -> bool {
         let name_like = !host.is_empty()
             && host.len() <= 255
             && host

@@ -330,7 +330,7 @@ impl Sentinel {
     }
 
     /// Make every record of master `mi` publish a hello on the next tick.
-    pub fn force_hello_update(&mut self, mi: usize) {
+    pub(super) fn force_hello_update(&mut self, mi: usize) {
         let back = self.timing.publish_period + 1;
         let m = &mut self.masters[mi];
         let all = std::iter::once(&mut m.common)
@@ -360,7 +360,7 @@ impl Sentinel {
     /// `SLAVEOF NO ONE` for `None`), CONFIG REWRITE, CLIENT KILL TYPE normal|pubsub,
     /// EXEC, every name through the rename map, replies ignored. False when the
     /// instance has no command connection.
-    pub fn send_slaveof(&mut self, i: Inst, target: Option<(&str, u16)>) -> bool {
+    pub(super) fn send_slaveof(&mut self, i: Inst, target: Option<(&str, u16)>) -> bool {
         let mi = i.master();
         let port;
         let (host, port) = match target {

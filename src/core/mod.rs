@@ -1,10 +1,49 @@
 //! The pure Sentinel state machine.
 //!
 //! [`Sentinel`] owns every master, replica and peer-sentinel record, the epochs, the votes
-//! and the failover state machine (`election`, `failover`, `reconf`). The shell feeds it [`Event`]s with the current
-//! time and drains [`Action`]s with [`Sentinel::drain_actions`]. It never reads a clock,
-//! never touches a socket or a file and draws randomness only from the RNG it was given,
-//! so a test can drive it on a fake clock and a seed replays a run exactly.
+//! and the failover state machine (`election`, `failover`, `reconf`). It never reads a
+//! clock, never touches a socket or a file and draws randomness only from the RNG it was
+//! given, so a test can drive it on a fake clock and a seed replays a run exactly.
+//!
+//! # Driving the core
+//!
+//! Like quinn-proto's `Connection`, the core is driven from outside by a shell that owns
+//! the clock, the sockets, the timer and the processes:
+//!
+//! 1. **Inputs.** Everything that happens is fed in through a method taking `now` as its
+//!    first argument, and only through those:
+//!    - [`Sentinel::handle`] with an [`Event`]: the timer ran ([`Event::Tick`]), a link
+//!      connected, dropped or answered, a pub/sub message or a hello published by a
+//!      client arrived, a hostname resolved, a script process started or ended;
+//!    - the operations of the SENTINEL commands ([`Sentinel::set_master_option`],
+//!      [`Sentinel::monitor`], [`Sentinel::remove`], [`Sentinel::reset`],
+//!      [`Sentinel::failover`], [`Sentinel::is_master_down_by_addr`],
+//!      [`Sentinel::set_global_option`], [`Sentinel::set_debug_knob`],
+//!      [`Sentinel::simulate_failure`], [`Sentinel::flush_config`],
+//!      [`Sentinel::announce_startup`]), which may also return a result for the reply.
+//!
+//!    `now` is milliseconds on the shell's clock: wall-clock time (`mstime()` in
+//!    redis-sentinel), the same clock for every call, taken when the input arrives. It
+//!    is only recorded, never trusted to be monotonic: the TILT check compares the
+//!    `now` of successive [`Event::Tick`]s, so a command arriving between two ticks
+//!    does not move the TILT reference, and a wall clock that jumps shows up as TILT
+//!    exactly as in redis-sentinel.
+//! 2. **Outputs.** After each input (or batch of inputs) call [`Sentinel::drain_actions`]
+//!    and perform every [`Action`] in order before feeding the next input that depends
+//!    on them (a `Send` before the `Reply` it causes; `PersistConfig` reads
+//!    [`Sentinel::config_snapshot`] from the core as it is right then).
+//! 3. **Timer.** There is no `poll_timeout`: every deadline is checked by the periodic
+//!    timer, as in redis-sentinel. The shell feeds [`Event::Tick`] 10 to 19 times a
+//!    second (redis' `hz`); a tick later than TILT-TRIGGER after the previous one (or a
+//!    clock going backwards) puts the core in TILT.
+//! 4. **Reads.** Rendering (SENTINEL MASTER, INFO, ROLE, the config rewrite) reads the
+//!    state through `&self` accessors ([`Sentinel::masters`], [`Sentinel::master`],
+//!    [`Sentinel::links`], ...); those that show ages take the `now` to measure them
+//!    at. Reads change nothing.
+//!
+//! The state is private: the records (`Master`, `Replica`, `SentinelPeer`, `Link`) are
+//! reachable from outside only by shared reference, so every change goes through an
+//! input above, stamped with its time.
 
 pub mod admin;
 pub mod ask;
@@ -27,6 +66,8 @@ pub mod send;
 pub mod snapshot;
 pub mod tilt;
 pub mod vote;
+
+pub use admin::{CreateError, FailoverError, GlobalOption, MasterOption};
 
 use crate::config::{LogLevel, SentinelConfig};
 use crate::resp::Reply;
@@ -85,6 +126,20 @@ pub enum Event {
     /// The answer to an [`Action::Resolve`]: the first address of `host`, or `None`
     /// when it does not resolve.
     Resolved { host: String, ip: Option<String> },
+    /// A client published `payload` on our own `__sentinel__:hello` channel (the way
+    /// peers announce themselves to a sentinel they cannot subscribe to).
+    Hello { payload: Bytes },
+    /// Script job `id` (from an [`Action::Script`] start) runs as process `pid`.
+    ScriptStarted { id: scripts::ScriptId, pid: u32 },
+    /// No process could be created for script job `id` (fork-like failure).
+    ScriptSpawnFailed { id: scripts::ScriptId },
+    /// The process of script job `id` ended with exit `code` (0 when killed) or
+    /// `signal` (0 when it exited), as `WEXITSTATUS` / `WTERMSIG` give them.
+    ScriptExited {
+        id: scripts::ScriptId,
+        code: i32,
+        signal: i32,
+    },
 }
 
 /// Something the shell must do.
@@ -147,6 +202,49 @@ pub struct Timing {
     pub script_retry_delay: u64,
 }
 
+impl Timing {
+    /// The SENTINEL DEBUG knob names, in the order SENTINEL DEBUG lists them.
+    pub const KNOBS: [&'static str; 13] = [
+        "INFO-PERIOD",
+        "PING-PERIOD",
+        "ASK-PERIOD",
+        "PUBLISH-PERIOD",
+        "DEFAULT-DOWN-AFTER",
+        "DEFAULT-FAILOVER-TIMEOUT",
+        "TILT-TRIGGER",
+        "TILT-PERIOD",
+        "SLAVE-RECONF-TIMEOUT",
+        "MIN-LINK-RECONNECT-PERIOD",
+        "ELECTION-TIMEOUT",
+        "SCRIPT-MAX-RUNTIME",
+        "SCRIPT-RETRY-DELAY",
+    ];
+
+    /// The knob called `name` (case-insensitive).
+    pub fn knob(&self, name: &str) -> Option<u64> {
+        self.clone().knob_mut(name).map(|v| *v)
+    }
+
+    fn knob_mut(&mut self, name: &str) -> Option<&mut u64> {
+        let i = Self::KNOBS.iter().position(|n| n.eq_ignore_ascii_case(name))?;
+        Some(match i {
+            0 => &mut self.info_period,
+            1 => &mut self.ping_period,
+            2 => &mut self.ask_period,
+            3 => &mut self.publish_period,
+            4 => &mut self.default_down_after,
+            5 => &mut self.default_failover_timeout,
+            6 => &mut self.tilt_trigger,
+            7 => &mut self.tilt_period,
+            8 => &mut self.slave_reconf_timeout,
+            9 => &mut self.min_link_reconnect_period,
+            10 => &mut self.election_timeout,
+            11 => &mut self.script_max_runtime,
+            _ => &mut self.script_retry_delay,
+        })
+    }
+}
+
 impl Default for Timing {
     fn default() -> Self {
         Timing {
@@ -181,47 +279,47 @@ pub struct Identity {
 }
 
 pub struct Sentinel {
-    pub myid: String,
-    pub current_epoch: u64,
-    pub announce_ip: Option<String>,
-    pub announce_port: u16,
-    pub deny_scripts_reconfig: bool,
-    pub resolve_hostnames: bool,
-    pub announce_hostnames: bool,
-    pub sentinel_user: Option<String>,
-    pub sentinel_pass: Option<String>,
-    pub masters: Vec<Master>,
-    pub links: BTreeMap<LinkId, Link>,
-    pub timing: Timing,
-    pub identity: Identity,
-    pub tilt: bool,
-    pub tilt_start_time: u64,
-    pub previous_time: u64,
-    pub simfailure_flags: u32,
+    myid: String,
+    current_epoch: u64,
+    announce_ip: Option<String>,
+    announce_port: u16,
+    deny_scripts_reconfig: bool,
+    resolve_hostnames: bool,
+    announce_hostnames: bool,
+    sentinel_user: Option<String>,
+    sentinel_pass: Option<String>,
+    masters: Vec<Master>,
+    links: BTreeMap<LinkId, Link>,
+    timing: Timing,
+    identity: Identity,
+    tilt: bool,
+    tilt_start_time: u64,
+    previous_time: u64,
+    simfailure_flags: u32,
     /// Notification and client-reconfig scripts waiting, running or due for a retry.
-    pub scripts: scripts::ScriptQueue,
+    scripts: scripts::ScriptQueue,
     /// Local time zone offset from UTC in seconds, for the ctime-formatted times in log
     /// lines (`Next failover delay: ...`); the shell sets it, 0 means UTC.
-    pub utc_offset_secs: i64,
+    utc_offset_secs: i64,
     /// The time of the event being handled.
-    pub now: u64,
-    pub rng: StdRng,
+    now: u64,
+    rng: StdRng,
     /// `access(path, X_OK)` for SENTINEL SET script paths; injected so the pure core never
     /// touches the filesystem itself and tests can fake it.
-    pub is_executable: fn(&str) -> bool,
+    is_executable: fn(&str) -> bool,
     next_link: u64,
     next_req: u64,
     outbox: Vec<Action>,
     /// Which instance record each in-flight request belongs to (a shared sentinel link
     /// carries requests of several records).
-    pub(crate) req_owner: BTreeMap<ReqId, monitor::InstanceKey>,
+    req_owner: BTreeMap<ReqId, monitor::InstanceKey>,
     master_names: std::collections::HashMap<String, usize>,
     /// Our side's address of each command connection, for hellos.
-    pub(crate) link_local_ip: BTreeMap<LinkId, String>,
+    link_local_ip: BTreeMap<LinkId, String>,
     /// Requests held until their link's local address is known (see [`send`]).
-    pub(crate) held: BTreeMap<LinkId, Vec<send::Held>>,
+    held: BTreeMap<LinkId, Vec<send::Held>>,
     /// Hostname answers and the work waiting for them (see [`dns`]).
-    pub dns: dns::Dns,
+    dns: dns::Dns,
 }
 
 pub const SIMFAILURE_CRASH_AFTER_ELECTION: u32 = 1;
@@ -287,13 +385,13 @@ impl Sentinel {
         s
     }
 
-    pub fn next_req_id(&mut self) -> ReqId {
+    fn next_req_id(&mut self) -> ReqId {
         let r = ReqId(self.next_req);
         self.next_req += 1;
         r
     }
 
-    pub fn push(&mut self, a: Action) {
+    fn push(&mut self, a: Action) {
         self.outbox.push(a);
     }
 
@@ -302,11 +400,103 @@ impl Sentinel {
         std::mem::take(&mut self.outbox)
     }
 
+    /// The master called `name`.
     pub fn master(&self, name: &str) -> Option<&Master> {
         self.master_index(name).map(|i| &self.masters[i])
     }
-    pub fn master_mut(&mut self, name: &str) -> Option<&mut Master> {
-        self.master_index(name).map(|i| &mut self.masters[i])
+
+    /// Every monitored master, in monitoring order (the order of SENTINEL MASTERS, INFO
+    /// and the config file).
+    pub fn masters(&self) -> &[Master] {
+        &self.masters
+    }
+
+    /// Every link, by id (shared sentinel links once).
+    pub fn links(&self) -> &BTreeMap<LinkId, Link> {
+        &self.links
+    }
+
+    /// Link `id`, if it still exists.
+    pub fn link(&self, id: LinkId) -> Option<&Link> {
+        self.links.get(&id)
+    }
+
+    /// Our run id.
+    pub fn myid(&self) -> &str {
+        &self.myid
+    }
+
+    pub fn current_epoch(&self) -> u64 {
+        self.current_epoch
+    }
+
+    pub fn announce_ip(&self) -> Option<&str> {
+        self.announce_ip.as_deref()
+    }
+
+    pub fn announce_port(&self) -> u16 {
+        self.announce_port
+    }
+
+    pub fn deny_scripts_reconfig(&self) -> bool {
+        self.deny_scripts_reconfig
+    }
+
+    pub fn resolve_hostnames(&self) -> bool {
+        self.resolve_hostnames
+    }
+
+    pub fn announce_hostnames(&self) -> bool {
+        self.announce_hostnames
+    }
+
+    pub fn sentinel_user(&self) -> Option<&str> {
+        self.sentinel_user.as_deref()
+    }
+
+    pub fn sentinel_pass(&self) -> Option<&str> {
+        self.sentinel_pass.as_deref()
+    }
+
+    /// The SENTINEL DEBUG knobs in effect.
+    pub fn timing(&self) -> &Timing {
+        &self.timing
+    }
+
+    /// The process-level facts given at construction.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// Whether the core is in TILT, and since when (meaningless when not).
+    pub fn tilt(&self) -> bool {
+        self.tilt
+    }
+
+    pub fn tilt_start_time(&self) -> u64 {
+        self.tilt_start_time
+    }
+
+    /// The SIMULATE-FAILURE flags set.
+    pub fn simfailure_flags(&self) -> u32 {
+        self.simfailure_flags
+    }
+
+    /// The script queue (for PENDING-SCRIPTS and the INFO counters).
+    pub fn scripts(&self) -> &scripts::ScriptQueue {
+        &self.scripts
+    }
+
+    /// Set the local time zone offset used in log lines' ctime-formatted times (0, the
+    /// default, means UTC). Environment, not state: set once before the first input.
+    pub fn set_utc_offset(&mut self, secs: i64) {
+        self.utc_offset_secs = secs;
+    }
+
+    /// Replace the `access(path, X_OK)` check SENTINEL SET applies to script paths
+    /// (tests fake it). Environment, not state: set once before the first input.
+    pub fn set_executable_check(&mut self, check: fn(&str) -> bool) {
+        self.is_executable = check;
     }
 
     /// Position of the master called `name`. Hellos and replies look masters up by name
@@ -330,7 +520,7 @@ impl Sentinel {
             .collect();
     }
 
-    /// Handle one event at time `now`.
+    /// Handle one event at time `now` (see the module documentation for the call order).
     ///
     /// Every input of the monitoring loop comes through here: the timer (which runs the
     /// TILT check and then every instance, like `sentinelTimer`), connection state
@@ -358,6 +548,26 @@ impl Sentinel {
                 payload,
             } => self.on_message(link, &channel, &payload),
             Event::Resolved { host, ip } => self.on_resolved(&host, ip),
+            Event::Hello { payload } => self.process_hello(&payload),
+            Event::ScriptStarted { id, pid } => {
+                let e = self.scripts.started(id, pid);
+                self.push_script_events(e);
+            }
+            Event::ScriptSpawnFailed { id } => {
+                let e = self.scripts.spawn_failed(id);
+                self.push_script_events(e);
+            }
+            Event::ScriptExited { id, code, signal } => {
+                let delay = self.timing.script_retry_delay;
+                let e = self.scripts.exited(id, code, signal, now, delay);
+                self.push_script_events(e);
+            }
+        }
+    }
+
+    fn push_script_events(&mut self, events: impl IntoIterator<Item = scripts::ScriptEvent>) {
+        for e in events {
+            self.push(e.into());
         }
     }
 
@@ -395,8 +605,40 @@ impl Sentinel {
     }
 
     /// Queue a script run (notification or client-reconfig script).
-    pub fn run_script(&mut self, path: &str, args: Vec<String>) {
+    fn run_script(&mut self, path: &str, args: Vec<String>) {
         self.scripts.schedule(path, args);
+    }
+}
+
+/// Tests only: the state a fixture may set directly, from [`Sentinel::test_access`].
+#[doc(hidden)]
+pub struct TestAccess<'a> {
+    /// The time of the last input, which `&self` reads such as
+    /// [`Sentinel::select_replica`] measure ages at.
+    pub now: &'a mut u64,
+    pub masters: &'a mut Vec<Master>,
+    pub links: &'a mut BTreeMap<LinkId, Link>,
+    pub current_epoch: &'a mut u64,
+    pub tilt: &'a mut bool,
+    pub tilt_start_time: &'a mut u64,
+}
+
+impl Sentinel {
+    /// Tests only: direct access to a few fields, for fixtures that put one core in a
+    /// state the fake world would need a long scripted exchange to reach (a replica's
+    /// offset and priority, links in steady state, TILT entered long ago). The shell
+    /// never calls it: the program changes the state only through the inputs listed in
+    /// the module documentation. Edits of `masters` must not add or remove masters.
+    #[doc(hidden)]
+    pub fn test_access(&mut self) -> TestAccess<'_> {
+        TestAccess {
+            now: &mut self.now,
+            masters: &mut self.masters,
+            links: &mut self.links,
+            current_epoch: &mut self.current_epoch,
+            tilt: &mut self.tilt,
+            tilt_start_time: &mut self.tilt_start_time,
+        }
     }
 }
 

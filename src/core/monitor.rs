@@ -48,7 +48,7 @@ impl Sentinel {
         }
     }
 
-    pub fn common_mut(&mut self, i: Inst) -> &mut Common {
+    pub(super) fn common_mut(&mut self, i: Inst) -> &mut Common {
         match i {
             Inst::Master(m) => &mut self.masters[m].common,
             Inst::Replica(m, r) => &mut self.masters[m].replicas[r].common,
@@ -98,7 +98,7 @@ impl Sentinel {
     }
 
     /// Emit an event whose `%@` is instance `i`.
-    pub fn emit_inst(&mut self, level: LogLevel, channel: &str, i: Inst, rest: &str) {
+    pub(super) fn emit_inst(&mut self, level: LogLevel, channel: &str, i: Inst, rest: &str) {
         let m = self.masters[i.master()].common.name.clone();
         let n = self.common(i).name.clone();
         let subject = match i {
@@ -111,7 +111,7 @@ impl Sentinel {
 
     /// Emit an event with a bare payload that still belongs to master `mi` (so a
     /// warning runs its notification script), like `+new-epoch` and `+switch-master`.
-    pub fn emit_for_master(&mut self, level: LogLevel, channel: &str, mi: usize, payload: String) {
+    pub(super) fn emit_for_master(&mut self, level: LogLevel, channel: &str, mi: usize, payload: String) {
         self.emit_bare(level, channel, mi, &payload);
     }
 
@@ -288,7 +288,7 @@ impl Sentinel {
     }
 
     /// PING; the SDOWN clock (`act_ping_time`) starts at the oldest unanswered one.
-    pub fn send_ping(&mut self, i: Inst) -> bool {
+    pub(super) fn send_ping(&mut self, i: Inst) -> bool {
         let args = self.command(i.master(), "PING", &[]);
         if !self.send_cmd(i, Request::Ping, args) {
             return false;

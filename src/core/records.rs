@@ -8,7 +8,7 @@ use crate::config::MasterConfig;
 
 impl Sentinel {
     /// Create a master record (and its known replicas and sentinels) from config.
-    pub fn add_master_from_config(&mut self, m: &MasterConfig) {
+    pub(super) fn add_master_from_config(&mut self, m: &MasterConfig) {
         let link = self.new_link(&m.host, m.port, false);
         let mut common =
             self.new_common(&m.name, &m.host, m.port, link, flags::MASTER, Role::Master);
@@ -54,7 +54,7 @@ impl Sentinel {
 
     /// A replica record, named `<announced addr>:<port>` once and for all (the IP form
     /// without announce-hostnames, as redis-sentinel keys its replicas).
-    pub fn new_replica(&mut self, host: &str, port: u16, down_after_ms: u64) -> Replica {
+    pub(super) fn new_replica(&mut self, host: &str, port: u16, down_after_ms: u64) -> Replica {
         let ip = self.initial_ip(host);
         let name = self.replica_name(host, &ip, port);
         let link = self.new_link(host, port, false);
@@ -76,7 +76,7 @@ impl Sentinel {
 
     /// A peer-sentinel record. Shares an existing link to the same run id if any master
     /// already has one (redis-sentinel's link sharing).
-    pub fn new_sentinel_peer(
+    pub(super) fn new_sentinel_peer(
         &mut self,
         host: &str,
         port: u16,
@@ -142,7 +142,7 @@ impl Sentinel {
         }
     }
 
-    pub fn new_link(&mut self, host: &str, port: u16, to_sentinel: bool) -> LinkId {
+    pub(super) fn new_link(&mut self, host: &str, port: u16, to_sentinel: bool) -> LinkId {
         let id = LinkId(self.next_link);
         self.next_link += 1;
         self.links
@@ -151,7 +151,7 @@ impl Sentinel {
     }
 
     /// Drop one reference to a link; closes and forgets it when unused.
-    pub fn release_link(&mut self, id: LinkId) {
+    pub(super) fn release_link(&mut self, id: LinkId) {
         let gone = match self.links.get_mut(&id) {
             Some(l) => {
                 l.refcount = l.refcount.saturating_sub(1);

@@ -31,7 +31,7 @@ impl Sentinel {
     /// Queue `args` on the command connection of `i`'s link, counted as pending until
     /// its reply (or its connection's failure, for [`Request::Ignored`]). Returns false
     /// when there is no command connection.
-    pub fn send_cmd(&mut self, i: Inst, what: Request, args: Vec<Bytes>) -> bool {
+    pub(super) fn send_cmd(&mut self, i: Inst, what: Request, args: Vec<Bytes>) -> bool {
         self.send_tracked(i, what, args, None)
     }
 

@@ -17,7 +17,7 @@ impl Sentinel {
     /// Returns `(leader, leader_epoch)` of the master's current vote, which may be an
     /// older vote for somebody else. The config is flushed *before* each event, as
     /// redis-sentinel does, so a crash never publishes a vote that was not persisted.
-    pub fn vote_leader(
+    pub(super) fn vote_leader(
         &mut self,
         master: usize,
         req_epoch: u64,

@@ -1,18 +1,18 @@
 //! The one place the server calls into the core for sentinel-specific behaviour (the
 //! SENTINEL family, the INFO sentinel section, ROLE's master list, hello processing).
 
-use crate::core::Sentinel;
+use crate::core::{Event, Sentinel};
 use crate::resp::Reply;
 use bytes::Bytes;
 
 /// Run a SENTINEL command; `args` include "SENTINEL" itself.
-pub fn sentinel_command(core: &mut Sentinel, args: &[Bytes]) -> Reply {
-    crate::commands::sentinel::sentinel_command(core, args)
+pub fn sentinel_command(core: &mut Sentinel, now: u64, args: &[Bytes]) -> Reply {
+    crate::commands::sentinel::sentinel_command(core, now, args)
 }
 
 /// The `# Sentinel\r\n...` section of INFO.
-pub fn info_sentinel_section(core: &Sentinel) -> String {
-    crate::commands::sentinel::info_sentinel_section(core)
+pub fn info_sentinel_section(core: &Sentinel, now: u64) -> String {
+    crate::commands::sentinel::info_sentinel_section(core, now)
 }
 
 /// Master names for ROLE.
@@ -21,6 +21,7 @@ pub fn role_masters(core: &Sentinel) -> Vec<String> {
 }
 
 /// A hello received through PUBLISH `__sentinel__:hello`.
-pub fn process_hello(core: &mut Sentinel, payload: &[u8]) {
-    core.process_hello(payload);
+pub fn process_hello(core: &mut Sentinel, now: u64, payload: &[u8]) {
+    let payload = Bytes::copy_from_slice(payload);
+    core.handle(now, Event::Hello { payload });
 }

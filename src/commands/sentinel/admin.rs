@@ -3,9 +3,7 @@
 
 use super::{err, master_index, no_such_master};
 use crate::commands::int_arg;
-use crate::config::LogLevel;
-use crate::core::instance::flags;
-use crate::core::{Action, Sentinel};
+use crate::core::{FailoverError, Sentinel};
 use crate::glob::glob_match;
 use crate::resp::Reply;
 use std::net::IpAddr;
@@ -14,22 +12,17 @@ const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 
 /// `<ip> <port> <epoch> <runid|*>`: our SDOWN view of the master at that address and,
 /// when a run id is given, our vote for that epoch (possibly an older one).
-pub fn is_master_down_by_addr(core: &mut Sentinel, a: &[String]) -> Reply {
+pub fn is_master_down_by_addr(core: &mut Sentinel, now: u64, a: &[String]) -> Reply {
     let (Some(port), Some(epoch)) = (int_arg(a[1].as_bytes()), int_arg(a[2].as_bytes())) else {
         return Reply::err(NOT_INTEGER);
     };
     let m = lookup_addr(core, &a[0], port);
-    let down = m.is_some_and(|m| !core.tilt && core.masters[m].common.flags & flags::S_DOWN != 0);
-    let mut vote = (None, 0);
-    if let Some(m) = m
-        && a[3] != "*"
-    {
-        vote = core.vote_leader(m, epoch as u64, &a[3]);
-    }
+    let runid = (a[3] != "*").then_some(a[3].as_str());
+    let (down, leader, leader_epoch) = core.is_master_down_by_addr(now, m, epoch as u64, runid);
     Reply::Array(vec![
         Reply::Int(i64::from(down)),
-        Reply::bulk(vote.0.as_deref().unwrap_or("*")),
-        Reply::Int(vote.1 as i64),
+        Reply::bulk(leader.as_deref().unwrap_or("*")),
+        Reply::Int(leader_epoch as i64),
     ])
 }
 
@@ -39,52 +32,46 @@ fn lookup_addr(core: &Sentinel, host: &str, port: i64) -> Option<usize> {
     let port = u16::try_from(port).ok()?;
     let host = match host.parse::<IpAddr>() {
         Ok(ip) => ip.to_string(),
-        Err(_) if core.resolve_hostnames => host.to_string(),
+        Err(_) if core.resolve_hostnames() => host.to_string(),
         Err(_) => return None,
     };
     core.master_by_addr(&host, port)
 }
 
 /// Reset every master whose name matches the glob (case-sensitive); reply the count.
-pub fn reset(core: &mut Sentinel, pattern: &str) -> Reply {
-    let matching: Vec<usize> = (0..core.masters.len())
+pub fn reset(core: &mut Sentinel, now: u64, pattern: &str) -> Reply {
+    let matching: Vec<usize> = (0..core.masters().len())
         .filter(|&m| {
             glob_match(
                 pattern.as_bytes(),
-                core.masters[m].common.name.as_bytes(),
+                core.masters()[m].common.name.as_bytes(),
                 false,
             )
         })
         .collect();
     for &m in &matching {
-        core.reset_master(m, false, true);
+        core.reset(now, m);
     }
     Reply::Int(matching.len() as i64)
 }
 
 /// Manual failover: refused while one runs or when no replica qualifies now; otherwise
 /// a forced attempt starts (it skips the majority requirement of the election).
-pub fn failover(core: &mut Sentinel, name: &str) -> Reply {
+pub fn failover(core: &mut Sentinel, now: u64, name: &str) -> Reply {
     let Some(m) = master_index(core, name) else {
         return no_such_master();
     };
-    if core.masters[m].common.flags & flags::FAILOVER_IN_PROGRESS != 0 {
-        return Reply::err("INPROG Failover already in progress");
+    match core.failover(now, m) {
+        Ok(()) => Reply::ok(),
+        Err(FailoverError::InProgress) => Reply::err("INPROG Failover already in progress"),
+        Err(FailoverError::NoGoodReplica) => {
+            Reply::err("NOGOODSLAVE No suitable replica to promote")
+        }
     }
-    if core.select_replica(m).is_none() {
-        return Reply::err("NOGOODSLAVE No suitable replica to promote");
-    }
-    core.push(Action::Log {
-        level: LogLevel::Warning,
-        text: format!("Executing user requested FAILOVER of '{name}'"),
-    });
-    core.start_failover(m);
-    core.masters[m].common.flags |= flags::FORCE_FAILOVER;
-    Reply::ok()
 }
 
 /// `<name> <ip> <port> <quorum>`, validated in redis-sentinel's order.
-pub fn monitor(core: &mut Sentinel, a: &[String]) -> Reply {
+pub fn monitor(core: &mut Sentinel, now: u64, a: &[String]) -> Reply {
     let Some(quorum) = int_arg(a[3].as_bytes()) else {
         return Reply::err("ERR Invalid quorum");
     };
@@ -94,10 +81,10 @@ pub fn monitor(core: &mut Sentinel, a: &[String]) -> Reply {
     if quorum <= 0 {
         return Reply::err("ERR Quorum must be 1 or greater.");
     }
-    if !valid_host(&a[1], core.resolve_hostnames) {
+    if !valid_host(&a[1], core.resolve_hostnames()) {
         return Reply::err("ERR Invalid IP address or hostname specified");
     }
-    match core.monitor_master(&a[0], &a[1], port, quorum as u32) {
+    match core.monitor(now, &a[0], &a[1], port, quorum as u32) {
         Ok(_) => Reply::ok(),
         Err(e) => err(format!("ERR {}", e.text())),
     }
@@ -117,10 +104,10 @@ fn valid_host(host: &str, resolve: bool) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
 }
 
-pub fn remove(core: &mut Sentinel, name: &str) -> Reply {
+pub fn remove(core: &mut Sentinel, now: u64, name: &str) -> Reply {
     let Some(m) = master_index(core, name) else {
         return no_such_master();
     };
-    core.remove_master(m);
+    core.remove(now, m);
     Reply::ok()
 }

@@ -3,9 +3,9 @@
 
 use super::err;
 use crate::commands::int_arg;
-use crate::config::LogLevel;
 use crate::core::{
-    Action, SIMFAILURE_CRASH_AFTER_ELECTION, SIMFAILURE_CRASH_AFTER_PROMOTION, Sentinel, Timing,
+    GlobalOption, SIMFAILURE_CRASH_AFTER_ELECTION, SIMFAILURE_CRASH_AFTER_PROMOTION, Sentinel,
+    Timing,
 };
 use crate::glob::glob_match;
 use crate::resp::Reply;
@@ -15,10 +15,10 @@ const CONFIG_USAGE: &str =
 
 /// `CONFIG GET <pattern>` / `CONFIG SET <option> <value>`; 7.0.15 takes exactly one
 /// pattern or one pair.
-pub fn config(core: &mut Sentinel, a: &[String]) -> Reply {
+pub fn config(core: &mut Sentinel, now: u64, a: &[String]) -> Reply {
     match (a[0].to_ascii_lowercase().as_str(), a.len()) {
         ("get", 2) => config_get(core, &a[1]),
-        ("set", 3) => config_set(core, &a[1], &a[2]),
+        ("set", 3) => config_set(core, now, &a[1], &a[2]),
         _ => Reply::err(CONFIG_USAGE),
     }
 }
@@ -29,17 +29,20 @@ fn yes_no(b: bool) -> String {
 
 fn config_get(core: &Sentinel, pattern: &str) -> Reply {
     let all = [
-        ("resolve-hostnames", yes_no(core.resolve_hostnames)),
-        ("announce-hostnames", yes_no(core.announce_hostnames)),
-        ("announce-ip", core.announce_ip.clone().unwrap_or_default()),
-        ("announce-port", core.announce_port.to_string()),
+        ("resolve-hostnames", yes_no(core.resolve_hostnames())),
+        ("announce-hostnames", yes_no(core.announce_hostnames())),
+        (
+            "announce-ip",
+            core.announce_ip().unwrap_or_default().to_string(),
+        ),
+        ("announce-port", core.announce_port().to_string()),
         (
             "sentinel-user",
-            core.sentinel_user.clone().unwrap_or_default(),
+            core.sentinel_user().unwrap_or_default().to_string(),
         ),
         (
             "sentinel-pass",
-            core.sentinel_pass.clone().unwrap_or_default(),
+            core.sentinel_pass().unwrap_or_default().to_string(),
         ),
     ];
     Reply::bulk_map(
@@ -63,93 +66,65 @@ fn non_empty(v: &str) -> Option<String> {
     (!v.is_empty()).then(|| v.to_string())
 }
 
-fn config_set(core: &mut Sentinel, opt: &str, val: &str) -> Reply {
+fn config_set(core: &mut Sentinel, now: u64, opt: &str, val: &str) -> Reply {
     let bad = || {
         err(format!(
             "ERR Invalid value '{val}' to SENTINEL CONFIG SET '{opt}'"
         ))
     };
-    let mut drop_conns = false;
-    match opt.to_ascii_lowercase().as_str() {
+    let option = match opt.to_ascii_lowercase().as_str() {
         "resolve-hostnames" => match parse_yes_no(val) {
-            Some(b) => core.resolve_hostnames = b,
+            Some(b) => GlobalOption::ResolveHostnames(b),
             None => return bad(),
         },
         "announce-hostnames" => match parse_yes_no(val) {
-            Some(b) => core.announce_hostnames = b,
+            Some(b) => GlobalOption::AnnounceHostnames(b),
             None => return bad(),
         },
         // 7.0.15 stores "" as an empty announce-ip; we treat it as unset (see
         // SentinelConfig::announce_ip), which CONFIG GET shows identically.
-        "announce-ip" => core.announce_ip = non_empty(val),
+        "announce-ip" => GlobalOption::AnnounceIp(non_empty(val)),
         "announce-port" => match int_arg(val.as_bytes()) {
-            Some(p) if (0..=65535).contains(&p) => core.announce_port = p as u16,
+            Some(p) if (0..=65535).contains(&p) => GlobalOption::AnnouncePort(p as u16),
             _ => return bad(),
         },
-        "sentinel-user" => {
-            core.sentinel_user = non_empty(val);
-            drop_conns = true;
-        }
-        "sentinel-pass" => {
-            core.sentinel_pass = non_empty(val);
-            drop_conns = true;
-        }
+        "sentinel-user" => GlobalOption::SentinelUser(non_empty(val)),
+        "sentinel-pass" => GlobalOption::SentinelPass(non_empty(val)),
         _ => {
             return err(format!(
                 "ERR Invalid argument '{opt}' to SENTINEL CONFIG SET"
             ));
         }
-    }
-    core.push(Action::PersistConfig);
-    // Reconnect to the other sentinels with the new credentials.
-    if drop_conns {
-        core.drop_sentinel_connections();
-    }
+    };
+    // Flushes; new sentinel credentials reconnect to the other sentinels.
+    core.set_global_option(now, option);
     Reply::ok()
 }
 
-/// Accessor of one DEBUG knob inside [`Timing`].
-type Knob = fn(&mut Timing) -> &mut u64;
-
-/// The DEBUG knobs in reply order.
-const KNOBS: [(&str, Knob); 13] = [
-    ("INFO-PERIOD", |t| &mut t.info_period),
-    ("PING-PERIOD", |t| &mut t.ping_period),
-    ("ASK-PERIOD", |t| &mut t.ask_period),
-    ("PUBLISH-PERIOD", |t| &mut t.publish_period),
-    ("DEFAULT-DOWN-AFTER", |t| &mut t.default_down_after),
-    ("DEFAULT-FAILOVER-TIMEOUT", |t| {
-        &mut t.default_failover_timeout
-    }),
-    ("TILT-TRIGGER", |t| &mut t.tilt_trigger),
-    ("TILT-PERIOD", |t| &mut t.tilt_period),
-    ("SLAVE-RECONF-TIMEOUT", |t| &mut t.slave_reconf_timeout),
-    ("MIN-LINK-RECONNECT-PERIOD", |t| {
-        &mut t.min_link_reconnect_period
-    }),
-    ("ELECTION-TIMEOUT", |t| &mut t.election_timeout),
-    ("SCRIPT-MAX-RUNTIME", |t| &mut t.script_max_runtime),
-    ("SCRIPT-RETRY-DELAY", |t| &mut t.script_retry_delay),
-];
-
 /// No arguments: show the knobs. Otherwise `<name> <ms>` pairs applied left to right;
 /// an error stops processing but keeps what was already applied.
-pub fn debug(core: &mut Sentinel, a: &[String]) -> Reply {
+pub fn debug(core: &mut Sentinel, now: u64, a: &[String]) -> Reply {
     if a.is_empty() {
-        let mut t = core.timing.clone();
-        return Reply::bulk_map(KNOBS.iter().map(|(n, f)| (*n, f(&mut t).to_string())));
+        let t = core.timing();
+        return Reply::bulk_map(
+            Timing::KNOBS
+                .iter()
+                .map(|n| (*n, t.knob(n).unwrap_or_default().to_string())),
+        );
     }
     let mut j = 0;
     while j < a.len() {
         let opt = &a[j];
-        let knob = KNOBS.iter().find(|(n, _)| n.eq_ignore_ascii_case(opt));
-        let (Some((_, field)), Some(val)) = (knob, a.get(j + 1)) else {
+        let known = Timing::KNOBS.iter().any(|n| n.eq_ignore_ascii_case(opt));
+        let (true, Some(val)) = (known, a.get(j + 1)) else {
             return err(format!(
                 "ERR Unknown option or number of arguments for SENTINEL DEBUG '{opt}'"
             ));
         };
         match int_arg(val.as_bytes()) {
-            Some(v) if v > 0 => *field(&mut core.timing) = v as u64,
+            Some(v) if v > 0 => {
+                core.set_debug_knob(now, opt, v as u64);
+            }
             _ => {
                 return err(format!(
                     "ERR Invalid argument '{val}' for SENTINEL DEBUG '{opt}'"
@@ -162,18 +137,12 @@ pub fn debug(core: &mut Sentinel, a: &[String]) -> Reply {
 }
 
 /// Clears the simulation flags, then sets them left to right; `help` lists them.
-pub fn simulate_failure(core: &mut Sentinel, a: &[String]) -> Reply {
-    core.simfailure_flags = 0;
+pub fn simulate_failure(core: &mut Sentinel, now: u64, a: &[String]) -> Reply {
+    core.clear_simulated_failures(now);
     for arg in a {
-        let (bit, what) = match arg.to_ascii_lowercase().as_str() {
-            "crash-after-election" => (
-                SIMFAILURE_CRASH_AFTER_ELECTION,
-                "crash after being successfully elected as failover leader",
-            ),
-            "crash-after-promotion" => (
-                SIMFAILURE_CRASH_AFTER_PROMOTION,
-                "crash after promoting the selected replica to master",
-            ),
+        let bit = match arg.to_ascii_lowercase().as_str() {
+            "crash-after-election" => SIMFAILURE_CRASH_AFTER_ELECTION,
+            "crash-after-promotion" => SIMFAILURE_CRASH_AFTER_PROMOTION,
             "help" => {
                 return Reply::Array(vec![
                     Reply::bulk("crash-after-election"),
@@ -182,11 +151,7 @@ pub fn simulate_failure(core: &mut Sentinel, a: &[String]) -> Reply {
             }
             _ => return Reply::err("ERR Unknown failure simulation specified"),
         };
-        core.simfailure_flags |= bit;
-        core.push(Action::Log {
-            level: LogLevel::Warning,
-            text: format!("Failure simulation: this Sentinel will {what}"),
-        });
+        core.simulate_failure(now, bit);
     }
     Reply::ok()
 }

@@ -2,8 +2,10 @@
 //!
 //! [`sentinel_command`] does what Redis' command table does for a container command
 //! (unknown-subcommand and arity errors, in that order) and then dispatches to one
-//! handler per subcommand. Handlers never perform I/O: they mutate the core, which queues
-//! events and config flushes as actions.
+//! handler per subcommand. Handlers never perform I/O: they parse and validate the
+//! arguments, read the core through its accessors and change it only through its
+//! operations (each stamped with the command's `now`), which queue events and config
+//! flushes as actions.
 //!
 //! Flush failures: a subcommand that redis-sentinel answers with
 //! `sentinelFlushConfigAndReply` (MONITOR, REMOVE, SET, FLUSHCONFIG, CONFIG SET) returns
@@ -53,8 +55,9 @@ const SUBCOMMANDS: &[(&str, i32)] = &[
     ("slaves", 3),
 ];
 
-/// Execute `SENTINEL <sub> ...`. `args[0]` is the command name as sent.
-pub fn sentinel_command(core: &mut Sentinel, args: &[Bytes]) -> Reply {
+/// Execute `SENTINEL <sub> ...` arriving at time `now` (the core's clock, see
+/// [`crate::core`]). `args[0]` is the command name as sent.
+pub fn sentinel_command(core: &mut Sentinel, now: u64, args: &[Bytes]) -> Reply {
     if args.len() < 2 {
         return Reply::err("ERR wrong number of arguments for 'sentinel' command");
     }
@@ -75,28 +78,28 @@ pub fn sentinel_command(core: &mut Sentinel, args: &[Bytes]) -> Reply {
     let a: Vec<String> = args.iter().map(text).collect();
     match name {
         "help" => read::help(&a[0]),
-        "masters" => read::masters(core),
-        "master" => read::master(core, &a[2]),
-        "replicas" | "slaves" => read::replicas(core, &a[2]),
-        "sentinels" => read::sentinels(core, &a[2]),
-        "myid" => Reply::bulk(&core.myid),
+        "masters" => read::masters(core, now),
+        "master" => read::master(core, now, &a[2]),
+        "replicas" | "slaves" => read::replicas(core, now, &a[2]),
+        "sentinels" => read::sentinels(core, now, &a[2]),
+        "myid" => Reply::bulk(core.myid()),
         "get-master-addr-by-name" => read::master_addr(core, &a[2]),
         "ckquorum" => read::ckquorum(core, &a[2]),
-        "info-cache" => read::info_cache(core, &a[2..]),
-        "pending-scripts" => core.scripts.pending_reply(core.now),
-        "is-master-down-by-addr" => admin::is_master_down_by_addr(core, &a[2..]),
-        "reset" => admin::reset(core, &a[2]),
-        "failover" => admin::failover(core, &a[2]),
-        "monitor" => admin::monitor(core, &a[2..]),
-        "remove" => admin::remove(core, &a[2]),
+        "info-cache" => read::info_cache(core, now, &a[2..]),
+        "pending-scripts" => core.scripts().pending_reply(now),
+        "is-master-down-by-addr" => admin::is_master_down_by_addr(core, now, &a[2..]),
+        "reset" => admin::reset(core, now, &a[2]),
+        "failover" => admin::failover(core, now, &a[2]),
+        "monitor" => admin::monitor(core, now, &a[2..]),
+        "remove" => admin::remove(core, now, &a[2]),
         "flushconfig" => {
-            core.push(crate::core::Action::PersistConfig);
+            core.flush_config(now);
             Reply::ok()
         }
-        "set" => set::set(core, &a[2..]),
-        "config" => config::config(core, &a[2..]),
-        "simulate-failure" => config::simulate_failure(core, &a[2..]),
-        _ => config::debug(core, &a[2..]),
+        "set" => set::set(core, now, &a[2..]),
+        "config" => config::config(core, now, &a[2..]),
+        "simulate-failure" => config::simulate_failure(core, now, &a[2..]),
+        _ => config::debug(core, now, &a[2..]),
     }
 }
 

@@ -6,45 +6,45 @@ use crate::core::Sentinel;
 use crate::core::instance::flags;
 use crate::resp::Reply;
 
-pub fn masters(core: &Sentinel) -> Reply {
+pub fn masters(core: &Sentinel, now: u64) -> Reply {
     Reply::Array(
-        (0..core.masters.len())
-            .map(|m| core.describe_master(m))
+        (0..core.masters().len())
+            .map(|m| core.describe_master(now, m))
             .collect(),
     )
 }
 
-pub fn master(core: &Sentinel, name: &str) -> Reply {
+pub fn master(core: &Sentinel, now: u64, name: &str) -> Reply {
     match master_index(core, name) {
-        Some(m) => core.describe_master(m),
+        Some(m) => core.describe_master(now, m),
         None => no_such_master(),
     }
 }
 
 /// Replicas whose INFO said `replica-announced:0` are left out (they still count in
 /// `num-slaves` and can still be promoted).
-pub fn replicas(core: &Sentinel, name: &str) -> Reply {
+pub fn replicas(core: &Sentinel, now: u64, name: &str) -> Reply {
     let Some(m) = master_index(core, name) else {
         return no_such_master();
     };
     Reply::Array(
-        core.masters[m]
+        core.masters()[m]
             .replicas
             .iter()
             .enumerate()
             .filter(|(_, r)| r.announced)
-            .map(|(i, _)| core.describe_replica(m, i))
+            .map(|(i, _)| core.describe_replica(now, m, i))
             .collect(),
     )
 }
 
-pub fn sentinels(core: &Sentinel, name: &str) -> Reply {
+pub fn sentinels(core: &Sentinel, now: u64, name: &str) -> Reply {
     let Some(m) = master_index(core, name) else {
         return no_such_master();
     };
     Reply::Array(
-        (0..core.masters[m].sentinels.len())
-            .map(|s| core.describe_sentinel(m, s))
+        (0..core.masters()[m].sentinels.len())
+            .map(|s| core.describe_sentinel(now, m, s))
             .collect(),
     )
 }
@@ -64,7 +64,7 @@ pub fn ckquorum(core: &Sentinel, name: &str) -> Reply {
     let Some(m) = master_index(core, name) else {
         return no_such_master();
     };
-    let master = &core.masters[m];
+    let master = &core.masters()[m];
     let voters = master.sentinels.len() + 1;
     let usable = 1 + master
         .sentinels
@@ -94,8 +94,8 @@ pub fn ckquorum(core: &Sentinel, name: &str) -> Reply {
 /// `<name> [[age info] (master) [age info] (each replica)]` for each known name.
 /// Replica ages are 0 while the *master* never answered INFO (a 7.0.15 quirk kept on
 /// purpose).
-pub fn info_cache(core: &Sentinel, names: &[String]) -> Reply {
-    let now = core.now as i64;
+pub fn info_cache(core: &Sentinel, now: u64, names: &[String]) -> Reply {
+    let now = now as i64;
     let entry = |age: i64, info: &Option<String>| {
         Reply::Array(vec![
             Reply::Int(age),
@@ -103,7 +103,7 @@ pub fn info_cache(core: &Sentinel, names: &[String]) -> Reply {
         ])
     };
     let mut out = Vec::new();
-    for master in &core.masters {
+    for master in core.masters() {
         if !names.contains(&master.common.name) {
             continue;
         }
@@ -193,11 +193,10 @@ pub fn help(cmd: &str) -> Reply {
     Reply::Array(lines.into_iter().map(Reply::Status).collect())
 }
 
-/// The `# Sentinel` section of INFO, every line CRLF-terminated. Scripts are not run by
-/// the core yet, so their counters are 0.
-pub fn info_sentinel_section(core: &Sentinel) -> String {
-    let tilt_since = if core.tilt {
-        (core.now as i64 - core.tilt_start_time as i64) / 1000
+/// The `# Sentinel` section of INFO at time `now`, every line CRLF-terminated.
+pub fn info_sentinel_section(core: &Sentinel, now: u64) -> String {
+    let tilt_since = if core.tilt() {
+        (now as i64 - core.tilt_start_time() as i64) / 1000
     } else {
         -1
     };
@@ -205,14 +204,14 @@ pub fn info_sentinel_section(core: &Sentinel) -> String {
         "# Sentinel\r\nsentinel_masters:{}\r\nsentinel_tilt:{}\r\n\
          sentinel_tilt_since_seconds:{}\r\nsentinel_running_scripts:{}\r\n\
          sentinel_scripts_queue_length:{}\r\nsentinel_simulate_failure_flags:{}\r\n",
-        core.masters.len(),
-        u8::from(core.tilt),
+        core.masters().len(),
+        u8::from(core.tilt()),
         tilt_since,
-        core.scripts.running_count(),
-        core.scripts.queue_len(),
-        core.simfailure_flags
+        core.scripts().running_count(),
+        core.scripts().queue_len(),
+        core.simfailure_flags()
     );
-    for (i, m) in core.masters.iter().enumerate() {
+    for (i, m) in core.masters().iter().enumerate() {
         let c = &m.common;
         let status = if c.flags & flags::O_DOWN != 0 {
             "odown"
@@ -235,5 +234,8 @@ pub fn info_sentinel_section(core: &Sentinel) -> String {
 
 /// Monitored master names, for ROLE.
 pub fn role_masters(core: &Sentinel) -> Vec<String> {
-    core.masters.iter().map(|m| m.common.name.clone()).collect()
+    core.masters()
+        .iter()
+        .map(|m| m.common.name.clone())
+        .collect()
 }

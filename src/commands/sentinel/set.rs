@@ -6,28 +6,25 @@
 
 use super::{err, master_index, no_such_master};
 use crate::commands::int_arg;
-use crate::config::LogLevel;
-use crate::core::events::Subject;
-use crate::core::{Action, Sentinel};
+use crate::core::{MasterOption, Sentinel};
 use crate::resp::Reply;
 
 const SCRIPTS_DENIED: &str = "ERR Reconfiguration of scripts path is denied for security \
      reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel \
      configuration";
 
-pub fn set(core: &mut Sentinel, a: &[String]) -> Reply {
+pub fn set(core: &mut Sentinel, now: u64, a: &[String]) -> Reply {
     let Some(m) = master_index(core, &a[0]) else {
         return no_such_master();
     };
-    let name = a[0].clone();
     let mut changes = 0;
     let mut j = 1;
     let mut failure = None;
     while j < a.len() {
-        match apply_one(core, m, &a[j..]) {
-            Ok((used, shown)) => {
+        match parse_one(core, &a[j..]) {
+            Ok((used, option, shown)) => {
                 changes += 1;
-                core.emit(LogLevel::Warning, "+set", Subject::Master(&name), &shown);
+                core.set_master_option(now, m, option, &shown);
                 j += used;
             }
             Err(e) => {
@@ -37,15 +34,15 @@ pub fn set(core: &mut Sentinel, a: &[String]) -> Reply {
         }
     }
     if changes > 0 {
-        core.push(Action::PersistConfig);
+        core.flush_config(now);
     }
     failure.unwrap_or_else(Reply::ok)
 }
 
-/// Apply the option at `a[0]` with its value(s). Returns how many arguments it used and
-/// the `+set` payload after `%@` (the option as typed, then its values; auth-pass
-/// redacted).
-fn apply_one(core: &mut Sentinel, m: usize, a: &[String]) -> Result<(usize, String), Reply> {
+/// Validate the option at `a[0]` with its value(s). Returns how many arguments it used,
+/// the option and the `+set` payload after `%@` (the option as typed, then its values;
+/// auth-pass redacted).
+fn parse_one(core: &Sentinel, a: &[String]) -> Result<(usize, MasterOption, String), Reply> {
     let opt = &a[0];
     let more = a.len() - 1;
     let lower = opt.to_ascii_lowercase();
@@ -67,8 +64,8 @@ fn apply_one(core: &mut Sentinel, m: usize, a: &[String]) -> Result<(usize, Stri
         if cmd.is_empty() || new.is_empty() {
             return Err(invalid(if new.is_empty() { new } else { cmd }));
         }
-        core.set_rename_command(m, cmd, new);
-        return Ok((3, format!("{opt} {cmd} {new}")));
+        let option = MasterOption::RenameCommand(cmd.clone(), new.clone());
+        return Ok((3, option, format!("{opt} {cmd} {new}")));
     }
     if more < 1 {
         return Err(unknown());
@@ -80,23 +77,20 @@ fn apply_one(core: &mut Sentinel, m: usize, a: &[String]) -> Result<(usize, Stri
         _ => Err(invalid(val)),
     };
     let mut shown = format!("{opt} {val}");
-    match lower.as_str() {
-        "down-after-milliseconds" => {
-            let v = number(1)?;
-            core.set_down_after(m, v as u64);
-        }
-        "failover-timeout" => core.masters[m].failover_timeout_ms = number(1)? as u64,
-        "parallel-syncs" => core.masters[m].parallel_syncs = number(1)?,
-        "quorum" => core.masters[m].quorum = number(1)? as u32,
+    let option = match lower.as_str() {
+        "down-after-milliseconds" => MasterOption::DownAfter(number(1)? as u64),
+        "failover-timeout" => MasterOption::FailoverTimeout(number(1)? as u64),
+        "parallel-syncs" => MasterOption::ParallelSyncs(number(1)?),
+        "quorum" => MasterOption::Quorum(number(1)? as u32),
         "master-reboot-down-after-period" => {
-            core.masters[m].master_reboot_down_after_period_ms = number(0)? as u64
+            MasterOption::MasterRebootDownAfterPeriod(number(0)? as u64)
         }
         "notification-script" | "client-reconfig-script" => {
-            if core.deny_scripts_reconfig {
+            if core.deny_scripts_reconfig() {
                 return Err(Reply::err(SCRIPTS_DENIED));
             }
             let notification = lower == "notification-script";
-            if !val.is_empty() && !(core.is_executable)(val) {
+            if !val.is_empty() && !core.is_executable(val) {
                 return Err(Reply::err(if notification {
                     "ERR Notification script seems non existing or non executable"
                 } else {
@@ -105,23 +99,23 @@ fn apply_one(core: &mut Sentinel, m: usize, a: &[String]) -> Result<(usize, Stri
             }
             let path = (!val.is_empty()).then(|| val.clone());
             if notification {
-                core.masters[m].notification_script = path;
+                MasterOption::NotificationScript(path)
             } else {
-                core.masters[m].client_reconfig_script = path;
+                MasterOption::ClientReconfigScript(path)
             }
         }
         "auth-pass" | "auth-user" => {
             let v = (!val.is_empty()).then(|| val.clone());
+            // The core drops the connections to the master and its replicas, which
+            // reconnect with the new credentials.
             if lower == "auth-pass" {
-                core.masters[m].auth_pass = v;
                 shown = format!("{opt} ******");
+                MasterOption::AuthPass(v)
             } else {
-                core.masters[m].auth_user = v;
+                MasterOption::AuthUser(v)
             }
-            // Reconnect to the master and its replicas with the new credentials.
-            core.drop_master_connections(m);
         }
         _ => return Err(unknown()),
-    }
-    Ok((2, shown))
+    };
+    Ok((2, option, shown))
 }

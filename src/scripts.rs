@@ -47,7 +47,6 @@ impl ScriptReport {
         }
     }
 
-
     /// Feed this report into the core's queue at time `now` (`retry_delay` is the
     /// current SCRIPT-RETRY-DELAY) and return the events to emit, in order.
     pub fn apply(self, queue: &mut ScriptQueue, now: u64, retry_delay: u64) -> Vec<ScriptEvent> {

@@ -53,7 +53,7 @@ impl World {
     }
 
     fn link(&self) -> LinkId {
-        self.core.masters[0].common.link
+        self.core.masters()[0].common.link
     }
 
     fn feed(&mut self, ev: Event) {
@@ -107,8 +107,8 @@ impl World {
     }
 
     fn flags(&self) -> String {
-        let m = &self.core.masters[0];
-        let l = &self.core.links[&m.common.link];
+        let m = &self.core.masters()[0];
+        let l = &self.core.links()[&m.common.link];
         let mut f = Vec::new();
         if m.common.flags & rsentinel::core::instance::flags::S_DOWN != 0 {
             f.push("s_down");

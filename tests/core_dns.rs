@@ -56,7 +56,7 @@ fn resolves(sim: &Sim) -> Vec<String> {
 #[test]
 fn announce_hostnames_keeps_names_like_the_golden_log() {
     let mut sim = hostnames_sim(true, localhost());
-    sim.core.announce_monitors();
+    sim.core.announce_monitors(sim.now);
     sim.tick_at(sim.now + 100);
     let info = master_info_with(&["ip=localhost,port=41211,state=online,offset=1,lag=0"]);
     sim.answer_all("INFO", info_reply(&info));
@@ -70,7 +70,7 @@ fn announce_hostnames_keeps_names_like_the_golden_log() {
     }
     // Known from config load: only the connect re-resolves it.
     assert_eq!(resolves(&sim), vec!["localhost".to_string()]);
-    let r = &sim.core.masters[0].replicas[0].common;
+    let r = &sim.core.masters()[0].replicas[0].common;
     assert_eq!(
         (r.name.as_str(), r.ip.as_str()),
         ("localhost:41211", "127.0.0.1")
@@ -80,12 +80,12 @@ fn announce_hostnames_keeps_names_like_the_golden_log() {
 #[test]
 fn without_announce_hostnames_records_show_the_resolved_ip() {
     let mut sim = hostnames_sim(false, localhost());
-    sim.core.announce_monitors();
+    sim.core.announce_monitors(sim.now);
     sim.tick_at(sim.now + 100);
     assert!(sim.has_event("+monitor master mh 127.0.0.1 41210 quorum 1"));
     let info = master_info_with(&["ip=localhost,port=41211,state=online,offset=1,lag=0"]);
     sim.answer_all("INFO", info_reply(&info));
-    let r = &sim.core.masters[0].replicas[0].common;
+    let r = &sim.core.masters()[0].replicas[0].common;
     // Named by the IP form at creation, as the real one keys replicas.
     assert_eq!(
         (r.name.as_str(), r.ip.as_str()),
@@ -106,7 +106,7 @@ fn unknown_name_in_info_waits_for_the_answer() {
     sim.tick_at(sim.now + 100);
     let info = master_info_with(&["ip=replica-b,port=41212,state=online,offset=1,lag=0"]);
     sim.answer_all("INFO", info_reply(&info));
-    assert!(sim.core.masters[0].replicas.is_empty());
+    assert!(sim.core.masters()[0].replicas.is_empty());
     // (localhost is re-resolved by the connect itself, §4.2 step 1.)
     assert_eq!(
         resolves(&sim),
@@ -116,7 +116,7 @@ fn unknown_name_in_info_waits_for_the_answer() {
         host: "replica-b".into(),
         ip: Some("10.1.2.3".into()),
     });
-    let r = &sim.core.masters[0].replicas[0].common;
+    let r = &sim.core.masters()[0].replicas[0].common;
     assert_eq!(
         (r.name.as_str(), r.ip.as_str(), r.host.as_str()),
         ("10.1.2.3:41212", "10.1.2.3", "replica-b")
@@ -126,7 +126,7 @@ fn unknown_name_in_info_waits_for_the_answer() {
     // only other one is the replica's own first connect).
     sim.run(10_100, 100, true);
     sim.answer_all("INFO", info_reply(&info));
-    assert_eq!(sim.core.masters[0].replicas.len(), 1);
+    assert_eq!(sim.core.masters()[0].replicas.len(), 1);
     let asked = resolves(&sim).iter().filter(|h| *h == "replica-b").count();
     assert_eq!(asked, 2);
 }
@@ -157,7 +157,7 @@ fn unresolvable_replica_is_created_without_ip_like_the_real_one() {
             .any(|a| matches!(a, Action::Connect { link: l, .. } if *l == link))
     );
     assert!(sim.sent.iter().all(|s| s.link != link));
-    assert_eq!(sim.core.links[&link].pending_commands, 0);
+    assert_eq!(sim.core.links()[&link].pending_commands, 0);
     // ...but the name is asked again on every attempt.
     assert!(
         resolves(&sim)
@@ -194,7 +194,7 @@ fn reconnect_re_resolves_and_the_answer_updates_every_record() {
         host: "LOCALHOST".into(),
         ip: Some("127.0.0.2".into()),
     });
-    let c = &sim.core.masters[0].common;
+    let c = &sim.core.masters()[0].common;
     assert_eq!(c.ip, "127.0.0.2");
     assert!(sim.core.addr_matches_host(c, "127.0.0.2"));
     assert!(sim.core.addr_matches_host(c, "localhost"));
@@ -204,13 +204,13 @@ fn reconnect_re_resolves_and_the_answer_updates_every_record() {
         host: "localhost".into(),
         ip: None,
     });
-    assert_eq!(sim.core.masters[0].common.ip, "127.0.0.2");
+    assert_eq!(sim.core.masters()[0].common.ip, "127.0.0.2");
 }
 
 #[test]
 fn matching_an_unresolved_name_falls_back_to_the_hostname_then_asks() {
     let mut sim = hostnames_sim(false, localhost());
-    let c = sim.core.masters[0].common.clone();
+    let c = sim.core.masters()[0].common.clone();
     // Not resolved yet: compared with the stored hostname (§11.2).
     assert!(sim.core.addr_matches_host(&c, "LocalHost"));
     assert!(!sim.core.addr_matches_host(&c, "other-name"));
@@ -227,7 +227,7 @@ fn matching_an_unresolved_name_falls_back_to_the_hostname_then_asks() {
         host: "mh-alias".into(),
         ip: Some("127.0.0.1".into()),
     });
-    let c = sim.core.masters[0].common.clone();
+    let c = sim.core.masters()[0].common.clone();
     assert!(sim.core.addr_matches_host(&c, "mh-alias"));
 }
 
@@ -237,19 +237,19 @@ fn hello_from_a_sentinel_announcing_a_name_waits_for_its_ip() {
     sim.tick_at(sim.now + 100);
     let hello = format!("sentinel-b,26379,{PEER1},0,mh,127.0.0.1,41210,0");
     sim.hello_on_master(&hello);
-    assert!(sim.core.masters[0].sentinels.is_empty());
+    assert!(sim.core.masters()[0].sentinels.is_empty());
     sim.feed(Event::Resolved {
         host: "sentinel-b".into(),
         ip: Some("10.0.0.7".into()),
     });
-    let s = &sim.core.masters[0].sentinels[0].common;
+    let s = &sim.core.masters()[0].sentinels[0].common;
     assert_eq!((s.host.as_str(), s.ip.as_str()), ("sentinel-b", "10.0.0.7"));
     let e = format!("+sentinel sentinel {PEER1} 10.0.0.7 26379 @ mh 127.0.0.1 41210");
     assert!(sim.has_event(&e), "{:?}", sim.events);
     // Later hellos find it (by name) without waiting.
     let n = sim.events.len();
     sim.hello_on_master(&hello);
-    assert_eq!(sim.core.masters[0].sentinels.len(), 1);
+    assert_eq!(sim.core.masters()[0].sentinels.len(), 1);
     assert_eq!(sim.events.len(), n);
 }
 
@@ -261,5 +261,5 @@ fn without_resolve_hostnames_nothing_is_ever_resolved() {
     sim.answer_all("INFO", info_reply(&info));
     sim.run(5000, 100, true);
     assert!(resolves(&sim).is_empty());
-    assert_eq!(sim.core.masters[0].replicas[0].common.ip, "127.0.0.1");
+    assert_eq!(sim.core.masters()[0].replicas[0].common.ip, "127.0.0.1");
 }

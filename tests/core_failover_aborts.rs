@@ -44,7 +44,7 @@ fn not_elected_aborts_then_retries_with_a_new_epoch() {
     let mut starts = Vec::new();
     for round in 1..=3 {
         assert!(w.run_while_not(10_000, |w| count(w, "-failover-abort-not-elected") == round));
-        let m = &w.nodes[0].core.masters[0];
+        let m = &w.nodes[0].core.masters()[0];
         let start = m.failover_start_time;
         let tried = w.nodes[0]
             .events
@@ -91,7 +91,7 @@ fn not_elected_aborts_then_retries_with_a_new_epoch() {
     let golden = slice(&golden, "+sdown sentinel", "+vote-for-leader", 3);
     let ours = slice(&w.events(0), "+sdown sentinel", "+vote-for-leader", 3);
     assert_eq!(ours, golden);
-    assert_eq!(w.nodes[0].core.current_epoch, 3);
+    assert_eq!(w.nodes[0].core.current_epoch(), 3);
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn no_good_slave_aborts_on_the_next_tick() {
         100
     );
     assert_eq!(
-        w.nodes[0].core.masters[0].replicas[0].common.flags & flags::PROMOTED,
+        w.nodes[0].core.masters()[0].replicas[0].common.flags & flags::PROMOTED,
         0
     );
 }
@@ -137,7 +137,7 @@ fn replica_that_never_reports_master_role_aborts_after_failover_timeout() {
         - w.event_time(0, "+failover-state-wait-promotion").unwrap();
     assert!(waited > 3000 && waited <= 3100, "{waited}");
     assert!(w.has_event(0, "-failover-abort-slave-timeout master mc 127.0.0.1 41401"));
-    let m = &w.nodes[0].core.masters[0];
+    let m = &w.nodes[0].core.masters()[0];
     assert_eq!(m.replicas[0].common.flags & flags::PROMOTED, 0);
     assert_eq!(m.common.flags & flags::FAILOVER_IN_PROGRESS, 0);
     assert_eq!(m.promoted, None);
@@ -277,6 +277,6 @@ fn known_sentinel_loaded_from_config_counts_its_hello_age_from_load() {
         .map(|(_, v)| v.clone())
         .unwrap();
     assert_eq!(age, Reply::bulk("501"));
-    let s = &w.nodes[0].core.masters[0].sentinels[0];
+    let s = &w.nodes[0].core.masters()[0].sentinels[0];
     assert_eq!(s.last_master_down_reply_time, T0);
 }

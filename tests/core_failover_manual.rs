@@ -20,8 +20,8 @@ fn manual() -> (World, u64) {
         Reply::ok()
     );
     assert!(w.run_while_not(20_000, |w| {
-        (0..3).all(|n| w.nodes[n].core.masters[0].common.port == 41001)
-            && w.nodes[0].core.masters[0].failover_state == FailoverState::None
+        (0..3).all(|n| w.nodes[n].core.masters()[0].common.port == 41001)
+            && w.nodes[0].core.masters()[0].failover_state == FailoverState::None
     }));
     (w, at)
 }
@@ -81,9 +81,9 @@ fn observers_learn_the_new_configuration_from_hellos() {
             "s{}",
             n + 1
         );
-        assert_eq!(w.nodes[n].core.masters[0].config_epoch, 2);
+        assert_eq!(w.nodes[n].core.masters()[0].config_epoch, 2);
         // They never voted in epoch 2.
-        assert_eq!(w.nodes[n].core.masters[0].leader_epoch, 1);
+        assert_eq!(w.nodes[n].core.masters()[0].leader_epoch, 1);
     }
 }
 
@@ -96,12 +96,12 @@ fn no_peer_is_asked_and_no_majority_is_needed() {
             .iter()
             .any(|(t, _, a)| *t >= at && a.len() > 1 && a[1] == "is-master-down-by-addr")
     );
-    let m = &w.nodes[0].core.masters[0];
+    let m = &w.nodes[0].core.masters()[0];
     assert_eq!(
         m.common.flags & (flags::FORCE_FAILOVER | flags::FAILOVER_IN_PROGRESS),
         0
     );
-    assert_eq!((m.config_epoch, w.nodes[0].core.current_epoch), (2, 2));
+    assert_eq!((m.config_epoch, w.nodes[0].core.current_epoch()), (2, 2));
 }
 
 #[test]

@@ -20,9 +20,9 @@ fn failover_one() -> (World, u64) {
     let kill = w.now;
     w.kill(41000);
     let done = w.run_while_not(30_000, |w| {
-        (0..3).all(|n| w.nodes[n].core.masters[0].common.port == 41002)
+        (0..3).all(|n| w.nodes[n].core.masters()[0].common.port == 41002)
             && w.leader()
-                .is_some_and(|l| w.nodes[l].core.masters[0].failover_state == FailoverState::None)
+                .is_some_and(|l| w.nodes[l].core.masters()[0].failover_state == FailoverState::None)
     });
     assert!(
         done,
@@ -158,7 +158,7 @@ fn one_vote_per_sentinel_and_epoch() {
         Reply::Array(vec![Reply::Int(1), Reply::bulk(IDS[l]), Reply::Int(1)])
     );
     assert!(w.run_while_not(20_000, |w| {
-        (0..3).all(|n| w.nodes[n].core.masters[0].common.port == 41002)
+        (0..3).all(|n| w.nodes[n].core.masters()[0].common.port == 41002)
     }));
     w.run_for(3000);
     for n in 0..3 {
@@ -168,8 +168,8 @@ fn one_vote_per_sentinel_and_epoch() {
             .filter(|e| e.starts_with("+vote-for-leader"))
             .collect();
         assert_eq!(votes, vec![format!("+vote-for-leader {} 1", IDS[l])]);
-        let m = &w.nodes[n].core.masters[0];
-        assert_eq!((w.nodes[n].core.current_epoch, m.leader_epoch), (1, 1));
+        let m = &w.nodes[n].core.masters()[0];
+        assert_eq!((w.nodes[n].core.current_epoch(), m.leader_epoch), (1, 1));
     }
     // The switch forgot the vote (like a reset) but not its epoch: still no new vote.
     let r = w.command(
@@ -284,7 +284,7 @@ fn every_sentinel_ends_with_the_new_configuration() {
         replicas.sort();
         assert_eq!(replicas, vec![41000, 41001]);
         assert_eq!(m.known_sentinels.len(), 2);
-        let rec = &w.nodes[n].core.masters[0];
+        let rec = &w.nodes[n].core.masters()[0];
         assert_eq!(
             rec.common.flags & !4,
             0,

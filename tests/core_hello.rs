@@ -2,8 +2,8 @@
 //! the master switch) and TILT.
 
 use crate::support::fixture::*;
-use rsentinel::core::Action;
 use rsentinel::core::instance::ConnKind;
+use rsentinel::core::{Action, Event};
 
 const AT: &str = "@ mymaster 127.0.0.1 41000";
 const NEW_ID: &str = "26b28267c6166d32b3c08967b9db0c1592778eb4";
@@ -28,7 +28,7 @@ fn new_sentinel_is_added_flushed_and_connected_cmd_only() {
         vec![format!("+sentinel sentinel {PEER1} 127.0.0.1 41101 {AT}")]
     );
     assert_eq!(sim.persists, 1);
-    let s = &sim.core.masters[0].sentinels[0];
+    let s = &sim.core.masters()[0].sentinels[0];
     assert_eq!((s.common.runid.as_str(), s.common.port), (PEER1, 41101));
     assert_eq!(s.last_hello_time, sim.now);
     let snap = sim.core.config_snapshot();
@@ -65,8 +65,8 @@ fn own_hellos_and_malformed_ones_are_ignored() {
         &hello("127.0.0.1", 41101, PEER1, 0, "127.0.0.1", 41000, 0).replace("mymaster", "other"),
     );
     assert!(sim.events.is_empty());
-    assert_eq!(sim.core.current_epoch, 0);
-    assert!(sim.core.masters[0].sentinels.is_empty());
+    assert_eq!(sim.core.current_epoch(), 0);
+    assert!(sim.core.masters()[0].sentinels.is_empty());
 }
 
 #[test]
@@ -82,8 +82,8 @@ fn address_switch_and_invalid_addr_like_golden_events() {
             "+sentinel-address-switch master mymaster 127.0.0.1 41000 ip 127.0.0.1 port 41103 for {PEER2}"
         )]
     );
-    assert_eq!(sim.core.masters[0].sentinels.len(), 1);
-    assert_eq!(sim.core.masters[0].sentinels[0].common.port, 41103);
+    assert_eq!(sim.core.masters()[0].sentinels.len(), 1);
+    assert_eq!(sim.core.masters()[0].sentinels[0].common.port, 41103);
     assert_eq!(sim.persists, 1);
     sim.clear();
     // s3 restarted there with a new id (golden lines 80-81).
@@ -95,7 +95,7 @@ fn address_switch_and_invalid_addr_like_golden_events() {
             format!("+sentinel sentinel {NEW_ID} 127.0.0.1 41103 {AT}"),
         ]
     );
-    let ids: Vec<_> = sim.core.masters[0]
+    let ids: Vec<_> = sim.core.masters()[0]
         .sentinels
         .iter()
         .map(|s| s.common.runid.clone())
@@ -111,7 +111,7 @@ fn higher_epoch_is_adopted_flushed_and_runs_the_script() {
     sim.tick_at(sim.now + 100);
     sim.clear();
     sim.hello_on_master(&hello("127.0.0.1", 41101, PEER1, 2, "127.0.0.1", 41000, 0));
-    assert_eq!(sim.core.current_epoch, 2);
+    assert_eq!(sim.core.current_epoch(), 2);
     let tail: Vec<_> = sim.all.iter().skip(1).cloned().collect();
     assert_eq!(
         tail,
@@ -154,11 +154,11 @@ fn newer_config_switches_master_and_rebuilds_replicas() {
             format!("+slave slave 127.0.0.1:41000 127.0.0.1 41000 {at2}"),
         ]
     );
-    let m = &sim.core.masters[0];
+    let m = &sim.core.masters()[0];
     assert_eq!((m.common.port, m.config_epoch), (41002, 1));
     assert_eq!(m.sentinels.len(), 1, "sentinels are kept");
     // The observer's client-reconfig script is queued with the real arguments.
-    let pending = sim.core.scripts.pending_reply(sim.now).to_bytes(2);
+    let pending = sim.core.scripts().pending_reply(sim.now).to_bytes(2);
     let pending = String::from_utf8_lossy(&pending);
     let argv = "$14\r\n/bin/reconf.sh\r\n$8\r\nmymaster\r\n$8\r\nobserver\r\n$5\r\nstart\r\n\
                 $9\r\n127.0.0.1\r\n$5\r\n41000\r\n$9\r\n127.0.0.1\r\n$5\r\n41002\r\n";
@@ -179,9 +179,11 @@ fn newer_config_switches_master_and_rebuilds_replicas() {
 #[test]
 fn hello_via_publish_command_path_is_processed() {
     let mut sim = connected();
-    sim.core
-        .process_hello(hello("127.0.0.1", 41101, PEER1, 0, "127.0.0.1", 41000, 0).as_bytes());
-    assert_eq!(sim.core.masters[0].sentinels.len(), 1);
+    let payload = hello("127.0.0.1", 41101, PEER1, 0, "127.0.0.1", 41000, 0);
+    sim.feed(Event::Hello {
+        payload: payload.into(),
+    });
+    assert_eq!(sim.core.masters()[0].sentinels.len(), 1);
 }
 
 #[test]
@@ -191,10 +193,10 @@ fn sentinel_known_under_two_masters_shares_one_link() {
     let mut b = rsentinel::config::MasterConfig::new("other", "127.0.0.1", 42000, 1);
     b.known_sentinels = vec![("127.0.0.1".into(), 41101, PEER1.into())];
     let mut sim = Sim::new(config(vec![a, b]));
-    let la = sim.core.masters[0].sentinels[0].common.link;
-    let lb = sim.core.masters[1].sentinels[0].common.link;
+    let la = sim.core.masters()[0].sentinels[0].common.link;
+    let lb = sim.core.masters()[1].sentinels[0].common.link;
     assert_eq!(la, lb);
-    assert_eq!(sim.core.links[&la].refcount, 2);
+    assert_eq!(sim.core.links()[&la].refcount, 2);
     sim.tick_at(sim.now + 100);
     let n = sim
         .all
@@ -254,8 +256,8 @@ fn tilt_on_backward_jump_and_retrigger_restarts_period() {
     assert_eq!(sim.events.len(), 2);
     let t = sim.now;
     sim.run(29_900, 100, true);
-    assert!(sim.core.tilt);
+    assert!(sim.core.tilt());
     sim.run(100, 100, true);
-    assert!(!sim.core.tilt);
+    assert!(!sim.core.tilt());
     assert_eq!(sim.events.last().unwrap().0, t + 30_000);
 }

@@ -4,6 +4,7 @@
 use crate::support::fixture::*;
 use crate::support::golden;
 use crate::support::resp::wire;
+use rsentinel::core::MasterOption;
 use rsentinel::core::info::parse_info;
 use rsentinel::core::instance::Role;
 use rsentinel::core::monitor::Inst;
@@ -39,7 +40,7 @@ fn replicas_discovered_from_real_master_info_with_flush_each() {
         ]
     );
     assert_eq!(sim.persists, 2);
-    let m = &sim.core.masters[0];
+    let m = &sim.core.masters()[0];
     assert_eq!(m.common.runid, "5044831637e1482f35e442a2e3df00f9ef2ce376");
     assert_eq!(m.common.info.as_deref(), Some(golden_infos()[0].as_str()));
     // Known replicas are persisted.
@@ -57,11 +58,11 @@ fn replicas_discovered_from_real_master_info_with_flush_each() {
 fn repeated_info_adds_nothing_and_new_runid_is_a_reboot() {
     let mut sim = discovered();
     let n = sim.events.len();
-    sim.core.masters[0].common.info_refresh = 0;
+    sim.core.test_access().masters[0].common.info_refresh = 0;
     sim.tick_at(sim.now + 100);
     sim.answer_on(sim.master_link(), "INFO", info_reply(&golden_infos()[0]));
     assert!(sim.events_since(n).is_empty());
-    sim.core.masters[0].common.info_refresh = 0;
+    sim.core.test_access().masters[0].common.info_refresh = 0;
     sim.tick_at(sim.now + 100);
     let other = golden_infos()[0].replace("run_id:5044", "run_id:9999");
     sim.answer_on(sim.master_link(), "INFO", info_reply(&other));
@@ -81,7 +82,7 @@ fn replica_fields_parsed_from_real_replica_info() {
         "INFO",
         info_reply(&infos[1]),
     );
-    let r = sim.core.masters[0].replica("127.0.0.1:41002").unwrap();
+    let r = sim.core.masters()[0].replica("127.0.0.1:41002").unwrap();
     assert_eq!(r.common.runid, "a800851fe08fcaed137c19df54a9f05b87d2a251");
     assert_eq!(r.slave_master_host.as_deref(), Some("127.0.0.1"));
     assert_eq!(r.slave_master_port, 41000);
@@ -112,7 +113,7 @@ fn hostname_replica_without_resolve_hostnames_is_skipped_with_log() {
     sim.tick_at(sim.now + 100);
     let text = "run_id:0000000000000000000000000000000000000000\r\nrole:master\r\nslave0:ip=localhost,port=41211,state=online,offset=1,lag=0\r\n";
     sim.answer_all("INFO", info_reply(text));
-    assert!(sim.core.masters[0].replicas.is_empty());
+    assert!(sim.core.masters()[0].replicas.is_empty());
     // Twice, as redis-sentinel 7.0.15 logs it: the lookup, then the creation attempt.
     assert_eq!(
         sim.logs,
@@ -153,7 +154,9 @@ fn restarted_old_master_is_converted_after_8s() {
     let n = sim.events.len();
     let t0 = sim.now;
     // The replica now says it is a master; polled every 10 s.
-    sim.core.masters[0].replicas[0].common.info_refresh = 0;
+    sim.core.test_access().masters[0].replicas[0]
+        .common
+        .info_refresh = 0;
     run_with_info(&mut sim, 20_000, &master_info(&"b".repeat(40), &[]));
     let ev = sim.events_since(n);
     let id = format!("slave 127.0.0.1:41001 127.0.0.1 41001 {AT}");
@@ -191,10 +194,13 @@ fn restarted_old_master_is_converted_after_8s() {
 #[test]
 fn no_conversion_while_in_tilt_but_role_change_still_reported() {
     let mut sim = sane();
-    sim.core.tilt = true;
-    sim.core.tilt_start_time = sim.now;
+    let t = sim.core.test_access();
+    *t.tilt = true;
+    *t.tilt_start_time = sim.now;
     let n = sim.events.len();
-    sim.core.masters[0].replicas[0].common.info_refresh = 0;
+    sim.core.test_access().masters[0].replicas[0]
+        .common
+        .info_refresh = 0;
     run_with_info(&mut sim, 20_000, &master_info(&"b".repeat(40), &[]));
     let ev = sim.events_since(n);
     assert!(ev.iter().any(|e| e.starts_with("-role-change")));
@@ -206,7 +212,9 @@ fn replica_following_wrong_master_is_fixed_after_failover_timeout() {
     let mut sim = sane();
     let n = sim.events.len();
     let t0 = sim.now;
-    sim.core.masters[0].replicas[0].common.info_refresh = 0;
+    sim.core.test_access().masters[0].replicas[0]
+        .common
+        .info_refresh = 0;
     run_with_info(
         &mut sim,
         22_000,
@@ -233,7 +241,10 @@ fn promotion_transaction_matches_golden_bytes_through_rename_map() {
     let mut sim = sane();
     let rl = sim.replica_link("127.0.0.1:41001");
     let from = sim.sent.len();
-    assert!(sim.core.send_slaveof(Inst::Replica(0, 0), None));
+    assert!(
+        sim.core
+            .test_send_slaveof(sim.now, Inst::Replica(0, 0), None)
+    );
     let actions = sim.core.drain_actions();
     let bytes: Vec<u8> = actions
         .iter()
@@ -251,9 +262,12 @@ fn promotion_transaction_matches_golden_bytes_through_rename_map() {
     assert_eq!(bytes, golden.to_vec());
     assert_eq!(sim.sent.len(), from);
     // With a rename map every command name is mapped.
-    sim.core.masters[0].rename_commands = vec![("slaveof".into(), "SLV".into())];
+    let rename = MasterOption::RenameCommand("slaveof".into(), "SLV".into());
+    let now = sim.now;
     sim.core
-        .send_slaveof(Inst::Replica(0, 0), Some(("127.0.0.1", 41000)));
+        .set_master_option(now, 0, rename, "rename-command slaveof SLV");
+    sim.core
+        .test_send_slaveof(sim.now, Inst::Replica(0, 0), Some(("127.0.0.1", 41000)));
     let renamed =
         sim.core.drain_actions().into_iter().any(
             |a| matches!(a, rsentinel::core::Action::Send { ref args, .. } if args[0] == "SLV"),

@@ -5,7 +5,7 @@ use crate::support::fixture::*;
 use crate::support::golden;
 use crate::support::resp::wire;
 use rsentinel::core::instance::ConnKind;
-use rsentinel::core::{Action, Event};
+use rsentinel::core::{Action, Event, GlobalOption};
 use rsentinel::resp::Reply;
 
 fn golden_line(file: &str, n: usize) -> Vec<u8> {
@@ -95,7 +95,7 @@ fn sentinel_peer_falls_back_to_requirepass() {
     cfg.myid = Some(format!("8d81fafb{}", "0".repeat(32)));
     let mut core = rsentinel::core::Sentinel::new(&cfg, id, 1, 1000);
     core.handle(1100, Event::Tick);
-    let link = core.masters[0].sentinels[0].common.link;
+    let link = core.masters()[0].sentinels[0].common.link;
     let bytes: Vec<u8> = core
         .drain_actions()
         .into_iter()
@@ -130,8 +130,12 @@ fn hello_goes_out_after_connect_with_local_ip_and_golden_shape() {
         format!("127.0.0.1,41100,{MYID},0,mymaster,127.0.0.1,41000,0")
     );
     // announce-ip / announce-port take precedence.
-    sim.core.announce_ip = Some("10.0.0.9".into());
-    sim.core.announce_port = 5000;
+    // (as SENTINEL CONFIG SET announce-ip / announce-port set them)
+    let now = sim.now;
+    sim.core
+        .set_global_option(now, GlobalOption::AnnounceIp(Some("10.0.0.9".into())));
+    sim.core
+        .set_global_option(now, GlobalOption::AnnouncePort(5000));
     sim.answer_all("PUBLISH", Reply::Int(1));
     sim.run(2000, 100, true);
     sim.tick_at(sim.now + 100);
@@ -206,7 +210,10 @@ fn info_every_10s_and_every_1s_when_replica_link_down() {
     let mut text = replica_info(&"b".repeat(40), 41000, false);
     text.push_str("master_link_down_since_seconds:5\r\n");
     sim.answer_on(rl, "INFO", info_reply(&text));
-    assert_eq!(sim.core.masters[0].replicas[0].master_link_down_time, 5000);
+    assert_eq!(
+        sim.core.masters()[0].replicas[0].master_link_down_time,
+        5000
+    );
     let t1 = sim.now;
     sim.run(1100, 100, true);
     let sent: Vec<u64> = sim
@@ -226,7 +233,7 @@ fn pending_budget_stops_sends_at_100_per_link_ref() {
     sim.run(60_000, 100, false);
     let ml = sim.master_link();
     // Checked once per tick before INFO/PING/PUBLISH, so it may overshoot by a few.
-    let n = sim.core.links[&ml].pending_commands;
+    let n = sim.core.links()[&ml].pending_commands;
     assert!((100..103).contains(&n), "{n}");
     let before = sim.sent.len();
     sim.tick_at(sim.now + 100);
@@ -239,21 +246,21 @@ fn disconnect_keeps_pending_count_until_reconnect_throttled_by_ping_period() {
     sim.tick_at(sim.now + 100);
     let ml = sim.master_link();
     // CLIENT SETNAME (cmd), PING, INFO, CLIENT SETNAME (pubsub); the first hello waits 2 s.
-    assert_eq!(sim.core.links[&ml].pending_commands, 4);
+    assert_eq!(sim.core.links()[&ml].pending_commands, 4);
     sim.feed(Event::Disconnected {
         link: ml,
         conn: ConnKind::Cmd,
         error: "Connection refused".into(),
     });
-    assert!(sim.core.links[&ml].disconnected());
+    assert!(sim.core.links()[&ml].disconnected());
     // The SETNAME's discard callback still decrements; PING and INFO stay counted.
-    assert_eq!(sim.core.links[&ml].pending_commands, 3);
+    assert_eq!(sim.core.links()[&ml].pending_commands, 3);
     sim.feed(Event::Disconnected {
         link: ml,
         conn: ConnKind::PubSub,
         error: "Connection refused".into(),
     });
-    assert_eq!(sim.core.links[&ml].pending_commands, 2);
+    assert_eq!(sim.core.links()[&ml].pending_commands, 2);
     let connects = |sim: &Sim| {
         sim.all
             .iter()
@@ -268,7 +275,7 @@ fn disconnect_keeps_pending_count_until_reconnect_throttled_by_ping_period() {
     sim.tick_at(sim.now + 600);
     assert_eq!(connects(&sim), c0 + 1);
     // Re-created: counting restarts (SETNAME x2, PING, and INFO: none received yet).
-    assert_eq!(sim.core.links[&ml].pending_commands, 4);
+    assert_eq!(sim.core.links()[&ml].pending_commands, 4);
 }
 
 #[test]

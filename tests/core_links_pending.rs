@@ -53,16 +53,16 @@ fn dead_master_and_sentinels_count_like_the_ckquorum_golden() {
         sim.tick_at(sim.now + 100);
         refuse_new_connects(&mut sim, &mut seen);
     }
-    let master = sim.core.links[&sim.master_link()].pending_commands;
+    let master = sim.core.links()[&sim.master_link()].pending_commands;
     assert_eq!(
         vec![master],
         golden_pending("resp/15-ckquorum/006-sentinel-master-q.resp")
     );
     // PING, INFO and the hello stay counted; both CLIENT SETNAMEs were released.
-    let sentinels: Vec<u32> = sim.core.masters[0]
+    let sentinels: Vec<u32> = sim.core.masters()[0]
         .sentinels
         .iter()
-        .map(|s| sim.core.links[&s.common.link].pending_commands)
+        .map(|s| sim.core.links()[&s.common.link].pending_commands)
         .collect();
     assert_eq!(
         sentinels,
@@ -78,12 +78,12 @@ fn replies_release_every_counted_command_including_pubsub_handshake() {
     sim.tick_at(sim.now + 100);
     let ml = sim.master_link();
     // AUTH + SETNAME on both connections, PING, INFO.
-    assert_eq!(sim.core.links[&ml].pending_commands, 6);
+    assert_eq!(sim.core.links()[&ml].pending_commands, 6);
     for cmd in ["AUTH", "CLIENT"] {
         sim.answer_all(cmd, rsentinel::resp::Reply::ok());
     }
     sim.answer_all("PING", rsentinel::resp::Reply::Status("PONG".into()));
-    assert_eq!(sim.core.links[&ml].pending_commands, 1);
+    assert_eq!(sim.core.links()[&ml].pending_commands, 1);
     // SUBSCRIBE is not counted and carries no request id.
     let sub = sim.sent.iter().find(|s| s.args[0] == "SUBSCRIBE").unwrap();
     assert!(sub.req.is_none());
@@ -105,14 +105,14 @@ fn hello_of_a_reconnect_is_queued_in_the_same_run_like_the_golden_monitor() {
     sim.auto_connect = false;
     sim.tick_at(sim.now + 2100);
     let before = sim.sent.len();
-    let pending_before = sim.core.links[&ml].pending_commands;
+    let pending_before = sim.core.links()[&ml].pending_commands;
     sim.feed(Event::Connected {
         link: ml,
         conn: ConnKind::Cmd,
         local_ip: "127.0.0.1".into(),
     });
     // The PUBLISH was counted before the address was known, then written after INFO.
-    assert_eq!(sim.core.links[&ml].pending_commands, pending_before);
+    assert_eq!(sim.core.links()[&ml].pending_commands, pending_before);
     let after: Vec<&Sent> = sim.sent[before..].iter().collect();
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].args[0], "PUBLISH");

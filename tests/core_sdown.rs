@@ -44,8 +44,8 @@ fn sdown_after_down_after_counted_from_oldest_unanswered_ping() {
     let (p, d) = (first_unanswered.unwrap(), sdown_at.unwrap());
     // elapsed > 2000 on a 100 ms tick grid.
     assert_eq!(d - p, 2100);
-    assert!(sim.core.masters[0].common.flags & flags::S_DOWN != 0);
-    assert_eq!(sim.core.masters[0].common.s_down_since, d);
+    assert!(sim.core.masters()[0].common.flags & flags::S_DOWN != 0);
+    assert_eq!(sim.core.masters()[0].common.s_down_since, d);
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn busy_instance_gets_one_script_kill_once_sdown() {
 fn master_reporting_slave_role_is_sdown_after_down_after_plus_two_info_periods() {
     let mut sim = with_peers();
     let ml = sim.master_link();
-    sim.core.masters[0].common.info_refresh = 0; // make INFO due now
+    sim.core.test_access().masters[0].common.info_refresh = 0; // make INFO due now
     sim.tick_at(sim.now + 100);
     let t0 = sim.now;
     sim.answer_on(
@@ -139,7 +139,7 @@ fn master_reboot_rule_needs_a_pong_to_clear() {
     sim.run(200, 100, true);
     sim.answer_all("INFO", info_reply(&master_info(&"a".repeat(40), &[])));
     sim.run(10_000, 100, true);
-    sim.core.masters[0].common.info_refresh = 0; // make INFO due now
+    sim.core.test_access().masters[0].common.info_refresh = 0; // make INFO due now
     sim.tick_at(sim.now + 100);
     sim.answer_all("INFO", info_reply(&master_info(&"b".repeat(40), &[])));
     assert!(sim.has_event(&format!("+reboot {MASTER_ID}")));
@@ -171,7 +171,7 @@ fn until_sdown(sim: &mut Sim) {
 #[test]
 fn query_bytes_match_golden_and_odown_needs_quorum() {
     let mut sim = with_peers();
-    sim.core.current_epoch = 2;
+    *sim.core.test_access().current_epoch = 2;
     until_sdown(&mut sim);
     let q = sim.pending("SENTINEL");
     assert_eq!(q.len(), 2, "one query per connected peer");
@@ -243,12 +243,12 @@ fn master_recovering_before_quorum_forms_gets_no_odown() {
 #[test]
 fn peer_votes_are_recorded_and_logged_only_when_epoch_changes() {
     let mut sim = with_peers();
-    sim.core.current_epoch = 3;
+    *sim.core.test_access().current_epoch = 3;
     until_sdown(&mut sim);
     let l1 = sim.sentinel_link(PEER1);
     sim.answer_on(l1, "SENTINEL", ask_reply(1, PEER2, 3));
     assert_eq!(sim.logs, vec![format!("{PEER1} voted for {PEER2} 3")]);
-    let s = &sim.core.masters[0].sentinels[0];
+    let s = &sim.core.masters()[0].sentinels[0];
     assert_eq!((s.leader.as_deref(), s.leader_epoch), (Some(PEER2), 3));
     sim.run(1100, 100, false);
     sim.answer_on(l1, "SENTINEL", ask_reply(1, PEER2, 3));
@@ -258,7 +258,7 @@ fn peer_votes_are_recorded_and_logged_only_when_epoch_changes() {
     sim.run(1100, 100, false);
     sim.answer_on(l1, "SENTINEL", ask_reply(1, MYID, 2));
     assert_eq!(sim.logs[1], format!("{PEER1} voted for {MYID} 2"));
-    assert_eq!(sim.core.masters[0].sentinels[0].leader_epoch, 2);
+    assert_eq!(sim.core.masters()[0].sentinels[0].leader_epoch, 2);
 }
 
 #[test]
@@ -267,7 +267,7 @@ fn malformed_query_replies_are_ignored() {
     until_sdown(&mut sim);
     let l1 = sim.sentinel_link(PEER1);
     // Starts at the record's creation; only a well-formed reply moves it.
-    let created = sim.core.masters[0].sentinels[0].last_master_down_reply_time;
+    let created = sim.core.masters()[0].sentinels[0].last_master_down_reply_time;
     for bad in [
         Reply::err("ERR unknown command"),
         Reply::Array(vec![
@@ -281,11 +281,11 @@ fn malformed_query_replies_are_ignored() {
         sim.tick_at(sim.now + 100);
     }
     assert_eq!(
-        sim.core.masters[0].sentinels[0].last_master_down_reply_time,
+        sim.core.masters()[0].sentinels[0].last_master_down_reply_time,
         created
     );
     assert_eq!(
-        sim.core.masters[0].sentinels[0].common.flags & flags::MASTER_DOWN,
+        sim.core.masters()[0].sentinels[0].common.flags & flags::MASTER_DOWN,
         0
     );
 }
@@ -303,7 +303,7 @@ fn answered_down(sim: &mut Sim, port: &str) -> i64 {
     .iter()
     .map(|a| bytes::Bytes::copy_from_slice(a.as_bytes()))
     .collect();
-    match rsentinel::commands::sentinel::sentinel_command(&mut sim.core, &args) {
+    match rsentinel::commands::sentinel::sentinel_command(&mut sim.core, sim.now, &args) {
         rsentinel::resp::Reply::Array(v) => match v[0] {
             rsentinel::resp::Reply::Int(i) => i,
             ref other => panic!("not an int: {other:?}"),
@@ -319,7 +319,7 @@ fn answering_side_reports_sdown_by_address_and_zero_in_tilt() {
     until_sdown(&mut sim);
     assert_eq!(answered_down(&mut sim, "41000"), 1);
     assert_eq!(answered_down(&mut sim, "41009"), 0);
-    sim.core.tilt = true;
+    *sim.core.test_access().tilt = true;
     assert_eq!(answered_down(&mut sim, "41000"), 0);
 }
 

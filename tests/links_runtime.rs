@@ -123,7 +123,7 @@ async fn performer_runs_actions_in_order_and_reports_persist_failure() {
     let calls = Arc::new(AtomicUsize::new(0));
     let persist_calls = calls.clone();
     let persist = Arc::new(move |core: &Sentinel| {
-        rec.lock().unwrap().push(format!("persist {}", core.myid));
+        rec.lock().unwrap().push(format!("persist {}", core.myid()));
         match persist_calls.fetch_add(1, Ordering::SeqCst) {
             0 => Ok(()),
             _ => Err(std::io::Error::from_raw_os_error(libc::EACCES)),
@@ -144,38 +144,38 @@ async fn performer_runs_actions_in_order_and_reports_persist_failure() {
         payload: payload.into(),
         script: script.map(str::to_string),
     };
-    let (_, outcome) = shell.with_core(|c| {
-        c.push(ev(
+    let (_, outcome) = shell.with_core(|c, _| {
+        c.test_access().outbox.push(ev(
             LogLevel::Notice,
             "+monitor",
             "master m 127.0.0.1 41000 quorum 2",
             None,
         ));
-        c.push(ev(
+        c.test_access().outbox.push(ev(
             LogLevel::Verbose,
             "-role-change",
             "slave 1:2 1 2 @ m 1 3",
             None,
         ));
-        c.push(ev(
+        c.test_access().outbox.push(ev(
             LogLevel::Debug,
             "-cmd-link-reconnection",
             "x #err",
             None,
         ));
-        c.push(Action::Log {
+        c.test_access().outbox.push(Action::Log {
             level: LogLevel::Warning,
             text: "Sentinel ID is f9351bc3".into(),
         });
-        c.push(Action::PersistConfig);
-        c.push(ev(
+        c.test_access().outbox.push(Action::PersistConfig);
+        c.test_access().outbox.push(ev(
             LogLevel::Warning,
             "+sdown",
             "master m 127.0.0.1 41000",
             Some("/n.sh"),
         ));
-        c.push(Action::PersistConfig);
-        c.push(Action::Connect {
+        c.test_access().outbox.push(Action::PersistConfig);
+        c.test_access().outbox.push(Action::Connect {
             link: LinkId(5),
             conn: ConnKind::Cmd,
             host: "127.0.0.1".into(),
@@ -201,8 +201,8 @@ async fn performer_runs_actions_in_order_and_reports_persist_failure() {
     assert_eq!(got, want);
 
     // A call without persistence reports success.
-    let (_, outcome) = shell.with_core(|c| {
-        c.push(Action::Log {
+    let (_, outcome) = shell.with_core(|c, _| {
+        c.test_access().outbox.push(Action::Log {
             level: LogLevel::Notice,
             text: "x".into(),
         })

@@ -391,8 +391,9 @@ impl World {
             70..=79 => {
                 let payload = random_hello(rng, hellos);
                 if rng.gen_bool(0.5) {
-                    self.core.process_hello(payload.as_bytes());
-                    self.absorb();
+                    self.feed(Event::Hello {
+                        payload: Bytes::from(payload),
+                    });
                 } else if let Some(&(link, _)) = self.conns.choose(rng) {
                     let channel = if rng.gen_bool(0.9) {
                         Bytes::from_static(b"__sentinel__:hello")
@@ -409,7 +410,7 @@ impl World {
             _ => {
                 let c = random_command(rng, cmds);
                 let args: Vec<Bytes> = c.into_iter().map(Bytes::from).collect();
-                let _ = sentinel_command(&mut self.core, &args);
+                let _ = sentinel_command(&mut self.core, self.now, &args);
                 self.absorb();
                 self.names_allowed |= self.core.config_snapshot().resolve_hostnames;
             }
@@ -492,7 +493,12 @@ fn hello_with_unusable_address_changes_nothing() {
     w.feed(Event::Tick);
     let before = w.core.config_snapshot();
     let bad_peer = format!("a b,41101,{},0,mymaster,127.0.0.1,41000,0", PEERS[0]);
-    w.core.process_hello(bad_peer.as_bytes());
+    w.core.handle(
+        w.now,
+        Event::Hello {
+            payload: Bytes::from(bad_peer),
+        },
+    );
     let logs: Vec<String> = w
         .core
         .drain_actions()
@@ -506,9 +512,19 @@ fn hello_with_unusable_address_changes_nothing() {
     assert_eq!(w.core.config_snapshot(), before);
     // A valid peer announcing a newer config with an unusable master address.
     let good_peer = format!("127.0.0.1,41101,{},0,mymaster,127.0.0.1,41000,0", PEERS[0]);
-    w.core.process_hello(good_peer.as_bytes());
+    w.core.handle(
+        w.now,
+        Event::Hello {
+            payload: Bytes::from(good_peer),
+        },
+    );
     let switch = format!("127.0.0.1,41101,{},5,mymaster,\"x\",41009,5", PEERS[0]);
-    w.core.process_hello(switch.as_bytes());
+    w.core.handle(
+        w.now,
+        Event::Hello {
+            payload: Bytes::from(switch),
+        },
+    );
     let snap = w.core.config_snapshot();
     assert_eq!(snap.masters[0].host, "127.0.0.1");
     assert_eq!(snap.masters[0].port, 41000);
@@ -532,8 +548,8 @@ fn failover_at_the_maximum_epoch_does_not_overflow() {
     .iter()
     .map(|s| Bytes::copy_from_slice(s.as_bytes()))
     .collect();
-    let _ = sentinel_command(&mut w.core, &args);
+    let _ = sentinel_command(&mut w.core, w.now, &args);
     assert_eq!(w.core.config_snapshot().current_epoch, u64::MAX);
-    w.core.start_failover(0);
+    w.core.test_start_failover(w.now, 0);
     assert_eq!(w.core.config_snapshot().current_epoch, 0);
 }

@@ -6,7 +6,7 @@ use crate::support::golden;
 use crate::support::resp::*;
 use rsentinel::config::LogLevel;
 use rsentinel::core::instance::{ConnKind, FailoverState, flags};
-use rsentinel::core::{Action, Sentinel};
+use rsentinel::core::{Action, GlobalOption, Sentinel};
 
 /// s1 at the start of 06-admin: master 41002 after three failovers (epoch 3).
 fn admin_core() -> Sentinel {
@@ -15,10 +15,10 @@ fn admin_core() -> Sentinel {
     cfg.masters[0].config_epoch = 3;
     cfg.masters[0].leader_epoch = 3;
     let mut core = core_from(&cfg);
-    core.now = 1_795_300_554_528;
+    set_clock(&mut core, 1_795_300_554_528);
     connect_all(&mut core);
     healthy_replicas(&mut core, 41002);
-    core.masters[0].common.runid = "a800851fe08fcaed137c19df54a9f05b87d2a251".into();
+    core.test_access().masters[0].common.runid = "a800851fe08fcaed137c19df54a9f05b87d2a251".into();
     core
 }
 
@@ -64,7 +64,7 @@ fn set_applies_options_in_order_with_events_and_partial_application() {
     );
     // One flush per SET command, including the one that failed after applying quorum.
     assert_eq!(flushes(&actions), 7);
-    let m = &core.masters[0];
+    let m = &core.masters()[0];
     assert_eq!(m.failover_timeout_ms, 10000);
     assert_eq!(m.master_reboot_down_after_period_ms, 1000);
     assert_eq!(m.auth_pass.as_deref(), Some("secretpw"));
@@ -89,7 +89,7 @@ fn set_applies_options_in_order_with_events_and_partial_application() {
         events(&actions),
         golden_events(1_795_300_554_857, 1_795_300_554_860)
     );
-    let m = &core.masters[0];
+    let m = &core.masters()[0];
     assert_eq!((m.auth_pass.clone(), m.auth_user.clone()), (None, None));
     assert!(m.rename_commands.is_empty());
 }
@@ -109,7 +109,7 @@ fn set_errors_after_changes_still_flush_but_reply_the_error() {
     assert_eq!(flushes(&actions), 1);
     assert_eq!(events(&actions).len(), 1);
     // down-after is propagated to every replica and sentinel of the master.
-    let m = &core.masters[0];
+    let m = &core.masters()[0];
     assert!(m.replicas.iter().all(|r| r.common.down_after_ms == 5000));
     assert!(m.sentinels.iter().all(|s| s.common.down_after_ms == 5000));
     // An error on the first option flushes nothing.
@@ -129,7 +129,7 @@ fn config_set_and_get_round_trip() {
     assert_eq!(flushes(&actions), 7);
     assert!(events(&actions).is_empty());
     // sentinel-user / sentinel-pass drop the connections to the peer sentinels.
-    let peer = core.masters[0].sentinels[0].common.link;
+    let peer = core.masters()[0].sentinels[0].common.link;
     assert!(actions.contains(&Action::Close {
         link: peer,
         conn: ConnKind::Cmd
@@ -139,7 +139,7 @@ fn config_set_and_get_round_trip() {
     assert_eq!(snap.announce_port, 41100);
     assert_eq!(snap.sentinel_pass.as_deref(), Some("sentpass"));
     replay(&mut core, 21, 26);
-    assert_eq!(core.sentinel_user, None);
+    assert_eq!(core.sentinel_user(), None);
 }
 
 #[test]
@@ -155,21 +155,23 @@ fn monitor_and_remove_a_second_master() {
         golden_events(1_795_300_555_166, 1_795_300_555_166)
     );
     // SENTINEL MASTER other 2 ms later: a fresh, never reached master.
-    core.now += 2;
+    let now = clock(&mut core) + 2;
+    set_clock(&mut core, now);
     replay(&mut core, 29, 31);
-    let info = rsentinel::commands::sentinel::info_sentinel_section(&core);
+    let now = clock(&mut core);
+    let info = rsentinel::commands::sentinel::info_sentinel_section(&core, now);
     assert_eq!(V::Bulk(Some(info)), parse(&golden::resp(&t[32].2)));
     replay(&mut core, 34, 35);
 
-    let links_before = core.links.len();
+    let links_before = core.links().len();
     let actions = replay(&mut core, 37, 37);
     assert_eq!(
         events(&actions),
         golden_events(1_795_300_555_470, 1_795_300_555_470)
     );
     assert_eq!(flushes(&actions), 1);
-    assert_eq!(core.links.len(), links_before - 1);
-    assert_eq!(core.masters.len(), 1);
+    assert_eq!(core.links().len(), links_before - 1);
+    assert_eq!(core.masters().len(), 1);
 }
 
 #[test]
@@ -198,7 +200,8 @@ fn monitor_uses_debug_defaults_and_validates_in_order() {
     );
     let r = run(&mut core, "SENTINEL MONITOR m2 127.0.0.1 70000 1");
     assert_eq!(resp2(&r), b"-ERR Invalid port number.\r\n");
-    core.resolve_hostnames = true;
+    let now = clock(&mut core);
+    core.set_global_option(now, GlobalOption::ResolveHostnames(true));
     let r = run(&mut core, "SENTINEL MONITOR m2 some-host 1 1");
     assert_eq!(resp2(&r), b"-ERR Duplicate master name.\r\n");
 }
@@ -206,7 +209,7 @@ fn monitor_uses_debug_defaults_and_validates_in_order() {
 #[test]
 fn votes_are_first_come_first_served_per_epoch() {
     let mut core = admin_core();
-    core.now = 1_795_300_555_772;
+    set_clock(&mut core, 1_795_300_555_772);
     let actions = replay(&mut core, 39, 42);
     assert_eq!(
         events(&actions),
@@ -222,11 +225,12 @@ fn votes_are_first_come_first_served_per_epoch() {
         })
         .collect();
     assert_eq!(kinds, ["flush", "event", "flush", "event"]);
-    let m = &core.masters[0];
-    assert_eq!(core.current_epoch, 4);
+    let now = clock(&mut core);
+    let m = &core.masters()[0];
+    assert_eq!(core.current_epoch(), 4);
     assert_eq!(m.leader_epoch, 4);
     // Voting for another sentinel pushes our own next attempt back.
-    assert!(m.failover_start_time >= core.now && m.failover_start_time < core.now + 1000);
+    assert!(m.failover_start_time >= now && m.failover_start_time < now + 1000);
     // The epoch is persisted.
     assert_eq!(core.config_snapshot().current_epoch, 4);
     assert_eq!(core.config_snapshot().masters[0].leader_epoch, 4);
@@ -235,22 +239,25 @@ fn votes_are_first_come_first_served_per_epoch() {
 #[test]
 fn voting_for_ourselves_does_not_delay_our_failover() {
     let mut core = admin_core();
-    let (leader, epoch) = core.vote_leader(0, 5, MYID);
+    let now = clock(&mut core);
+    let (_, leader, epoch) = core.is_master_down_by_addr(now, Some(0), 5, Some(MYID));
     assert_eq!((leader.as_deref(), epoch), (Some(MYID), 5));
-    assert_eq!(core.masters[0].failover_start_time, 0);
+    assert_eq!(core.masters()[0].failover_start_time, 0);
     // An old epoch does not move current-epoch and returns the existing vote.
-    assert_eq!(core.vote_leader(0, 2, PEER1), (Some(MYID.to_string()), 5));
+    let (_, leader, epoch) = core.is_master_down_by_addr(now, Some(0), 2, Some(PEER1));
+    assert_eq!((leader, epoch), (Some(MYID.to_string()), 5));
 }
 
 #[test]
 fn reset_forgets_discovered_state_and_keeps_configuration() {
     let mut core = admin_core();
-    core.now = 1_795_300_555_774;
+    set_clock(&mut core, 1_795_300_555_774);
     let t = golden::transcript("06-admin");
-    core.masters[0].common.info_refresh = core.now - 2082;
-    core.masters[0].common.flags |= flags::S_DOWN;
-    core.masters[0].leader = Some(PEER1.into());
-    let replica_links: Vec<_> = core.masters[0]
+    let now = clock(&mut core);
+    core.test_access().masters[0].common.info_refresh = now - 2082;
+    core.test_access().masters[0].common.flags |= flags::S_DOWN;
+    core.test_access().masters[0].leader = Some(PEER1.into());
+    let replica_links: Vec<_> = core.masters()[0]
         .replicas
         .iter()
         .map(|r| r.common.link)
@@ -262,16 +269,16 @@ fn reset_forgets_discovered_state_and_keeps_configuration() {
     );
     assert_eq!(flushes(&actions), 0, "RESET does not flush");
     for l in replica_links {
-        assert!(!core.links.contains_key(&l));
+        assert!(!core.links().contains_key(&l));
         assert!(actions.contains(&Action::Close {
             link: l,
             conn: ConnKind::Cmd
         }));
     }
-    let m = &core.masters[0];
+    let m = &core.masters()[0];
     assert_eq!(m.leader, None);
     assert_eq!(m.leader_epoch, 3);
-    assert_eq!(core.links.len(), 1, "only the master link is left");
+    assert_eq!(core.links().len(), 1, "only the master link is left");
     replay(&mut core, 48, 49);
     assert_eq!(resp2(&run(&mut core, &t[52].1)), golden::resp(&t[52].2));
 }
@@ -283,10 +290,10 @@ fn manual_failover_starts_a_forced_attempt() {
     cfg.current_epoch = 1;
     cfg.masters[0].config_epoch = 1;
     let mut core = core_from(&cfg);
-    core.now = 1_795_300_430_178;
+    set_clock(&mut core, 1_795_300_430_178);
     connect_all(&mut core);
     healthy_replicas(&mut core, 41002);
-    core.masters[0].common.runid = "a800851fe08fcaed137c19df54a9f05b87d2a251".into();
+    core.test_access().masters[0].common.runid = "a800851fe08fcaed137c19df54a9f05b87d2a251".into();
     let t = golden::transcript("04-manual-failover");
     assert_eq!(resp2(&run(&mut core, &t[0].1)), golden::resp(&t[0].2));
     let actions = core.drain_actions();
@@ -302,10 +309,11 @@ fn manual_failover_starts_a_forced_attempt() {
         golden_events(1_795_300_430_178, 1_795_300_430_178)
     );
     assert_eq!(flushes(&actions), 0, "starting an attempt does not flush");
-    let m = &core.masters[0];
+    let now = clock(&mut core);
+    let m = &core.masters()[0];
     assert_eq!(m.failover_state, FailoverState::WaitStart);
     assert_eq!(m.failover_epoch, 2);
-    assert!(m.failover_start_time >= core.now && m.failover_start_time < core.now + 1000);
+    assert!(m.failover_start_time >= now && m.failover_start_time < now + 1000);
     assert_eq!(resp2(&run(&mut core, &t[1].1)), golden::resp(&t[1].2));
     let ours = parse(&resp2(&run(&mut core, &t[2].1)));
     assert_same_description(&ours, &parse(&golden::resp(&t[2].2)), &[]);
@@ -314,25 +322,26 @@ fn manual_failover_starts_a_forced_attempt() {
 #[test]
 fn replica_selection_prefers_priority_then_offset_then_runid() {
     let mut core = admin_core();
-    core.masters[0].replicas[0].repl_offset = 10;
-    core.masters[0].replicas[1].repl_offset = 20;
+    core.test_access().masters[0].replicas[0].repl_offset = 10;
+    core.test_access().masters[0].replicas[1].repl_offset = 20;
     assert_eq!(core.select_replica(0), Some(1));
-    core.masters[0].replicas[0].priority = 50;
+    core.test_access().masters[0].replicas[0].priority = 50;
     assert_eq!(core.select_replica(0), Some(0));
-    core.masters[0].replicas[0].priority = 100;
-    core.masters[0].replicas[1].repl_offset = 10;
-    core.masters[0].replicas[0].common.runid = "B".repeat(40);
-    core.masters[0].replicas[1].common.runid = "a".repeat(40);
+    core.test_access().masters[0].replicas[0].priority = 100;
+    core.test_access().masters[0].replicas[1].repl_offset = 10;
+    core.test_access().masters[0].replicas[0].common.runid = "B".repeat(40);
+    core.test_access().masters[0].replicas[1].common.runid = "a".repeat(40);
     assert_eq!(core.select_replica(0), Some(1));
     // Stale INFO disqualifies (30 s while the master is up, 5 s once it is SDOWN).
-    core.now += 6000;
-    let now = core.now;
-    for l in core.links.values_mut() {
+    let now = clock(&mut core) + 6000;
+    set_clock(&mut core, now);
+    let now = clock(&mut core);
+    for l in core.test_access().links.values_mut() {
         l.last_avail_time = now;
     }
     assert_eq!(core.select_replica(0), Some(1));
-    core.masters[0].common.flags |= flags::S_DOWN;
-    core.masters[0].common.s_down_since = now;
+    core.test_access().masters[0].common.flags |= flags::S_DOWN;
+    core.test_access().masters[0].common.s_down_since = now;
     assert_eq!(core.select_replica(0), None);
 }
 
@@ -352,7 +361,7 @@ fn script_paths_need_permission_and_an_executable() {
             t[i].1
         );
     }
-    let m = &core.masters[0];
+    let m = &core.masters()[0];
     assert_eq!(m.notification_script, None);
     assert_eq!(m.client_reconfig_script, None);
     let ev = events(&core.drain_actions());
@@ -381,7 +390,8 @@ fn simulate_failure_and_debug_knobs() {
     let t = golden::transcript("11-simfail");
     for (_, cmd, file) in &t {
         let got = if cmd.starts_with("INFO") {
-            let info = rsentinel::commands::sentinel::info_sentinel_section(&core);
+            let now = clock(&mut core);
+            let info = rsentinel::commands::sentinel::info_sentinel_section(&core, now);
             let flags_line = |s: &str| {
                 s.lines()
                     .find(|l| l.starts_with("sentinel_simulate_failure_flags"))
@@ -398,26 +408,30 @@ fn simulate_failure_and_debug_knobs() {
         };
         assert_eq!(got, golden::resp(file), "{cmd}");
     }
-    assert_eq!(core.simfailure_flags, 1);
+    assert_eq!(core.simfailure_flags(), 1);
     let r = run(
         &mut core,
         "SENTINEL SIMULATE-FAILURE crash-after-promotion bogus",
     );
     assert_eq!(resp2(&r), b"-ERR Unknown failure simulation specified\r\n");
-    assert_eq!(core.simfailure_flags, 2, "flags set before the error stay");
+    assert_eq!(
+        core.simfailure_flags(),
+        2,
+        "flags set before the error stay"
+    );
 
     let r = run(&mut core, "SENTINEL DEBUG ask-period 500 tilt-period 0");
     assert_eq!(
         resp2(&r),
         b"-ERR Invalid argument '0' for SENTINEL DEBUG 'tilt-period'\r\n"
     );
-    assert_eq!(core.timing.ask_period, 500, "applied left to right");
-    assert_eq!(core.timing.tilt_period, 30000);
+    assert_eq!(core.timing().ask_period, 500, "applied left to right");
+    assert_eq!(core.timing().tilt_period, 30000);
     assert_eq!(
         resp2(&run(&mut core, "SENTINEL DEBUG script-retry-delay 2000")),
         b"+OK\r\n"
     );
-    assert_eq!(core.timing.script_retry_delay, 2000);
+    assert_eq!(core.timing().script_retry_delay, 2000);
     assert!(
         core.drain_actions()
             .iter()

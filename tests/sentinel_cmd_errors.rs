@@ -21,8 +21,8 @@ fn every_sentinel_error_reply_matches_golden_bytes() {
     assert!(checked >= 50, "only {checked} SENTINEL commands checked");
     // Errors change nothing: no event, no flush.
     assert!(events(&core.drain_actions()).is_empty());
-    assert_eq!(core.masters.len(), 1);
-    assert_eq!(core.masters[0].quorum, 2);
+    assert_eq!(core.masters().len(), 1);
+    assert_eq!(core.masters()[0].quorum, 2);
 }
 
 #[test]
@@ -35,7 +35,8 @@ fn unknown_subcommand_names_the_container_as_sent_upper_cased() {
     );
     // CR/LF in user text never reach the wire.
     let args = vec![bytes::Bytes::from("SENTINEL"), bytes::Bytes::from("a\r\nb")];
-    let r = rsentinel::commands::sentinel::sentinel_command(&mut core, &args);
+    let now = clock(&mut core);
+    let r = rsentinel::commands::sentinel::sentinel_command(&mut core, now, &args);
     assert_eq!(
         show(&resp2(&r)),
         "-ERR unknown subcommand 'a  b'. Try SENTINEL HELP.\\r\\n "
@@ -55,5 +56,5 @@ fn integer_arguments_follow_redis_string2ll() {
             "{bad:?}"
         );
     }
-    assert_eq!(core.timing.ping_period, 1000);
+    assert_eq!(core.timing().ping_period, 1000);
 }

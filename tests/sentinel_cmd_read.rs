@@ -15,11 +15,12 @@ const R41001: &str = "ddee11067803543f9a34cb45f4f3f8abbf94e017";
 /// s1 in the 01-steady state: everything discovered and connected.
 fn steady() -> Sentinel {
     let mut core = core_from(&s1_config(41000, &[41002, 41001]));
-    core.now = T0 + 60_000;
+    set_clock(&mut core, T0 + 60_000);
     connect_all(&mut core);
     healthy_replicas(&mut core, 41000);
-    let now = core.now;
-    let m = &mut core.masters[0];
+    let now = clock(&mut core);
+    let t = core.test_access();
+    let m = &mut t.masters[0];
     m.common.runid = MASTER_RUNID.into();
     m.common.info_refresh = now - 7228;
     m.replicas[0].common.runid = R41002.into();
@@ -127,7 +128,7 @@ fn info_cache_reports_ages_and_cached_info_exactly() {
     let V::Array(Some(entries)) = &top[1] else {
         panic!()
     };
-    let now = core.now;
+    let now = clock(&mut core);
     for e in entries {
         let V::Array(Some(pair)) = e else { panic!() };
         let (V::Int(age), V::Bulk(Some(info))) = (&pair[0], &pair[1]) else {
@@ -142,7 +143,8 @@ fn info_cache_reports_ages_and_cached_info_exactly() {
             .unwrap()
             .parse()
             .unwrap();
-        let m = &mut core.masters[0];
+        let t = core.test_access();
+        let m = &mut t.masters[0];
         let c = if port == 41000 {
             &mut m.common
         } else {
@@ -166,8 +168,12 @@ fn info_cache_reports_ages_and_cached_info_exactly() {
 #[test]
 fn info_cache_of_a_never_polled_master_has_null_text_and_zero_ages() {
     let mut core = core_from(&s1_config(41000, &[41001]));
-    core.now += 5000;
-    core.masters[0].replicas[0].common.info_refresh = core.now - 100;
+    let now = clock(&mut core) + 5000;
+    set_clock(&mut core, now);
+    let now = clock(&mut core);
+    core.test_access().masters[0].replicas[0]
+        .common
+        .info_refresh = now - 100;
     let got = resp2(&run(&mut core, "SENTINEL INFO-CACHE mymaster"));
     assert_eq!(
         show(&got),
@@ -178,7 +184,7 @@ fn info_cache_of_a_never_polled_master_has_null_text_and_zero_ages() {
 #[test]
 fn is_master_down_reflects_sdown_but_not_in_tilt() {
     let mut core = steady();
-    core.masters[0].common.flags |= flags::S_DOWN;
+    core.test_access().masters[0].common.flags |= flags::S_DOWN;
     let r = resp2(&run(
         &mut core,
         "SENTINEL IS-MASTER-DOWN-BY-ADDR 127.0.0.1 41000 0 *",
@@ -190,7 +196,7 @@ fn is_master_down_reflects_sdown_but_not_in_tilt() {
         "SENTINEL IS-MASTER-DOWN-BY-ADDR localhost 41000 0 *",
     ));
     assert_eq!(r, b"*3\r\n:0\r\n$1\r\n*\r\n:0\r\n");
-    core.tilt = true;
+    *core.test_access().tilt = true;
     let r = resp2(&run(
         &mut core,
         "SENTINEL IS-MASTER-DOWN-BY-ADDR 127.0.0.1 41000 0 *",
@@ -201,15 +207,19 @@ fn is_master_down_reflects_sdown_but_not_in_tilt() {
 #[test]
 fn info_section_and_role_list() {
     let mut core = steady();
-    let info = info_sentinel_section(&core);
+    let now = clock(&mut core);
+    let info = info_sentinel_section(&core, now);
     let gold = parse(&golden::resp_file("01-steady", "030-"));
     assert_eq!(V::Bulk(Some(info)), gold);
-    core.masters[0].common.flags |= flags::S_DOWN;
-    assert!(info_sentinel_section(&core).contains("status=sdown,"));
-    core.masters[0].common.flags |= flags::O_DOWN;
-    core.tilt = true;
-    core.tilt_start_time = core.now - 1500;
-    let info = info_sentinel_section(&core);
+    core.test_access().masters[0].common.flags |= flags::S_DOWN;
+    let now = clock(&mut core);
+    assert!(info_sentinel_section(&core, now).contains("status=sdown,"));
+    core.test_access().masters[0].common.flags |= flags::O_DOWN;
+    *core.test_access().tilt = true;
+    let now = clock(&mut core);
+    *core.test_access().tilt_start_time = now - 1500;
+    let now = clock(&mut core);
+    let info = info_sentinel_section(&core, now);
     assert!(info.contains("status=odown,"));
     assert!(info.contains("sentinel_tilt:1\r\nsentinel_tilt_since_seconds:1\r\n"));
     assert_eq!(role_masters(&core), vec!["mymaster".to_string()]);
@@ -219,14 +229,16 @@ fn info_section_and_role_list() {
 fn unannounced_replicas_are_hidden_and_priority_zero_blocks_failover() {
     // 07-priority: master 41002, replicas 41001 and 41000 at priority 0, 41000 unannounced.
     let mut core = core_from(&s1_config(41002, &[41001, 41000]));
-    core.now += 60_000;
+    let now = clock(&mut core) + 60_000;
+    set_clock(&mut core, now);
     connect_all(&mut core);
     healthy_replicas(&mut core, 41002);
-    for r in &mut core.masters[0].replicas {
+    for r in &mut core.test_access().masters[0].replicas {
         r.priority = 0;
         r.announced = r.common.port != 41000;
     }
-    core.masters[0].replicas[0].common.runid = "a638e13bbe0f11f9d9564b65bc345b009f64d312".into();
+    core.test_access().masters[0].replicas[0].common.runid =
+        "a638e13bbe0f11f9d9564b65bc345b009f64d312".into();
     let V::Array(Some(ours)) = parse(&resp2(&run(&mut core, "SENTINEL REPLICAS mymaster"))) else {
         panic!()
     };
@@ -241,7 +253,7 @@ fn unannounced_replicas_are_hidden_and_priority_zero_blocks_failover() {
     assert_eq!(r, golden::resp_file("07-priority", "003-"));
     assert!(core.drain_actions().is_empty());
     // An unannounced replica is still a candidate.
-    core.masters[0].replicas[1].priority = 100;
+    core.test_access().masters[0].replicas[1].priority = 100;
     assert_eq!(core.select_replica(0), Some(1));
 }
 
@@ -263,7 +275,7 @@ fn ckquorum_texts_follow_usable_peers() {
         );
     };
     check(&mut core, 0);
-    for s in &mut core.masters[0].sentinels {
+    for s in &mut core.test_access().masters[0].sentinels {
         s.common.flags |= flags::S_DOWN;
     }
     check(&mut core, 1);
@@ -286,11 +298,12 @@ fn down_instances_show_their_sdown_time_and_flags() {
         ("127.0.0.1".into(), 41312, "2".repeat(40)),
     ];
     let mut core = core_from(&cfg);
-    core.now += 3430;
-    let now = core.now;
-    core.masters[0].common.flags |= flags::S_DOWN;
-    core.masters[0].common.s_down_since = now - 2400;
-    for s in &mut core.masters[0].sentinels {
+    let now = clock(&mut core) + 3430;
+    set_clock(&mut core, now);
+    let now = clock(&mut core);
+    core.test_access().masters[0].common.flags |= flags::S_DOWN;
+    core.test_access().masters[0].common.s_down_since = now - 2400;
+    for s in &mut core.test_access().masters[0].sentinels {
         s.common.flags |= flags::S_DOWN;
         s.common.s_down_since = now - 2400;
         s.last_hello_time = now - 3430;
@@ -321,7 +334,8 @@ fn down_instances_show_their_sdown_time_and_flags() {
     for (o, g) in ours.iter().zip(&gold) {
         assert_same_description(o, g, &[]);
     }
-    let info = info_sentinel_section(&core);
+    let now = clock(&mut core);
+    let info = info_sentinel_section(&core, now);
     let gold = parse(&golden::resp_file("15-ckquorum", "008-"));
     assert_eq!(V::Bulk(Some(info)), gold);
 }
@@ -334,7 +348,7 @@ fn hostname_mode_shows_hostnames() {
     cfg.announce_hostnames = true;
     cfg.resolve_hostnames = true;
     let mut core = core_from(&cfg);
-    core.masters[0].common.ip = "127.0.0.1".into();
+    core.test_access().masters[0].common.ip = "127.0.0.1".into();
     let r = resp2(&run(&mut core, "SENTINEL GET-MASTER-ADDR-BY-NAME mh"));
     assert_eq!(r, golden::resp_file("09-hostnames", "003-"));
     run(&mut core, "SENTINEL CONFIG SET announce-hostnames no");

@@ -11,7 +11,7 @@ use rsentinel::core::Sentinel;
 /// The injected bug: sentinel 0 forgets which epoch it last voted in.
 fn forgetful_voter(node: usize, core: &mut Sentinel) {
     if node == 0 {
-        for m in &mut core.masters {
+        for m in core.test_access().masters.iter_mut() {
             m.leader_epoch = 0;
         }
     }

@@ -90,7 +90,7 @@ fn quiet_cluster_discovers_everything() {
     );
     for (i, s) in w.sentinels.iter().enumerate() {
         let core = s.core.as_ref().expect("running");
-        let m = &core.masters[0];
+        let m = &core.masters()[0];
         assert_eq!(m.sentinels.len(), 2, "sentinel{i} peers");
         assert_eq!(m.replicas.len(), 2, "sentinel{i} replicas");
         assert!(m.common.flags & rsentinel::core::instance::flags::S_DOWN == 0);
@@ -149,7 +149,7 @@ fn leader_crashing_after_promotion_restarts_on_the_promoted_replica() {
         let found = w.sentinels.iter().position(|s| {
             s.core
                 .as_ref()
-                .is_some_and(|c| c.masters[0].failover_state == FailoverState::ReconfSlaves)
+                .is_some_and(|c| c.masters()[0].failover_state == FailoverState::ReconfSlaves)
         });
         if let Some(i) = found {
             break i;

@@ -47,7 +47,9 @@ pub fn render(server: &Server, sections: &[&str]) -> String {
             "stats" => out.push_str(&stats_section(server)),
             "cpu" => out.push_str(&cpu_section()),
             _ => {
-                let (text, _) = server.shell.with_core(|c, now| bridge::info_sentinel_section(c, now));
+                let (text, _) = server
+                    .shell
+                    .with_core(|c, now| bridge::info_sentinel_section(c, now));
                 out.push_str(&text);
             }
         }

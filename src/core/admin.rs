@@ -136,7 +136,8 @@ impl Sentinel {
         runid: Option<&str>,
     ) -> (bool, Option<String>, u64) {
         self.now = now;
-        let down = m.is_some_and(|m| !self.tilt && self.masters[m].common.flags & flags::S_DOWN != 0);
+        let down =
+            m.is_some_and(|m| !self.tilt && self.masters[m].common.flags & flags::S_DOWN != 0);
         let mut vote = (None, 0);
         if let (Some(m), Some(runid)) = (m, runid) {
             vote = self.vote_leader(m, epoch, runid);
@@ -258,7 +259,7 @@ impl Sentinel {
             level: LogLevel::Warning,
             text: format!("Sentinel ID is {}", self.myid),
         });
-        self.announce_monitors();
+        self.announce_all_monitors();
     }
 
     /// Close both connections of a link but keep the link (it reconnects on the next

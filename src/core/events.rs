@@ -84,7 +84,13 @@ impl Sentinel {
     /// Emit an event that concerns master `master` (so its notification script runs for
     /// warnings) but whose payload has no `%@` prefix: `+new-epoch <n>`,
     /// `+vote-for-leader <runid> <n>`, `+switch-master ...`.
-    pub(super) fn emit_bare(&mut self, level: LogLevel, channel: &str, master: usize, payload: &str) {
+    pub(super) fn emit_bare(
+        &mut self,
+        level: LogLevel,
+        channel: &str,
+        master: usize,
+        payload: &str,
+    ) {
         self.push_event(level, channel, Some(master), payload.to_string());
     }
 
@@ -125,7 +131,7 @@ impl Sentinel {
 
 impl Sentinel {
     /// `+monitor` for every configured master, as redis-sentinel emits at start-up.
-    pub(super) fn announce_monitors(&mut self) {
+    pub(super) fn announce_all_monitors(&mut self) {
         let masters: Vec<(String, u32)> = self
             .masters
             .iter()

@@ -226,7 +226,9 @@ impl Timing {
     }
 
     fn knob_mut(&mut self, name: &str) -> Option<&mut u64> {
-        let i = Self::KNOBS.iter().position(|n| n.eq_ignore_ascii_case(name))?;
+        let i = Self::KNOBS
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(name))?;
         Some(match i {
             0 => &mut self.info_period,
             1 => &mut self.ping_period,
@@ -565,6 +567,13 @@ impl Sentinel {
         }
     }
 
+    /// `+monitor` for every master, as at start-up (see also
+    /// [`Sentinel::announce_startup`]).
+    pub fn announce_monitors(&mut self, now: u64) {
+        self.now = now;
+        self.announce_all_monitors();
+    }
+
     fn push_script_events(&mut self, events: impl IntoIterator<Item = scripts::ScriptEvent>) {
         for e in events {
             self.push(e.into());
@@ -621,6 +630,8 @@ pub struct TestAccess<'a> {
     pub current_epoch: &'a mut u64,
     pub tilt: &'a mut bool,
     pub tilt_start_time: &'a mut u64,
+    /// The actions not drained yet (to hand the shell arbitrary actions).
+    pub outbox: &'a mut Vec<Action>,
 }
 
 impl Sentinel {
@@ -638,7 +649,29 @@ impl Sentinel {
             current_epoch: &mut self.current_epoch,
             tilt: &mut self.tilt,
             tilt_start_time: &mut self.tilt_start_time,
+            outbox: &mut self.outbox,
         }
+    }
+
+    /// Tests only: start a failover attempt of master `m` at `now` the way the
+    /// election does, without its preconditions.
+    #[doc(hidden)]
+    pub fn test_start_failover(&mut self, now: u64, m: usize) {
+        self.now = now;
+        self.start_failover(m);
+    }
+
+    /// Tests only: send the SLAVEOF transaction (or SLAVEOF NO ONE, `target` `None`) to
+    /// instance `i` at `now`, as the failover does when it promotes or reconfigures.
+    #[doc(hidden)]
+    pub fn test_send_slaveof(
+        &mut self,
+        now: u64,
+        i: monitor::Inst,
+        target: Option<(&str, u16)>,
+    ) -> bool {
+        self.now = now;
+        self.send_slaveof(i, target)
     }
 }
 

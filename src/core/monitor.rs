@@ -111,7 +111,13 @@ impl Sentinel {
 
     /// Emit an event with a bare payload that still belongs to master `mi` (so a
     /// warning runs its notification script), like `+new-epoch` and `+switch-master`.
-    pub(super) fn emit_for_master(&mut self, level: LogLevel, channel: &str, mi: usize, payload: String) {
+    pub(super) fn emit_for_master(
+        &mut self,
+        level: LogLevel,
+        channel: &str,
+        mi: usize,
+        payload: String,
+    ) {
         self.emit_bare(level, channel, mi, &payload);
     }
 

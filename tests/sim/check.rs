@@ -74,14 +74,14 @@ impl Checker {
         let Some(core) = nodes[i].core.as_ref() else {
             return;
         };
-        let id = core.myid.clone();
+        let id = core.myid().to_string();
         let seen = self.epoch_seen.entry(id.clone()).or_default();
-        if core.current_epoch < *seen {
-            let text = format!("sentinel{i} epoch {} < {}", core.current_epoch, *seen);
+        if core.current_epoch() < *seen {
+            let text = format!("sentinel{i} epoch {} < {}", core.current_epoch(), *seen);
             return self.fail(Kind::EpochBackwards, at, text);
         }
-        *seen = core.current_epoch;
-        for m in &core.masters {
+        *seen = core.current_epoch();
+        for m in core.masters() {
             let name = m.common.name.clone();
             if let Some(leader) = m.leader.as_ref().filter(|_| m.leader_epoch > 0) {
                 self.vote(at, i, &id, &name, m.leader_epoch, leader);
@@ -144,7 +144,7 @@ impl Checker {
 
     /// Same config epoch must mean same address, across all live cores.
     fn config_conflicts(&mut self, at: Time, i: usize, core: &Sentinel, nodes: &[SentinelNode]) {
-        for (mi, m) in core.masters.iter().enumerate() {
+        for (mi, m) in core.masters().iter().enumerate() {
             let mine = core.current_master_addr(mi);
             let forced = self
                 .forced
@@ -154,7 +154,7 @@ impl Checker {
                     continue;
                 };
                 let Some(omi) = oc
-                    .masters
+                    .masters()
                     .iter()
                     .position(|x| x.common.name == m.common.name)
                 else {
@@ -164,10 +164,10 @@ impl Checker {
                     self.stale
                         .contains(&(id.to_string(), m.common.name.clone(), m.config_epoch))
                 };
-                if oc.masters[omi].config_epoch != m.config_epoch
+                if oc.masters()[omi].config_epoch != m.config_epoch
                     || forced
-                    || stale(&core.myid)
-                    || stale(&oc.myid)
+                    || stale(&core.myid())
+                    || stale(&oc.myid())
                 {
                     continue;
                 }
@@ -195,16 +195,17 @@ impl Checker {
             return;
         }
         match self.leaders.get(&key) {
-            Some(prev) if *prev != core.myid => {
+            Some(prev) if *prev != core.myid() => {
                 let text = format!(
                     "{prev} and sentinel{i} {} both elected in epoch {} ({name})",
-                    core.myid, key.1
+                    core.myid(),
+                    key.1
                 );
                 self.fail(Kind::TwoLeaders, at, text)
             }
             Some(_) => {}
             None => {
-                self.leaders.insert(key, core.myid.clone());
+                self.leaders.insert(key, core.myid().to_string());
             }
         }
     }
@@ -228,14 +229,14 @@ impl Checker {
     /// A restarted core must come back with its flushed epoch and every vote it cast.
     pub fn restarted(&mut self, at: Time, myid: &str, core: &Sentinel) {
         let durable = self.durable.get(myid).copied().unwrap_or(0);
-        if core.current_epoch < durable {
+        if core.current_epoch() < durable {
             let text = format!(
                 "{myid} restarted with epoch {} < {durable}",
-                core.current_epoch
+                core.current_epoch()
             );
             return self.fail(Kind::VoteLost, at, text);
         }
-        for m in &core.masters {
+        for m in core.masters() {
             let key = (myid.to_string(), m.common.name.clone());
             let voted = self.vote_durable.get(&key).copied().unwrap_or(0);
             if m.leader_epoch < voted {
@@ -247,6 +248,7 @@ impl Checker {
             }
             self.config_seen.insert(key, m.config_epoch);
         }
-        self.epoch_seen.insert(myid.to_string(), core.current_epoch);
+        self.epoch_seen
+            .insert(myid.to_string(), core.current_epoch());
     }
 }

@@ -233,8 +233,7 @@ impl World {
             .iter()
             .map(|a| Bytes::copy_from_slice(a.as_bytes()))
             .collect();
-        self.nodes[n].core.now = self.now;
-        let r = sentinel_command(&mut self.nodes[n].core, &args);
+        let r = sentinel_command(&mut self.nodes[n].core, self.now, &args);
         self.route(n);
         self.drain();
         r

@@ -134,8 +134,10 @@ impl World {
             .iter()
             .filter_map(|s| s.core.as_ref())
             .filter(|c| {
-                let m = &c.masters[0];
-                !self.check.is_stale(&c.myid, &m.common.name, m.config_epoch)
+                let m = &c.masters()[0];
+                !self
+                    .check
+                    .is_stale(&c.myid(), &m.common.name, m.config_epoch)
             })
             .map(|c| c.current_master_addr(0));
         let first = addrs.next()?;

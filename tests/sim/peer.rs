@@ -13,7 +13,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use rsentinel::commands::sentinel::sentinel_command;
 use rsentinel::config::{MasterConfig, SentinelConfig};
-use rsentinel::core::{Identity, Sentinel};
+use rsentinel::core::{Event, Identity, Sentinel};
 use rsentinel::resp::Reply;
 
 pub const PORT: u16 = 26379;
@@ -71,8 +71,8 @@ impl SentinelNode {
             ..Default::default()
         };
         let mut core = Sentinel::new(&self.persisted, id, seed, local_now);
-        core.is_executable = |_| false;
-        core.announce_monitors();
+        core.set_executable_check(|_| false);
+        core.announce_monitors(local_now);
         self.core = Some(core);
         self.incarn += 1;
     }
@@ -98,7 +98,7 @@ impl World {
         }
         let reply = answer(core, local, args);
         if let (true, Some((m, e, l))) = (sentinel, vote_in_reply(core, args, &reply)) {
-            self.check.vote(self.now, j, &core.myid, &m, e, &l);
+            self.check.vote(self.now, j, &core.myid(), &m, e, &l);
         }
         self.after_core(j);
         reply
@@ -152,12 +152,11 @@ impl World {
         let Some(core) = self.sentinels[i].core.as_mut() else {
             return;
         };
-        core.now = local;
         let args: Vec<Bytes> = ["SENTINEL", "FAILOVER", &name]
             .iter()
             .map(|s| Bytes::copy_from_slice(s.as_bytes()))
             .collect();
-        let reply = sentinel_command(core, &args);
+        let reply = sentinel_command(core, local, &args);
         self.trace.note(
             self.now,
             format!("sentinel{i} SENTINEL FAILOVER -> {reply:?}"),
@@ -180,7 +179,6 @@ impl World {
 /// hello PUBLISH. Both worlds (the simulation and [`super::cluster`]) answer with it.
 pub fn answer(core: &mut Sentinel, now: Time, args: &[Bytes]) -> Reply {
     let cmd = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
-    core.now = now;
     match cmd.as_str() {
         "PING" => Reply::Status("PONG".into()),
         "AUTH" => Reply::err(
@@ -189,11 +187,12 @@ pub fn answer(core: &mut Sentinel, now: Time, args: &[Bytes]) -> Reply {
         "CLIENT" => Reply::ok(),
         "PUBLISH" if args.len() == 3 => {
             if args[1].as_ref() == rsentinel::core::monitor::HELLO_CHANNEL.as_bytes() {
-                core.process_hello(&args[2]);
+                let payload = args[2].clone();
+                core.handle(now, Event::Hello { payload });
             }
             Reply::Int(0)
         }
-        "SENTINEL" => sentinel_command(core, args),
+        "SENTINEL" => sentinel_command(core, now, args),
         _ => Reply::err(format!("ERR unknown command '{cmd}'")),
     }
 }
@@ -217,5 +216,5 @@ fn vote_in_reply(core: &Sentinel, args: &[Bytes], reply: &Reply) -> Option<(Stri
     let port = String::from_utf8_lossy(args.get(3)?).parse().ok()?;
     let m = core.master_by_addr(&host, port)?;
     let leader = String::from_utf8_lossy(leader).into_owned();
-    Some((core.masters[m].common.name.clone(), *epoch as u64, leader))
+    Some((core.masters()[m].common.name.clone(), *epoch as u64, leader))
 }

@@ -302,7 +302,7 @@ impl World {
         for n in &self.sentinels {
             if let Some(c) = &n.core {
                 let (h, p) = c.current_master_addr(0);
-                s += &format!(" s[{} e{} {h}:{p}]", &c.myid[..6], c.current_epoch);
+                s += &format!(" s[{} e{} {h}:{p}]", &c.myid()[..6], c.current_epoch());
             }
         }
         for r in &self.redis {

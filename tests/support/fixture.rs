@@ -185,15 +185,15 @@ impl Sim {
     }
 
     pub fn master_link(&self) -> LinkId {
-        self.core.masters[0].common.link
+        self.core.masters()[0].common.link
     }
 
     pub fn replica_link(&self, name: &str) -> LinkId {
-        self.core.masters[0].replica(name).unwrap().common.link
+        self.core.masters()[0].replica(name).unwrap().common.link
     }
 
     pub fn sentinel_link(&self, runid: &str) -> LinkId {
-        self.core.masters[0]
+        self.core.masters()[0]
             .sentinels
             .iter()
             .find(|s| s.common.runid == runid)
@@ -299,14 +299,15 @@ pub fn core_from(cfg: &SentinelConfig) -> Sentinel {
         7,
         T0,
     );
-    c.is_executable = |p| p.starts_with("/tmp/sg/");
+    c.set_executable_check(|p| p.starts_with("/tmp/sg/"));
     c
 }
 
 /// Mark every link as fully connected with a fresh PING reply, as in steady state.
 pub fn connect_all(core: &mut Sentinel) {
-    let now = core.now;
-    for l in core.links.values_mut() {
+    let t = core.test_access();
+    let now = *t.now;
+    for l in t.links.values_mut() {
         l.cc = true;
         l.pc = true;
         l.act_ping_time = 0;
@@ -317,8 +318,9 @@ pub fn connect_all(core: &mut Sentinel) {
 
 /// Give master 0's replicas INFO-derived state so they are healthy promotion candidates.
 pub fn healthy_replicas(core: &mut Sentinel, master_port: u16) {
-    let now = core.now;
-    for (i, r) in core.masters[0].replicas.iter_mut().enumerate() {
+    let t = core.test_access();
+    let now = *t.now;
+    for (i, r) in t.masters[0].replicas.iter_mut().enumerate() {
         r.common.runid = format!("{:040x}", i + 1);
         r.common.info_refresh = now;
         r.master_link_status_up = true;
@@ -328,7 +330,7 @@ pub fn healthy_replicas(core: &mut Sentinel, master_port: u16) {
 }
 
 pub fn link_of_master(core: &Sentinel) -> LinkId {
-    core.masters[0].common.link
+    core.masters()[0].common.link
 }
 
 /// Split a transcript command line into arguments: whitespace separated, `"..."` quoted.
@@ -360,9 +362,22 @@ pub fn split_args(line: &str) -> Vec<String> {
     out
 }
 
+/// Run a SENTINEL command line at the fixture's clock: the core's last input time,
+/// which these tests move with `test_access().now` (see [`set_clock`]).
 pub fn run(core: &mut Sentinel, line: &str) -> Reply {
     let args: Vec<Bytes> = split_args(line).into_iter().map(Bytes::from).collect();
-    sentinel_command(core, &args)
+    let now = clock(core);
+    sentinel_command(core, now, &args)
+}
+
+/// The command fixture's clock (the time of the core's last input).
+pub fn clock(core: &mut Sentinel) -> u64 {
+    *core.test_access().now
+}
+
+/// Move the command fixture's clock: the next [`run`] arrives at `now`.
+pub fn set_clock(core: &mut Sentinel, now: u64) {
+    *core.test_access().now = now;
 }
 
 /// Events (channel, payload) among the drained actions.

@@ -18,12 +18,12 @@ use tokio::sync::{mpsc, oneshot};
 /// What happened to a job's process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScriptReport {
-    /// The process exists: feed `ScriptQueue::started(id, pid)`.
+    /// The process exists ([`Event::ScriptStarted`]).
     Started { id: ScriptId, pid: u32 },
-    /// No process could be created (fork-like failure: out of processes or memory):
-    /// feed `ScriptQueue::spawn_failed(id)`.
+    /// No process could be created (fork-like failure: out of processes or memory),
+    /// [`Event::ScriptSpawnFailed`].
     SpawnFailed { id: ScriptId },
-    /// The process ended: feed `ScriptQueue::exited(id, code, signal, now, delay)`.
+    /// The process ended ([`Event::ScriptExited`]).
     /// `code` is 0 when killed by a signal, `signal` 0 when it exited normally
     /// (what `WEXITSTATUS` / `WTERMSIG` give redis). An exec failure (missing or
     /// non-executable file) is reported as code 2, as redis' child `_exit(2)`s then.
@@ -36,7 +36,8 @@ pub enum ScriptReport {
 }
 
 impl ScriptReport {
-    /// The core event this report is.
+    /// The core event this report is; the event loop feeds it to
+    /// [`crate::core::Sentinel::handle`] with the time it arrived.
     pub fn into_event(self) -> Event {
         match self {
             ScriptReport::Started { id, pid } => Event::ScriptStarted { id, pid },
@@ -47,8 +48,9 @@ impl ScriptReport {
         }
     }
 
-    /// Feed this report into the core's queue at time `now` (`retry_delay` is the
-    /// current SCRIPT-RETRY-DELAY) and return the events to emit, in order.
+    /// Feed this report into a standalone queue at time `now` (`retry_delay` is the
+    /// SCRIPT-RETRY-DELAY) and return the events to emit, in order: what the core does
+    /// with [`ScriptReport::into_event`], for driving a [`ScriptQueue`] on its own.
     pub fn apply(self, queue: &mut ScriptQueue, now: u64, retry_delay: u64) -> Vec<ScriptEvent> {
         match self {
             ScriptReport::Started { id, pid } => queue.started(id, pid).into_iter().collect(),

@@ -79,7 +79,8 @@ impl CreateError {
 /// The SENTINEL command operations: each takes the time it arrives at, records it and
 /// changes the state the way the subcommand does in redis-sentinel.
 impl Sentinel {
-    /// SENTINEL MONITOR (see [`Sentinel::monitor_master`]).
+    /// SENTINEL MONITOR after argument validation: create the master with the current
+    /// DEBUG defaults, flush the config, then emit `+monitor`. Returns its index.
     pub fn monitor(
         &mut self,
         now: u64,
@@ -92,7 +93,8 @@ impl Sentinel {
         self.monitor_master(name, host, port, quorum)
     }
 
-    /// SENTINEL REMOVE of master `m` (see [`Sentinel::remove_master`]).
+    /// SENTINEL REMOVE of master `m`: `-monitor`, forget it with its replicas and
+    /// sentinels, release their links, flush.
     pub fn remove(&mut self, now: u64, m: usize) {
         self.now = now;
         self.remove_master(m);
@@ -208,7 +210,7 @@ impl Sentinel {
     }
 
     /// SENTINEL DEBUG `<knob> <ms>` (name matched case-insensitively, see
-    /// [`Timing::KNOBS`]); not persisted. False for an unknown knob.
+    /// [`super::Timing::KNOBS`]); not persisted. False for an unknown knob.
     pub fn set_debug_knob(&mut self, now: u64, knob: &str, ms: u64) -> bool {
         self.now = now;
         match self.timing.knob_mut(knob) {

@@ -301,13 +301,14 @@ pub struct Sentinel {
     /// Notification and client-reconfig scripts waiting, running or due for a retry.
     scripts: scripts::ScriptQueue,
     /// Local time zone offset from UTC in seconds, for the ctime-formatted times in log
-    /// lines (`Next failover delay: ...`); the shell sets it, 0 means UTC.
+    /// lines (`Next failover delay: ...`); see [`Sentinel::set_utc_offset`], 0 means UTC.
     utc_offset_secs: i64,
-    /// The time of the event being handled.
+    /// The `now` of the input being handled, recorded by every entry point before it
+    /// does anything; read inside the core only (see the module documentation).
     now: u64,
     rng: StdRng,
-    /// `access(path, X_OK)` for SENTINEL SET script paths; injected so the pure core never
-    /// touches the filesystem itself and tests can fake it.
+    /// `access(path, X_OK)` for SENTINEL SET script paths; injected (see
+    /// [`Sentinel::set_executable_check`]) so tests can fake it.
     is_executable: fn(&str) -> bool,
     next_link: u64,
     next_req: u64,

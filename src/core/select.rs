@@ -6,8 +6,8 @@ use super::instance::*;
 use std::cmp::Ordering;
 
 impl Sentinel {
-    /// The best replica of master `master` to promote right now (index into its
-    /// `replicas`), or `None` if no replica qualifies.
+    /// The best replica of master `master` to promote as of the last input's `now`
+    /// (index into its `replicas`), or `None` if no replica qualifies.
     ///
     /// A candidate must be up from our point of view, recently healthy, have a non-zero
     /// priority, fresh INFO and a replication link that has not been down for much longer

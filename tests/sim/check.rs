@@ -166,8 +166,8 @@ impl Checker {
                 };
                 if oc.masters()[omi].config_epoch != m.config_epoch
                     || forced
-                    || stale(&core.myid())
-                    || stale(&oc.myid())
+                    || stale(core.myid())
+                    || stale(oc.myid())
                 {
                     continue;
                 }

@@ -137,7 +137,7 @@ impl World {
                 let m = &c.masters()[0];
                 !self
                     .check
-                    .is_stale(&c.myid(), &m.common.name, m.config_epoch)
+                    .is_stale(c.myid(), &m.common.name, m.config_epoch)
             })
             .map(|c| c.current_master_addr(0));
         let first = addrs.next()?;

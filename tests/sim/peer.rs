@@ -98,7 +98,7 @@ impl World {
         }
         let reply = answer(core, local, args);
         if let (true, Some((m, e, l))) = (sentinel, vote_in_reply(core, args, &reply)) {
-            self.check.vote(self.now, j, &core.myid(), &m, e, &l);
+            self.check.vote(self.now, j, core.myid(), &m, e, &l);
         }
         self.after_core(j);
         reply

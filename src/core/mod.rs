@@ -182,6 +182,10 @@ pub struct Sentinel {
     pub tilt_start_time: u64,
     pub previous_time: u64,
     pub simfailure_flags: u32,
+    /// Run the leader election exactly as redis-sentinel 7.0.15 does, flaw included
+    /// (see `election::get_leader`). Off in the program; the simulation turns it on to
+    /// show that its checker catches two leaders in one epoch.
+    pub upstream_election: bool,
     /// Notification and client-reconfig scripts waiting, running or due for a retry.
     pub scripts: scripts::ScriptQueue,
     /// Local time zone offset from UTC in seconds, for the ctime-formatted times in log
@@ -248,6 +252,7 @@ impl Sentinel {
             tilt_start_time: 0,
             previous_time: now,
             simfailure_flags: 0,
+            upstream_election: false,
             scripts: scripts::ScriptQueue::new(),
             utc_offset_secs: 0,
             now,

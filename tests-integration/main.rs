@@ -12,3 +12,4 @@ mod differential;
 mod failover;
 mod monitoring;
 mod scripts;
+mod soak;

@@ -261,7 +261,9 @@ impl Report {
         for (e, ls) in &self.leaders {
             for &(s, over) in ls {
                 if over && !self.real[s] {
-                    out.push(format!("rsentinel {s} elected in epoch {e} after being overtaken"));
+                    out.push(format!(
+                        "rsentinel {s} elected in epoch {e} after being overtaken"
+                    ));
                 }
             }
             if ls.len() > 1 && !flawed.contains(e) {
@@ -489,11 +491,13 @@ impl Soak {
             return None;
         }
         let port: u16 = first.0.rsplit(':').next()?.parse().ok()?;
-        let role: Option<String> = Conn::new(port).query(&redis::cmd("ROLE"))
-            .and_then(|v: Vec<redis::Value>| match v.first() {
-                Some(redis::Value::BulkString(b)) => Some(String::from_utf8_lossy(b).into()),
-                _ => None,
-            });
+        let role: Option<String> =
+            Conn::new(port)
+                .query(&redis::cmd("ROLE"))
+                .and_then(|v: Vec<redis::Value>| match v.first() {
+                    Some(redis::Value::BulkString(b)) => Some(String::from_utf8_lossy(b).into()),
+                    _ => None,
+                });
         (role.as_deref() == Some("master")).then_some(first.0)
     }
 
@@ -587,7 +591,8 @@ impl Soak {
                     return;
                 }
                 self.sentinels[i].stop();
-                self.pending.push((Instant::now() + d, Resume::Cont(true, i)));
+                self.pending
+                    .push((Instant::now() + d, Resume::Cont(true, i)));
                 ("SIGSTOP sentinel", true, i)
             }
             _ => {
@@ -618,9 +623,9 @@ impl Soak {
                     attempt = None;
                     continue;
                 }
-                let mut toks = line.split_whitespace().skip_while(|t| {
-                    !(t.starts_with('+') || t.starts_with('-')) || t.len() < 2
-                });
+                let mut toks = line
+                    .split_whitespace()
+                    .skip_while(|t| !(t.starts_with('+') || t.starts_with('-')) || t.len() < 2);
                 let Some(ev) = toks.next() else { continue };
                 match ev {
                     "+new-epoch" => {

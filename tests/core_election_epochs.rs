@@ -209,3 +209,95 @@ fn a_vote_request_in_a_newer_epoch_is_granted_and_overtakes_our_attempt() {
         "{ev:?}"
     );
 }
+
+/// A failover of ours at epoch 3 past the promotion (reconf_slaves, the promoted
+/// replica 127.0.0.1:6380 already announced as the master), then a hello with config
+/// epoch 4 naming the pre-failover master 127.0.0.1:6379.
+fn superseded(upstream: bool, state: FailoverState) -> (Sentinel, Vec<String>) {
+    let mut m = MasterConfig::new("mymaster", "127.0.0.1", 6379, 3);
+    m.known_sentinels = vec![("127.0.0.1".into(), 26380, PEERS[0].into())];
+    m.known_replicas = vec![("127.0.0.1".into(), 6380), ("127.0.0.1".into(), 6381)];
+    let cfg = SentinelConfig {
+        myid: Some(ME.into()),
+        current_epoch: 3,
+        masters: vec![m],
+        ..Default::default()
+    };
+    let mut c = Sentinel::new(&cfg, Identity::default(), 7, T0);
+    c.upstream_election = upstream;
+    c.now = T0;
+    let m = &mut c.masters[0];
+    m.common.flags |= flags::FAILOVER_IN_PROGRESS;
+    m.failover_state = state;
+    m.failover_epoch = 3;
+    m.config_epoch = if state == FailoverState::ReconfSlaves {
+        3
+    } else {
+        0
+    };
+    m.promoted = Some("127.0.0.1:6380".into());
+    m.replicas[0].common.flags |= flags::PROMOTED;
+    if state == FailoverState::ReconfSlaves {
+        assert_eq!(c.current_master_addr(0), ("127.0.0.1".into(), 6380));
+    }
+    c.drain_actions();
+    let hello = format!("127.0.0.1,26380,{},4,mymaster,127.0.0.1,6379,4", PEERS[0]);
+    c.process_hello(hello.as_bytes());
+    let ev = c
+        .drain_actions()
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::Event {
+                channel, payload, ..
+            } => Some(format!("{channel} {payload}")),
+            _ => None,
+        })
+        .collect();
+    (c, ev)
+}
+
+#[test]
+fn a_newer_config_naming_the_old_master_ends_our_failover_after_promotion() {
+    let (c, ev) = superseded(false, FailoverState::ReconfSlaves);
+    assert!(
+        ev.iter()
+            .any(|e| e == "+switch-master mymaster 127.0.0.1 6380 127.0.0.1 6379"),
+        "{ev:?}"
+    );
+    let m = &c.masters[0];
+    assert_eq!(m.failover_state, FailoverState::None);
+    assert_eq!(m.config_epoch, 4);
+    assert_eq!(c.current_master_addr(0), ("127.0.0.1".into(), 6379));
+    // redis-sentinel keeps the failover, which later switches to 6380 under epoch 4.
+    let (u, ev) = superseded(true, FailoverState::ReconfSlaves);
+    assert!(
+        !ev.iter().any(|e| e.starts_with("+switch-master")),
+        "{ev:?}"
+    );
+    assert_eq!(u.masters[0].failover_state, FailoverState::ReconfSlaves);
+    assert_eq!(u.masters[0].config_epoch, 4);
+    assert_eq!(u.current_master_addr(0), ("127.0.0.1".into(), 6380));
+}
+
+#[test]
+fn a_newer_config_naming_the_old_master_aborts_our_failover_before_promotion() {
+    for state in [
+        FailoverState::SelectSlave,
+        FailoverState::SendSlaveofNoone,
+        FailoverState::WaitPromotion,
+    ] {
+        let (c, ev) = superseded(false, state);
+        assert!(
+            ev.iter()
+                .any(|e| e.starts_with("-failover-abort-superseded master mymaster")),
+            "{state:?}: {ev:?}"
+        );
+        let m = &c.masters[0];
+        assert_eq!(m.failover_state, FailoverState::None, "{state:?}");
+        assert_eq!(m.common.flags & flags::FAILOVER_IN_PROGRESS, 0);
+        assert_eq!(m.config_epoch, 4);
+        assert_eq!(c.current_master_addr(0), ("127.0.0.1".into(), 6379));
+        let (u, _) = superseded(true, state);
+        assert_eq!(u.masters[0].failover_state, state);
+    }
+}

@@ -20,6 +20,11 @@
 //!   (`Kind::StaleVoteRequest`).
 //! - A sentinel running a forced failover (SENTINEL FAILOVER) at epoch E never gives
 //!   its vote for E to somebody else (`Kind::ForcedVoteGiven`).
+//! - A sentinel whose elected failover runs at epoch E and that adopts a config epoch
+//!   newer than E from a hello stops that failover in the same step
+//!   (`Kind::SupersededFailover`); redis-sentinel lets it finish and switch to its own
+//!   promoted replica under the adopted epoch, which is what `Checker::stale` exempts
+//!   when the rules are redis-sentinel's.
 
 use super::Time;
 use super::peer::SentinelNode;
@@ -41,6 +46,7 @@ pub enum Kind {
     ElectedWithoutVotes,
     StaleVoteRequest,
     ForcedVoteGiven,
+    SupersededFailover,
 }
 
 #[derive(Debug, Clone)]
@@ -125,6 +131,13 @@ impl Checker {
             {
                 self.stale
                     .insert((id.clone(), name.clone(), m.config_epoch));
+                if m.failover_state != FailoverState::WaitStart {
+                    let text = format!(
+                        "sentinel{i} adopted config epoch {} and goes on with its failover of epoch {} ({name}, {:?})",
+                        m.config_epoch, m.failover_epoch, m.failover_state
+                    );
+                    self.fail(Kind::SupersededFailover, at, text);
+                }
             }
             let cs = self
                 .config_seen

@@ -34,7 +34,7 @@ fn run_seeds(default: u64, opts: &Options) -> Vec<Outcome> {
 
 #[test]
 fn safety_under_faults() {
-    let outcomes = run_seeds(300, &Options::default());
+    let outcomes = run_seeds(500, &Options::default());
     // The faults must actually bite: some seeds reach ODOWN, TILT, failover attempts.
     if outcomes.len() >= 50 {
         let total = |k: &str| {
@@ -58,7 +58,7 @@ fn safety_with_operator_failovers_and_five_sentinels() {
         admin_failovers: true,
         ..Options::default()
     };
-    run_seeds(60, &opts);
+    run_seeds(200, &opts);
 }
 
 #[test]

@@ -182,9 +182,11 @@ pub struct Sentinel {
     pub tilt_start_time: u64,
     pub previous_time: u64,
     pub simfailure_flags: u32,
-    /// Run the leader election exactly as redis-sentinel 7.0.15 does, flaw included
-    /// (see `election::get_leader`). Off in the program; the simulation turns it on to
-    /// show that its checker catches two leaders in one epoch.
+    /// Elect and fail over exactly as redis-sentinel 7.0.15 does, epoch flaws included
+    /// (votes of the current epoch counted for an older attempt, see
+    /// `election::get_leader`; a failover superseded by a newer config epoch going on,
+    /// see `hello::failover_superseded`). Off in the program; the simulation turns it
+    /// on to show that its checker catches what these rules lead to.
     pub upstream_election: bool,
     /// Notification and client-reconfig scripts waiting, running or due for a retry.
     pub scripts: scripts::ScriptQueue,

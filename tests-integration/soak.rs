@@ -8,7 +8,8 @@
 //! 1000, failover-timeout 3000): rsentinel only, or mixed with real redis-sentinel peers
 //! (two of them for odd seeds, one for even seeds). Every 2-5 s a seeded schedule
 //! SIGKILLs the current master or a sentinel (restarted 0.5-4 s later on the same
-//! port and files), or SIGSTOPs a sentinel or a data node for 1-4 s.
+//! port and files), or SIGSTOPs a sentinel or a data node for 1-4 s; half of the
+//! master kills also pause a sentinel for 1-4 s while the election runs.
 //!
 //! What is recorded and checked:
 //! - Every sentinel's (master address, config epoch) is sampled continuously (config
@@ -324,6 +325,8 @@ struct Soak {
 enum Resume {
     Cont(bool, usize),
     Restart(bool, usize),
+    /// Pause sentinel `usize` for the duration (a pause timed into an election).
+    Stop(usize, Duration),
 }
 
 impl Soak {
@@ -517,6 +520,17 @@ impl Soak {
         self.pending = rest;
         for (_, r) in due {
             match r {
+                Resume::Stop(..) if all => {}
+                Resume::Stop(i, d) => {
+                    if !(self.sentinels[i].dead || self.sentinels[i].stopped) {
+                        self.sentinels[i].stop();
+                        self.pending.push((now + d, Resume::Cont(true, i)));
+                        let port = self.sentinels[i].proc_.port;
+                        self.report
+                            .faults
+                            .push(format!("SIGSTOP sentinel {port} (in the election)"));
+                    }
+                }
                 Resume::Cont(s, i) => self.node(s, i).cont(),
                 Resume::Restart(s, i) => {
                     self.node(s, i).restart();
@@ -561,7 +575,15 @@ impl Soak {
 
     fn inject(&mut self) {
         let busy = |n: &Node| n.dead || n.stopped;
-        let kind = self.rng.gen_range(0..4);
+        // Master kills start elections; half of them also get a sentinel paused while
+        // the election runs (0.8-2.5 s later, down-after being 1 s), which is when
+        // attempts overtake each other.
+        let kind = match self.rng.gen_range(0..20) {
+            0..=6 => 0,
+            7..=10 => 1,
+            11..=15 => 2,
+            _ => 3,
+        };
         let d = self.pause(1000, 4000);
         let (what, sentinel, i) = match kind {
             0 => {
@@ -572,6 +594,12 @@ impl Soak {
                 self.data[m].kill();
                 self.pending
                     .push((Instant::now() + d, Resume::Restart(false, m)));
+                if self.rng.gen_bool(0.5) {
+                    let s = self.rng.gen_range(0..3);
+                    let at = Instant::now() + self.pause(800, 2500);
+                    let len = self.pause(1000, 4000);
+                    self.pending.push((at, Resume::Stop(s, len)));
+                }
                 ("SIGKILL master", false, m)
             }
             1 => {

@@ -14,6 +14,7 @@ mod config_stdin;
 mod core_auth_links;
 mod core_dns;
 mod core_dns_shell;
+mod core_election_epochs;
 mod core_failover_aborts;
 mod core_failover_manual;
 mod core_failover_reconf;

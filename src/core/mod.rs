@@ -198,6 +198,12 @@ pub struct Sentinel {
     pub tilt_start_time: u64,
     pub previous_time: u64,
     pub simfailure_flags: u32,
+    /// Elect and fail over exactly as redis-sentinel 7.0.15 does, epoch flaws included
+    /// (votes of the current epoch counted for an older attempt, see
+    /// `election::get_leader`; a failover superseded by a newer config epoch going on,
+    /// see `hello::failover_superseded`). Off in the program; the simulation turns it
+    /// on to show that its checker catches what these rules lead to.
+    pub upstream_election: bool,
     /// Notification and client-reconfig scripts waiting, running or due for a retry.
     pub scripts: scripts::ScriptQueue,
     /// Local time zone offset from UTC in seconds, for the ctime-formatted times in log
@@ -264,6 +270,7 @@ impl Sentinel {
             tilt_start_time: 0,
             previous_time: now,
             simfailure_flags: 0,
+            upstream_election: false,
             scripts: scripts::ScriptQueue::new(),
             utc_offset_secs: 0,
             now,

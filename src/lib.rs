@@ -25,4 +25,5 @@ pub mod runtime;
 pub mod scripts;
 pub mod server;
 pub mod shell;
+pub mod state;
 pub mod supervise;

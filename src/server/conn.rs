@@ -42,11 +42,7 @@ pub async fn run(server: Arc<Server>, stream: TcpStream) {
             .await;
         return;
     }
-    let default_nopass = state
-        .users()
-        .users
-        .get("default")
-        .is_some_and(|u| u.nopass);
+    let default_nopass = state.users().users.get("default").is_some_and(|u| u.nopass);
     if super::accept::protected_denied(state.cfg.protected_mode, default_nopass, &addr) {
         state
             .stats
@@ -79,11 +75,7 @@ fn raw_fd(_: &TcpStream) -> i32 {
     -1
 }
 
-async fn read_loop(
-    server: &Server,
-    sess: &mut Session,
-    rd: &mut tokio::net::tcp::OwnedReadHalf,
-) {
+async fn read_loop(server: &Server, sess: &mut Session, rd: &mut tokio::net::tcp::OwnedReadHalf) {
     let state = &*server.state;
     let client = sess.client.clone();
     let mut buf = BytesMut::with_capacity(16 * 1024);

@@ -24,6 +24,7 @@ mod core_info;
 mod core_links;
 mod core_links_pending;
 mod core_sdown;
+mod layers;
 mod links_redis;
 mod links_runtime;
 mod links_wire;

@@ -8,9 +8,14 @@
 //!   atomic-write helper).
 //! - [`resp`] is the client protocol: request parsing with Redis' exact protocol errors
 //!   and reply encoding for RESP2 and RESP3.
+//! - [`state`] is what the client connections share (clients, pub/sub hub, ACL users,
+//!   counters); [`shell`] holds the core behind its lock and performs its actions.
 //! - [`commands`] implements the client-facing command table of sentinel mode.
-//! - [`server`], [`links`] and [`shell`] are the thin tokio layer: they perform the
-//!   actions the core asks for and feed back what happened.
+//! - [`server`], [`links`] and [`runtime`] are the thin tokio layer: they accept clients,
+//!   perform the actions the core asks for and feed back what happened.
+//!
+//! Modules depend one way, in the order of the README's Architecture section
+//! (`tests/layers.rs` checks it).
 
 pub mod acl;
 pub mod command_table;
@@ -25,4 +30,5 @@ pub mod runtime;
 pub mod scripts;
 pub mod server;
 pub mod shell;
+pub mod state;
 pub mod supervise;

@@ -10,11 +10,12 @@ use rsentinel::core::{Identity, Sentinel};
 use rsentinel::links::{LinkManager, LinkOptions};
 use rsentinel::log::{self as rlog, Logger};
 use rsentinel::runtime;
-use rsentinel::server::{ProcessInfo, Server};
+use rsentinel::server::Server;
 use rsentinel::shell::{Shell, now_ms};
+use rsentinel::state::{ProcessInfo, State};
 use rsentinel::supervise::Supervision;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 const VERSION_LINE: &str =
     "Redis server v=7.0.15 sha=00000000:0 malloc=libc bits=64 build=rsentinel";
@@ -257,19 +258,17 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
             .and_then(|a| a.parse().ok()),
         ..Default::default()
     });
-    let hub_cell: Arc<OnceLock<Arc<rsentinel::server::hub::Hub>>> = Arc::new(OnceLock::new());
+    // The shared client-side state exists before the performer: the performer publishes
+    // events on its hub, and the config rewrite reads its live ACL users (ACL SETUSER
+    // changes them), as redis rewrites live users.
+    let state = State::new(server_cfg.clone(), process_info(&loaded, seed, pid));
     let publish: runtime::Publish = {
-        let hub_cell = hub_cell.clone();
+        let hub = state.hub();
         Arc::new(move |channel: &str, msg: &str| {
-            if let Some(hub) = hub_cell.get() {
-                hub.publish(channel.as_bytes(), msg.as_bytes());
-            }
+            hub.publish(channel.as_bytes(), msg.as_bytes());
         })
     };
     let loaded = Arc::new(loaded);
-    // The server (and its live ACL users, which ACL SETUSER changes) exists only after
-    // the shell; the rewrite reads them through this cell, as redis rewrites live users.
-    let server_cell: Arc<OnceLock<Arc<Server>>> = Arc::new(OnceLock::new());
     // The users as last written: ACL changes reach the file only with the next sentinel
     // flush, as in redis-sentinel, so the shutdown rewrite must not add them either.
     let flushed_users = Arc::new(std::sync::Mutex::new(config::describe_users(
@@ -279,16 +278,10 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     let persist: runtime::Persist = {
         let loaded = loaded.clone();
         let server_cfg = server_cfg.clone();
-        let server_cell = server_cell.clone();
+        let state = state.clone();
         let flushed_users = flushed_users.clone();
         Arc::new(move |core: &Sentinel| {
-            let users = match server_cell.get() {
-                Some(server) => server.users().describe_all(),
-                None => flushed_users
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone(),
-            };
+            let users = state.users().describe_all();
             let res = loaded.rewrite(&core.config_snapshot(), &server_cfg, &users);
             if res.is_ok() {
                 *flushed_users.lock().unwrap_or_else(|e| e.into_inner()) = users;
@@ -300,23 +293,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     let performer = runtime::performer(links.clone(), publish, logger.clone(), persist, scripts);
     let shell = Arc::new(Shell::new(core, performer));
 
-    let info = ProcessInfo {
-        run_id: {
-            let mut r = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed ^ 0x5eed);
-            rsentinel::core::random_hex_id(&mut r)
-        },
-        config_file: loaded.path.display().to_string(),
-        executable: std::env::current_exe()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-        start_ms: now_ms(),
-        pid,
-        hz: 10,
-        os: uname(),
-    };
-    let server = Server::new(shell.clone(), server_cfg.clone(), info);
-    let _ = hub_cell.set(server.hub());
-    let _ = server_cell.set(server.clone());
+    let server = Server::new(state.clone(), shell.clone(), logger.clone());
 
     shell.with_core(|core, now| core.announce_startup(now, !had_myid));
 
@@ -335,7 +312,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     tokio::select! {
         _ = term.recv() => logger.log_signal("Received SIGTERM scheduling shutdown..."),
         _ = int.recv() => logger.log_signal("Received SIGINT scheduling shutdown..."),
-        _ = server.wait_shutdown() => {}
+        _ = state.wait_shutdown() => {}
     }
     logger.log(LogLevel::Warning, "User requested shutdown...");
     let mut notes = Vec::new();
@@ -368,6 +345,24 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     );
     logger.flush();
     0
+}
+
+/// Process-level facts for `INFO server`; the run id derives from the start-up seed.
+fn process_info(loaded: &config::Loaded, seed: u64, pid: u32) -> ProcessInfo {
+    ProcessInfo {
+        run_id: {
+            let mut r = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed ^ 0x5eed);
+            rsentinel::core::random_hex_id(&mut r)
+        },
+        config_file: loaded.path.display().to_string(),
+        executable: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        start_ms: now_ms(),
+        pid,
+        hz: 10,
+        os: uname(),
+    }
 }
 
 fn uname() -> String {

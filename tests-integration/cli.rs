@@ -276,3 +276,57 @@ fn daemonize_writes_and_removes_the_pidfile() {
         ]
     );
 }
+
+/// A failed accept(2) (here EMFILE under a small `ulimit -n`) is logged like
+/// redis-sentinel 7.0.15's acceptTcpHandler does it: warning level, anet's text. The
+/// server keeps serving once descriptors are free again. The log goes to stdout: a
+/// logfile is opened per line, which fails too while no descriptor is left (as in redis).
+#[test]
+fn accept_failure_is_logged_with_redis_text() {
+    if !have("prlimit") {
+        eprintln!("SKIPPED: prlimit (util-linux) is not installed");
+        return;
+    }
+    let dir = tempdir("emfile");
+    let conf = dir.join("sentinel.conf");
+    let log = dir.join("stdout.log");
+    let port = free_port();
+    std::fs::write(&conf, format!("port {port}\nbind 127.0.0.1\n")).unwrap();
+    let child = Command::new("prlimit")
+        .args(["--nofile=32:32", "--"])
+        .arg(rsentinel_bin())
+        .arg(&conf)
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _p = Proc {
+        child,
+        port,
+        dir,
+        name: "rsentinel".into(),
+    };
+    wait_until("rsentinel listening", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    // More connections than descriptors: the kernel queues them, accept(2) fails.
+    let held: Vec<_> = (0..48)
+        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    let wanted = " # Accepting client connection: accept: Too many open files";
+    wait_until(
+        "the accept failure in the log",
+        Duration::from_secs(10),
+        || std::fs::read_to_string(&log).is_ok_and(|t| t.lines().any(|l| l.contains(wanted))),
+    );
+    drop(held);
+    wait_until("PING answered again", Duration::from_secs(10), || {
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        use std::io::{Read, Write};
+        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut buf = [0u8; 7];
+        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+    });
+}

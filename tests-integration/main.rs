@@ -15,4 +15,5 @@ mod differential;
 mod failover;
 mod monitoring;
 mod scripts;
+mod soak;
 mod supervised;

@@ -28,3 +28,13 @@ fn denied_text_is_the_redis_one() {
         assert!(bin.windows(needle.len()).any(|w| w == needle));
     }
 }
+
+/// A failed accept is logged with anet's text, as redis-sentinel 7.0.15 writes it.
+#[test]
+fn accept_failure_line_is_redis_text() {
+    let e = std::io::Error::from_raw_os_error(libc::EMFILE);
+    assert_eq!(
+        rsentinel::server::accept::accept_error_line(&e),
+        "Accepting client connection: accept: Too many open files"
+    );
+}

@@ -1,6 +1,6 @@
 //! `instantaneous_*` INFO figures: mean of the last 16 per-100 ms samples.
 
-use rsentinel::server::rates::Rates;
+use rsentinel::state::rates::Rates;
 use std::time::{Duration, Instant};
 
 #[test]

@@ -49,3 +49,34 @@ fn checker_reports_the_double_vote() {
     let clean = run(caught.seed, &options());
     assert!(clean.violation.is_none(), "{}", clean.report());
 }
+
+/// Issue #16: the same with redis-sentinel's own election rules (votes of the current
+/// epoch counted for a failover of an older one, vote requests in an overtaken epoch,
+/// a forced failover's vote granted away, a superseded failover finishing): some seed
+/// must be reported by one of the election properties, and be clean with rsentinel's.
+#[test]
+fn checker_reports_the_upstream_election_flaws() {
+    let opts = Options {
+        redis: 4,
+        ..options()
+    };
+    let upstream = Options {
+        upstream_election: true,
+        ..opts.clone()
+    };
+    let caught = (0..300u64).map(|seed| run(seed, &upstream)).find(|o| {
+        o.violation.as_ref().is_some_and(|v| {
+            matches!(
+                v.kind,
+                Kind::StaleVoteRequest
+                    | Kind::ElectedWithoutVotes
+                    | Kind::TwoLeaders
+                    | Kind::ForcedVoteGiven
+                    | Kind::SupersededFailover
+            )
+        })
+    });
+    let caught = caught.expect("no seed exposed the upstream election rules");
+    let clean = run(caught.seed, &opts);
+    assert!(clean.violation.is_none(), "{}", clean.report());
+}

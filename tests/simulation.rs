@@ -33,7 +33,7 @@ fn run_seeds(default: u64, opts: &Options) -> Vec<Outcome> {
 
 #[test]
 fn safety_under_faults() {
-    let outcomes = run_seeds(300, &Options::default());
+    let outcomes = run_seeds(500, &Options::default());
     // The faults must actually bite: some seeds reach ODOWN, TILT, failover attempts.
     if outcomes.len() >= 50 {
         let total = |k: &str| {
@@ -57,7 +57,7 @@ fn safety_with_operator_failovers_and_five_sentinels() {
         admin_failovers: true,
         ..Options::default()
     };
-    run_seeds(60, &opts);
+    run_seeds(200, &opts);
 }
 
 #[test]
@@ -172,4 +172,84 @@ fn leader_crashing_after_promotion_restarts_on_the_promoted_replica() {
     w.restart_sentinel(leader);
     assert!(w.run_until(w.now + 30_000), "{:?}", w.check.violation);
     assert_eq!(w.agreed_master(), Some(promoted));
+}
+
+/// Issue #16: seed 807 of the five-sentinel scenario is where redis-sentinel's election
+/// rule (peer votes of the current epoch counted for a failover of an older one) gave
+/// two leaders in epoch 3. With the rules as redis-sentinel has them, every election
+/// property reports the seed (the earliest symptom first: a vote request in a newer
+/// epoch than the attempt's; a forced failover granting its epoch's vote to another
+/// candidate; a leader without a majority of votes for its epoch; the second leader
+/// itself); with rsentinel's rules the seed is clean.
+#[test]
+fn seed_807_two_leaders_in_one_epoch_is_fixed() {
+    use crate::sim::check::Kind::*;
+    let opts = Options {
+        sentinels: 5,
+        redis: 4,
+        admin_failovers: true,
+        ..Options::default()
+    };
+    // Run the upstream rule again and again, each time silencing what was reported.
+    let mut skip = Vec::new();
+    while !skip.contains(&TwoLeaders) {
+        let upstream = Options {
+            upstream_election: true,
+            skip_checks: skip.clone(),
+            ..opts.clone()
+        };
+        let o = run(807, &upstream);
+        let v = o
+            .violation
+            .as_ref()
+            .expect("the upstream rule fails seed 807");
+        assert!(skip.len() < 4 && !skip.contains(&v.kind), "{}", o.report());
+        skip.push(v.kind);
+    }
+    assert_eq!(
+        skip,
+        [
+            StaleVoteRequest,
+            ForcedVoteGiven,
+            ElectedWithoutVotes,
+            TwoLeaders
+        ]
+    );
+    let fixed = run(807, &opts);
+    assert!(fixed.violation.is_none(), "{}", fixed.report());
+}
+
+/// Seed 3201 of the five-sentinel scenario (found at SIM_SEEDS=10000): a leader stuck
+/// in reconf_slaves of epoch 1 adopts config epoch 2 from a hello naming its
+/// pre-failover master, lets its failover finish and switches to its own promoted
+/// replica under epoch 2, which names another master elsewhere: two addresses at one
+/// epoch, and the cluster never converges (redis-sentinel's rules). rsentinel drops a
+/// failover superseded by a newer config epoch, and the seed is clean.
+#[test]
+fn seed_3201_superseded_failover_is_fixed() {
+    use crate::sim::check::Kind::*;
+    let opts = Options {
+        sentinels: 5,
+        redis: 4,
+        admin_failovers: true,
+        ..Options::default()
+    };
+    let upstream = |skip: Vec<crate::sim::check::Kind>| Options {
+        upstream_election: true,
+        skip_checks: skip,
+        ..opts.clone()
+    };
+    let o = run(3201, &upstream(vec![]));
+    let v = o
+        .violation
+        .as_ref()
+        .expect("the upstream rules fail seed 3201");
+    assert_eq!(v.kind, SupersededFailover, "{}", o.report());
+    if opts.liveness {
+        let o = run(3201, &upstream(vec![SupersededFailover]));
+        let v = o.violation.as_ref().expect("and never converge");
+        assert_eq!(v.kind, NoConvergence, "{}", o.report());
+    }
+    let fixed = run(3201, &opts);
+    assert!(fixed.violation.is_none(), "{}", fixed.report());
 }

@@ -110,7 +110,7 @@ impl User {
             b'(' if op.ends_with(')') && op.len() >= 2 => {
                 let mut s = Selector::empty();
                 let inner = &op[1..op.len() - 1];
-                let ops = crate::config::split_args(inner).ok_or(AclErr::Syntax)?;
+                let ops = crate::resp::sds::split_args(inner).ok_or(AclErr::Syntax)?;
                 for o in ops {
                     s.apply(&o)?;
                 }

@@ -51,12 +51,12 @@ pub fn acl(ctx: &mut Ctx, args: &[Bytes]) {
             ctx.reply(Reply::bulk(u))
         }
         "users" => {
-            let names: Vec<Reply> = ctx.server.users().users.keys().map(Reply::bulk).collect();
+            let names: Vec<Reply> = ctx.state.users().users.keys().map(Reply::bulk).collect();
             ctx.reply(Reply::Array(names))
         }
         "list" => {
             let lines: Vec<Reply> = ctx
-                .server
+                .state
                 .users()
                 .users
                 .values()
@@ -67,7 +67,7 @@ pub fn acl(ctx: &mut Ctx, args: &[Bytes]) {
         "cat" => cat(ctx, args.get(2)),
         "getuser" => {
             let name = String::from_utf8_lossy(&args[2]).into_owned();
-            let user = ctx.server.users().users.get(&name).cloned();
+            let user = ctx.state.users().users.get(&name).cloned();
             ctx.reply(user.map_or(Reply::Null, |u| getuser(&u)))
         }
         "setuser" => setuser(ctx, args),
@@ -78,7 +78,7 @@ pub fn acl(ctx: &mut Ctx, args: &[Bytes]) {
                 if name == "default" {
                     return ctx.error("ERR The 'default' user cannot be removed");
                 }
-                if ctx.server.users().users.remove(&name).is_some() {
+                if ctx.state.users().users.remove(&name).is_some() {
                     n += 1;
                     kill_user_clients(ctx, &name);
                 }
@@ -174,7 +174,7 @@ fn selector_fields(s: &Selector) -> Vec<(Reply, Reply)> {
 
 fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
     let name = String::from_utf8_lossy(&args[2]).into_owned();
-    let original = ctx.server.users().users.get(&name).cloned();
+    let original = ctx.state.users().users.get(&name).cloned();
     let mut u = original.clone().unwrap_or_else(|| User::new(&name));
     for r in &args[3..] {
         let rule = String::from_utf8_lossy(r).into_owned();
@@ -191,7 +191,7 @@ fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
     if let Some(original) = &original {
         kill_revoked_subscribers(ctx, original, &u);
     }
-    ctx.server.users().users.insert(name, u);
+    ctx.state.users().users.insert(name, u);
     ctx.reply(Reply::ok())
 }
 
@@ -226,8 +226,8 @@ fn kill_revoked_subscribers(ctx: &mut Ctx, old: &User, new: &User) {
             }
         })
     };
-    let hub = ctx.server.hub();
-    for c in ctx.server.clients.all() {
+    let hub = ctx.state.hub();
+    for c in ctx.state.clients.all() {
         if c.state().user != old.name {
             continue;
         }
@@ -249,7 +249,7 @@ fn kill_revoked_subscribers(ctx: &mut Ctx, old: &User, new: &User) {
 
 /// Connections authenticated as a removed user are closed (the caller after its reply).
 fn kill_user_clients(ctx: &mut Ctx, name: &str) {
-    for c in ctx.server.clients.all() {
+    for c in ctx.state.clients.all() {
         if c.state().user == name {
             if c.id == ctx.sess.client.id {
                 ctx.sess.close = true;
@@ -262,12 +262,12 @@ fn kill_user_clients(ctx: &mut Ctx, name: &str) {
 
 fn dryrun(ctx: &mut Ctx, args: &[Bytes]) {
     let name = String::from_utf8_lossy(&args[2]).into_owned();
-    let Some(user) = ctx.server.users().users.get(&name).cloned() else {
+    let Some(user) = ctx.state.users().users.get(&name).cloned() else {
         return ctx.error(format!("ERR User '{name}' not found"));
     };
     let cmdname = String::from_utf8_lossy(&args[3]).into_owned();
     let Some(mut cmd) = ctx
-        .server
+        .state
         .resolve(&args[3])
         .and_then(crate::command_table::find)
     else {

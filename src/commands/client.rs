@@ -5,8 +5,8 @@ use super::command::help_reply;
 use super::connection::valid_client_name;
 use super::{Ctx, int_arg, is};
 use crate::resp::Reply;
-use crate::server::Pause;
-use crate::server::clients::ClientShared;
+use crate::state::Pause;
+use crate::state::clients::ClientShared;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -86,11 +86,11 @@ pub fn client(ctx: &mut Ctx, args: &[Bytes]) {
         "kill" => kill(ctx, &args[2..]),
         "pause" => pause(ctx, &args[2..]),
         "unpause" => {
-            ctx.server.set_pause(None);
+            ctx.state.set_pause(None);
             ctx.reply(Reply::ok())
         }
         "reply" => {
-            use crate::server::conn::ReplyMode;
+            use super::session::ReplyMode;
             let a = &args[2];
             if is(a, "on") {
                 ctx.sess.reply_mode = ReplyMode::On;
@@ -164,7 +164,7 @@ fn valid_type(t: &str) -> bool {
 }
 
 fn list(ctx: &mut Ctx, opts: &[Bytes]) {
-    let mut clients = ctx.server.clients.all();
+    let mut clients = ctx.state.clients.all();
     match opts {
         [] => {}
         [k, t] if is(k, "type") => {
@@ -198,7 +198,7 @@ type Filter = Box<dyn Fn(&Arc<ClientShared>) -> bool>;
 
 fn kill(ctx: &mut Ctx, opts: &[Bytes]) {
     let me = ctx.sess.client.clone();
-    let all = ctx.server.clients.all();
+    let all = ctx.state.clients.all();
     if opts.len() == 1 {
         // Old form: CLIENT KILL ip:port, +OK or an error.
         let addr = String::from_utf8_lossy(&opts[0]).into_owned();
@@ -234,7 +234,7 @@ fn kill(ctx: &mut Ctx, opts: &[Bytes]) {
         } else if is(k, "laddr") {
             filters.push(Box::new(move |c| c.laddr.to_string() == vs));
         } else if is(k, "user") {
-            if !ctx.server.users().users.contains_key(&vs) {
+            if !ctx.state.users().users.contains_key(&vs) {
                 return ctx.error(format!("ERR No such user '{vs}'"));
             }
             filters.push(Box::new(move |c| c.state().user == vs));
@@ -285,7 +285,7 @@ fn pause(ctx: &mut Ctx, opts: &[Bytes]) {
     if opts.len() > 2 {
         return ctx.error("ERR syntax error");
     }
-    ctx.server.set_pause(Some(Pause {
+    ctx.state.set_pause(Some(Pause {
         until: Instant::now() + Duration::from_millis(ms),
         all,
     }));

@@ -1,9 +1,8 @@
 //! Connection-level commands: PING, AUTH, HELLO, ROLE, SHUTDOWN, and the hand-off of
-//! SENTINEL to the core through the bridge.
+//! SENTINEL to the core.
 
 use super::{Ctx, int_arg, is};
 use crate::resp::Reply;
-use crate::server::bridge;
 use bytes::Bytes;
 
 pub fn ping(ctx: &mut Ctx, args: &[Bytes]) {
@@ -25,7 +24,7 @@ const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is dis
 /// Try to log in; on success the connection becomes `user`.
 fn login(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
     let user = String::from_utf8_lossy(user).into_owned();
-    if !ctx.server.users().check(&user, pass) {
+    if !ctx.state.users().check(&user, pass) {
         return false;
     }
     ctx.sess.authed = true;
@@ -41,7 +40,7 @@ pub fn auth(ctx: &mut Ctx, args: &[Bytes]) {
     };
     if args.len() == 2 {
         let nopass = ctx
-            .server
+            .state
             .users()
             .users
             .get("default")
@@ -123,7 +122,7 @@ pub fn hello(ctx: &mut Ctx, args: &[Bytes]) {
 }
 
 pub fn role(ctx: &mut Ctx) {
-    let (masters, _) = ctx.server.shell.with_core(|c, _| bridge::role_masters(c));
+    let (masters, _) = ctx.shell.with_core(|c, _| super::sentinel::role_masters(c));
     ctx.reply(Reply::Array(vec![
         Reply::bulk("sentinel"),
         Reply::Array(masters.iter().map(Reply::bulk).collect()),
@@ -148,14 +147,13 @@ pub fn shutdown(ctx: &mut Ctx, args: &[Bytes]) {
         return ctx.error("ERR No shutdown in progress.");
     }
     ctx.sess.close = true;
-    ctx.server.request_shutdown();
+    ctx.state.request_shutdown();
 }
 
 pub fn sentinel(ctx: &mut Ctx, args: &[Bytes]) {
     let (reply, outcome) = ctx
-        .server
         .shell
-        .with_core(|c, now| bridge::sentinel_command(c, now, args));
+        .with_core(|c, now| super::sentinel::sentinel_command(c, now, args));
     if !outcome.persisted_ok && reply == Reply::ok() {
         return ctx.error("ERR Failed to save config file. Check server logs.");
     }

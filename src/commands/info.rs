@@ -4,8 +4,8 @@
 
 use super::Ctx;
 use crate::resp::Reply;
-use crate::server::{Server, bridge};
-use crate::shell::now_ms;
+use crate::shell::{Shell, now_ms};
+use crate::state::State;
 use bytes::Bytes;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
@@ -30,26 +30,25 @@ pub fn selected_sections(args: &[Bytes]) -> Vec<&'static str> {
 }
 
 pub fn info(ctx: &mut Ctx, args: &[Bytes]) {
-    let text = render(ctx.server, &selected_sections(&args[1..]));
+    let text = render(ctx.state, ctx.shell, &selected_sections(&args[1..]));
     ctx.reply(Reply::Bulk(Bytes::from(text)))
 }
 
 /// The full INFO text for the given sections.
-pub fn render(server: &Server, sections: &[&str]) -> String {
+pub fn render(state: &State, shell: &Shell, sections: &[&str]) -> String {
     let mut out = String::new();
     for (i, s) in sections.iter().enumerate() {
         if i > 0 {
             out.push_str("\r\n");
         }
         match *s {
-            "server" => out.push_str(&server_section(server)),
-            "clients" => out.push_str(&clients_section(server)),
-            "stats" => out.push_str(&stats_section(server)),
+            "server" => out.push_str(&server_section(state)),
+            "clients" => out.push_str(&clients_section(state)),
+            "stats" => out.push_str(&stats_section(state)),
             "cpu" => out.push_str(&cpu_section()),
             _ => {
-                let (text, _) = server
-                    .shell
-                    .with_core(|c, now| bridge::info_sentinel_section(c, now));
+                let (text, _) =
+                    shell.with_core(|c, now| super::sentinel::info_sentinel_section(c, now));
                 out.push_str(&text);
             }
         }
@@ -57,8 +56,8 @@ pub fn render(server: &Server, sections: &[&str]) -> String {
     out
 }
 
-fn server_section(server: &Server) -> String {
-    let info = &server.info;
+fn server_section(state: &State) -> String {
+    let info = &state.info;
     let now = now_ms();
     let uptime = now.saturating_sub(info.start_ms) / 1000;
     let hz = if info.hz == 0 {
@@ -85,7 +84,7 @@ fn server_section(server: &Server) -> String {
             crate::supervise::process_supervised().into(),
         ),
         ("run_id", info.run_id.clone()),
-        ("tcp_port", server.cfg.port.to_string()),
+        ("tcp_port", state.cfg.port.to_string()),
         ("server_time_usec", (now * 1000).to_string()),
         ("uptime_in_seconds", uptime.to_string()),
         ("uptime_in_days", (uptime / 86400).to_string()),
@@ -102,17 +101,17 @@ fn server_section(server: &Server) -> String {
     s
 }
 
-fn clients_section(server: &Server) -> String {
+fn clients_section(state: &State) -> String {
     format!(
         "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:20480\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-        server.clients.len(),
-        server.cfg.maxclients
+        state.clients.len(),
+        state.cfg.maxclients
     )
 }
 
-fn stats_section(server: &Server) -> String {
-    let st = &server.stats;
-    let (channels, patterns) = server.hub().counts();
+fn stats_section(state: &State) -> String {
+    let st = &state.stats;
+    let (channels, patterns) = state.hub().counts();
     let reads = st.commands_processed.load(Ordering::Relaxed);
     let (ops, in_kbps, out_kbps) = st.rates.render();
     let mut s = String::from("# Stats\r\n");

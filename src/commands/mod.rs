@@ -12,19 +12,22 @@ pub mod connection;
 pub mod info;
 pub mod pubsub;
 pub mod sentinel;
+pub mod session;
 
 use crate::acl::Denied;
 use crate::command_table::{self, CmdSpec};
 use crate::resp::{Reply, one_line};
-use crate::server::Server;
-use crate::server::conn::Session;
+use crate::shell::Shell;
+use crate::state::State;
 use bytes::{Bytes, BytesMut};
-use std::sync::Arc;
+use session::Session;
 use std::time::Instant;
 
-/// What a command implementation gets: the server, the connection, and where replies go.
+/// What a command implementation gets: the shared state, the core (through the shell),
+/// the connection, and where replies go.
 pub struct Ctx<'a> {
-    pub server: &'a Arc<Server>,
+    pub state: &'a State,
+    pub shell: &'a Shell,
     pub sess: &'a mut Session,
     out: &'a mut BytesMut,
 }
@@ -49,15 +52,26 @@ fn sanitize(r: Reply) -> Reply {
 }
 
 /// Execute one request, appending the encoded replies to `out`.
-pub fn execute(server: &Arc<Server>, sess: &mut Session, args: &[Bytes], out: &mut BytesMut) {
-    let mut ctx = Ctx { server, sess, out };
+pub fn execute(
+    state: &State,
+    shell: &Shell,
+    sess: &mut Session,
+    args: &[Bytes],
+    out: &mut BytesMut,
+) {
+    let mut ctx = Ctx {
+        state,
+        shell,
+        sess,
+        out,
+    };
     {
         let mut st = ctx.sess.client.state();
         st.last_interaction = Instant::now();
         st.last_req_len = args.iter().map(|a| a.len()).sum();
     }
     let Some(name) = args.first() else { return };
-    let Some(spec) = server.resolve(name).and_then(command_table::find) else {
+    let Some(spec) = state.resolve(name).and_then(command_table::find) else {
         ctx.error(unknown_command(args));
         return;
     };
@@ -131,7 +145,7 @@ pub fn execute(server: &Arc<Server>, sess: &mut Session, args: &[Bytes], out: &m
 
 fn permitted(ctx: &Ctx, cmd: &CmdSpec, args: &[Bytes]) -> Result<(), Denied> {
     let user = ctx.sess.client.state().user.clone();
-    let users = ctx.server.users();
+    let users = ctx.state.users();
     match users.users.get(&user) {
         Some(u) => u.check(cmd, args),
         None => Err(Denied::Command),

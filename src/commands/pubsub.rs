@@ -3,7 +3,6 @@
 
 use super::Ctx;
 use crate::resp::Reply;
-use crate::server::bridge;
 use bytes::Bytes;
 
 /// The confirmation frame: a push in RESP3, an array in RESP2.
@@ -16,7 +15,7 @@ fn confirm(kind: &str, name: Option<Bytes>, count: usize) -> Reply {
 }
 
 pub fn subscription(ctx: &mut Ctx, kind: &str, args: &[Bytes]) {
-    let hub = ctx.server.hub();
+    let hub = ctx.state.hub();
     let client = ctx.sess.client.clone();
     let names: Vec<Bytes> = args[1..].to_vec();
     let pattern = kind.starts_with('p');
@@ -84,8 +83,7 @@ pub fn publish(ctx: &mut Ctx, args: &[Bytes]) {
         return ctx.error("ERR Only HELLO messages are accepted by Sentinel instances.");
     }
     let payload = args[2].clone();
-    ctx.server
-        .shell
-        .with_core(|c, now| bridge::process_hello(c, now, &payload));
+    ctx.shell
+        .with_core(|c, now| c.handle(now, crate::core::Event::Hello { payload }));
     ctx.reply(Reply::Int(1))
 }

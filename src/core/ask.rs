@@ -40,7 +40,13 @@ impl Sentinel {
             let addr = self.announced_addr(&m.common).to_string();
             let port = m.common.port.to_string();
             let epoch = self.current_epoch.to_string();
-            let runid = if m.failover_state != FailoverState::None {
+            // Our run id asks for a vote in the current epoch: only while our attempt
+            // runs in that very epoch (redis-sentinel also asks once it has been
+            // overtaken, spending the newer epoch's votes on a stale attempt; see
+            // `get_leader`).
+            let runid = if m.failover_state != FailoverState::None
+                && (m.failover_epoch == self.current_epoch || self.upstream_election)
+            {
                 self.myid.clone()
             } else {
                 "*".to_string()

@@ -44,18 +44,32 @@ impl Sentinel {
     }
 
     /// The leader of master `mi`'s election for `epoch`, if any, casting our own vote on
-    /// the way (for the candidate most voted by peers, else for ourselves).
+    /// the way (for the candidate most voted by peers, else for ourselves; always for
+    /// ourselves during a forced failover, see below).
     ///
-    /// Peer votes count only when reported for the current epoch; ties go to the
-    /// candidate seen first. The winner needs ⌊voters/2⌋+1 votes, voters being every
-    /// known sentinel (reachable or not) plus us, and at least `quorum` votes.
+    /// Peer votes count only when reported for `epoch` itself; ties go to the candidate
+    /// seen first. The winner needs ⌊voters/2⌋+1 votes, voters being every known
+    /// sentinel (reachable or not) plus us, and at least `quorum` votes.
+    ///
+    /// Deliberate deviation (redis/redis#11571, PR #2230): redis-sentinel counts the
+    /// peers' votes of its *current* epoch but its own vote and the failover it then
+    /// runs belong to `epoch`. Once a hello or a vote request has moved the current
+    /// epoch past `epoch`, it collects votes of the newer epoch and is elected for the
+    /// older one, which another sentinel may already have won: two promotions under one
+    /// config epoch that no hello can ever settle. Every sentinel votes once per epoch,
+    /// so counting only votes cast *for `epoch`* makes a second winner impossible.
+    ///
+    /// A forced failover (SENTINEL FAILOVER) does not need the election, but redis
+    /// would still give our vote for its epoch to the peer most voted in it, helping a
+    /// second sentinel to promote under the same epoch; it keeps the vote for itself.
     pub(super) fn get_leader(&mut self, mi: usize, epoch: u64) -> Option<String> {
-        let current = self.current_epoch;
+        let upstream = self.upstream_election;
+        let counted = if upstream { self.current_epoch } else { epoch };
         let m = &self.masters[mi];
         let voters = m.sentinels.len() as u64 + 1;
         let mut counters: Vec<(String, u64)> = Vec::new();
         for s in &m.sentinels {
-            if let Some(l) = s.leader.as_ref().filter(|_| s.leader_epoch == current) {
+            if let Some(l) = s.leader.as_ref().filter(|_| s.leader_epoch == counted) {
                 incr(&mut counters, l);
             }
         }
@@ -66,7 +80,12 @@ impl Sentinel {
                 winner = Some(cand.clone());
             }
         }
-        let candidate = winner.clone().unwrap_or_else(|| self.myid.clone());
+        let forced =
+            m.common.flags & flags::FORCE_FAILOVER != 0 && m.failover_epoch == epoch && !upstream;
+        let candidate = match &winner {
+            Some(w) if !forced => w.clone(),
+            _ => self.myid.clone(),
+        };
         let (myvote, vote_epoch) = self.vote_leader(mi, epoch, &candidate);
         if let Some(v) = myvote.filter(|_| vote_epoch == epoch) {
             let votes = incr(&mut counters, &v);

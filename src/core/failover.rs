@@ -38,6 +38,14 @@ impl Sentinel {
 
     /// `wait_start`: proceed once elected (or forced by SENTINEL FAILOVER); give up
     /// after min(election-timeout, failover-timeout) counted from the start time.
+    ///
+    /// Also give up as soon as the current epoch has moved past the attempt's epoch
+    /// (a deviation, see `get_leader`): peers only vote in the epoch they are asked
+    /// for, which is our current one, so no new vote for the attempt's epoch can come
+    /// and asking on would only spend the newer epoch's votes on an attempt that may
+    /// not count them. Replies already received still count, hence the leader check
+    /// first. The start time stays, so the next attempt (at a newer epoch) keeps the
+    /// usual 2 × failover-timeout pacing.
     fn failover_wait_start(&mut self, mi: usize) {
         let epoch = self.masters[mi].failover_epoch;
         let leader = self.get_leader(mi, epoch);
@@ -45,7 +53,8 @@ impl Sentinel {
         let m = &self.masters[mi];
         if !is_leader && m.common.flags & flags::FORCE_FAILOVER == 0 {
             let timeout = self.timing.election_timeout.min(m.failover_timeout_ms) as i64;
-            if self.now as i64 - m.failover_start_time as i64 > timeout {
+            let overtaken = self.current_epoch != epoch && !self.upstream_election;
+            if overtaken || self.now as i64 - m.failover_start_time as i64 > timeout {
                 self.emit_inst(
                     LogLevel::Warning,
                     "-failover-abort-not-elected",

@@ -116,37 +116,101 @@ impl Sentinel {
         let Some(si) = si else { return };
         if self.masters[mi].config_epoch < cfg_epoch {
             self.masters[mi].config_epoch = cfg_epoch;
-            let mc = &self.masters[mi].common;
+            let m = &self.masters[mi];
+            let superseded = !self.upstream_election
+                && m.common.flags & flags::FAILOVER_IN_PROGRESS != 0
+                && m.failover_epoch < cfg_epoch;
+            let mc = &m.common;
             if mport != mc.port || !self.addr_matches_host(mc, maddr) {
                 let (old_addr, old_port) = (self.announced_addr(mc).to_string(), mc.port);
-                let name = mc.name.clone();
+                self.switch_from_hello(mi, si, (old_addr, old_port), maddr, mport);
+            } else if superseded {
+                self.failover_superseded(mi, si, maddr, mport);
+            }
+        }
+        // The reset above keeps sentinels, so `si` still names this sentinel's entry.
+        if let Some(s) = self.masters[mi].sentinels.get_mut(si) {
+            s.last_hello_time = self.now;
+        }
+    }
+
+    /// Adopt the master address of a hello with a newer config epoch: announce the
+    /// switch from `old`, reset the master record (which also drops a failover of
+    /// ours) and run the client-reconfig script as an observer.
+    fn switch_from_hello(
+        &mut self,
+        mi: usize,
+        si: usize,
+        old: (String, u16),
+        maddr: &str,
+        mport: u16,
+    ) {
+        let (old_addr, old_port) = old;
+        let name = self.masters[mi].common.name.clone();
+        self.emit_inst(
+            LogLevel::Warning,
+            "+config-update-from",
+            Inst::Sentinel(mi, si),
+            "",
+        );
+        self.emit_for_master(
+            LogLevel::Warning,
+            "+switch-master",
+            mi,
+            format!("{name} {old_addr} {old_port} {maddr} {mport}"),
+        );
+        self.reset_master_and_change_address(mi, maddr, mport);
+        if let Some(path) = self.masters[mi].client_reconfig_script.clone() {
+            let (new_addr, new_port) = self.current_master_addr(mi);
+            let args = [&name, "observer", "start", &old_addr]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([old_port.to_string(), new_addr, new_port.to_string()])
+                .collect();
+            self.run_script(&path, args);
+        }
+    }
+
+    /// A hello names the master we had before our failover, under a config epoch newer
+    /// than the failover's: a later leader decided, and our failover must not go on.
+    ///
+    /// Deliberate deviation: redis-sentinel only compares the hello's address with the
+    /// pre-failover one, finds nothing to switch, keeps the newer epoch and lets its
+    /// failover finish; it then switches to its own promoted replica *under the newer
+    /// epoch*, which another sentinel holds with another address, and no hello can
+    /// ever settle two addresses at one epoch (its promotion also moves the config
+    /// epoch back to the failover's). Here the failover stops: before the promotion was
+    /// seen it is aborted (`-failover-abort-superseded`); after it (the promoted replica
+    /// is already announced as the master) we switch back to the hello's address.
+    /// The replica we may have promoted is then turned back into a replica by the
+    /// usual `+convert-to-slave`.
+    fn failover_superseded(&mut self, mi: usize, si: usize, maddr: &str, mport: u16) {
+        match self.masters[mi].failover_state {
+            FailoverState::ReconfSlaves | FailoverState::UpdateConfig => {
+                let old = self.current_master_addr(mi);
+                self.switch_from_hello(mi, si, old, maddr, mport);
+            }
+            // Not elected yet: the attempt's epoch has been overtaken, so the next
+            // state-machine step gives it up.
+            FailoverState::None | FailoverState::WaitStart => {}
+            FailoverState::SelectSlave
+            | FailoverState::SendSlaveofNoone
+            | FailoverState::WaitPromotion => {
                 self.emit_inst(
                     LogLevel::Warning,
                     "+config-update-from",
                     Inst::Sentinel(mi, si),
                     "",
                 );
-                self.emit_for_master(
+                self.emit_inst(
                     LogLevel::Warning,
-                    "+switch-master",
-                    mi,
-                    format!("{name} {old_addr} {old_port} {maddr} {mport}"),
+                    "-failover-abort-superseded",
+                    Inst::Master(mi),
+                    "",
                 );
-                self.reset_master_and_change_address(mi, maddr, mport);
-                if let Some(path) = self.masters[mi].client_reconfig_script.clone() {
-                    let (new_addr, new_port) = self.current_master_addr(mi);
-                    let args = [&name, "observer", "start", &old_addr]
-                        .iter()
-                        .map(|s| s.to_string())
-                        .chain([old_port.to_string(), new_addr, new_port.to_string()])
-                        .collect();
-                    self.run_script(&path, args);
-                }
+                self.abort_failover(mi);
+                self.push(Action::PersistConfig);
             }
-        }
-        // The reset above keeps sentinels, so `si` still names this sentinel's entry.
-        if let Some(s) = self.masters[mi].sentinels.get_mut(si) {
-            s.last_hello_time = self.now;
         }
     }
 

@@ -298,6 +298,12 @@ pub struct Sentinel {
     tilt_start_time: u64,
     previous_time: u64,
     simfailure_flags: u32,
+    /// Elect and fail over exactly as redis-sentinel 7.0.15 does, epoch flaws included
+    /// (votes of the current epoch counted for an older attempt, see
+    /// `election::get_leader`; a failover superseded by a newer config epoch going on,
+    /// see `hello::failover_superseded`). Off in the program; the simulation turns it
+    /// on to show that its checker catches what these rules lead to.
+    upstream_election: bool,
     /// Notification and client-reconfig scripts waiting, running or due for a retry.
     scripts: scripts::ScriptQueue,
     /// Local time zone offset from UTC in seconds, for the ctime-formatted times in log
@@ -365,6 +371,7 @@ impl Sentinel {
             tilt_start_time: 0,
             previous_time: now,
             simfailure_flags: 0,
+            upstream_election: false,
             scripts: scripts::ScriptQueue::new(),
             utc_offset_secs: 0,
             now,
@@ -494,6 +501,13 @@ impl Sentinel {
     /// default, means UTC). Environment, not state: set once before the first input.
     pub fn set_utc_offset(&mut self, secs: i64) {
         self.utc_offset_secs = secs;
+    }
+
+    /// Elect and fail over with redis-sentinel 7.0.15's epoch rules, flaws included (off
+    /// by default; the simulation turns it on to show what its checker catches).
+    /// Environment, not state: set once before the first input.
+    pub fn set_upstream_election(&mut self, on: bool) {
+        self.upstream_election = on;
     }
 
     /// Replace the `access(path, X_OK)` check SENTINEL SET applies to script paths
@@ -660,6 +674,14 @@ impl Sentinel {
     pub fn test_start_failover(&mut self, now: u64, m: usize) {
         self.now = now;
         self.start_failover(m);
+    }
+
+    /// Tests only: run master `m`'s election for `epoch` at `now` as the failover's
+    /// `wait_start` state does (casting our vote on the way); the winner, if any.
+    #[doc(hidden)]
+    pub fn test_get_leader(&mut self, now: u64, m: usize, epoch: u64) -> Option<String> {
+        self.now = now;
+        self.get_leader(m, epoch)
     }
 
     /// Tests only: send the SLAVEOF transaction (or SLAVEOF NO ONE, `target` `None`) to

@@ -2,6 +2,7 @@
 //! per master, whether asked by a peer (IS-MASTER-DOWN-BY-ADDR with a run id) or by its
 //! own leader election.
 
+use super::instance::{FailoverState, flags};
 use super::{Action, Sentinel};
 use crate::config::LogLevel;
 use rand::Rng;
@@ -36,6 +37,20 @@ impl Sentinel {
         let m = &self.masters[master];
         if m.leader_epoch < req_epoch && self.current_epoch <= req_epoch {
             let epoch = self.current_epoch;
+            // A forced failover (SENTINEL FAILOVER) of ours runs in this epoch without
+            // an election: our vote for it is ours, or we would help a second sentinel
+            // promote under the same epoch (a deviation; redis-sentinel casts it on the
+            // next tick and grants it to whoever asks first).
+            let forced = m.common.flags & flags::FORCE_FAILOVER != 0
+                && m.failover_state != FailoverState::None
+                && m.failover_epoch == epoch
+                && !self.upstream_election;
+            let runid = if forced {
+                self.myid.clone()
+            } else {
+                runid.to_string()
+            };
+            let runid = runid.as_str();
             let m = &mut self.masters[master];
             m.leader = Some(runid.to_string());
             m.leader_epoch = epoch;

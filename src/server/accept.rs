@@ -59,3 +59,13 @@ pub fn set_keepalive(fd: i32, secs: u64) {
 
 #[cfg(not(target_os = "linux"))]
 pub fn set_keepalive(_fd: i32, _secs: u64) {}
+
+/// The log line of a failed `accept(2)`, as redis-sentinel 7.0.15 writes it:
+/// `Accepting client connection: <neterr>`, where anet's error text is
+/// `accept: <strerror(errno)>`.
+pub fn accept_error_line(e: &std::io::Error) -> String {
+    format!(
+        "Accepting client connection: accept: {}",
+        crate::config::strerror(e)
+    )
+}

@@ -4,8 +4,10 @@
 //! other tasks interleave correctly with replies.
 
 use super::Server;
-use super::clients::ClientShared;
+use crate::commands::session::{ReplyMode, Session};
 use crate::resp::request::RequestParser;
+use crate::state::State;
+use crate::state::clients::ClientShared;
 use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -18,48 +20,10 @@ use tokio::net::tcp::OwnedWriteHalf;
 /// writer catches up: a pipelining client that never reads cannot grow us unboundedly.
 const BACKPRESSURE_BYTES: usize = 4 * 1024 * 1024;
 
-/// `CLIENT REPLY` mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyMode {
-    On,
-    Off,
-    /// Skip the replies of the next command only.
-    Skip,
-    /// Set by `CLIENT REPLY SKIP` during the current command; becomes `Skip` after it.
-    SkipNext,
-}
-
-/// Connection-local state the commands read and change.
-pub struct Session {
-    pub client: Arc<ClientShared>,
-    pub authed: bool,
-    /// Channels and patterns in subscription order (UNSUBSCRIBE without arguments
-    /// replies in this order).
-    pub channels: Vec<Bytes>,
-    pub patterns: Vec<Bytes>,
-    pub reply_mode: ReplyMode,
-    /// Close after the queued replies are written.
-    pub close: bool,
-}
-
-impl Session {
-    pub fn resp(&self) -> u8 {
-        self.client.resp()
-    }
-    pub fn subscribed(&self) -> bool {
-        !self.channels.is_empty() || !self.patterns.is_empty()
-    }
-    /// Mirror the subscription counts into the shared state (CLIENT LIST, limits).
-    pub fn sync_counts(&self) {
-        let mut st = self.client.state();
-        st.sub = self.channels.len();
-        st.psub = self.patterns.len();
-    }
-}
-
 pub async fn run(server: Arc<Server>, stream: TcpStream) {
+    let state = &*server.state;
     let _ = stream.set_nodelay(true);
-    server
+    state
         .stats
         .connections_received
         .fetch_add(1, Ordering::Relaxed);
@@ -68,8 +32,8 @@ pub async fn run(server: Arc<Server>, stream: TcpStream) {
     };
     let fd = raw_fd(&stream);
     let (mut rd, mut wr) = stream.into_split();
-    if server.clients.len() >= server.cfg.maxclients as usize {
-        server
+    if state.clients.len() >= state.cfg.maxclients as usize {
+        state
             .stats
             .rejected_connections
             .fetch_add(1, Ordering::Relaxed);
@@ -78,38 +42,27 @@ pub async fn run(server: Arc<Server>, stream: TcpStream) {
             .await;
         return;
     }
-    let default_nopass = server
-        .users()
-        .users
-        .get("default")
-        .is_some_and(|u| u.nopass);
-    if super::accept::protected_denied(server.cfg.protected_mode, default_nopass, &addr) {
-        server
+    let default_nopass = state.users().users.get("default").is_some_and(|u| u.nopass);
+    if super::accept::protected_denied(state.cfg.protected_mode, default_nopass, &addr) {
+        state
             .stats
             .rejected_connections
             .fetch_add(1, Ordering::Relaxed);
         let _ = wr.write_all(super::accept::DENIED.as_bytes()).await;
         return;
     }
-    super::accept::set_keepalive(fd, server.cfg.tcp_keepalive);
-    let client = Arc::new(ClientShared::new(server.clients.next_id(), addr, laddr, fd));
-    server.clients.add(client.clone());
-    let writer = tokio::spawn(write_loop(server.clone(), client.clone(), wr));
+    super::accept::set_keepalive(fd, state.cfg.tcp_keepalive);
+    let client = Arc::new(ClientShared::new(state.clients.next_id(), addr, laddr, fd));
+    state.clients.add(client.clone());
+    let writer = tokio::spawn(write_loop(server.state.clone(), client.clone(), wr));
 
-    let mut sess = Session {
-        client: client.clone(),
-        authed: !server.users().auth_required(),
-        channels: Vec::new(),
-        patterns: Vec::new(),
-        reply_mode: ReplyMode::On,
-        close: false,
-    };
+    let mut sess = Session::new(client.clone(), !state.users().auth_required());
     read_loop(&server, &mut sess, &mut rd).await;
 
     client.close_after_reply();
     let _ = writer.await;
-    server.hub().remove_client(client.id);
-    server.clients.remove(client.id);
+    state.hub().remove_client(client.id);
+    state.clients.remove(client.id);
 }
 
 #[cfg(unix)]
@@ -122,11 +75,8 @@ fn raw_fd(_: &TcpStream) -> i32 {
     -1
 }
 
-async fn read_loop(
-    server: &Arc<Server>,
-    sess: &mut Session,
-    rd: &mut tokio::net::tcp::OwnedReadHalf,
-) {
+async fn read_loop(server: &Server, sess: &mut Session, rd: &mut tokio::net::tcp::OwnedReadHalf) {
+    let state = &*server.state;
     let client = sess.client.clone();
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut parser = RequestParser::new();
@@ -137,14 +87,14 @@ async fn read_loop(
             match parser.next(&mut buf, need_auth) {
                 Ok(Some(args)) => {
                     client.state().qbuf = before_len - buf.len();
-                    wait_if_paused(server, &client, &args).await;
+                    wait_if_paused(state, &client, &args).await;
                     if client.is_killed() {
                         return;
                     }
                     let mut out = BytesMut::new();
                     let before = sess.reply_mode;
-                    crate::commands::execute(server, sess, &args, &mut out);
-                    server
+                    crate::commands::execute(state, &server.shell, sess, &args, &mut out);
+                    state
                         .stats
                         .commands_processed
                         .fetch_add(1, Ordering::Relaxed);
@@ -153,14 +103,14 @@ async fn read_loop(
                         st.qbuf = 0;
                         st.last_reply_len = out.len();
                     }
-                    emit(server, sess, before, &out);
+                    emit(state, sess, before, &out);
                     if sess.close {
                         return;
                     }
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    client.queue(&e.to_wire(), server.hub().limit());
+                    client.queue(&e.to_wire(), state.hub().limit());
                     return;
                 }
             }
@@ -174,7 +124,7 @@ async fn read_loop(
                 }
             }
         }
-        let idle = match server.cfg.timeout {
+        let idle = match state.cfg.timeout {
             0 => Duration::from_secs(u64::MAX / 4),
             t if !sess.subscribed() => Duration::from_secs(t),
             _ => Duration::from_secs(u64::MAX / 4),
@@ -184,7 +134,7 @@ async fn read_loop(
             r = rd.read_buf(&mut buf) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
-                    server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                 }
             },
             _ = client.cancel.cancelled() => return,
@@ -194,7 +144,7 @@ async fn read_loop(
 }
 
 /// Queue a command's output, honouring `CLIENT REPLY OFF|SKIP`.
-fn emit(server: &Server, sess: &mut Session, before: ReplyMode, out: &[u8]) {
+fn emit(state: &State, sess: &mut Session, before: ReplyMode, out: &[u8]) {
     let send = match (before, sess.reply_mode) {
         (ReplyMode::Skip, _) => {
             sess.reply_mode = ReplyMode::On;
@@ -209,21 +159,21 @@ fn emit(server: &Server, sess: &mut Session, before: ReplyMode, out: &[u8]) {
         sess.reply_mode = ReplyMode::Skip;
     }
     if send && !out.is_empty() {
-        sess.client.queue(out, server.hub().limit());
+        sess.client.queue(out, state.hub().limit());
     }
 }
 
 /// Block command execution while a CLIENT PAUSE is in effect.
 /// `WRITE` pauses only stop PUBLISH, the one "may-replicate" command of a sentinel.
-async fn wait_if_paused(server: &Server, client: &ClientShared, args: &[Bytes]) {
-    while let Some(p) = server.current_pause() {
+async fn wait_if_paused(state: &State, client: &ClientShared, args: &[Bytes]) {
+    while let Some(p) = state.current_pause() {
         let is_publish = args
             .first()
             .is_some_and(|a| a.eq_ignore_ascii_case(b"publish"));
         if !p.all && !is_publish {
             return;
         }
-        let unpaused = server.unpaused.notified();
+        let unpaused = state.unpaused.notified();
         let left = p.until.saturating_duration_since(Instant::now());
         tokio::select! {
             _ = unpaused => {}
@@ -233,7 +183,7 @@ async fn wait_if_paused(server: &Server, client: &ClientShared, args: &[Bytes]) 
     }
 }
 
-async fn write_loop(server: Arc<Server>, client: Arc<ClientShared>, mut wr: OwnedWriteHalf) {
+async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, mut wr: OwnedWriteHalf) {
     loop {
         let data = client.take_output();
         if data.is_empty() {
@@ -252,7 +202,7 @@ async fn write_loop(server: Arc<Server>, client: Arc<ClientShared>, mut wr: Owne
                     client.kill();
                     break;
                 }
-                server.stats.net_output_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+                state.stats.net_output_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
             }
             _ = client.cancel.cancelled() => break,
         }

@@ -10,12 +10,28 @@
 //!   votes and config flushes.
 //! - No two live sentinels hold different addresses for a master at the same config
 //!   epoch (see `Checker::stale` for the one exemption redis-sentinel needs).
+//!
+//! The election properties behind "one leader per epoch" (issue #16: redis-sentinel
+//! counts votes of its current epoch for a failover of an older one):
+//! - A leader of epoch E holds votes *cast for E* from a majority of all sentinels, as
+//!   the voters themselves recorded them (`Kind::ElectedWithoutVotes`).
+//! - A sentinel asks for votes (is-master-down-by-addr with its run id) only in its
+//!   attempt's own epoch, never in a newer one its attempt cannot use
+//!   (`Kind::StaleVoteRequest`).
+//! - A sentinel running a forced failover (SENTINEL FAILOVER) at epoch E never gives
+//!   its vote for E to somebody else (`Kind::ForcedVoteGiven`).
+//! - A sentinel whose elected failover runs at epoch E and that adopts a config epoch
+//!   newer than E from a hello stops that failover in the same step
+//!   (`Kind::SupersededFailover`); redis-sentinel lets it finish and switch to its own
+//!   promoted replica under the adopted epoch, which is what `Checker::stale` exempts
+//!   when the rules are redis-sentinel's.
 
 use super::Time;
 use super::peer::SentinelNode;
+use bytes::Bytes;
 use rsentinel::config::SentinelConfig;
 use rsentinel::core::Sentinel;
-use rsentinel::core::instance::FailoverState;
+use rsentinel::core::instance::{FailoverState, flags};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +43,10 @@ pub enum Kind {
     ConfigConflict,
     NoConvergence,
     NoFailover,
+    ElectedWithoutVotes,
+    StaleVoteRequest,
+    ForcedVoteGiven,
+    SupersededFailover,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +59,10 @@ pub struct Violation {
 #[derive(Default)]
 pub struct Checker {
     pub violation: Option<Violation>,
+    /// Kinds not reported (`Options::skip_checks`).
+    pub skip: Vec<Kind>,
+    /// (myid, master, failover epoch) of every attempt seen running.
+    attempts: BTreeSet<(String, String, u64)>,
     /// (voter myid, master, epoch) -> the run id it voted for.
     votes: BTreeMap<(String, String, u64), String>,
     /// (master, epoch) -> the run id that declared itself leader.
@@ -63,7 +87,7 @@ pub struct Checker {
 
 impl Checker {
     fn fail(&mut self, kind: Kind, at: Time, text: String) {
-        if self.violation.is_none() {
+        if self.violation.is_none() && !self.skip.contains(&kind) {
             self.violation = Some(Violation { kind, at, text });
         }
     }
@@ -83,8 +107,22 @@ impl Checker {
         *seen = core.current_epoch();
         for m in core.masters() {
             let name = m.common.name.clone();
+            if m.failover_state != FailoverState::None {
+                self.attempts
+                    .insert((id.clone(), name.clone(), m.failover_epoch));
+            }
             if let Some(leader) = m.leader.as_ref().filter(|_| m.leader_epoch > 0) {
                 self.vote(at, i, &id, &name, m.leader_epoch, leader);
+                let forced = m.common.flags & flags::FORCE_FAILOVER != 0
+                    && m.failover_state != FailoverState::None
+                    && m.leader_epoch == m.failover_epoch;
+                if forced && !leader.eq_ignore_ascii_case(&id) {
+                    let text = format!(
+                        "sentinel{i} runs a forced failover in epoch {} but voted {leader} ({name})",
+                        m.leader_epoch
+                    );
+                    self.fail(Kind::ForcedVoteGiven, at, text);
+                }
             }
             let prev = self.config_seen.get(&(id.clone(), name.clone())).copied();
             if m.config_epoch > prev.unwrap_or(0)
@@ -93,6 +131,13 @@ impl Checker {
             {
                 self.stale
                     .insert((id.clone(), name.clone(), m.config_epoch));
+                if m.failover_state != FailoverState::WaitStart {
+                    let text = format!(
+                        "sentinel{i} adopted config epoch {} and goes on with its failover of epoch {} ({name}, {:?})",
+                        m.config_epoch, m.failover_epoch, m.failover_state
+                    );
+                    self.fail(Kind::SupersededFailover, at, text);
+                }
             }
             let cs = self
                 .config_seen
@@ -183,6 +228,42 @@ impl Checker {
         }
     }
 
+    /// Core `i` sends `args`: a vote request (is-master-down-by-addr with its own run
+    /// id) must carry the epoch of its running attempt.
+    pub fn vote_request(&mut self, at: Time, i: usize, core: &Sentinel, args: &[Bytes]) {
+        let arg = |k: usize| args.get(k).map(|a| String::from_utf8_lossy(a).into_owned());
+        if !arg(1).is_some_and(|a| a.eq_ignore_ascii_case("is-master-down-by-addr")) {
+            return;
+        }
+        let (Some(host), Some(port), Some(epoch), Some(runid)) = (arg(2), arg(3), arg(4), arg(5))
+        else {
+            return;
+        };
+        if runid == "*" {
+            return;
+        }
+        let Some(mi) = port
+            .parse()
+            .ok()
+            .and_then(|p| core.master_by_addr(&host, p))
+        else {
+            return;
+        };
+        let m = &core.masters()[mi];
+        let attempt = (m.failover_state != FailoverState::None).then_some(m.failover_epoch);
+        let epoch: u64 = epoch.parse().unwrap_or(0);
+        // A request held until its link's local address was known leaves later than
+        // it was made: an attempt that has ended by then still counts.
+        let key = (core.myid().to_string(), m.common.name.clone(), epoch);
+        if attempt != Some(epoch) && !self.attempts.contains(&key) {
+            let text = format!(
+                "sentinel{i} asks for votes in epoch {epoch}, its attempt is in {attempt:?} ({})",
+                m.common.name
+            );
+            self.fail(Kind::StaleVoteRequest, at, text);
+        }
+    }
+
     /// Core `i` emitted `+elected-leader` (`master <name> <ip> <port>`).
     pub fn elected(&mut self, at: Time, i: usize, payload: &str, nodes: &[SentinelNode]) {
         let Some(core) = nodes[i].core.as_ref() else {
@@ -193,6 +274,33 @@ impl Checker {
         let key = (name.clone(), m.failover_epoch);
         if self.forced.contains(&key) {
             return;
+        }
+        // The votes for this leader in its epoch, as the voters recorded them (its own
+        // vote, cast in this very step, is not observed yet).
+        let epoch = m.failover_epoch;
+        let mut voters: BTreeSet<&str> = self
+            .votes
+            .iter()
+            .filter(|((_, mn, e), l)| {
+                *mn == name && *e == epoch && l.eq_ignore_ascii_case(core.myid())
+            })
+            .map(|((v, _, _), _)| v.as_str())
+            .collect();
+        if m.leader_epoch == epoch
+            && m.leader
+                .as_ref()
+                .is_some_and(|l| l.eq_ignore_ascii_case(core.myid()))
+        {
+            voters.insert(core.myid());
+        }
+        let majority = nodes.len() / 2 + 1;
+        if voters.len() < majority {
+            let text = format!(
+                "sentinel{i} {} elected in epoch {epoch} with {} vote(s) for that epoch, {majority} needed ({name})",
+                core.myid(),
+                voters.len()
+            );
+            self.fail(Kind::ElectedWithoutVotes, at, text);
         }
         match self.leaders.get(&key) {
             Some(prev) if *prev != core.myid() => {

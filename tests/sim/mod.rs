@@ -65,6 +65,12 @@ pub struct Options {
     /// Called on a sentinel's core right before it answers a peer's `SENTINEL`
     /// command: the hook `sim_broken` uses to inject a bug.
     pub tamper: Option<fn(usize, &mut Sentinel)>,
+    /// Run every core with redis-sentinel's own election rules, flaw included
+    /// (`Sentinel::upstream_election`): how the checker is shown to catch it.
+    pub upstream_election: bool,
+    /// Violations of these kinds are not reported, to show that a later property also
+    /// catches a bug an earlier one reports first.
+    pub skip_checks: Vec<check::Kind>,
 }
 
 impl Default for Options {
@@ -82,6 +88,8 @@ impl Default for Options {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(200),
             tamper: None,
+            upstream_election: false,
+            skip_checks: Vec::new(),
         }
     }
 }

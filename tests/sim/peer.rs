@@ -138,6 +138,10 @@ impl World {
         let seed = self.rng.r#gen();
         let local = self.local_time(i);
         self.sentinels[i].boot(seed, local);
+        let upstream = self.opts.upstream_election;
+        if let Some(core) = self.sentinels[i].core.as_mut() {
+            core.set_upstream_election(upstream);
+        }
         let now = self.now;
         let core = self.sentinels[i].core.as_ref().expect("booted");
         self.check.restarted(now, &self.sentinels[i].myid, core);

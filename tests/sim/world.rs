@@ -70,6 +70,7 @@ impl World {
             stats: BTreeMap::new(),
             master_name: "mymaster".into(),
         };
+        w.check.skip = w.opts.skip_checks.clone();
         w.build();
         w
     }
@@ -96,6 +97,9 @@ impl World {
                 self.now,
             );
             self.sentinels.push(node);
+            if let Some(core) = self.sentinels[i].core.as_mut() {
+                core.set_upstream_election(self.opts.upstream_election);
+            }
             self.schedule_tick(i);
         }
         for i in 0..self.sentinels.len() {
@@ -222,6 +226,9 @@ impl World {
                     req,
                     args,
                 } => {
+                    if let Some(core) = self.sentinels[i].core.as_ref() {
+                        self.check.vote_request(self.now, i, core, &args);
+                    }
                     if let Some(id) = self.net.lookup(i, link, conn) {
                         self.enqueue_target(id, Packet::Cmd(req, args));
                     }

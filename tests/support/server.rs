@@ -1,16 +1,18 @@
 //! An in-process client server on 127.0.0.1:0 over a core watching one master, for the
 //! tests that talk RESP to it.
 
-use rsentinel::config::{MasterConfig, SentinelConfig, ServerConfig};
+use rsentinel::config::{LogLevel, MasterConfig, SentinelConfig, ServerConfig};
 use rsentinel::core::{Identity, Sentinel};
-use rsentinel::server::{ProcessInfo, Server};
+use rsentinel::log::Logger;
+use rsentinel::server::Server;
 use rsentinel::shell::{Shell, now_ms};
+use rsentinel::state::{ProcessInfo, State};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Start a server with `cfg`; returns it and the address it listens on.
-pub async fn start(cfg: ServerConfig) -> (Arc<Server>, SocketAddr) {
+/// Start a server with `cfg`; returns its shared state and the address it listens on.
+pub async fn start(cfg: ServerConfig) -> (Arc<State>, SocketAddr) {
     let sc = SentinelConfig {
         myid: Some("f9351bc32a024bcd4d518040ae807e61bcbe50b5".into()),
         masters: vec![MasterConfig::new("mymaster", "127.0.0.1", 6390, 2)],
@@ -32,9 +34,11 @@ pub async fn start(cfg: ServerConfig) -> (Arc<Server>, SocketAddr) {
         hz: 10,
         ..Default::default()
     };
-    let server = Server::new(shell, cfg, info);
+    let state = State::new(cfg, info);
+    let (logger, _) = Logger::memory(LogLevel::Warning);
+    let server = Server::new(state.clone(), shell, Arc::new(logger));
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
-    tokio::spawn(server.clone().serve(l));
-    (server, addr)
+    tokio::spawn(server.serve(l));
+    (state, addr)
 }

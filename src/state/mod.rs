@@ -1,0 +1,158 @@
+//! The client side's shared state: everything the connections, the commands and the
+//! action performer share (the client registry, the pub/sub [`hub::Hub`], the live ACL
+//! users, the `INFO` counters, `CLIENT PAUSE`, the names after `rename-command`, the
+//! shutdown request), with no socket and no accept loop in it.
+//!
+//! Why its own module, below `commands` rather than inside `server` or `commands`:
+//! - it is built first, before the action performer and the server, because the
+//!   performer publishes events on the hub and the config rewrite reads the live users;
+//!   keeping it out of `server` is what lets `main` hand both to the performer directly
+//!   instead of through cells filled in later;
+//! - the commands read and change it, and the server only owns sockets and tasks, so the
+//!   imports run one way (`state` ← `commands` ← `server`);
+//! - it needs nothing of the core nor of the commands (only `acl`, `command_table`,
+//!   `config`, `glob`, `resp`), so the performer in `runtime` can use it without
+//!   depending on command implementations.
+//!
+//! It is tokio-light: `Notify` and `CancellationToken` to wake waiting tasks, no I/O.
+
+pub mod clients;
+pub mod hub;
+pub mod rates;
+
+use crate::acl;
+use crate::config::ServerConfig;
+use clients::Clients;
+use hub::Hub;
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Process-level facts shown by `INFO server`.
+#[derive(Debug, Clone, Default)]
+pub struct ProcessInfo {
+    /// Per-process random id (not the sentinel myid).
+    pub run_id: String,
+    /// Absolute path of the config file.
+    pub config_file: String,
+    /// Absolute path of the executable as redis reports it.
+    pub executable: String,
+    /// Unix milliseconds at start-up.
+    pub start_ms: u64,
+    pub pid: u32,
+    /// The randomised timer frequency (10..19).
+    pub hz: u32,
+    /// `uname -s -r -m`, e.g. `Linux 6.1.0 x86_64`.
+    pub os: String,
+}
+
+/// Counters for `INFO stats`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub connections_received: AtomicU64,
+    pub commands_processed: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub rates: rates::Rates,
+}
+
+/// An active `CLIENT PAUSE`.
+#[derive(Debug, Clone, Copy)]
+pub struct Pause {
+    pub until: Instant,
+    /// `ALL` (true) or `WRITE` (false; only PUBLISH is a "write" here).
+    pub all: bool,
+}
+
+pub struct State {
+    pub cfg: ServerConfig,
+    pub info: ProcessInfo,
+    pub clients: Clients,
+    pub stats: Stats,
+    pub users: Mutex<acl::Users>,
+    hub: Arc<Hub>,
+    /// Lower-case name a client sends -> canonical command name, after `rename-command`.
+    names: HashMap<String, &'static str>,
+    pause: Mutex<Option<Pause>>,
+    pub unpaused: Notify,
+    /// Cancelled by SHUTDOWN; main waits on it to exit.
+    shutdown: CancellationToken,
+}
+
+impl State {
+    pub fn new(cfg: ServerConfig, info: ProcessInfo) -> Arc<State> {
+        let users = acl::Users::from_config(cfg.requirepass.as_deref(), &cfg.users)
+            .unwrap_or_else(|_| acl::Users::from_config(None, &[]).expect("default users"));
+        let mut names: HashMap<String, &'static str> = crate::command_table::COMMANDS
+            .iter()
+            .map(|c| (c.name.to_string(), c.name))
+            .collect();
+        for (from, to) in &cfg.rename_commands {
+            if let Some(canon) = names.remove(&from.to_ascii_lowercase())
+                && !to.is_empty()
+            {
+                names.insert(to.to_ascii_lowercase(), canon);
+            }
+        }
+        Arc::new(State {
+            hub: Arc::new(Hub::new(cfg.pubsub_limit)),
+            info,
+            clients: Clients::new(),
+            stats: Stats::default(),
+            users: Mutex::new(users),
+            names,
+            pause: Mutex::new(None),
+            unpaused: Notify::new(),
+            shutdown: CancellationToken::new(),
+            cfg,
+        })
+    }
+
+    pub fn hub(&self) -> Arc<Hub> {
+        self.hub.clone()
+    }
+
+    /// The canonical command a client-sent name refers to, after `rename-command`.
+    pub fn resolve(&self, name: &[u8]) -> Option<&'static str> {
+        let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
+        self.names.get(&lower).copied()
+    }
+
+    pub fn users(&self) -> std::sync::MutexGuard<'_, acl::Users> {
+        self.users.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ask the process to stop (SHUTDOWN).
+    pub fn request_shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Resolves once a client sent SHUTDOWN; main then exits.
+    pub async fn wait_shutdown(&self) {
+        self.shutdown.cancelled().await
+    }
+
+    pub fn set_pause(&self, p: Option<Pause>) {
+        *self.pause.lock().unwrap_or_else(|e| e.into_inner()) = p;
+        if p.is_none() {
+            self.unpaused.notify_waiters();
+        }
+    }
+
+    /// The pause in effect now, if any (expired pauses are cleared).
+    pub fn current_pause(&self) -> Option<Pause> {
+        let mut g = self.pause.lock().unwrap_or_else(|e| e.into_inner());
+        match *g {
+            Some(p) if p.until > Instant::now() => Some(p),
+            Some(_) => {
+                *g = None;
+                None
+            }
+            None => None,
+        }
+    }
+}

@@ -151,7 +151,7 @@ impl Sentinel {
 
     /// Re-open missing connections, at most once per ping period per link, and
     /// pipeline the handshake right behind the connect.
-    fn reconnect(&mut self, i: Inst) {
+    pub(super) fn reconnect(&mut self, i: Inst) {
         let now = self.now;
         let ping_period = self.timing.ping_period;
         let is_sentinel = matches!(i, Inst::Sentinel(..));

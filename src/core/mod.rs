@@ -200,6 +200,11 @@ pub struct Timing {
     pub election_timeout: u64,
     pub script_max_runtime: u64,
     pub script_retry_delay: u64,
+    /// The fast period of issue #9 (a deviation in speed only, not a DEBUG knob): how
+    /// often peers are asked again while their answers are short of ODOWN or of our
+    /// election, and (see `monitor`) how often the replicas our own failover waits on
+    /// are polled with INFO; redis-sentinel uses ASK-PERIOD and 1 s.
+    pub failover_info_period: u64,
 }
 
 impl Timing {
@@ -263,6 +268,7 @@ impl Default for Timing {
             election_timeout: 10_000,
             script_max_runtime: 60_000,
             script_retry_delay: 30_000,
+            failover_info_period: 100,
         }
     }
 }

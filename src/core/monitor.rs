@@ -141,11 +141,16 @@ impl Sentinel {
             self.check_odown(mi);
             // Same order as redis-sentinel: an attempt that starts now asks every peer
             // (with our vote request) before its first state-machine step.
-            if self.start_failover_if_needed(mi) {
+            let started = self.start_failover_if_needed(mi);
+            if started {
                 self.ask_other_sentinels(mi, true);
             }
             self.failover_state_machine(mi);
-            self.ask_other_sentinels(mi, false);
+            // Everyone was just asked; with the fast re-ask of an attempt waiting for
+            // votes (see `ask`), a second round now would only duplicate it.
+            if !(started && self.fast_failover()) {
+                self.ask_other_sentinels(mi, false);
+            }
         }
     }
 

@@ -322,6 +322,9 @@ struct Round {
     post_sdown: usize,
     /// The new master failed to answer a PING during the spurious window.
     new_master_silent: bool,
+    /// The counted post-switch events as `s<sentinel> <channel> <ms after kill>`, printed
+    /// with the round so a spurious failover can be checked by eye.
+    detail: Vec<String>,
 }
 
 fn ms(from: Instant, at: Instant) -> f64 {
@@ -469,6 +472,7 @@ fn failed(imp: Imp, why: String) -> Round {
         spurious: 0,
         post_sdown: 0,
         new_master_silent: false,
+        detail: Vec::new(),
     }
 }
 
@@ -511,16 +515,19 @@ fn kill_round(imp: Imp) -> Round {
     let evs: Vec<Vec<Ev>> = recorders.iter().map(Recorder::snapshot).collect();
     let mut spurious = 0;
     let mut post_sdown = 0;
-    for e in &evs {
+    let mut detail = Vec::new();
+    for (i, e) in evs.iter().enumerate() {
         let own = own_switch(e, old).unwrap();
         for later in &e[own + 1..] {
             let about_master = later.payload.starts_with("master mymaster ");
-            match later.channel.as_str() {
-                "+odown" | "+try-failover" if about_master => spurious += 1,
-                "+switch-master" if later.payload.starts_with("mymaster ") => spurious += 1,
-                "+sdown" if about_master => post_sdown += 1,
-                _ => {}
-            }
+            let counted = match later.channel.as_str() {
+                "+odown" | "+try-failover" if about_master => &mut spurious,
+                "+switch-master" if later.payload.starts_with("mymaster ") => &mut spurious,
+                "+sdown" if about_master => &mut post_sdown,
+                _ => continue,
+            };
+            *counted += 1;
+            detail.push(format!("s{i} {} {:.0}", later.channel, ms(t0, later.at)));
         }
     }
     drop(recorders);
@@ -532,6 +539,7 @@ fn kill_round(imp: Imp) -> Round {
         spurious,
         post_sdown,
         new_master_silent: silent,
+        detail,
     }
 }
 
@@ -564,7 +572,6 @@ fn manual_round(imp: Imp, asked: usize) -> Round {
     let t0 = Instant::now();
     let reply = c.cmd(&["SENTINEL", "FAILOVER", "mymaster"]);
     let mut sample = Sample::new();
-    sample.insert("SENTINEL FAILOVER reply", ms(t0, Instant::now()));
     if reply != b"+OK\r\n" {
         return failed(
             imp,
@@ -646,13 +653,18 @@ fn progress(kind: &str, i: usize, r: &Round, rows: &[(&'static str, bool)]) {
     let tail = match &r.failure {
         Some(f) => format!(" FAILED: {f}"),
         None if kind == "kill" => format!(
-            " spurious {} post-switch-sdown {}{}",
+            " spurious {} post-switch-sdown {}{}{}",
             r.spurious,
             r.post_sdown,
             if r.new_master_silent {
                 " NEW-MASTER-SILENT"
             } else {
                 ""
+            },
+            if r.detail.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", r.detail.join(", "))
             }
         ),
         None => String::new(),
@@ -677,7 +689,6 @@ const KILL_ROWS: &[(&str, bool)] = &[
 ];
 
 const MANUAL_ROWS: &[(&str, bool)] = &[
-    ("SENTINEL FAILOVER reply", false),
     ("+selected-slave", false),
     ("promoted replica accepts a write", true),
     ("+promoted-slave", false),
@@ -696,6 +707,11 @@ fn bench_failover_latency() {
     let started = Instant::now();
     let imps = [Imp::Real, Imp::Ours];
 
+    let legend = |rows: &[(&str, bool)]| {
+        let keys: Vec<&str> = rows.iter().filter(|r| r.1).map(|r| r.0).collect();
+        keys.join(" / ")
+    };
+    println!("\nper round, ms: {}", legend(KILL_ROWS));
     let mut kills = Vec::new();
     for i in 0..rounds {
         for imp in imps {
@@ -704,6 +720,7 @@ fn bench_failover_latency() {
             kills.push(r);
         }
     }
+    println!("per round, ms: {}", legend(MANUAL_ROWS));
     let mut manuals = Vec::new();
     for i in 0..manual {
         for imp in imps {

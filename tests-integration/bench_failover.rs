@@ -2,7 +2,7 @@
 //! measured side by side in one run and reported as medians, maxima and ratios. The machines
 //! are shared and noisy, so this is an instrument, not a pass/fail test.
 //!
-//! Run (about 11 min at the defaults on an idle 2-core box):
+//! Run (about 9 min at the defaults on a 2-core box):
 //! `cargo test --release --test integration bench_failover -- --ignored --nocapture --test-threads 1`
 //!
 //! Knobs:
@@ -268,16 +268,25 @@ fn sentinel_ready(port: u16) -> bool {
         && peers.iter().all(|p| field(p, "flags") == "sentinel")
 }
 
+/// Data-node options. redis 7.0 defaults to diskless full syncs delayed by 5 s: that delay
+/// would cost 5 s of setup per round and, when a reconfigured replica cannot partially
+/// resync (in a manual failover the alive old master keeps streaming, e.g. the sentinels'
+/// hello PUBLISHes, to the replica not yet moved, so its offset passes the new master's),
+/// it would add 5 s to `+slave-reconf-done` and so to the leader's `+switch-master`: a
+/// data-node setting, not sentinel latency. Both implementations get the same nodes.
+const NODE_ARGS: &[&str] = &["--repl-diskless-sync-delay", "0"];
+
 fn topology(imp: Imp) -> Result<Topology, String> {
-    let m = redis_server(&[]);
+    let m = redis_server(NODE_ARGS);
     let mp = m.port.to_string();
+    let replica = || {
+        let mut args = NODE_ARGS.to_vec();
+        args.extend(["--replicaof", "127.0.0.1", &mp]);
+        redis_server(&args)
+    };
     let mut topo = Topology {
         sentinels: Vec::new(),
-        nodes: vec![
-            m,
-            redis_server(&["--replicaof", "127.0.0.1", &mp]),
-            redis_server(&["--replicaof", "127.0.0.1", &mp]),
-        ],
+        nodes: vec![m, replica(), replica()],
     };
     // Replicas in sync first, so the sentinels' first INFO of the master lists both.
     for n in &topo.nodes[1..] {

@@ -281,6 +281,11 @@ impl Sentinel {
             let c = self.common_mut(i);
             c.flags = (c.flags & !flags::RECONF_INPROG) | flags::RECONF_DONE;
             self.emit_inst(LogLevel::Notice, "+slave-reconf-done", i, "");
+            // The next replica (parallel-syncs) or the end of the failover now, not on
+            // the next tick (issue #9).
+            if self.masters[mi].failover_state == FailoverState::ReconfSlaves {
+                self.failover_progress_now(mi);
+            }
         }
     }
 
@@ -327,6 +332,8 @@ impl Sentinel {
             self.run_script(&path, args);
         }
         self.force_hello_update(mi);
+        // Start reconfiguring the other replicas now, not on the next tick (issue #9).
+        self.failover_progress_now(mi);
     }
 
     /// Make every record of master `mi` publish a hello on the next tick.

@@ -276,7 +276,9 @@ impl Sentinel {
             }
             _ => false,
         };
-        let info_period = if fast_info {
+        let info_period = if self.fast_failover() && self.awaited_by_failover(i) {
+            self.timing.failover_info_period
+        } else if fast_info {
             1000
         } else {
             self.timing.info_period
@@ -295,6 +297,26 @@ impl Sentinel {
         }
         if pub_due {
             self.send_hello(i);
+        }
+    }
+
+    /// Is `i` a replica whose INFO our own failover is waiting for: the promoted one in
+    /// `wait_promotion`, or one sent (or following) the reconfiguration in
+    /// `reconf_slaves`? Those are polled every `failover_info_period` instead of every
+    /// second (issue #9).
+    fn awaited_by_failover(&self, i: Inst) -> bool {
+        let Inst::Replica(mi, ri) = i else {
+            return false;
+        };
+        let m = &self.masters[mi];
+        if m.common.flags & flags::FAILOVER_IN_PROGRESS == 0 {
+            return false;
+        }
+        let f = m.replicas[ri].common.flags;
+        match m.failover_state {
+            FailoverState::WaitPromotion => f & flags::PROMOTED != 0,
+            FailoverState::ReconfSlaves => f & (flags::RECONF_SENT | flags::RECONF_INPROG) != 0,
+            _ => false,
         }
     }
 

@@ -41,6 +41,8 @@ fn after_switch_master_the_new_master_is_dialled_at_once_and_judged_afresh() {
             .any(|a| matches!(a, Action::Connect { port: 41000, .. }))
     );
     sim.clear();
+    // The peer's cached "down" answer about the old master.
+    sim.core.test_access().masters[0].sentinels[0].common.flags |= flags::MASTER_DOWN;
     sim.now += 50;
     sim.hello_on_master(&hello("127.0.0.1", 41101, PEER1, 1, "127.0.0.1", 41002, 1));
     assert!(sim.has_event("+switch-master mymaster 127.0.0.1 41000 127.0.0.1 41002"));

@@ -7,6 +7,7 @@ mod harness;
 
 mod auth_links;
 mod bench;
+mod bench_failover;
 mod cli;
 mod client_kill;
 mod command_table;

@@ -71,9 +71,14 @@ pub struct Proc {
 }
 
 impl Drop for Proc {
+    /// Kill the process and remove its directory, unless the test is failing: then the
+    /// config file and log stay behind for the post-mortem.
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

@@ -19,8 +19,8 @@ use rsentinel::resp::Reply;
 use std::collections::{HashMap, VecDeque};
 
 mod redis;
+use super::redis::RedisNode;
 pub use crate::support::{IDS, T0};
-pub use redis::Redis;
 
 pub struct Node {
     pub core: Sentinel,
@@ -39,7 +39,7 @@ pub struct Node {
 pub struct World {
     pub now: u64,
     pub nodes: Vec<Node>,
-    pub redis: Vec<Redis>,
+    pub redis: Vec<RedisNode>,
     pub sync_ms: u64,
     /// Hello subscriptions: (node, link, redis port).
     subs: Vec<(usize, LinkId, u16)>,
@@ -59,16 +59,18 @@ impl World {
         let redis = ports
             .iter()
             .enumerate()
-            .map(|(n, &port)| Redis {
-                port,
-                runid: hex_id(ids[n % ids.len()]),
-                alive: true,
-                is_master: n == 0,
-                master_port: ports[0],
-                link_up_at: (n != 0).then_some(0),
-                priority: 100,
-                offset: 1000,
-                slaveof_disabled: false,
+            .map(|(n, &port)| {
+                let master = (n != 0).then(|| ("127.0.0.1".to_string(), ports[0]));
+                let mut r = RedisNode::with_id(
+                    "127.0.0.1".into(),
+                    port,
+                    hex_id(ids[n % ids.len()]),
+                    master,
+                );
+                r.offset = 1000;
+                r.sync_at = (n != 0).then_some(0);
+                r.down_since_seconds = Some(1);
+                r
             })
             .collect();
         World {
@@ -148,10 +150,6 @@ impl World {
         tune(&mut m);
         w.add_sentinel(IDS[0], 41410, m, 5, 0);
         w
-    }
-
-    pub fn redis(&mut self, port: u16) -> &mut Redis {
-        self.redis.iter_mut().find(|r| r.port == port).unwrap()
     }
 
     /// Kill a Redis instance: every connection to it breaks.

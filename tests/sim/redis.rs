@@ -85,6 +85,32 @@ impl RedisNode {
         self.master.as_ref().map(|m| m.1)
     }
 
+    /// `SLAVEOF host port` (or `NO ONE`) at `now`, unless SLAVEOF is disabled. A new
+    /// upstream takes the link down; it comes up at the next replication step, or
+    /// `sync_ms` later where [`RedisNode::sync_at`] decides.
+    pub fn slaveof(&mut self, host: &str, port: &str, now: Time, sync_ms: u64) {
+        if self.slaveof_disabled {
+            return;
+        }
+        if host.eq_ignore_ascii_case("NO") && port.eq_ignore_ascii_case("ONE") {
+            self.master = None;
+            self.link_up = false;
+            self.sync_at = None;
+        } else {
+            let target = (host.to_ascii_lowercase(), port.parse().unwrap_or(0));
+            if self.master.as_ref() != Some(&target) {
+                self.link_down_since = if self.master.is_some() && self.link_up {
+                    now
+                } else {
+                    0
+                };
+                self.master = Some(target);
+                self.link_up = false;
+                self.sync_at = Some(now + sync_ms);
+            }
+        }
+    }
+
     /// The INFO text (server and replication sections).
     pub fn info(&self, replicas: &[(String, u16, u64)], now: Time) -> String {
         let mut s = format!(
@@ -229,25 +255,7 @@ impl World {
 
     fn slaveof(&mut self, r: usize, host: &str, port: &str) {
         let now = self.now;
-        let n = &mut self.redis[r];
-        if n.slaveof_disabled {
-            return;
-        }
-        if host == "NO" && port == "ONE" {
-            n.master = None;
-            n.link_up = false;
-        } else {
-            let target = (host.to_ascii_lowercase(), port.parse().unwrap_or(0));
-            if n.master.as_ref() != Some(&target) {
-                n.link_down_since = if n.master.is_some() && n.link_up {
-                    now
-                } else {
-                    0
-                };
-                n.master = Some(target);
-                n.link_up = false;
-            }
-        }
+        self.redis[r].slaveof(host, port, now, 0);
         self.trace
             .note(now, format!("redis{r} slaveof {host} {port}"));
     }

@@ -35,17 +35,7 @@ impl World {
             }
             "SLAVEOF" => {
                 let sync = self.sync_ms;
-                let r = &mut self.redis[r];
-                if !r.slaveof_disabled {
-                    r.link_up = false;
-                    if args[1] == "NO" {
-                        r.master = None;
-                        r.sync_at = None;
-                    } else {
-                        r.master = Some((args[1].to_ascii_lowercase(), args[2].parse().unwrap()));
-                        r.sync_at = Some(now + sync);
-                    }
-                }
+                self.redis[r].slaveof(&args[1], &args[2], now, sync);
                 Reply::Status("OK".into())
             }
             _ => Reply::Status("OK".into()),

@@ -1,10 +1,12 @@
 //! An in-process cluster for failover tests: several sentinel cores on one fake clock,
-//! scripted Redis instances, and a router that carries every command a core sends.
+//! the simulation's model Redis instances ([`RedisNode`]) on 127.0.0.1, and a router
+//! that carries every command a core sends.
 //!
-//! * Redis instances answer PING, INFO (composed from their scripted state), PUBLISH
-//!   (forwarded to every hello subscription on that instance) and apply the SLAVEOF of
-//!   the reconfiguration transaction; a replica's link comes up `sync_ms` after it was
-//!   pointed at a live master.
+//! * Redis instances answer PING, INFO (the model's, with a fixed
+//!   `master_link_down_since_seconds:1`), PUBLISH (forwarded to every hello
+//!   subscription on that instance) and apply the SLAVEOF of the reconfiguration
+//!   transaction; a replica's link comes up `sync_ms` after it was pointed at a live
+//!   master.
 //! * Peer sentinels: `SENTINEL ...` goes through the real command layer of the target
 //!   core and the reply comes back as `Event::Reply`; `PUBLISH __sentinel__:hello` is a
 //!   hello for the target core.

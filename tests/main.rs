@@ -19,6 +19,7 @@ mod core_failover_aborts;
 mod core_failover_manual;
 mod core_failover_reconf;
 mod core_failover_three;
+mod core_fast_failover;
 mod core_hello;
 mod core_info;
 mod core_links;

@@ -34,7 +34,7 @@ impl Sentinel {
             if self.link_of(i).disconnected() {
                 continue;
             }
-            if !forced && elapsed < ask {
+            if !forced && elapsed < self.reask_period(mi) {
                 continue;
             }
             let addr = self.announced_addr(&m.common).to_string();
@@ -61,6 +61,21 @@ impl Sentinel {
         }
     }
 
+    /// How soon a peer is asked again about master `mi`: ASK-PERIOD, except while our
+    /// own attempt waits for its election, when every `failover_info_period` (a
+    /// deviation in speed only, issue #9: a peer votes once per epoch and answers the
+    /// same vote again, so asking again changes no outcome, it only learns it sooner).
+    fn reask_period(&self, mi: usize) -> u64 {
+        let m = &self.masters[mi];
+        let electing = m.common.flags & flags::FAILOVER_IN_PROGRESS != 0
+            && m.failover_state == FailoverState::WaitStart;
+        if electing && self.fast_failover() {
+            self.timing.ask_period.min(self.timing.failover_info_period)
+        } else {
+            self.timing.ask_period
+        }
+    }
+
     /// A peer's answer: only `[int, bulk, int]` is accepted; it refreshes the peer's
     /// "master down" opinion and, when it carries a run id, the vote it reports.
     pub(crate) fn on_is_master_down_reply(&mut self, i: Inst, reply: &Reply) {
@@ -77,7 +92,8 @@ impl Sentinel {
         } else {
             s.common.flags &= !flags::MASTER_DOWN;
         }
-        if leader.as_ref() != b"*" {
+        let vote = leader.as_ref() != b"*";
+        if vote {
             let leader = String::from_utf8_lossy(leader).into_owned();
             let epoch = *epoch as u64;
             let log = (s.leader_epoch != epoch)
@@ -90,6 +106,25 @@ impl Sentinel {
                     text,
                 });
             }
+        }
+        self.act_on_peer_answer(mi);
+    }
+
+    /// Count a vote as it arrives instead of on the next tick (issue #9): while our
+    /// attempt waits for its election, run that step now (the same check as the
+    /// timer's, so only the gap shrinks; once elected, the next steps follow on the
+    /// next ticks). ODOWN and the start of an attempt stay on the timer: starting on a
+    /// reply would let several sentinels start before the first one's vote request
+    /// reaches them (split votes). Not in TILT.
+    fn act_on_peer_answer(&mut self, mi: usize) {
+        if self.tilt || !self.fast_failover() {
+            return;
+        }
+        let m = &self.masters[mi];
+        if m.common.flags & flags::FAILOVER_IN_PROGRESS != 0
+            && m.failover_state == FailoverState::WaitStart
+        {
+            self.failover_state_machine(mi);
         }
     }
 }

@@ -341,6 +341,20 @@ impl Sentinel {
             l.host = host.to_string();
             l.port = port;
         }
+        let fast = self.fast_failover();
+        if fast {
+            // Dial the new address at once (below): the reconnect throttle was spent
+            // re-dialing the old (dead) master, and waiting it out let the new master
+            // go SDOWN before its first PONG (issue #9's spurious second failover).
+            if let Some(l) = self.links.get_mut(&link) {
+                l.last_reconn_time = 0;
+            }
+            // Peers' "master down" answers were about the old master: a new
+            // configuration must earn its own ODOWN.
+            for s in &mut self.masters[mi].sentinels {
+                s.common.flags &= !flags::MASTER_DOWN;
+            }
+        }
         let c = &mut self.masters[mi].common;
         c.host = host.to_string();
         c.port = port;
@@ -355,6 +369,12 @@ impl Sentinel {
             self.masters[mi].replicas.push(r);
             let ri = self.masters[mi].replicas.len() - 1;
             self.emit_inst(LogLevel::Notice, "+slave", Inst::Replica(mi, ri), "");
+        }
+        // Tell the peers the new configuration on the next tick rather than up to
+        // PUBLISH-PERIOD later, and connect to the new master now (issue #9).
+        if fast {
+            self.force_hello_update(mi);
+            self.reconnect(Inst::Master(mi));
         }
         self.push(Action::PersistConfig);
     }

@@ -141,17 +141,22 @@ impl Sentinel {
             self.check_odown(mi);
             // Same order as redis-sentinel: an attempt that starts now asks every peer
             // (with our vote request) before its first state-machine step.
-            if self.start_failover_if_needed(mi) {
+            let started = self.start_failover_if_needed(mi);
+            if started {
                 self.ask_other_sentinels(mi, true);
             }
             self.failover_state_machine(mi);
-            self.ask_other_sentinels(mi, false);
+            // Everyone was just asked; with the fast re-ask of an attempt waiting for
+            // votes (see `ask`), a second round now would only duplicate it.
+            if !(started && self.fast_failover()) {
+                self.ask_other_sentinels(mi, false);
+            }
         }
     }
 
     /// Re-open missing connections, at most once per ping period per link, and
     /// pipeline the handshake right behind the connect.
-    fn reconnect(&mut self, i: Inst) {
+    pub(super) fn reconnect(&mut self, i: Inst) {
         let now = self.now;
         let ping_period = self.timing.ping_period;
         let is_sentinel = matches!(i, Inst::Sentinel(..));

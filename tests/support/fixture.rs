@@ -92,6 +92,21 @@ impl Sim {
         Sim::new(config(vec![master_cfg()]))
     }
 
+    /// The standard topology plus two known peers (PEER1, PEER2), connected and healthy
+    /// for 3 s, the master's INFO answered, the event log cleared.
+    pub fn with_peers() -> Sim {
+        let mut m = master_cfg();
+        m.known_sentinels = vec![
+            ("127.0.0.1".into(), 41101, PEER1.into()),
+            ("127.0.0.1".into(), 41102, PEER2.into()),
+        ];
+        let mut sim = Sim::new(config(vec![m]));
+        sim.run(3000, 100, true);
+        sim.answer_all("INFO", info_reply(&master_info(&"a".repeat(40), &[])));
+        sim.clear();
+        sim
+    }
+
     pub fn feed(&mut self, ev: Event) {
         self.core.handle(self.now, ev);
         let actions = self.core.drain_actions();

@@ -71,9 +71,14 @@ pub struct Proc {
 }
 
 impl Drop for Proc {
+    /// Kill the process and remove its directory, unless the test is failing: then the
+    /// config file and log stay behind for the post-mortem.
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -116,25 +121,25 @@ fn wait_port(port: u16, child: &mut Child, what: &str) {
     panic!("{what} did not listen on {port}");
 }
 
+/// The command line of every test data node: loopback only, no persistence, files in
+/// `dir`.
+pub fn redis_server_command(port: u16, dir: &Path) -> Command {
+    let mut cmd = Command::new("redis-server");
+    cmd.arg("--port")
+        .arg(port.to_string())
+        .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir);
+    cmd
+}
+
 /// A real redis-server on a free port; `extra` are additional `--name value` args.
 pub fn redis_server(extra: &[&str]) -> Proc {
     for _ in 0..5 {
         let port = free_port();
         let dir = tempdir("redis");
-        let mut cmd = Command::new("redis-server");
-        cmd.arg("--port").arg(port.to_string()).args([
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]);
-        cmd.arg("--dir")
-            .arg(&dir)
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        let mut cmd = redis_server_command(port, &dir);
+        cmd.args(extra).stdout(Stdio::null()).stderr(Stdio::null());
         let mut child = cmd.spawn().expect("spawn redis-server");
         std::thread::sleep(Duration::from_millis(30));
         if let Ok(Some(_)) = child.try_wait() {
@@ -412,12 +417,7 @@ pub fn parse_instances(reply: &[u8]) -> Vec<Vec<(String, String)>> {
 /// Restart a redis-server on a known port (after `kill9`), e.g. an old master coming back.
 pub fn redis_server_on(port: u16, extra: &[&str]) -> Proc {
     let dir = tempdir("redis");
-    let mut child = Command::new("redis-server")
-        .arg("--port")
-        .arg(port.to_string())
-        .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .arg("--dir")
-        .arg(&dir)
+    let mut child = redis_server_command(port, &dir)
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -145,19 +145,7 @@ impl Node {
                     c.arg(self.proc_.conf_path());
                     c
                 }
-                None => {
-                    let mut c = Command::new("redis-server");
-                    c.arg("--port").arg(port.to_string()).args([
-                        "--bind",
-                        "127.0.0.1",
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                    ]);
-                    c.arg("--dir").arg(&self.proc_.dir);
-                    c
-                }
+                None => redis_server_command(port, &self.proc_.dir),
             };
             let mut child = cmd
                 .stdout(Stdio::null())

@@ -4,121 +4,44 @@
 //! re-dial's PING, and a working SUBSCRIBE ends it (see tests-integration/auth_links.rs
 //! for the same against the real binary).
 
+use crate::support::fixture::{MYID, Sim};
 use bytes::Bytes;
 use rsentinel::config::{MasterConfig, SentinelConfig};
-use rsentinel::core::instance::{ConnKind, LinkId, ReqId};
-use rsentinel::core::{Action, Event, Identity, Sentinel};
+use rsentinel::core::Event;
+use rsentinel::core::instance::ConnKind;
 use rsentinel::resp::Reply;
 
-const MYID: &str = "f9351bc32a024bcd4d518040ae807e61bcbe50b5";
 const DOWN_AFTER: u64 = 3000;
 
-struct World {
-    core: Sentinel,
-    now: u64,
-    /// Unanswered tracked requests: (link, conn, req, command name).
-    pending: Vec<(LinkId, ConnKind, ReqId, String)>,
-    /// SUBSCRIBEs sent (untracked), with their send time.
-    subscribes: Vec<u64>,
-    connects: Vec<(u64, ConnKind)>,
-    closes: Vec<(u64, ConnKind)>,
-    events: Vec<(u64, String)>,
-    /// Answer every Connect with Connected right away.
-    auto_connect: bool,
+/// The fixture's core over `mymaster` with down-after [`DOWN_AFTER`].
+fn world() -> Sim {
+    let mut m = MasterConfig::new("mymaster", "127.0.0.1", 41000, 2);
+    m.down_after_ms = DOWN_AFTER;
+    Sim::new(SentinelConfig {
+        myid: Some(MYID.into()),
+        masters: vec![m],
+        ..Default::default()
+    })
 }
 
-impl World {
-    fn new() -> World {
-        let mut m = MasterConfig::new("mymaster", "127.0.0.1", 41000, 2);
-        m.down_after_ms = DOWN_AFTER;
-        let cfg = SentinelConfig {
-            myid: Some(MYID.into()),
-            masters: vec![m],
-            ..Default::default()
-        };
-        let id = Identity {
-            port: 41100,
-            ..Default::default()
-        };
-        World {
-            core: Sentinel::new(&cfg, id, 7, 1_000_000),
-            now: 1_000_000,
-            pending: Vec::new(),
-            subscribes: Vec::new(),
-            connects: Vec::new(),
-            closes: Vec::new(),
-            events: Vec::new(),
-            auto_connect: true,
-        }
+/// The flags SENTINEL MASTER would show (s_down, master, disconnected).
+fn flags(w: &Sim) -> String {
+    let m = &w.core.masters()[0];
+    let l = &w.core.links()[&m.common.link];
+    let mut f = Vec::new();
+    if m.common.flags & rsentinel::core::instance::flags::S_DOWN != 0 {
+        f.push("s_down");
     }
+    f.push("master");
+    if l.disconnected() {
+        f.push("disconnected");
+    }
+    f.join(",")
+}
 
-    fn link(&self) -> LinkId {
-        self.core.masters()[0].common.link
-    }
-
-    fn feed(&mut self, ev: Event) {
-        self.core.handle(self.now, ev);
-        let mut connected = Vec::new();
-        for a in self.core.drain_actions() {
-            match a {
-                Action::Send {
-                    link,
-                    conn,
-                    req,
-                    args,
-                } => {
-                    let name = String::from_utf8_lossy(&args[0]).into_owned();
-                    match req {
-                        Some(r) => self.pending.push((link, conn, r, name)),
-                        None if name == "SUBSCRIBE" => self.subscribes.push(self.now),
-                        None => {}
-                    }
-                }
-                Action::Connect { link, conn, .. } => {
-                    self.connects.push((self.now, conn));
-                    if self.auto_connect {
-                        connected.push((link, conn));
-                    }
-                }
-                Action::Close { conn, .. } => self.closes.push((self.now, conn)),
-                Action::Event { channel, .. } => self.events.push((self.now, channel)),
-                _ => {}
-            }
-        }
-        for (link, conn) in connected {
-            self.feed(Event::Connected {
-                link,
-                conn,
-                local_ip: "127.0.0.1".into(),
-            });
-        }
-    }
-
-    /// Answer every pending request: `ok` decides the reply per command name.
-    fn answer(&mut self, reply: impl Fn(&str) -> Reply) {
-        for (link, _, req, name) in std::mem::take(&mut self.pending) {
-            let r = reply(&name);
-            self.feed(Event::Reply {
-                link,
-                req,
-                reply: r,
-            });
-        }
-    }
-
-    fn flags(&self) -> String {
-        let m = &self.core.masters()[0];
-        let l = &self.core.links()[&m.common.link];
-        let mut f = Vec::new();
-        if m.common.flags & rsentinel::core::instance::flags::S_DOWN != 0 {
-            f.push("s_down");
-        }
-        f.push("master");
-        if l.disconnected() {
-            f.push("disconnected");
-        }
-        f.join(",")
-    }
+/// Has the core published an event on `channel`?
+fn published(w: &Sim, channel: &str) -> bool {
+    w.events.iter().any(|(_, c, _)| c == channel)
 }
 
 fn healthy(name: &str) -> Reply {
@@ -136,13 +59,13 @@ fn noauth(_: &str) -> Reply {
 
 #[test]
 fn refused_subscribe_keeps_the_link_disconnected_until_credentials_work() {
-    let mut w = World::new();
+    let mut w = world();
     // A refused connect is silent; one that cannot even start (bind-source-addr) is
     // logged at debug level, as hiredis reports it from the connect call.
     w.auto_connect = false;
     w.now += 100;
     w.feed(Event::Tick);
-    let link = w.link();
+    let link = w.master_link();
     w.feed(Event::Disconnected {
         link,
         conn: ConnKind::PubSub,
@@ -162,22 +85,19 @@ fn refused_subscribe_keeps_the_link_disconnected_until_credentials_work() {
         conn: ConnKind::Cmd,
         local_ip: "127.0.0.1".into(),
     });
-    assert!(
-        w.events
-            .iter()
-            .any(|(_, c)| c == "-pubsub-link-reconnection"),
-        "{:?}",
-        w.events
-    );
+    assert!(published(&w, "-pubsub-link-reconnection"), "{:?}", w.events);
     w.events.clear();
-    w.pending.retain(|p| p.1 == ConnKind::Cmd);
+    // Requests pending on the pub/sub connection stay unanswered.
+    for s in w.sent.iter_mut().filter(|s| s.conn != ConnKind::Cmd) {
+        s.answered = true;
+    }
     for _ in 0..20 {
         w.now += 100;
         w.feed(Event::Tick);
-        w.answer(healthy);
+        w.answer_each(healthy);
     }
-    assert_eq!(w.flags(), "master");
-    let link = w.link();
+    assert_eq!(flags(&w), "master");
+    let link = w.master_link();
     // The server killed both connections; from now on nothing authenticates.
     for conn in [ConnKind::Cmd, ConnKind::PubSub] {
         w.feed(Event::Disconnected {
@@ -188,16 +108,15 @@ fn refused_subscribe_keeps_the_link_disconnected_until_credentials_work() {
     }
     let killed = w.now;
     w.connects.clear();
-    w.subscribes.clear();
-    let mut subscribed_at = 0;
+    let mut subscribed_at = w.untracked("SUBSCRIBE");
     let mut sdown_at = None;
     let mut connected_polls = 0;
     while w.now < killed + DOWN_AFTER + 1500 {
         w.now += 100;
         w.feed(Event::Tick);
-        w.answer(noauth);
-        if w.subscribes.len() > subscribed_at {
-            subscribed_at = w.subscribes.len();
+        w.answer_each(noauth);
+        if w.untracked("SUBSCRIBE") > subscribed_at {
+            subscribed_at = w.untracked("SUBSCRIBE");
             let closes = w.closes.len();
             w.feed(Event::UntrackedError {
                 link,
@@ -208,7 +127,7 @@ fn refused_subscribe_keeps_the_link_disconnected_until_credentials_work() {
             assert_eq!(w.closes.len(), closes + 1);
             assert_eq!(w.closes.last().unwrap().1, ConnKind::PubSub);
         }
-        let f = w.flags();
+        let f = flags(&w);
         if !f.contains("disconnected") {
             connected_polls += 1;
         }
@@ -241,29 +160,29 @@ fn refused_subscribe_keeps_the_link_disconnected_until_credentials_work() {
         (DOWN_AFTER..=DOWN_AFTER + 300).contains(&sd),
         "SDOWN at {sd}"
     );
-    assert!(w.events.iter().any(|(_, c)| c == "+sdown"));
+    assert!(published(&w, "+sdown"));
     // Neither the kill of established connections nor the refused SUBSCRIBEs are
     // logged (redis-sentinel's disconnect callback is silent).
     let reconn = w
         .events
         .iter()
-        .filter(|(_, c)| c.contains("link-reconnection"))
+        .filter(|(_, c, _)| c.contains("link-reconnection"))
         .count();
     assert_eq!(reconn, 0, "{:?}", w.events);
 
     // Credentials work again: the next re-dial subscribes (no error) and PINGs.
-    let before = w.subscribes.len();
+    let before = w.untracked("SUBSCRIBE");
     let mut recovered = None;
     let start = w.now;
     while w.now < start + 3000 && recovered.is_none() {
         w.now += 100;
         w.feed(Event::Tick);
-        w.answer(healthy);
-        if w.subscribes.len() > before && w.flags() == "master" {
+        w.answer_each(healthy);
+        if w.untracked("SUBSCRIBE") > before && flags(&w) == "master" {
             recovered = Some(w.now - start);
         }
     }
     let r = recovered.expect("recovered");
     assert!(r <= 1200, "recovered after {r} ms");
-    assert!(w.events.iter().any(|(_, c)| c == "-sdown"));
+    assert!(published(&w, "-sdown"));
 }

@@ -7,11 +7,12 @@
 //! same core with `upstream_election` set shows the flawed rule, so the setup really is
 //! the race.
 
-use bytes::Bytes;
+use crate::support::bytes_args;
+use crate::support::fixture::Sim;
 use rsentinel::commands::sentinel::sentinel_command;
 use rsentinel::config::{MasterConfig, SentinelConfig};
 use rsentinel::core::instance::{FailoverState, flags};
-use rsentinel::core::{Action, Event, Identity, Sentinel};
+use rsentinel::core::{Event, Identity};
 use rsentinel::resp::Reply;
 
 const ME: &str = "a000000000000000000000000000000000000000";
@@ -23,8 +24,9 @@ const PEERS: [&str; 4] = [
 ];
 const T0: u64 = 1_700_000_000_000;
 
-/// Five sentinels (us and four known peers), quorum 3, current epoch 2.
-fn core() -> Sentinel {
+/// Five sentinels (us and four known peers), quorum 3, current epoch 2; the fixture's
+/// clock starts at `T0`.
+fn core() -> Sim {
     let mut m = MasterConfig::new("mymaster", "127.0.0.1", 6379, 3);
     m.known_sentinels = PEERS
         .iter()
@@ -41,32 +43,23 @@ fn core() -> Sentinel {
         port: 26379,
         ..Default::default()
     };
-    Sentinel::new(&cfg, id, 7, T0)
-}
-
-fn args(a: &[&str]) -> Vec<Bytes> {
-    a.iter()
-        .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-        .collect()
+    Sim::with_identity(cfg, id, T0)
 }
 
 /// A hello of peer 0 announcing current epoch `epoch` (and the unchanged master).
-fn hello_with_epoch(core: &mut Sentinel, epoch: u64) {
+fn hello_with_epoch(s: &mut Sim, epoch: u64) {
     let hello = format!(
         "127.0.0.1,26380,{},{epoch},mymaster,127.0.0.1,6379,0",
         PEERS[0]
     );
-    core.handle(
-        T0,
-        Event::Hello {
-            payload: hello.into(),
-        },
-    );
+    s.feed(Event::Hello {
+        payload: hello.into(),
+    });
 }
 
 /// Peer `k` reports (in an is-master-down-by-addr reply) its vote for `leader`.
-fn peer_reports_vote(core: &mut Sentinel, k: usize, leader: &str, epoch: u64) {
-    let t = core.test_access();
+fn peer_reports_vote(s: &mut Sim, k: usize, leader: &str, epoch: u64) {
+    let t = s.core.test_access();
     let s = t.masters[0]
         .sentinels
         .iter_mut()
@@ -76,66 +69,62 @@ fn peer_reports_vote(core: &mut Sentinel, k: usize, leader: &str, epoch: u64) {
     s.leader_epoch = epoch;
 }
 
-fn events(actions: &[Action]) -> Vec<String> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Event { channel, .. } => Some(channel.clone()),
-            _ => None,
-        })
-        .collect()
+/// The channels of the events published since the fixture was last cleared.
+fn events(s: &Sim) -> Vec<String> {
+    s.events.iter().map(|(_, c, _)| c.clone()).collect()
 }
 
 /// The race of seed 807: our attempt runs at epoch 3 and we voted for ourselves in it;
 /// a hello moves us to epoch 4; two peers report votes for us in epoch 4 (peers asked
 /// at our current epoch). 1 vote for epoch 3 + 2 for epoch 4 makes the majority of 5
 /// only if epochs are mixed.
-fn raced(upstream: bool) -> Sentinel {
+fn raced(upstream: bool) -> Sim {
     let mut c = core();
-    c.set_upstream_election(upstream);
-    c.test_start_failover(T0, 0);
-    assert_eq!(c.masters()[0].failover_epoch, 3);
-    assert_eq!(c.test_get_leader(T0, 0, 3), None, "one vote only");
-    assert_eq!(c.masters()[0].leader.as_deref(), Some(ME));
-    assert_eq!(c.masters()[0].leader_epoch, 3);
+    c.core.set_upstream_election(upstream);
+    c.core.test_start_failover(T0, 0);
+    assert_eq!(c.core.masters()[0].failover_epoch, 3);
+    assert_eq!(c.core.test_get_leader(T0, 0, 3), None, "one vote only");
+    assert_eq!(c.core.masters()[0].leader.as_deref(), Some(ME));
+    assert_eq!(c.core.masters()[0].leader_epoch, 3);
     hello_with_epoch(&mut c, 4);
-    assert_eq!(c.current_epoch(), 4);
+    assert_eq!(c.core.current_epoch(), 4);
     peer_reports_vote(&mut c, 1, ME, 4);
     peer_reports_vote(&mut c, 2, ME, 4);
     // Peer 0 won epoch 3 with peers 1, 2 and 3: it is the leader of epoch 3.
     peer_reports_vote(&mut c, 3, PEERS[0], 3);
-    c.drain_actions();
+    c.core.drain_actions();
+    c.clear();
     c
 }
 
 #[test]
 fn votes_of_a_newer_epoch_do_not_elect_an_older_attempt() {
     let mut c = raced(false);
-    assert_eq!(c.test_get_leader(T0, 0, 3), None);
+    assert_eq!(c.core.test_get_leader(T0, 0, 3), None);
     // The flawed rule: elected for epoch 3 with votes of epoch 4.
     let mut u = raced(true);
-    assert_eq!(u.test_get_leader(T0, 0, 3).as_deref(), Some(ME));
+    assert_eq!(u.core.test_get_leader(T0, 0, 3).as_deref(), Some(ME));
 }
 
 #[test]
 fn an_overtaken_attempt_is_given_up_on_the_next_tick() {
     let mut c = raced(false);
-    c.handle(T0 + 100, Event::Tick);
-    let ev = events(&c.drain_actions());
+    c.tick_at(T0 + 100);
+    let ev = events(&c);
     assert!(!ev.contains(&"+elected-leader".to_string()), "{ev:?}");
     assert!(
         ev.contains(&"-failover-abort-not-elected".to_string()),
         "{ev:?}"
     );
-    let m = &c.masters()[0];
+    let m = &c.core.masters()[0];
     assert_eq!(m.failover_state, FailoverState::None);
     assert_eq!(m.common.flags & flags::FAILOVER_IN_PROGRESS, 0);
     // The start time stays: the next attempt waits 2 x failover-timeout.
     assert!(m.failover_start_time >= T0);
     // The same tick with the flawed rule goes on with the stale attempt.
     let mut u = raced(true);
-    u.handle(T0 + 100, Event::Tick);
-    assert!(events(&u.drain_actions()).contains(&"+elected-leader".to_string()));
+    u.tick_at(T0 + 100);
+    assert!(events(&u).contains(&"+elected-leader".to_string()));
 }
 
 #[test]
@@ -145,19 +134,19 @@ fn votes_for_the_attempts_own_epoch_still_elect_after_it_was_overtaken() {
     let mut c = raced(false);
     peer_reports_vote(&mut c, 1, ME, 3);
     peer_reports_vote(&mut c, 2, ME, 3);
-    assert_eq!(c.test_get_leader(T0, 0, 3).as_deref(), Some(ME));
+    assert_eq!(c.core.test_get_leader(T0, 0, 3).as_deref(), Some(ME));
 }
 
 #[test]
 fn a_forced_failover_keeps_its_epochs_vote() {
     let mut c = core();
-    c.test_start_failover(T0, 0);
-    c.test_access().masters[0].common.flags |= flags::FORCE_FAILOVER;
+    c.core.test_start_failover(T0, 0);
+    c.core.test_access().masters[0].common.flags |= flags::FORCE_FAILOVER;
     // A peer asks for our vote in the forced failover's epoch before our next tick.
     let reply = sentinel_command(
-        &mut c,
+        &mut c.core,
         T0,
-        &args(&[
+        &bytes_args(&[
             "SENTINEL",
             "is-master-down-by-addr",
             "127.0.0.1",
@@ -173,13 +162,13 @@ fn a_forced_failover_keeps_its_epochs_vote() {
     assert_eq!(items[2], Reply::Int(3));
     // Peers' records of votes in epoch 3 for somebody else do not draw our vote either.
     let mut c = core();
-    c.test_start_failover(T0, 0);
-    c.test_access().masters[0].common.flags |= flags::FORCE_FAILOVER;
+    c.core.test_start_failover(T0, 0);
+    c.core.test_access().masters[0].common.flags |= flags::FORCE_FAILOVER;
     peer_reports_vote(&mut c, 1, PEERS[0], 3);
     peer_reports_vote(&mut c, 2, PEERS[0], 3);
-    c.test_get_leader(T0, 0, 3);
-    assert_eq!(c.masters()[0].leader.as_deref(), Some(ME));
-    assert_eq!(c.masters()[0].leader_epoch, 3);
+    c.core.test_get_leader(T0, 0, 3);
+    assert_eq!(c.core.masters()[0].leader.as_deref(), Some(ME));
+    assert_eq!(c.core.masters()[0].leader_epoch, 3);
 }
 
 #[test]
@@ -187,11 +176,11 @@ fn a_vote_request_in_a_newer_epoch_is_granted_and_overtakes_our_attempt() {
     // Unchanged from redis-sentinel: we vote for the newer epoch's candidate; our own
     // attempt then gives up instead of collecting votes it cannot use.
     let mut c = core();
-    c.test_start_failover(T0, 0);
+    c.core.test_start_failover(T0, 0);
     let reply = sentinel_command(
-        &mut c,
+        &mut c.core,
         T0,
-        &args(&[
+        &bytes_args(&[
             "SENTINEL",
             "is-master-down-by-addr",
             "127.0.0.1",
@@ -205,9 +194,9 @@ fn a_vote_request_in_a_newer_epoch_is_granted_and_overtakes_our_attempt() {
     };
     assert_eq!(items[1], Reply::bulk(PEERS[0]));
     assert_eq!(items[2], Reply::Int(4));
-    c.drain_actions();
-    c.handle(T0 + 100, Event::Tick);
-    let ev = events(&c.drain_actions());
+    c.core.drain_actions();
+    c.tick_at(T0 + 100);
+    let ev = events(&c);
     assert!(
         ev.contains(&"-failover-abort-not-elected".to_string()),
         "{ev:?}"
@@ -217,7 +206,7 @@ fn a_vote_request_in_a_newer_epoch_is_granted_and_overtakes_our_attempt() {
 /// A failover of ours at epoch 3 past the promotion (reconf_slaves, the promoted
 /// replica 127.0.0.1:6380 already announced as the master), then a hello with config
 /// epoch 4 naming the pre-failover master 127.0.0.1:6379.
-fn superseded(upstream: bool, state: FailoverState) -> (Sentinel, Vec<String>) {
+fn superseded(upstream: bool, state: FailoverState) -> (Sim, Vec<String>) {
     let mut m = MasterConfig::new("mymaster", "127.0.0.1", 6379, 3);
     m.known_sentinels = vec![("127.0.0.1".into(), 26380, PEERS[0].into())];
     m.known_replicas = vec![("127.0.0.1".into(), 6380), ("127.0.0.1".into(), 6381)];
@@ -227,9 +216,9 @@ fn superseded(upstream: bool, state: FailoverState) -> (Sentinel, Vec<String>) {
         masters: vec![m],
         ..Default::default()
     };
-    let mut c = Sentinel::new(&cfg, Identity::default(), 7, T0);
-    c.set_upstream_election(upstream);
-    let t = c.test_access();
+    let mut c = Sim::with_identity(cfg, Identity::default(), T0);
+    c.core.set_upstream_election(upstream);
+    let t = c.core.test_access();
     let m = &mut t.masters[0];
     m.common.flags |= flags::FAILOVER_IN_PROGRESS;
     m.failover_state = state;
@@ -242,26 +231,14 @@ fn superseded(upstream: bool, state: FailoverState) -> (Sentinel, Vec<String>) {
     m.promoted = Some("127.0.0.1:6380".into());
     m.replicas[0].common.flags |= flags::PROMOTED;
     if state == FailoverState::ReconfSlaves {
-        assert_eq!(c.current_master_addr(0), ("127.0.0.1".into(), 6380));
+        assert_eq!(c.core.current_master_addr(0), ("127.0.0.1".into(), 6380));
     }
-    c.drain_actions();
+    c.core.drain_actions();
     let hello = format!("127.0.0.1,26380,{},4,mymaster,127.0.0.1,6379,4", PEERS[0]);
-    c.handle(
-        T0,
-        Event::Hello {
-            payload: hello.into(),
-        },
-    );
-    let ev = c
-        .drain_actions()
-        .into_iter()
-        .filter_map(|a| match a {
-            Action::Event {
-                channel, payload, ..
-            } => Some(format!("{channel} {payload}")),
-            _ => None,
-        })
-        .collect();
+    c.feed(Event::Hello {
+        payload: hello.into(),
+    });
+    let ev = c.events_since(0);
     (c, ev)
 }
 
@@ -273,19 +250,22 @@ fn a_newer_config_naming_the_old_master_ends_our_failover_after_promotion() {
             .any(|e| e == "+switch-master mymaster 127.0.0.1 6380 127.0.0.1 6379"),
         "{ev:?}"
     );
-    let m = &c.masters()[0];
+    let m = &c.core.masters()[0];
     assert_eq!(m.failover_state, FailoverState::None);
     assert_eq!(m.config_epoch, 4);
-    assert_eq!(c.current_master_addr(0), ("127.0.0.1".into(), 6379));
+    assert_eq!(c.core.current_master_addr(0), ("127.0.0.1".into(), 6379));
     // redis-sentinel keeps the failover, which later switches to 6380 under epoch 4.
     let (u, ev) = superseded(true, FailoverState::ReconfSlaves);
     assert!(
         !ev.iter().any(|e| e.starts_with("+switch-master")),
         "{ev:?}"
     );
-    assert_eq!(u.masters()[0].failover_state, FailoverState::ReconfSlaves);
-    assert_eq!(u.masters()[0].config_epoch, 4);
-    assert_eq!(u.current_master_addr(0), ("127.0.0.1".into(), 6380));
+    assert_eq!(
+        u.core.masters()[0].failover_state,
+        FailoverState::ReconfSlaves
+    );
+    assert_eq!(u.core.masters()[0].config_epoch, 4);
+    assert_eq!(u.core.current_master_addr(0), ("127.0.0.1".into(), 6380));
 }
 
 #[test]
@@ -301,12 +281,12 @@ fn a_newer_config_naming_the_old_master_aborts_our_failover_before_promotion() {
                 .any(|e| e.starts_with("-failover-abort-superseded master mymaster")),
             "{state:?}: {ev:?}"
         );
-        let m = &c.masters()[0];
+        let m = &c.core.masters()[0];
         assert_eq!(m.failover_state, FailoverState::None, "{state:?}");
         assert_eq!(m.common.flags & flags::FAILOVER_IN_PROGRESS, 0);
         assert_eq!(m.config_epoch, 4);
-        assert_eq!(c.current_master_addr(0), ("127.0.0.1".into(), 6379));
+        assert_eq!(c.core.current_master_addr(0), ("127.0.0.1".into(), 6379));
         let (u, _) = superseded(true, state);
-        assert_eq!(u.masters()[0].failover_state, state);
+        assert_eq!(u.core.masters()[0].failover_state, state);
     }
 }

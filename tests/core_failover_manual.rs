@@ -124,7 +124,7 @@ fn old_master_is_turned_into_a_replica_of_the_promoted_one() {
     let (mut w, _) = manual();
     assert!(w.run_while_not(30_000, |w| {
         let r = w.redis.iter().find(|r| r.port == 41002).unwrap();
-        !r.is_master && r.master_port == 41001
+        !r.is_master() && r.master_port() == Some(41001)
     }));
     assert!((0..3).any(|n| w.has_event(
         n,

@@ -160,5 +160,5 @@ fn failover_timeout_sends_best_effort_slaveof_to_replicas_never_contacted() {
             "+switch-master be 127.0.0.1 41501 127.0.0.1 41503",
         ]
     );
-    assert_eq!(w.redis(41504).master_port, 41503);
+    assert_eq!(w.redis(41504).master_port(), Some(41503));
 }

@@ -264,14 +264,20 @@ fn promotion_and_reconfiguration_transactions_match_the_wire_capture() {
 #[test]
 fn every_sentinel_ends_with_the_new_configuration() {
     let (w, _) = failover_one();
-    assert!(w.redis.iter().find(|r| r.port == 41002).unwrap().is_master);
+    assert!(
+        w.redis
+            .iter()
+            .find(|r| r.port == 41002)
+            .unwrap()
+            .is_master()
+    );
     assert_eq!(
         w.redis
             .iter()
             .find(|r| r.port == 41001)
             .unwrap()
-            .master_port,
-        41002
+            .master_port(),
+        Some(41002)
     );
     for n in 0..3 {
         let c = w.nodes[n].core.config_snapshot();
@@ -345,9 +351,14 @@ fn old_master_is_converted_when_it_comes_back() {
             .iter()
             .find(|r| r.port == 41000)
             .unwrap()
-            .master_port
-            == 41002
-            && !w.redis.iter().find(|r| r.port == 41000).unwrap().is_master
+            .master_port()
+            == Some(41002)
+            && !w
+                .redis
+                .iter()
+                .find(|r| r.port == 41000)
+                .unwrap()
+                .is_master()
     }));
     let who: Vec<usize> = (0..3)
         .filter(|&n| {

@@ -80,15 +80,7 @@ const SDOWN: &str = "+sdown master mymaster 127.0.0.1 41000";
 /// Two peers, steady state, then the master stops answering until our attempt starts
 /// (both peers said "down").
 fn attempt_started() -> Sim {
-    let mut m = master_cfg();
-    m.known_sentinels = vec![
-        ("127.0.0.1".into(), 41101, PEER1.into()),
-        ("127.0.0.1".into(), 41102, PEER2.into()),
-    ];
-    let mut sim = Sim::new(config(vec![m]));
-    sim.run(3000, 100, true);
-    sim.answer_all("INFO", info_reply(&master_info(&"a".repeat(40), &[])));
-    sim.clear();
+    let mut sim = Sim::with_peers();
     let ml = sim.master_link();
     while !sim.has_event("+try-failover master mymaster 127.0.0.1 41000") {
         sim.tick_at(sim.now + 100);

@@ -7,23 +7,9 @@ use rsentinel::resp::Reply;
 
 const MASTER_ID: &str = "master mymaster 127.0.0.1 41000";
 
-/// Standard topology plus two known peers, connected and healthy for a while.
-fn with_peers() -> Sim {
-    let mut m = master_cfg();
-    m.known_sentinels = vec![
-        ("127.0.0.1".into(), 41101, PEER1.into()),
-        ("127.0.0.1".into(), 41102, PEER2.into()),
-    ];
-    let mut sim = Sim::new(config(vec![m]));
-    sim.run(3000, 100, true);
-    sim.answer_all("INFO", info_reply(&master_info(&"a".repeat(40), &[])));
-    sim.clear();
-    sim
-}
-
 #[test]
 fn sdown_after_down_after_counted_from_oldest_unanswered_ping() {
-    let mut sim = with_peers();
+    let mut sim = Sim::with_peers();
     let ml = sim.master_link();
     // From now on only the peers answer PINGs.
     let mut first_unanswered = None;
@@ -50,7 +36,7 @@ fn sdown_after_down_after_counted_from_oldest_unanswered_ping() {
 
 #[test]
 fn late_pong_after_deadline_clears_sdown_on_next_tick() {
-    let mut sim = with_peers();
+    let mut sim = Sim::with_peers();
     let ml = sim.master_link();
     sim.run(2500, 100, false);
     assert!(sim.has_event(&format!("+sdown {MASTER_ID}")));
@@ -75,7 +61,7 @@ fn loading_and_masterdown_replies_count_as_available_but_noauth_does_not() {
         (Reply::err("MASTERDOWN Link with MASTER is down"), false),
         (Reply::err("NOAUTH Authentication required."), true),
     ] {
-        let mut sim = with_peers();
+        let mut sim = Sim::with_peers();
         for _ in 0..30 {
             sim.tick_at(sim.now + 100);
             sim.answer_all("PING", reply.clone());
@@ -90,7 +76,7 @@ fn loading_and_masterdown_replies_count_as_available_but_noauth_does_not() {
 
 #[test]
 fn busy_instance_gets_one_script_kill_once_sdown() {
-    let mut sim = with_peers();
+    let mut sim = Sim::with_peers();
     let ml = sim.master_link();
     for _ in 0..50 {
         sim.tick_at(sim.now + 100);
@@ -107,7 +93,7 @@ fn busy_instance_gets_one_script_kill_once_sdown() {
 
 #[test]
 fn master_reporting_slave_role_is_sdown_after_down_after_plus_two_info_periods() {
-    let mut sim = with_peers();
+    let mut sim = Sim::with_peers();
     let ml = sim.master_link();
     sim.core.test_access().masters[0].common.info_refresh = 0; // make INFO due now
     sim.tick_at(sim.now + 100);
@@ -170,7 +156,7 @@ fn until_sdown(sim: &mut Sim) {
 
 #[test]
 fn query_bytes_match_golden_and_odown_needs_quorum() {
-    let mut sim = with_peers();
+    let mut sim = Sim::with_peers();
     *sim.core.test_access().current_epoch = 2;
     until_sdown(&mut sim);
     let q = sim.pending("SENTINEL");
@@ -198,7 +184,7 @@ fn query_bytes_match_golden_and_odown_needs_quorum() {
 
 #[test]
 fn unanswered_queries_repeat_every_tick_but_answered_ones_wait_ask_period() {
-    let mut sim = with_peers();
+    let mut sim = Sim::with_peers();
     until_sdown(&mut sim);
     let l1 = sim.sentinel_link(PEER1);
     let count = |sim: &Sim| {
@@ -224,7 +210,7 @@ fn unanswered_queries_repeat_every_tick_but_answered_ones_wait_ask_period() {
 
 #[test]
 fn master_recovering_before_quorum_forms_gets_no_odown() {
-    let mut sim = with_peers();
+    let mut sim = Sim::with_peers();
     until_sdown(&mut sim);
     let ml = sim.master_link();
     // The master answers just before the peers' "down" replies come in.
@@ -242,7 +228,7 @@ fn master_recovering_before_quorum_forms_gets_no_odown() {
 
 #[test]
 fn peer_votes_are_recorded_and_logged_only_when_epoch_changes() {
-    let mut sim = with_peers();
+    let mut sim = Sim::with_peers();
     *sim.core.test_access().current_epoch = 3;
     until_sdown(&mut sim);
     let l1 = sim.sentinel_link(PEER1);
@@ -263,7 +249,7 @@ fn peer_votes_are_recorded_and_logged_only_when_epoch_changes() {
 
 #[test]
 fn malformed_query_replies_are_ignored() {
-    let mut sim = with_peers();
+    let mut sim = Sim::with_peers();
     until_sdown(&mut sim);
     let l1 = sim.sentinel_link(PEER1);
     // Starts at the record's creation; only a well-formed reply moves it.
@@ -314,7 +300,7 @@ fn answered_down(sim: &mut Sim, port: &str) -> i64 {
 
 #[test]
 fn answering_side_reports_sdown_by_address_and_zero_in_tilt() {
-    let mut sim = with_peers();
+    let mut sim = Sim::with_peers();
     assert_eq!(answered_down(&mut sim, "41000"), 0);
     until_sdown(&mut sim);
     assert_eq!(answered_down(&mut sim, "41000"), 1);
@@ -325,7 +311,7 @@ fn answering_side_reports_sdown_by_address_and_zero_in_tilt() {
 
 #[test]
 fn replicas_and_sentinels_go_sdown_too() {
-    let mut sim = with_peers();
+    let mut sim = Sim::with_peers();
     let l2 = sim.sentinel_link(PEER2);
     for _ in 0..30 {
         sim.tick_at(sim.now + 100);

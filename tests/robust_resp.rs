@@ -3,6 +3,7 @@
 //! however the input is split into reads, must only ever fail with one of Redis' protocol
 //! error texts, and must never allocate in proportion to a client-claimed length.
 
+use crate::support::resp::encode;
 use crate::support::robust_seed;
 use bytes::BytesMut;
 use rand::rngs::StdRng;
@@ -107,16 +108,6 @@ fn check_split_invariance(rng: &mut StdRng, input: &[u8], need_auth: bool) {
         whole,
         "split at {cuts:?} differs"
     );
-}
-
-fn encode(args: &[Vec<u8>]) -> Vec<u8> {
-    let mut v = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        v.extend(format!("${}\r\n", a.len()).into_bytes());
-        v.extend(a);
-        v.extend(b"\r\n");
-    }
-    v
 }
 
 const ALPHABET: &[u8] = b"*$:+-\r\n 0123456789\"'\\xabPINGping\t\x00\xff";

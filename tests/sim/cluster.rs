@@ -1,10 +1,12 @@
 //! An in-process cluster for failover tests: several sentinel cores on one fake clock,
-//! scripted Redis instances, and a router that carries every command a core sends.
+//! the simulation's model Redis instances ([`RedisNode`]) on 127.0.0.1, and a router
+//! that carries every command a core sends.
 //!
-//! * Redis instances answer PING, INFO (composed from their scripted state), PUBLISH
-//!   (forwarded to every hello subscription on that instance) and apply the SLAVEOF of
-//!   the reconfiguration transaction; a replica's link comes up `sync_ms` after it was
-//!   pointed at a live master.
+//! * Redis instances answer PING, INFO (the model's, with a fixed
+//!   `master_link_down_since_seconds:1`), PUBLISH (forwarded to every hello
+//!   subscription on that instance) and apply the SLAVEOF of the reconfiguration
+//!   transaction; a replica's link comes up `sync_ms` after it was pointed at a live
+//!   master.
 //! * Peer sentinels: `SENTINEL ...` goes through the real command layer of the target
 //!   core and the reply comes back as `Event::Reply`; `PUBLISH __sentinel__:hello` is a
 //!   hello for the target core.
@@ -19,8 +21,8 @@ use rsentinel::resp::Reply;
 use std::collections::{HashMap, VecDeque};
 
 mod redis;
+use super::redis::RedisNode;
 pub use crate::support::{IDS, T0};
-pub use redis::Redis;
 
 pub struct Node {
     pub core: Sentinel,
@@ -39,7 +41,7 @@ pub struct Node {
 pub struct World {
     pub now: u64,
     pub nodes: Vec<Node>,
-    pub redis: Vec<Redis>,
+    pub redis: Vec<RedisNode>,
     pub sync_ms: u64,
     /// Hello subscriptions: (node, link, redis port).
     subs: Vec<(usize, LinkId, u16)>,
@@ -59,16 +61,18 @@ impl World {
         let redis = ports
             .iter()
             .enumerate()
-            .map(|(n, &port)| Redis {
-                port,
-                runid: hex_id(ids[n % ids.len()]),
-                alive: true,
-                is_master: n == 0,
-                master_port: ports[0],
-                link_up_at: (n != 0).then_some(0),
-                priority: 100,
-                offset: 1000,
-                slaveof_disabled: false,
+            .map(|(n, &port)| {
+                let master = (n != 0).then(|| ("127.0.0.1".to_string(), ports[0]));
+                let mut r = RedisNode::with_id(
+                    "127.0.0.1".into(),
+                    port,
+                    hex_id(ids[n % ids.len()]),
+                    master,
+                );
+                r.offset = 1000;
+                r.sync_at = (n != 0).then_some(0);
+                r.down_since_seconds = Some(1);
+                r
             })
             .collect();
         World {
@@ -148,10 +152,6 @@ impl World {
         tune(&mut m);
         w.add_sentinel(IDS[0], 41410, m, 5, 0);
         w
-    }
-
-    pub fn redis(&mut self, port: u16) -> &mut Redis {
-        self.redis.iter_mut().find(|r| r.port == port).unwrap()
     }
 
     /// Kill a Redis instance: every connection to it breaks.

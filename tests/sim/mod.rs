@@ -16,8 +16,8 @@
 //! - [`check`]: the safety invariants, checked after every step, and liveness.
 //! - [`trace`]: a ring buffer of the last steps, printed on failure.
 //! - [`cluster`]: the same cores without chance: zero-latency delivery, fixed tick
-//!   phases, scripted Redis instances on the golden topology's ports, for the failover
-//!   tests that compare event sequences with the golden captures.
+//!   phases, the model Redis of [`redis`] on the golden topology's ports, for the
+//!   failover tests that compare event sequences with the golden captures.
 
 pub mod check;
 pub mod cluster;

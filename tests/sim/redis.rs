@@ -7,6 +7,10 @@
 //! parses; PUBLISH fans out to pub/sub connections; MULTI/EXEC applies SLAVEOF and the
 //! CLIENT KILLs at EXEC like the reconfiguration transaction expects. A restart keeps the
 //! role, as a real Redis does after the `CONFIG REWRITE` Sentinel sends with SLAVEOF.
+//!
+//! Both drivers use it: the seeded [`World`] and the golden-timed [`super::cluster`],
+//! which sets the knobs that make it deterministic (a link that comes up a fixed time
+//! after SLAVEOF, a fixed `master_link_down_since_seconds`, SLAVEOF renamed away).
 
 use super::world::World;
 use super::{NodeId, Time};
@@ -37,22 +41,73 @@ pub struct RedisNode {
     pub link_down_since: Time,
     pub offset: u64,
     pub priority: i64,
+    /// SLAVEOF renamed away: the command (and a transaction's SLAVEOF) has no effect.
+    pub slaveof_disabled: bool,
+    /// For a driver without replication steps: when the link of a replica pointed at a
+    /// live master comes up; `None` while not syncing.
+    pub sync_at: Option<Time>,
+    /// INFO reports this `master_link_down_since_seconds` instead of the measured one.
+    pub down_since_seconds: Option<i64>,
 }
 
 impl RedisNode {
     pub fn new(r: usize, master: Option<(String, u16)>, rng: &mut StdRng) -> Self {
+        RedisNode::with_id(ip(r), PORT, rsentinel::core::random_hex_id(rng), master)
+    }
+
+    /// An instance at `ip:port` with this run id, a master or a linked replica of
+    /// `master`, at offset 0 and priority 100.
+    pub fn with_id(ip: String, port: u16, run_id: String, master: Option<(String, u16)>) -> Self {
         let linked = master.is_some();
         RedisNode {
-            ip: ip(r),
-            port: PORT,
+            ip,
+            port,
             alive: true,
             incarn: 1,
-            run_id: rsentinel::core::random_hex_id(rng),
+            run_id,
             master,
             link_up: linked,
             link_down_since: 0,
             offset: 0,
             priority: 100,
+            slaveof_disabled: false,
+            sync_at: None,
+            down_since_seconds: None,
+        }
+    }
+
+    pub fn is_master(&self) -> bool {
+        self.master.is_none()
+    }
+
+    /// The port of the master it replicates from (`None` for a master).
+    pub fn master_port(&self) -> Option<u16> {
+        self.master.as_ref().map(|m| m.1)
+    }
+
+    /// `SLAVEOF host port` (or `NO ONE`) at `now`, unless SLAVEOF is disabled. A new
+    /// upstream takes the link down; it comes up at the next replication step, or
+    /// `sync_ms` later where [`RedisNode::sync_at`] decides.
+    pub fn slaveof(&mut self, host: &str, port: &str, now: Time, sync_ms: u64) {
+        if self.slaveof_disabled {
+            return;
+        }
+        if host.eq_ignore_ascii_case("NO") && port.eq_ignore_ascii_case("ONE") {
+            self.master = None;
+            self.link_up = false;
+            self.sync_at = None;
+        } else {
+            let target = (host.to_ascii_lowercase(), port.parse().unwrap_or(0));
+            if self.master.as_ref() != Some(&target) {
+                self.link_down_since = if self.master.is_some() && self.link_up {
+                    now
+                } else {
+                    0
+                };
+                self.master = Some(target);
+                self.link_up = false;
+                self.sync_at = Some(now + sync_ms);
+            }
         }
     }
 
@@ -82,7 +137,9 @@ impl RedisNode {
                     self.offset
                 );
                 if !self.link_up {
-                    let since = if self.link_down_since == 0 {
+                    let since = if let Some(s) = self.down_since_seconds {
+                        s
+                    } else if self.link_down_since == 0 {
                         -1
                     } else {
                         (now.saturating_sub(self.link_down_since) / 1000) as i64
@@ -98,6 +155,18 @@ impl RedisNode {
         s += &format!("master_repl_offset:{}\r\n", self.offset);
         s
     }
+}
+
+/// The INFO text of `nodes[r]` at `now`: a master lists its alive, linked replicas.
+pub fn info(nodes: &[RedisNode], r: usize, now: Time) -> String {
+    let node = &nodes[r];
+    let replicas: Vec<(String, u16, u64)> = nodes
+        .iter()
+        .filter(|x| x.alive && x.link_up)
+        .filter(|x| x.master == Some((node.ip.clone(), node.port)))
+        .map(|x| (x.ip.clone(), x.port, x.offset))
+        .collect();
+    node.info(&replicas, now)
 }
 
 fn upper(b: &Bytes) -> String {
@@ -142,17 +211,7 @@ impl World {
             "AUTH" => Reply::err(
                 "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
             ),
-            "INFO" => {
-                let node = &self.redis[r];
-                let replicas: Vec<(String, u16, u64)> = self
-                    .redis
-                    .iter()
-                    .filter(|x| x.alive && x.link_up)
-                    .filter(|x| x.master == Some((node.ip.clone(), node.port)))
-                    .map(|x| (x.ip.clone(), x.port, x.offset))
-                    .collect();
-                Reply::bulk(node.info(&replicas, self.now))
-            }
+            "INFO" => Reply::bulk(info(&self.redis, r, self.now)),
             "SUBSCRIBE" => {
                 self.net.conns.get_mut(&conn).expect("present").subscribed = true;
                 Reply::Push(vec![
@@ -196,22 +255,7 @@ impl World {
 
     fn slaveof(&mut self, r: usize, host: &str, port: &str) {
         let now = self.now;
-        let n = &mut self.redis[r];
-        if host == "NO" && port == "ONE" {
-            n.master = None;
-            n.link_up = false;
-        } else {
-            let target = (host.to_ascii_lowercase(), port.parse().unwrap_or(0));
-            if n.master.as_ref() != Some(&target) {
-                n.link_down_since = if n.master.is_some() && n.link_up {
-                    now
-                } else {
-                    0
-                };
-                n.master = Some(target);
-                n.link_up = false;
-            }
-        }
+        self.redis[r].slaveof(host, port, now, 0);
         self.trace
             .note(now, format!("redis{r} slaveof {host} {port}"));
     }

@@ -38,6 +38,10 @@ pub struct Sim {
     pub logs: Vec<String>,
     pub persists: usize,
     pub all: Vec<Action>,
+    /// Every Connect the core asked for: (time, connection).
+    pub connects: Vec<(u64, ConnKind)>,
+    /// Every Close the core asked for: (time, connection).
+    pub closes: Vec<(u64, ConnKind)>,
     /// Answer every Connect with Connected (local ip 127.0.0.1) right away.
     pub auto_connect: bool,
 }
@@ -59,25 +63,48 @@ pub fn config(masters: Vec<MasterConfig>) -> SentinelConfig {
 }
 
 impl Sim {
+    /// A core on port 41100 starting at 1_000_000 ms.
     pub fn new(cfg: SentinelConfig) -> Sim {
         let id = Identity {
             port: 41100,
             ..Default::default()
         };
+        Sim::with_identity(cfg, id, 1_000_000)
+    }
+
+    /// A core with this identity, created (and its clock starting) at `now`.
+    pub fn with_identity(cfg: SentinelConfig, id: Identity, now: u64) -> Sim {
         Sim {
-            core: Sentinel::new(&cfg, id, 7, 1_000_000),
-            now: 1_000_000,
+            core: Sentinel::new(&cfg, id, 7, now),
+            now,
             sent: Vec::new(),
             events: Vec::new(),
             logs: Vec::new(),
             persists: 0,
             all: Vec::new(),
+            connects: Vec::new(),
+            closes: Vec::new(),
             auto_connect: true,
         }
     }
 
     pub fn standard() -> Sim {
         Sim::new(config(vec![master_cfg()]))
+    }
+
+    /// The standard topology plus two known peers (PEER1, PEER2), connected and healthy
+    /// for 3 s, the master's INFO answered, the event log cleared.
+    pub fn with_peers() -> Sim {
+        let mut m = master_cfg();
+        m.known_sentinels = vec![
+            ("127.0.0.1".into(), 41101, PEER1.into()),
+            ("127.0.0.1".into(), 41102, PEER2.into()),
+        ];
+        let mut sim = Sim::new(config(vec![m]));
+        sim.run(3000, 100, true);
+        sim.answer_all("INFO", info_reply(&master_info(&"a".repeat(40), &[])));
+        sim.clear();
+        sim
     }
 
     pub fn feed(&mut self, ev: Event) {
@@ -108,9 +135,13 @@ impl Sim {
                 } => self.events.push((self.now, channel, payload)),
                 Action::Log { text, .. } => self.logs.push(text),
                 Action::PersistConfig => self.persists += 1,
-                Action::Connect { link, conn, .. } if self.auto_connect => {
-                    connected.push((link, conn))
+                Action::Connect { link, conn, .. } => {
+                    self.connects.push((self.now, conn));
+                    if self.auto_connect {
+                        connected.push((link, conn));
+                    }
                 }
+                Action::Close { conn, .. } => self.closes.push((self.now, conn)),
                 _ => {}
             }
         }
@@ -161,6 +192,27 @@ impl Sim {
             req: s.req.unwrap(),
             reply,
         });
+    }
+
+    /// Answer every unanswered request, each with `reply(command name)`.
+    pub fn answer_each(&mut self, reply: impl Fn(&str) -> Reply) {
+        let pending: Vec<Sent> = self
+            .sent
+            .iter()
+            .filter(|s| s.req.is_some() && !s.answered)
+            .cloned()
+            .collect();
+        for s in pending {
+            self.answer(&s, reply(&s.args[0]));
+        }
+    }
+
+    /// Untracked commands named `cmd` sent so far (e.g. SUBSCRIBE).
+    pub fn untracked(&self, cmd: &str) -> usize {
+        self.sent
+            .iter()
+            .filter(|s| s.req.is_none() && s.args[0] == cmd)
+            .count()
     }
 
     pub fn answer_all(&mut self, cmd: &str, reply: Reply) {

@@ -10,10 +10,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A request as a RESP2 multibulk, byte by byte as redis-cli writes it.
-pub fn encode(args: &[&str]) -> Vec<u8> {
+pub fn encode<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     let mut v = format!("*{}\r\n", args.len()).into_bytes();
     for a in args {
-        v.extend(format!("${}\r\n{a}\r\n", a.len()).into_bytes());
+        let a = a.as_ref();
+        v.extend(format!("${}\r\n", a.len()).into_bytes());
+        v.extend(a);
+        v.extend(b"\r\n");
     }
     v
 }

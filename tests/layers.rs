@@ -9,7 +9,7 @@
 //! the table (a new module must be given a place), and on a cycle between modules.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Every top-level module of `src/`, by layer; a module may use its own layer and the
 /// layers below. Besides the layers named in the README: `log` and `supervise` only read
@@ -286,21 +286,6 @@ fn references(rel: &str, text: &str) -> Vec<Ref> {
     refs
 }
 
-fn rust_files(p: &Path, out: &mut Vec<PathBuf>) {
-    if p.is_dir() {
-        let mut entries: Vec<_> = std::fs::read_dir(p)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        for e in entries {
-            rust_files(&e, out);
-        }
-    } else if p.extension().is_some_and(|e| e == "rs") {
-        out.push(p.to_path_buf());
-    }
-}
-
 /// Every problem with `files` (path under `src/`, text): upward references, modules
 /// without a layer, cycles. Empty when the layering holds.
 fn problems(files: &[(String, String)]) -> Vec<String> {
@@ -371,10 +356,9 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 
 fn source_files() -> Vec<(String, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut paths = Vec::new();
-    rust_files(&src, &mut paths);
-    paths
+    crate::support::files_under(&src)
         .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
         .map(|p| {
             let rel = p.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
             (rel, std::fs::read_to_string(p).unwrap())

@@ -3,7 +3,7 @@
 //! for paths that lead out of the repository (the development machines' shared folder,
 //! home directories, `../` hops) and fails naming each one.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What a path out of the repository looks like. `../` catches every relative hop out
 /// (nothing inside the scanned trees needs one); the others are absolute roots of the
@@ -21,21 +21,6 @@ const OUTSIDE: &[&str] = &[
 /// The trees and files a clone carries that may name paths.
 const SCANNED: &[&str] = &["src", "tests", "tests-integration", ".ci", "README.md"];
 
-fn files(p: &Path, out: &mut Vec<PathBuf>) {
-    if p.is_dir() {
-        let mut entries: Vec<_> = std::fs::read_dir(p)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        for e in entries {
-            files(&e, out);
-        }
-    } else {
-        out.push(p.to_path_buf());
-    }
-}
-
 #[test]
 fn no_path_leads_outside_the_repository() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -45,7 +30,7 @@ fn no_path_leads_outside_the_repository() {
     for s in SCANNED {
         let p = root.join(s);
         assert!(p.exists(), "{} is missing", p.display());
-        files(&p, &mut all);
+        all.extend(crate::support::files_under(&p));
     }
     assert!(all.len() > 100, "scanned only {} files", all.len());
     let mut found = Vec::new();

@@ -49,3 +49,23 @@ pub async fn next_link_event(events: &mut LinkEvents) -> Event {
         }
     }
 }
+
+/// Every file under `p` (or `p` itself if it is a file), in sorted order so reports are
+/// stable from run to run.
+pub fn files_under(p: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![p.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            let mut entries: Vec<_> = std::fs::read_dir(&p)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            entries.sort();
+            stack.extend(entries.into_iter().rev());
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -218,3 +218,51 @@ fn slaveof_no_one_in_the_same_input_as_the_election_then_info_every_100_ms() {
     }
     assert!(infos(&sim) - n >= 4, "{} INFOs in 1 s", infos(&sim) - n);
 }
+
+/// The promotion carries an INFO right behind `EXEC`, so the replica's own answer after
+/// `SLAVEOF NO ONE` brings `+promoted-slave`; in that same input the leader publishes its
+/// hello (the promoted address under the new config epoch) to every peer, instead of on
+/// the next tick, and starts reconfiguring the other replicas.
+#[test]
+fn promotion_seen_on_the_info_behind_exec_and_hello_sent_in_the_same_input() {
+    let mut sim = attempt_started_with_replica();
+    let l1 = sim.sentinel_link(PEER1);
+    let ask = sim
+        .pending("SENTINEL")
+        .into_iter()
+        .find(|s| s.link == l1 && s.args.last().map(String::as_str) == Some(MYID))
+        .expect("a vote request to peer 1");
+    sim.answer(&ask, ask_reply(1, MYID, 1));
+    let rl = sim.replica_link("127.0.0.1:41001");
+    let after_exec: Vec<String> = sim
+        .sends_on(rl)
+        .iter()
+        .skip_while(|a| a[0] != "EXEC")
+        .map(|a| a[0].clone())
+        .collect();
+    assert_eq!(
+        after_exec,
+        ["EXEC", "INFO"],
+        "INFO right behind the transaction"
+    );
+    let before = sim.sent.len();
+    let at = sim.now;
+    sim.answer_on(rl, "INFO", info_reply(&master_info(&"b".repeat(40), &[])));
+    assert!(sim.has_event(
+        "+promoted-slave slave 127.0.0.1:41001 127.0.0.1 41001 @ mymaster 127.0.0.1 41000"
+    ));
+    assert_eq!(sim.now, at, "no tick in between");
+    let hello_to = |peer: &str| {
+        let l = sim.sentinel_link(peer);
+        sim.sent[before..].iter().any(|s| {
+            s.link == l
+                && s.args[0] == "PUBLISH"
+                && s.args[1] == "__sentinel__:hello"
+                && s.args[2].ends_with(",mymaster,127.0.0.1,41001,1")
+        })
+    };
+    assert!(
+        hello_to(PEER1) && hello_to(PEER2),
+        "hello with the promoted address to both peers"
+    );
+}

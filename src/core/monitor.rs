@@ -276,7 +276,8 @@ impl Sentinel {
             }
             _ => false,
         };
-        let info_period = if self.fast_failover() && self.awaited_by_failover(i) {
+        let awaited = self.fast_failover() && self.awaited_by_failover(i);
+        let info_period = if awaited {
             self.timing.failover_info_period
         } else if fast_info {
             1000
@@ -285,6 +286,10 @@ impl Sentinel {
         };
         let ping_period = c.down_after_ms.min(self.timing.ping_period);
         let info_due = c.info_refresh == 0 || now.saturating_sub(c.info_refresh) > info_period;
+        // A replica our failover waits on is polled on every tick: its last INFO reply
+        // came a round trip after the previous tick, so `>` a period would skip one.
+        let info_due =
+            info_due || (awaited && now.saturating_sub(c.info_refresh) >= info_period / 2);
         let pub_due = now.saturating_sub(c.last_pub_time) > self.timing.publish_period;
         if !matches!(i, Inst::Sentinel(..)) && info_due {
             let args = self.command(i.master(), "INFO", &[]);

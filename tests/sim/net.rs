@@ -39,6 +39,8 @@ pub struct Conn {
     pub kind: ConnKind,
     /// `None` when nothing listens at the address.
     pub target: Option<NodeId>,
+    /// The port dialled: where a test sees commands go, even when nothing listens.
+    pub port: u16,
     /// The target's incarnation when the connection was accepted.
     pub target_incarn: u64,
     /// Accepted by the target (after the Syn arrived).
@@ -93,15 +95,17 @@ impl Net {
         self.by_owner.get(&(owner, link.0, kind_key(kind))).copied()
     }
 
-    /// Register a new connection; returns its id.
+    /// Register a new connection to `to` (the node there, and the port dialled);
+    /// returns its id.
     pub fn open(
         &mut self,
         owner: usize,
         owner_incarn: u64,
         link: LinkId,
         kind: ConnKind,
-        target: Option<NodeId>,
+        to: (Option<NodeId>, u16),
     ) -> u64 {
+        let (target, port) = to;
         let id = self.next;
         self.next += 1;
         self.by_owner.insert((owner, link.0, kind_key(kind)), id);
@@ -113,6 +117,7 @@ impl Net {
                 link,
                 kind,
                 target,
+                port,
                 target_incarn: 0,
                 open: false,
                 dead: false,

@@ -95,17 +95,16 @@ impl Net {
         self.by_owner.get(&(owner, link.0, kind_key(kind))).copied()
     }
 
-    /// Register a new connection to `to` (the node there, and the port dialled);
-    /// returns its id.
+    /// Register a new connection; returns its id.
     pub fn open(
         &mut self,
         owner: usize,
         owner_incarn: u64,
         link: LinkId,
         kind: ConnKind,
-        to: (Option<NodeId>, u16),
+        target: Option<NodeId>,
+        port: u16,
     ) -> u64 {
-        let (target, port) = to;
         let id = self.next;
         self.next += 1;
         self.by_owner.insert((owner, link.0, kind_key(kind)), id);

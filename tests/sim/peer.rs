@@ -34,9 +34,9 @@ pub struct SentinelNode {
     pub persisted: SentinelConfig,
     /// The code of the last `Exit` the core asked for.
     pub exited: Option<i32>,
-    /// What the golden-timed tests compare with the captures (filled only when
-    /// `World::record` is on: the seeded runs would pay for it on every step).
-    /// Published events as (time, "channel payload").
+    /// Published events as (time, "channel payload"). This and the next three fields
+    /// are what the golden-timed tests compare with the captures; only that mode
+    /// keeps them, the seeded runs would pay for them on every step.
     pub events: Vec<(Time, String)>,
     pub logs: Vec<(Time, String)>,
     pub actions: Vec<(Time, Action)>,

@@ -1,5 +1,7 @@
 //! The world: one event queue ordered by (time, sequence), the nodes, the network,
 //! and the loop that delivers everything and checks the invariants after every step.
+//! The seeded runs and the golden-timed failover tests ([`super::golden_mode`]) share
+//! it, so a fix to the model Redis, the peers or the checks reaches both.
 
 use super::check::{Checker, Violation};
 use super::net::{Dir, Net, Packet};
@@ -67,7 +69,8 @@ impl World {
         w
     }
 
-    /// No nodes and nothing scheduled, the clock at `start`.
+    /// No nodes and nothing scheduled, the clock at `start`: the seeded runs build their
+    /// topology from the seed on it, the golden-timed mode its explicit one.
     pub fn empty(seed: u64, opts: Options, start: Time) -> World {
         let mut w = World {
             seed,
@@ -130,7 +133,7 @@ impl World {
         self.schedule(self.chaos_end, Msg::HealAll);
     }
 
-    /// When the next queued thing happens.
+    /// When something happens next: a test that steps from tick to tick stops there.
     pub fn next_step(&self) -> Option<Time> {
         self.queue.first_key_value().map(|((at, _), _)| *at)
     }
@@ -251,7 +254,7 @@ impl World {
                     if self.net.lookup(i, link, conn).is_none() {
                         let target = self.resolve(&host, port);
                         let incarn = self.nodes[i].incarn;
-                        let id = self.net.open(i, incarn, link, conn, (target, port));
+                        let id = self.net.open(i, incarn, link, conn, target, port);
                         self.enqueue_target(id, Packet::Syn);
                     }
                 }

@@ -2,7 +2,7 @@
 //! promoted in time, and the SIMULATE-FAILURE crashes. One sentinel with quorum 1,
 //! down-after 1000 and failover-timeout 3000, like the golden `extra/abort-*` captures.
 
-use crate::sim::cluster::*;
+use crate::sim::golden_mode::*;
 use crate::support::golden;
 use rsentinel::core::Action;
 use rsentinel::core::election::format_ctime;

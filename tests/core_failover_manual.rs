@@ -2,7 +2,7 @@
 //! replaying golden failover #2: master 41002, replicas 41000/41001, config epoch 1,
 //! s1 asked to fail over; 41001 gets promoted.
 
-use crate::sim::cluster::*;
+use crate::sim::golden_mode::*;
 use crate::support::golden;
 use rsentinel::core::instance::{FailoverState, flags};
 use rsentinel::resp::Reply;

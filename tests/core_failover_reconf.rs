@@ -1,7 +1,7 @@
 //! The `reconf_slaves` phase: parallel-syncs, the SLAVE-RECONF-TIMEOUT quirks of
 //! SENTINEL.md §7.7, and the end of the failover by timeout.
 
-use crate::sim::cluster::*;
+use crate::sim::golden_mode::*;
 use crate::support::golden;
 
 /// Events from the first `+sdown master` up to the last `+slave` of the switch.

@@ -2,7 +2,7 @@
 //! master 41000, replicas 41001/41002, quorum 2), compared with failover #1 of the
 //! golden captures.
 
-use crate::sim::cluster::*;
+use crate::sim::golden_mode::*;
 use crate::support::golden;
 use bytes::Bytes;
 use rsentinel::core::Action;

@@ -101,8 +101,8 @@ fn quiet_cluster_discovers_everything() {
         w.agreed_master(),
         Some((crate::sim::redis::ip(0), crate::sim::redis::PORT))
     );
-    for (i, s) in w.sentinels.iter().enumerate() {
-        let core = s.core.as_ref().expect("running");
+    for (i, s) in w.nodes.iter().enumerate() {
+        let core = s.live().expect("running");
         let m = &core.masters()[0];
         assert_eq!(m.sentinels.len(), 2, "sentinel{i} peers");
         assert_eq!(m.replicas.len(), 2, "sentinel{i} replicas");
@@ -159,22 +159,17 @@ fn leader_crashing_after_promotion_restarts_on_the_promoted_replica() {
             "no promotion: {:?}",
             w.stats
         );
-        let found = w.sentinels.iter().position(|s| {
-            s.core
-                .as_ref()
+        let found = w.nodes.iter().position(|s| {
+            s.live()
                 .is_some_and(|c| c.masters()[0].failover_state == FailoverState::ReconfSlaves)
         });
         if let Some(i) = found {
             break i;
         }
     };
-    let promoted = w.sentinels[leader]
-        .core
-        .as_ref()
-        .unwrap()
-        .current_master_addr(0);
+    let promoted = w.nodes[leader].core.current_master_addr(0);
     w.crash_sentinel(leader);
-    let m = &w.sentinels[leader].persisted.masters[0];
+    let m = &w.nodes[leader].persisted.masters[0];
     assert_eq!((m.host.clone(), m.port), promoted);
     assert!(
         m.known_replicas

@@ -104,7 +104,7 @@ impl Checker {
     /// After core `i` handled something: its votes, epochs and config against history
     /// and against every other live core.
     pub fn observe(&mut self, at: Time, i: usize, nodes: &[SentinelNode]) {
-        let Some(core) = nodes[i].core.as_ref() else {
+        let Some(core) = nodes[i].live() else {
             return;
         };
         let id = core.myid().to_string();
@@ -204,7 +204,7 @@ impl Checker {
                 .forced
                 .contains(&(m.common.name.clone(), m.config_epoch));
             for (j, other) in nodes.iter().enumerate() {
-                let Some(oc) = other.core.as_ref().filter(|_| j != i) else {
+                let Some(oc) = other.live().filter(|_| j != i) else {
                     continue;
                 };
                 let Some(omi) = oc
@@ -275,7 +275,7 @@ impl Checker {
 
     /// Core `i` emitted `+elected-leader` (`master <name> <ip> <port>`).
     pub fn elected(&mut self, at: Time, i: usize, payload: &str, nodes: &[SentinelNode]) {
-        let Some(core) = nodes[i].core.as_ref() else {
+        let Some(core) = nodes[i].live() else {
             return;
         };
         let name = payload.split(' ').nth(1).unwrap_or_default().to_string();

@@ -11,7 +11,15 @@ use rsentinel::core::Event;
 
 impl World {
     /// Queue a packet towards the target; a message may instead reset the connection.
+    /// Without latency (golden-timed mode) the target acts at once, so a peer's answer
+    /// is decided in the same step as the request, as on one machine in the captures.
     pub fn enqueue_target(&mut self, id: u64, p: Packet) {
+        if self.golden {
+            if self.net.conns.contains_key(&id) {
+                self.deliver_to_target(id, p);
+            }
+            return;
+        }
         if matches!(p, Packet::Cmd(..)) && self.rng.gen_bool(self.net.reset_prob) {
             self.kill_conn(id, "Connection reset by peer");
             return;
@@ -34,6 +42,9 @@ impl World {
 
     /// Queue an event towards the owning core (in order behind earlier ones).
     pub fn enqueue_owner(&mut self, id: u64, ev: Event) {
+        if self.golden {
+            return self.schedule(self.now, Msg::Deliver(id, ev));
+        }
         let delay = self.rng.gen_range(1..=self.net.max_delay);
         let now = self.now;
         let Some(c) = self.net.conns.get_mut(&id) else {
@@ -134,8 +145,8 @@ impl World {
             Packet::Syn => {
                 let incarn = match target {
                     Some(NodeId::Redis(r)) if self.redis[r].alive => Some(self.redis[r].incarn),
-                    Some(NodeId::Sentinel(j)) if self.sentinels[j].core.is_some() => {
-                        Some(self.sentinels[j].incarn)
+                    Some(NodeId::Sentinel(j)) if self.nodes[j].running => {
+                        Some(self.nodes[j].incarn)
                     }
                     _ => None,
                 };
@@ -148,7 +159,7 @@ impl World {
                 let ev = Event::Connected {
                     link,
                     conn: c.kind,
-                    local_ip: self.sentinels[c.owner].ip.clone(),
+                    local_ip: self.nodes[c.owner].ip.clone(),
                 };
                 self.enqueue_owner(id, ev);
             }
@@ -169,10 +180,10 @@ impl World {
         }
     }
 
-    fn deliver_to_owner(&mut self, id: u64, ev: Event) {
+    pub(super) fn deliver_to_owner(&mut self, id: u64, ev: Event) {
         let c = &self.net.conns[&id];
         let owner = c.owner;
-        if self.sentinels[owner].incarn != c.owner_incarn || self.sentinels[owner].core.is_none() {
+        if self.nodes[owner].incarn != c.owner_incarn || !self.nodes[owner].running {
             self.net.remove(id);
             return;
         }

@@ -15,7 +15,7 @@ use rand::seq::SliceRandom;
 
 impl World {
     fn random_node(&mut self) -> NodeId {
-        let n = self.redis.len() + self.sentinels.len();
+        let n = self.redis.len() + self.nodes.len();
         let k = self.rng.gen_range(0..n);
         if k < self.redis.len() {
             NodeId::Redis(k)
@@ -27,7 +27,7 @@ impl World {
     fn all_nodes(&self) -> Vec<NodeId> {
         (0..self.redis.len())
             .map(NodeId::Redis)
-            .chain((0..self.sentinels.len()).map(NodeId::Sentinel))
+            .chain((0..self.nodes.len()).map(NodeId::Sentinel))
             .collect()
     }
 
@@ -47,7 +47,7 @@ impl World {
                 }
             }
             18..=32 => {
-                let i = self.rng.gen_range(0..self.sentinels.len());
+                let i = self.rng.gen_range(0..self.nodes.len());
                 self.crash_sentinel(i);
                 let back = self.rng.gen_range(500..20_000);
                 self.restart_sentinel_in(i, back);
@@ -88,7 +88,7 @@ impl World {
                 self.schedule(now + calm, Msg::NetCalm);
             }
             78..=89 => {
-                let i = self.rng.gen_range(0..self.sentinels.len());
+                let i = self.rng.gen_range(0..self.nodes.len());
                 let jump: i64 = if self.rng.gen_bool(0.3) {
                     -self.rng.gen_range(1_000..20_000)
                 } else {
@@ -96,11 +96,11 @@ impl World {
                 };
                 self.trace
                     .note(now, format!("clock of sentinel{i} jumps {jump}ms"));
-                self.sentinels[i].clock_offset += jump;
+                self.nodes[i].clock_offset += jump;
             }
             _ => {
                 if self.opts.admin_failovers {
-                    let i = self.rng.gen_range(0..self.sentinels.len());
+                    let i = self.rng.gen_range(0..self.nodes.len());
                     self.admin_failover(i);
                 }
             }
@@ -120,7 +120,7 @@ impl World {
         for r in 0..self.redis.len() {
             self.restart_redis(r);
         }
-        for i in 0..self.sentinels.len() {
+        for i in 0..self.nodes.len() {
             self.restart_sentinel(i);
         }
     }
@@ -130,9 +130,9 @@ impl World {
     /// there forever in redis-sentinel too, so it does not get a say.
     pub fn agreed_master(&self) -> Option<(String, u16)> {
         let mut addrs = self
-            .sentinels
+            .nodes
             .iter()
-            .filter_map(|s| s.core.as_ref())
+            .filter_map(|s| s.live())
             .filter(|c| {
                 let m = &c.masters()[0];
                 !self
@@ -173,13 +173,13 @@ impl World {
     /// with everything healthy, killing that master leads to a completed failover (all
     /// sentinels agree on another address that really is a master).
     pub fn liveness(&mut self) {
-        let m = &self.sentinels[0].persisted.masters[0];
+        let m = &self.nodes[0].persisted.masters[0];
         let bound: Time = 10 * (m.down_after_ms + m.failover_timeout_ms) + 60_000;
         if !self.run_until_cond(bound, |w| w.agreed_real_master().is_some()) {
             let views: Vec<_> = self
-                .sentinels
+                .nodes
                 .iter()
-                .filter_map(|s| s.core.as_ref().map(|c| c.current_master_addr(0)))
+                .filter_map(|s| s.live().map(|c| c.current_master_addr(0)))
                 .collect();
             let now = self.now;
             return self.fail(Violation {

@@ -15,16 +15,17 @@
 //! - [`faults`]: the seed-driven fault schedule and the final heal.
 //! - [`check`]: the safety invariants, checked after every step, and liveness.
 //! - [`trace`]: a ring buffer of the last steps, printed on failure.
-//! - [`cluster`]: the same cores without chance: zero-latency delivery, fixed tick
-//!   phases, the model Redis of [`redis`] on the golden topology's ports, for the
-//!   failover tests that compare event sequences with the golden captures.
+//! - [`golden_mode`]: the same world without chance (no latency, fixed tick phases, no
+//!   faults, an explicit topology), for the failover tests that compare event
+//!   sequences with the golden captures; [`record`]: what those tests read.
 
 pub mod check;
-pub mod cluster;
 pub mod deliver;
 pub mod faults;
+pub mod golden_mode;
 pub mod net;
 pub mod peer;
+pub mod record;
 pub mod redis;
 pub mod trace;
 pub mod world;

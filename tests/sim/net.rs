@@ -39,6 +39,8 @@ pub struct Conn {
     pub kind: ConnKind,
     /// `None` when nothing listens at the address.
     pub target: Option<NodeId>,
+    /// The port dialled: where a test sees commands go, even when nothing listens.
+    pub port: u16,
     /// The target's incarnation when the connection was accepted.
     pub target_incarn: u64,
     /// Accepted by the target (after the Syn arrived).
@@ -101,6 +103,7 @@ impl Net {
         link: LinkId,
         kind: ConnKind,
         target: Option<NodeId>,
+        port: u16,
     ) -> u64 {
         let id = self.next;
         self.next += 1;
@@ -113,6 +116,7 @@ impl Net {
                 link,
                 kind,
                 target,
+                port,
                 target_incarn: 0,
                 open: false,
                 dead: false,

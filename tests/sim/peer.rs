@@ -13,7 +13,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use rsentinel::commands::sentinel::sentinel_command;
 use rsentinel::config::{MasterConfig, SentinelConfig};
-use rsentinel::core::{Event, Identity, Sentinel};
+use rsentinel::core::{Action, Event, Identity, Sentinel};
 use rsentinel::resp::Reply;
 
 pub const PORT: u16 = 26379;
@@ -22,14 +22,26 @@ pub struct SentinelNode {
     pub ip: String,
     pub port: u16,
     pub myid: String,
-    /// `None` while crashed.
-    pub core: Option<Sentinel>,
+    /// The running core, or the last one while crashed: a test still reads what an
+    /// exited sentinel had decided.
+    pub core: Sentinel,
+    pub running: bool,
     /// Incarnation, bumped on every restart.
     pub incarn: u64,
     /// Local clock = global clock + offset (clock-jump faults move it).
     pub clock_offset: i64,
     /// The config file as last flushed.
     pub persisted: SentinelConfig,
+    /// The code of the last `Exit` the core asked for.
+    pub exited: Option<i32>,
+    /// Published events as (time, "channel payload"). This and the next three fields
+    /// are what the golden-timed tests compare with the captures; only that mode
+    /// keeps them, the seeded runs would pay for them on every step.
+    pub events: Vec<(Time, String)>,
+    pub logs: Vec<(Time, String)>,
+    pub actions: Vec<(Time, Action)>,
+    /// Commands sent on command connections: (time, target port, args).
+    pub sent: Vec<(Time, u16, Vec<String>)>,
 }
 
 impl SentinelNode {
@@ -51,37 +63,60 @@ impl SentinelNode {
             masters: vec![m],
             ..Default::default()
         };
-        let mut node = SentinelNode {
-            ip: format!("10.0.1.{}", i + 1),
-            port: PORT,
-            myid,
-            core: None,
-            incarn: 0,
-            clock_offset: 0,
-            persisted: cfg,
-        };
-        node.boot(rng.r#gen(), now);
-        node
+        SentinelNode::start(format!("10.0.1.{}", i + 1), PORT, cfg, rng.r#gen(), now)
     }
 
-    /// Build a core from the persisted config (first start and every restart).
+    /// A sentinel at `ip:port` started from `cfg` (which names its myid).
+    pub fn start(ip: String, port: u16, cfg: SentinelConfig, seed: u64, now: Time) -> Self {
+        SentinelNode {
+            myid: cfg.myid.clone().unwrap_or_default(),
+            core: SentinelNode::boot_core(&cfg, port, seed, now),
+            ip,
+            port,
+            running: true,
+            incarn: 1,
+            clock_offset: 0,
+            persisted: cfg,
+            exited: None,
+            events: Vec::new(),
+            logs: Vec::new(),
+            actions: Vec::new(),
+            sent: Vec::new(),
+        }
+    }
+
+    /// Restart from the persisted config.
     fn boot(&mut self, seed: u64, local_now: Time) {
+        self.core = SentinelNode::boot_core(&self.persisted, self.port, seed, local_now);
+        self.running = true;
+        self.incarn += 1;
+    }
+
+    /// A core as the server builds one (first start and every restart).
+    fn boot_core(cfg: &SentinelConfig, port: u16, seed: u64, local_now: Time) -> Sentinel {
         let id = Identity {
-            port: self.port,
+            port,
             ..Default::default()
         };
-        let mut core = Sentinel::new(&self.persisted, id, seed, local_now);
+        let mut core = Sentinel::new(cfg, id, seed, local_now);
         core.set_executable_check(|_| false);
         core.announce_monitors(local_now);
-        self.core = Some(core);
-        self.incarn += 1;
+        core
+    }
+
+    pub fn live(&self) -> Option<&Sentinel> {
+        self.running.then_some(&self.core)
+    }
+
+    pub fn live_mut(&mut self) -> Option<&mut Sentinel> {
+        self.running.then_some(&mut self.core)
     }
 }
 
 impl World {
     /// Sentinel `i`'s clock.
     pub fn local_time(&self, i: usize) -> Time {
-        (self.now as i64 + self.sentinels[i].clock_offset) as Time
+        (self.now as i64 + self.nodes[i].clock_offset) as Time
     }
 
     /// A peer's command arriving at sentinel `j`: [`answer`], with the injected bug (if
@@ -89,7 +124,7 @@ impl World {
     pub fn peer_command(&mut self, j: usize, args: &[Bytes]) -> Reply {
         let local = self.local_time(j);
         let tamper = self.opts.tamper;
-        let Some(core) = self.sentinels[j].core.as_mut() else {
+        let Some(core) = self.nodes[j].live_mut() else {
             return Reply::err("ERR sentinel is down");
         };
         let sentinel = args[0].eq_ignore_ascii_case(b"SENTINEL");
@@ -106,21 +141,21 @@ impl World {
 
     /// Take the config file from sentinel `i`'s current state.
     pub fn persist(&mut self, i: usize) {
-        let Some(core) = self.sentinels[i].core.as_ref() else {
+        let Some(core) = self.nodes[i].live() else {
             return;
         };
         let snap = core.config_snapshot();
-        self.check.persisted(&self.sentinels[i].myid, &snap);
-        self.sentinels[i].persisted = snap;
+        self.check.persisted(&self.nodes[i].myid, &snap);
+        self.nodes[i].persisted = snap;
     }
 
     /// Crash sentinel `i`: its connections go away, peers connected to it see resets.
     pub fn crash_sentinel(&mut self, i: usize) {
-        if self.sentinels[i].core.is_none() {
+        if !self.nodes[i].running {
             return;
         }
         self.trace.note(self.now, format!("crash sentinel{i}"));
-        self.sentinels[i].core = None;
+        self.nodes[i].running = false;
         for id in self.net.conns_of(i) {
             self.net.remove(id);
         }
@@ -131,20 +166,18 @@ impl World {
 
     /// Restart sentinel `i` from its config file.
     pub fn restart_sentinel(&mut self, i: usize) {
-        if self.sentinels[i].core.is_some() {
+        if self.nodes[i].running {
             return;
         }
         self.trace.note(self.now, format!("restart sentinel{i}"));
         let seed = self.rng.r#gen();
         let local = self.local_time(i);
-        self.sentinels[i].boot(seed, local);
+        self.nodes[i].boot(seed, local);
         let upstream = self.opts.upstream_election;
-        if let Some(core) = self.sentinels[i].core.as_mut() {
-            core.set_upstream_election(upstream);
-        }
+        self.nodes[i].core.set_upstream_election(upstream);
         let now = self.now;
-        let core = self.sentinels[i].core.as_ref().expect("booted");
-        self.check.restarted(now, &self.sentinels[i].myid, core);
+        self.check
+            .restarted(now, &self.nodes[i].myid, &self.nodes[i].core);
         self.schedule_tick(i);
         self.after_core(i);
     }
@@ -152,24 +185,37 @@ impl World {
     /// Issue `SENTINEL FAILOVER <master>` to sentinel `i` as an operator would.
     pub fn admin_failover(&mut self, i: usize) {
         let name = self.master_name.clone();
-        let local = self.local_time(i);
-        let Some(core) = self.sentinels[i].core.as_mut() else {
-            return;
-        };
         let args: Vec<Bytes> = ["SENTINEL", "FAILOVER", &name]
             .iter()
             .map(|s| Bytes::copy_from_slice(s.as_bytes()))
             .collect();
-        let reply = sentinel_command(core, local, &args);
+        self.operator_command(i, &args);
+    }
+
+    /// A client's command to sentinel `i` (`None` while it is down). A failover it
+    /// forces is exempt from the election checks: redis-sentinel starts one without
+    /// votes.
+    pub fn operator_command(&mut self, i: usize, args: &[Bytes]) -> Option<Reply> {
+        let local = self.local_time(i);
+        let core = self.nodes[i].live_mut()?;
+        let reply = sentinel_command(core, local, args);
+        let words: Vec<_> = args.iter().map(|a| String::from_utf8_lossy(a)).collect();
+        let failover = words.len() == 3
+            && words[0].eq_ignore_ascii_case("SENTINEL")
+            && words[1].eq_ignore_ascii_case("FAILOVER");
         self.trace.note(
             self.now,
-            format!("sentinel{i} SENTINEL FAILOVER -> {reply:?}"),
+            format!(
+                "sentinel{i} {} -> {reply:?}",
+                words[..2.min(words.len())].join(" ")
+            ),
         );
-        if reply == Reply::ok() {
-            let epoch = core.master(&name).map_or(0, |m| m.failover_epoch);
-            self.check.forced(&name, epoch);
+        if failover && reply == Reply::ok() {
+            let epoch = core.master(&words[2]).map_or(0, |m| m.failover_epoch);
+            self.check.forced(&words[2], epoch);
         }
         self.after_core(i);
+        Some(reply)
     }
 
     /// Schedule sentinel `i`'s restart after `ms`.
@@ -180,7 +226,7 @@ impl World {
 
 /// What a sentinel answers a peer's command at local time `now`, through the same entry
 /// points the server uses: `sentinel_command` for `SENTINEL ...`, `process_hello` for a
-/// hello PUBLISH. Both worlds (the simulation and [`super::cluster`]) answer with it.
+/// hello PUBLISH.
 pub fn answer(core: &mut Sentinel, now: Time, args: &[Bytes]) -> Reply {
     let cmd = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
     match cmd.as_str() {

@@ -1,5 +1,7 @@
 //! The world: one event queue ordered by (time, sequence), the nodes, the network,
 //! and the loop that delivers everything and checks the invariants after every step.
+//! The seeded runs and the golden-timed failover tests ([`super::golden_mode`]) share
+//! it, so a fix to the model Redis, the peers or the checks reaches both.
 
 use super::check::{Checker, Violation};
 use super::net::{Dir, Net, Packet};
@@ -30,6 +32,9 @@ pub enum Msg {
     NetCalm,
     /// End of the chaos phase: everything is repaired.
     HealAll,
+    /// One event towards a connection's owner, without latency (golden-timed mode):
+    /// events reach the cores in the order they were sent, across all connections.
+    Deliver(u64, Event),
 }
 
 pub struct World {
@@ -40,7 +45,7 @@ pub struct World {
     queue: BTreeMap<(Time, u64), Msg>,
     seq: u64,
     pub redis: Vec<RedisNode>,
-    pub sentinels: Vec<SentinelNode>,
+    pub nodes: Vec<SentinelNode>,
     pub net: Net,
     pub check: Checker,
     pub trace: Trace,
@@ -49,29 +54,44 @@ pub struct World {
     /// Faults are injected only before this time.
     pub chaos_end: Time,
     pub master_name: String,
+    /// The golden-timed mode of [`super::golden_mode`]: no latency, fixed tick phases,
+    /// replication links that come up by time, and each node's record kept.
+    pub golden: bool,
+    /// How long a replica re-pointed by SLAVEOF takes to sync where links come up by
+    /// time (golden-timed mode; the seeded runs have replication steps instead).
+    pub sync_ms: u64,
 }
 
 impl World {
     pub fn new(seed: u64, opts: Options) -> World {
+        let mut w = World::empty(seed, opts, START);
+        w.build();
+        w
+    }
+
+    /// No nodes and nothing scheduled, the clock at `start`: the seeded runs build their
+    /// topology from the seed on it, the golden-timed mode its explicit one.
+    pub fn empty(seed: u64, opts: Options, start: Time) -> World {
         let mut w = World {
             seed,
-            now: START,
+            now: start,
             rng: StdRng::seed_from_u64(seed),
             trace: Trace::new(opts.trace_len),
-            chaos_end: START + opts.chaos_ms,
+            chaos_end: start + opts.chaos_ms,
             opts,
             queue: BTreeMap::new(),
             seq: 0,
             redis: Vec::new(),
-            sentinels: Vec::new(),
+            nodes: Vec::new(),
             net: Net::new(),
             check: Checker::default(),
             steps: 0,
             stats: BTreeMap::new(),
             master_name: "mymaster".into(),
+            golden: false,
+            sync_ms: 0,
         };
         w.check.skip = w.opts.skip_checks.clone();
-        w.build();
         w
     }
 
@@ -97,13 +117,13 @@ impl World {
                 &mut self.rng,
                 self.now,
             );
-            self.sentinels.push(node);
-            if let Some(core) = self.sentinels[i].core.as_mut() {
-                core.set_upstream_election(self.opts.upstream_election);
-            }
+            self.nodes.push(node);
+            self.nodes[i]
+                .core
+                .set_upstream_election(self.opts.upstream_election);
             self.schedule_tick(i);
         }
-        for i in 0..self.sentinels.len() {
+        for i in 0..self.nodes.len() {
             self.after_core(i);
         }
         self.schedule(self.now + 100, Msg::Repl);
@@ -114,15 +134,25 @@ impl World {
         self.schedule(self.chaos_end, Msg::HealAll);
     }
 
+    /// When something happens next: a test that steps from tick to tick stops there.
+    pub fn next_step(&self) -> Option<Time> {
+        self.queue.first_key_value().map(|((at, _), _)| *at)
+    }
+
     pub fn schedule(&mut self, at: Time, m: Msg) {
         self.seq += 1;
         self.queue.insert((at.max(self.now), self.seq), m);
     }
 
-    /// redis-sentinel re-randomizes its hz (10..19) on every timer run.
+    /// redis-sentinel re-randomizes its hz (10..19) on every timer run; the golden
+    /// captures are compared tick for tick, so that mode keeps a steady 10.
     pub fn schedule_tick(&mut self, i: usize) {
-        let hz = self.rng.gen_range(10..20);
-        let incarn = self.sentinels[i].incarn;
+        let hz = if self.golden {
+            10
+        } else {
+            self.rng.gen_range(10..20)
+        };
+        let incarn = self.nodes[i].incarn;
         self.schedule(self.now + 1000 / hz, Msg::Tick(i, incarn));
     }
 
@@ -156,7 +186,7 @@ impl World {
     fn step(&mut self, m: Msg) {
         match m {
             Msg::Tick(i, incarn) => {
-                if self.sentinels[i].incarn == incarn && self.sentinels[i].core.is_some() {
+                if self.nodes[i].incarn == incarn && self.nodes[i].running {
                     self.core_event(i, Event::Tick);
                     self.schedule_tick(i);
                 }
@@ -181,6 +211,11 @@ impl World {
             }
             Msg::NetCalm => self.calm_network(),
             Msg::HealAll => self.heal_all(),
+            Msg::Deliver(id, ev) => {
+                if self.net.conns.contains_key(&id) {
+                    self.deliver_to_owner(id, ev);
+                }
+            }
         }
     }
 
@@ -190,7 +225,7 @@ impl World {
         if !matches!(ev, Event::Tick) {
             self.trace.push(self.now, "s", i, Detail::Event(ev.clone()));
         }
-        let Some(core) = self.sentinels[i].core.as_mut() else {
+        let Some(core) = self.nodes[i].live_mut() else {
             return;
         };
         core.handle(local, ev);
@@ -199,11 +234,14 @@ impl World {
 
     /// Perform the actions of core `i`, then check the invariants it may have broken.
     pub fn after_core(&mut self, i: usize) {
-        let Some(core) = self.sentinels[i].core.as_mut() else {
+        let Some(core) = self.nodes[i].live_mut() else {
             return;
         };
         let actions = core.drain_actions();
         for a in actions {
+            if self.golden {
+                self.record(i, &a);
+            }
             if !matches!(a, Action::Log { .. } | Action::Script(_)) {
                 self.trace.push(self.now, "s", i, Detail::Action(a.clone()));
             }
@@ -216,8 +254,8 @@ impl World {
                 } => {
                     if self.net.lookup(i, link, conn).is_none() {
                         let target = self.resolve(&host, port);
-                        let incarn = self.sentinels[i].incarn;
-                        let id = self.net.open(i, incarn, link, conn, target);
+                        let incarn = self.nodes[i].incarn;
+                        let id = self.net.open(i, incarn, link, conn, target, port);
                         self.enqueue_target(id, Packet::Syn);
                     }
                 }
@@ -227,7 +265,7 @@ impl World {
                     req,
                     args,
                 } => {
-                    if let Some(core) = self.sentinels[i].core.as_ref() {
+                    if let Some(core) = self.nodes[i].live() {
                         self.check.vote_request(self.now, i, core, &args);
                     }
                     if let Some(id) = self.net.lookup(i, link, conn) {
@@ -243,7 +281,8 @@ impl World {
                     channel, payload, ..
                 } => self.on_core_event(i, &channel, &payload),
                 Action::PersistConfig => self.persist(i),
-                Action::Exit(_) => {
+                Action::Exit(code) => {
+                    self.nodes[i].exited = Some(code);
                     self.crash_sentinel(i);
                     return;
                 }
@@ -252,7 +291,7 @@ impl World {
             }
         }
         let now = self.now;
-        self.check.observe(now, i, &self.sentinels);
+        self.check.observe(now, i, &self.nodes);
     }
 
     fn on_core_event(&mut self, i: usize, channel: &str, payload: &str) {
@@ -281,7 +320,7 @@ impl World {
         }
         if channel == "+elected-leader" {
             let now = self.now;
-            self.check.elected(now, i, payload, &self.sentinels);
+            self.check.elected(now, i, payload, &self.nodes);
         }
     }
 
@@ -294,7 +333,7 @@ impl World {
         {
             return Some(NodeId::Redis(r));
         }
-        self.sentinels
+        self.nodes
             .iter()
             .position(|s| s.ip == host && s.port == port)
             .map(NodeId::Sentinel)
@@ -317,8 +356,8 @@ impl World {
     /// A compact description of the final state of every node.
     fn fingerprint(&self) -> String {
         let mut s = format!("t={} steps={}", self.now - START, self.steps);
-        for n in &self.sentinels {
-            if let Some(c) = &n.core {
+        for n in &self.nodes {
+            if let Some(c) = n.live() {
                 let (h, p) = c.current_master_addr(0);
                 s += &format!(" s[{} e{} {h}:{p}]", &c.myid()[..6], c.current_epoch());
             }

@@ -199,7 +199,7 @@ impl World {
         // Long enough after the switch for redis-sentinel's spurious second failover
         // to show: down-after on the new master plus the peers' cached answers (5 s).
         if ok {
-            let m = &self.sentinels[0].persisted.masters[0];
+            let m = &self.nodes[0].persisted.masters[0];
             let calm = 2 * m.down_after_ms + 6_000;
             self.run_until(self.now + calm);
         }

@@ -5,11 +5,16 @@ use crate::harness::*;
 use std::path::Path;
 use std::time::Duration;
 
+/// A master and two replicas that can never be promoted (`replica-priority 0`): these tests
+/// watch every sentinel reach ODOWN, and a failover would end it first. rsentinel's leader
+/// switches within a few hundred milliseconds of its own ODOWN (issue #9), before a slower
+/// peer (a real redis-sentinel asks its peers once a second) has counted the answers it
+/// needs; with no replica to promote, every attempt aborts and the master stays ODOWN.
 fn topology() -> (Proc, Proc, Proc) {
     let master = redis_server(&[]);
     let mp = master.port.to_string();
-    let r1 = redis_server(&["--replicaof", "127.0.0.1", &mp]);
-    let r2 = redis_server(&["--replicaof", "127.0.0.1", &mp]);
+    let replica = || redis_server(&["--replicaof", "127.0.0.1", &mp, "--replica-priority", "0"]);
+    let (r1, r2) = (replica(), replica());
     (master, r1, r2)
 }
 

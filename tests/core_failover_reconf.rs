@@ -55,10 +55,37 @@ fn parallel_syncs_one_reconfigures_replicas_one_after_the_other() {
     let done_first = w
         .event_time(0, "+slave-reconf-done slave 127.0.0.1:41402")
         .unwrap();
-    assert!(
-        sent[1].0 > done_first,
-        "second sent only once a slot is free"
+    // Upstream sends the next replica's SLAVEOF on the tick after the previous
+    // `+slave-reconf-done` (a later time). Since issue #9 (README "Failover timing": the
+    // next replica's reconfiguration right after `+slave-reconf-done`) it goes out in the
+    // same input: same time, but still only once the slot is free, i.e. right after the
+    // done, never before it. The exact order of the whole phase is asserted.
+    assert_eq!(sent[1].0, done_first, "second sent as the slot frees");
+    let r = |n: u16| format!("slave 127.0.0.1:{n} 127.0.0.1 {n} @ ps 127.0.0.1 41401");
+    let ev = w.events(0);
+    let from = ev
+        .iter()
+        .position(|e| e.starts_with("+failover-state-reconf-slaves"))
+        .unwrap();
+    let to = ev
+        .iter()
+        .position(|e| e.starts_with("+failover-end"))
+        .unwrap();
+    assert_eq!(
+        ev[from..=to].to_vec(),
+        vec![
+            "+failover-state-reconf-slaves master ps 127.0.0.1 41401".to_string(),
+            format!("+slave-reconf-sent {}", r(41402)),
+            format!("+slave-reconf-inprog {}", r(41402)),
+            format!("+slave-reconf-done {}", r(41402)),
+            format!("+slave-reconf-sent {}", r(41404)),
+            format!("+slave-reconf-inprog {}", r(41404)),
+            format!("+slave-reconf-done {}", r(41404)),
+            "+failover-end master ps 127.0.0.1 41401".into(),
+        ]
     );
+    // 41404 is told only after 41402's 1.5 s sync, not alongside it.
+    assert!(sent[1].0 - sent[0].0 >= 1500, "{sent:?}");
     assert!(w.has_event(0, "+slave-reconf-done slave 127.0.0.1:41404"));
     assert!(!w.has_event(0, "+failover-end-for-timeout"));
 }

@@ -146,3 +146,123 @@ fn vote_requests_repeat_every_100_ms_while_waiting_for_the_election() {
     assert_eq!(after.last().unwrap()[5], MYID);
     assert_eq!(after.last().unwrap()[4], "1");
 }
+
+/// `attempt_started` with one replica (41001) that answers INFO as a healthy replica.
+fn attempt_started_with_replica() -> Sim {
+    let mut m = master_cfg();
+    m.known_sentinels = vec![
+        ("127.0.0.1".into(), 41101, PEER1.into()),
+        ("127.0.0.1".into(), 41102, PEER2.into()),
+    ];
+    let mut sim = Sim::new(config(vec![m]));
+    sim.run(200, 100, true);
+    sim.answer_all("INFO", info_reply(&master_info(&"a".repeat(40), &[41001])));
+    sim.run(3000, 100, true);
+    sim.clear();
+    let ml = sim.master_link();
+    while !sim.has_event("+try-failover master mymaster 127.0.0.1 41000") {
+        sim.tick_at(sim.now + 100);
+        for s in sim.pending("PING") {
+            if s.link != ml {
+                sim.answer(&s, Reply::Status("PONG".into()));
+            }
+        }
+        for s in sim.pending("INFO") {
+            if s.link != ml {
+                sim.answer(&s, info_reply(&replica_info(&"b".repeat(40), 41000, false)));
+            }
+        }
+        if sim.has_event(SDOWN) {
+            for s in sim.pending("SENTINEL") {
+                if s.args.last().map(String::as_str) == Some("*") {
+                    sim.answer(&s, ask_reply(1, "*", 0));
+                }
+            }
+        }
+    }
+    sim
+}
+
+/// From the deciding vote to `SLAVEOF NO ONE` in one input, then the promoted replica
+/// is polled with INFO every ~100 ms (redis-sentinel: one state per tick, INFO every
+/// second).
+#[test]
+fn slaveof_no_one_in_the_same_input_as_the_election_then_info_every_100_ms() {
+    let mut sim = attempt_started_with_replica();
+    let l1 = sim.sentinel_link(PEER1);
+    let ask = sim
+        .pending("SENTINEL")
+        .into_iter()
+        .find(|s| s.link == l1 && s.args.last().map(String::as_str) == Some(MYID))
+        .expect("a vote request to peer 1");
+    let before = sim.sent.len();
+    sim.answer(&ask, ask_reply(1, MYID, 1));
+    assert!(sim.has_event("+elected-leader master mymaster 127.0.0.1 41000"));
+    let rl = sim.replica_link("127.0.0.1:41001");
+    assert!(
+        sim.sent[before..]
+            .iter()
+            .any(|s| s.link == rl && s.args == ["SLAVEOF", "NO", "ONE"]),
+        "SLAVEOF NO ONE in the same input"
+    );
+    let infos = |sim: &Sim| sim.sends_on(rl).iter().filter(|a| a[0] == "INFO").count();
+    let n = infos(&sim);
+    for _ in 0..10 {
+        sim.tick_at(sim.now + 100);
+        sim.answer_on(
+            rl,
+            "INFO",
+            info_reply(&replica_info(&"b".repeat(40), 41000, false)),
+        );
+        sim.answer_on(rl, "PING", Reply::Status("PONG".into()));
+    }
+    assert!(infos(&sim) - n >= 4, "{} INFOs in 1 s", infos(&sim) - n);
+}
+
+/// The promotion carries an INFO right behind `EXEC`, so the replica's own answer after
+/// `SLAVEOF NO ONE` brings `+promoted-slave`; in that same input the leader publishes its
+/// hello (the promoted address under the new config epoch) to every peer, instead of on
+/// the next tick, and starts reconfiguring the other replicas.
+#[test]
+fn promotion_seen_on_the_info_behind_exec_and_hello_sent_in_the_same_input() {
+    let mut sim = attempt_started_with_replica();
+    let l1 = sim.sentinel_link(PEER1);
+    let ask = sim
+        .pending("SENTINEL")
+        .into_iter()
+        .find(|s| s.link == l1 && s.args.last().map(String::as_str) == Some(MYID))
+        .expect("a vote request to peer 1");
+    sim.answer(&ask, ask_reply(1, MYID, 1));
+    let rl = sim.replica_link("127.0.0.1:41001");
+    let after_exec: Vec<String> = sim
+        .sends_on(rl)
+        .iter()
+        .skip_while(|a| a[0] != "EXEC")
+        .map(|a| a[0].clone())
+        .collect();
+    assert_eq!(
+        after_exec,
+        ["EXEC", "INFO"],
+        "INFO right behind the transaction"
+    );
+    let before = sim.sent.len();
+    let at = sim.now;
+    sim.answer_on(rl, "INFO", info_reply(&master_info(&"b".repeat(40), &[])));
+    assert!(sim.has_event(
+        "+promoted-slave slave 127.0.0.1:41001 127.0.0.1 41001 @ mymaster 127.0.0.1 41000"
+    ));
+    assert_eq!(sim.now, at, "no tick in between");
+    let hello_to = |peer: &str| {
+        let l = sim.sentinel_link(peer);
+        sim.sent[before..].iter().any(|s| {
+            s.link == l
+                && s.args[0] == "PUBLISH"
+                && s.args[1] == "__sentinel__:hello"
+                && s.args[2].ends_with(",mymaster,127.0.0.1,41001,1")
+        })
+    };
+    assert!(
+        hello_to(PEER1) && hello_to(PEER2),
+        "hello with the promoted address to both peers"
+    );
+}

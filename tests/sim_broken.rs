@@ -80,3 +80,32 @@ fn checker_reports_the_upstream_election_flaws() {
     let clean = run(caught.seed, &opts);
     assert!(clean.violation.is_none(), "{}", clean.report());
 }
+
+/// Issue #9: with redis-sentinel's timing (the switch re-dials the new master only after
+/// the reconnect throttle, with the old master's ping clock and the peers' cached "down"
+/// answers carried over), some seed's liveness failover is followed by a second failover
+/// of the healthy new master, and the checker reports it; the same seed is clean with
+/// rsentinel's.
+#[test]
+fn checker_reports_the_upstream_spurious_failover() {
+    let opts = Options {
+        faults: false,
+        chaos_ms: 0,
+        quiet_ms: 10_000,
+        liveness: true,
+        down_after: Some(1000),
+        ..Options::default()
+    };
+    let upstream = Options {
+        upstream_election: true,
+        ..opts.clone()
+    };
+    let caught = (0..400u64).map(|seed| run(seed, &upstream)).find(|o| {
+        o.violation
+            .as_ref()
+            .is_some_and(|v| v.kind == Kind::SpuriousFailover)
+    });
+    let caught = caught.expect("no seed exposed the spurious failover");
+    let clean = run(caught.seed, &opts);
+    assert!(clean.violation.is_none(), "{}", clean.report());
+}

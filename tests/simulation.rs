@@ -60,6 +60,19 @@ fn safety_with_operator_failovers_and_five_sentinels() {
     run_seeds(200, &opts);
 }
 
+/// Issue #9 at the benchmark's down-after (1000 ms), where redis-sentinel's switch can
+/// leave the healthy new master judged on the old one's silence (see
+/// `sim_broken::checker_reports_the_upstream_spurious_failover`): under faults, then the
+/// liveness failover, after which no sentinel may report the live new master down.
+#[test]
+fn safety_and_no_spurious_failover_at_down_after_1000() {
+    let opts = Options {
+        down_after: Some(1000),
+        ..Options::default()
+    };
+    run_seeds(100, &opts);
+}
+
 #[test]
 fn a_seed_replays_exactly() {
     let opts = Options::default();

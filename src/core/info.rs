@@ -281,6 +281,11 @@ impl Sentinel {
             let c = self.common_mut(i);
             c.flags = (c.flags & !flags::RECONF_INPROG) | flags::RECONF_DONE;
             self.emit_inst(LogLevel::Notice, "+slave-reconf-done", i, "");
+            // The next replica (parallel-syncs) or the end of the failover now, not on
+            // the next tick (issue #9).
+            if self.masters[mi].failover_state == FailoverState::ReconfSlaves {
+                self.failover_progress_now(mi);
+            }
         }
     }
 
@@ -326,7 +331,9 @@ impl Sentinel {
             ];
             self.run_script(&path, args);
         }
-        self.force_hello_update(mi);
+        self.announce_promotion_now(mi);
+        // Start reconfiguring the other replicas now, not on the next tick (issue #9).
+        self.failover_progress_now(mi);
     }
 
     /// Make every record of master `mi` publish a hello on the next tick.
@@ -338,6 +345,28 @@ impl Sentinel {
             .chain(m.sentinels.iter_mut().map(|s| &mut s.common));
         for c in all {
             c.last_pub_time = c.last_pub_time.saturating_sub(back);
+        }
+    }
+
+    /// The failover leader's hello about the promoted replica, now, on every record whose
+    /// link is up (issue #9): the peers learn the new master in the input that promoted
+    /// it instead of on the next tick, and that hello is most of what an observer's
+    /// `+switch-master` waits for. Records whose link is down get it on the first tick
+    /// after they reconnect ([`Self::force_hello_update`]). Observers that switch on a
+    /// hello keep relaying on the next tick: the leader has already told everyone.
+    fn announce_promotion_now(&mut self, mi: usize) {
+        self.force_hello_update(mi);
+        if !self.fast_failover() {
+            return;
+        }
+        let m = &self.masters[mi];
+        let records = std::iter::once(Inst::Master(mi))
+            .chain((0..m.replicas.len()).map(|ri| Inst::Replica(mi, ri)))
+            .chain((0..m.sentinels.len()).map(|si| Inst::Sentinel(mi, si)));
+        for i in records.collect::<Vec<_>>() {
+            if self.send_hello(i) {
+                self.common_mut(i).last_pub_time = self.now;
+            }
         }
     }
 
@@ -378,7 +407,19 @@ impl Sentinel {
             self.command(mi, "CLIENT", &["KILL", "TYPE", "pubsub"]),
             self.command(mi, "EXEC", &[]),
         ];
-        cmds.into_iter()
-            .all(|args| self.send_cmd(i, Request::Ignored, args))
+        let sent = cmds
+            .into_iter()
+            .all(|args| self.send_cmd(i, Request::Ignored, args));
+        // With the fast failover (issue #9), an INFO right behind the transaction: the
+        // instance answers it after EXEC, so the promotion (or the new master address)
+        // is seen one round trip after it happened instead of at the next INFO poll.
+        if sent
+            && self.fast_failover()
+            && self.masters[mi].common.flags & flags::FAILOVER_IN_PROGRESS != 0
+        {
+            let args = self.command(mi, "INFO", &[]);
+            self.send_cmd(i, Request::Info, args);
+        }
+        sent
     }
 }

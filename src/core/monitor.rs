@@ -276,13 +276,20 @@ impl Sentinel {
             }
             _ => false,
         };
-        let info_period = if fast_info {
+        let awaited = self.fast_failover() && self.awaited_by_failover(i);
+        let info_period = if awaited {
+            self.timing.failover_info_period
+        } else if fast_info {
             1000
         } else {
             self.timing.info_period
         };
         let ping_period = c.down_after_ms.min(self.timing.ping_period);
         let info_due = c.info_refresh == 0 || now.saturating_sub(c.info_refresh) > info_period;
+        // A replica our failover waits on is polled on every tick: its last INFO reply
+        // came a round trip after the previous tick, so `>` a period would skip one.
+        let info_due =
+            info_due || (awaited && now.saturating_sub(c.info_refresh) >= info_period / 2);
         let pub_due = now.saturating_sub(c.last_pub_time) > self.timing.publish_period;
         if !matches!(i, Inst::Sentinel(..)) && info_due {
             let args = self.command(i.master(), "INFO", &[]);
@@ -295,6 +302,26 @@ impl Sentinel {
         }
         if pub_due {
             self.send_hello(i);
+        }
+    }
+
+    /// Is `i` a replica whose INFO our own failover is waiting for: the promoted one in
+    /// `wait_promotion`, or one sent (or following) the reconfiguration in
+    /// `reconf_slaves`? Those are polled every `failover_info_period` instead of every
+    /// second (issue #9).
+    fn awaited_by_failover(&self, i: Inst) -> bool {
+        let Inst::Replica(mi, ri) = i else {
+            return false;
+        };
+        let m = &self.masters[mi];
+        if m.common.flags & flags::FAILOVER_IN_PROGRESS == 0 {
+            return false;
+        }
+        let f = m.replicas[ri].common.flags;
+        match m.failover_state {
+            FailoverState::WaitPromotion => f & flags::PROMOTED != 0,
+            FailoverState::ReconfSlaves => f & (flags::RECONF_SENT | flags::RECONF_INPROG) != 0,
+            _ => false,
         }
     }
 

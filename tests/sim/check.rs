@@ -25,6 +25,12 @@
 //!   (`Kind::SupersededFailover`); redis-sentinel lets it finish and switch to its own
 //!   promoted replica under the adopted epoch, which is what `Checker::stale` exempts
 //!   when the rules are redis-sentinel's.
+//!
+//! No spurious failover (issue #9, `Kind::SpuriousFailover`): in the liveness phase
+//! (calm network, no faults) the master is killed once; from then on no sentinel may
+//! report `+sdown`, `+odown` or `+try-failover` about any other address while that
+//! address is a live master. redis-sentinel's flaw was exactly that: the new master
+//! judged on the old one's silence and the peers' cached answers.
 
 use super::Time;
 use super::peer::SentinelNode;
@@ -47,6 +53,7 @@ pub enum Kind {
     StaleVoteRequest,
     ForcedVoteGiven,
     SupersededFailover,
+    SpuriousFailover,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +90,8 @@ pub struct Checker {
     stale: BTreeSet<(String, String, u64)>,
     /// Per (myid, master): highest config epoch seen in the running incarnation.
     config_seen: BTreeMap<(String, String), u64>,
+    /// The address of the master the liveness phase killed, once it has.
+    spurious_watch: Option<(String, u16)>,
 }
 
 impl Checker {
@@ -319,6 +328,32 @@ impl Checker {
     }
 
     /// Is this sentinel's view of `master` at `epoch` the known stale case?
+    /// The liveness phase killed the master at `addr`: watch for spurious failovers.
+    pub fn watch_spurious(&mut self, addr: (String, u16)) {
+        self.spurious_watch = Some(addr);
+    }
+
+    /// A `+sdown`/`+odown`/`+try-failover` of core `i` about the master at `addr`,
+    /// which `live_master` says is a live master in the model right now.
+    pub fn down_event(
+        &mut self,
+        at: Time,
+        i: usize,
+        channel: &str,
+        addr: (String, u16),
+        live_master: bool,
+    ) {
+        let Some(old) = self.spurious_watch.as_ref() else {
+            return;
+        };
+        if live_master && *old != addr {
+            let text = format!(
+                "sentinel{i} {channel} about {addr:?}, a live master, after the failover away from {old:?}"
+            );
+            self.fail(Kind::SpuriousFailover, at, text);
+        }
+    }
+
     pub fn is_stale(&self, myid: &str, master: &str, epoch: u64) -> bool {
         self.stale
             .contains(&(myid.to_string(), master.to_string(), epoch))

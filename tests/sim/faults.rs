@@ -191,10 +191,18 @@ impl World {
         let (h, p, r) = self.agreed_real_master().expect("checked");
         self.kill_redis(r);
         let old = (h, p);
+        self.check.watch_spurious(old.clone());
         let ok = self.run_until_cond(bound, |w| {
             w.agreed_real_master()
                 .is_some_and(|(h, p, _)| (h, p) != old)
         });
+        // Long enough after the switch for redis-sentinel's spurious second failover
+        // to show: down-after on the new master plus the peers' cached answers (5 s).
+        if ok {
+            let m = &self.nodes[0].persisted.masters[0];
+            let calm = 2 * m.down_after_ms + 6_000;
+            self.run_until(self.now + calm);
+        }
         if !ok && self.check.violation.is_none() {
             let now = self.now;
             self.fail(Violation {

@@ -72,6 +72,9 @@ pub struct Options {
     /// Violations of these kinds are not reported, to show that a later property also
     /// catches a bug an earlier one reports first.
     pub skip_checks: Vec<check::Kind>,
+    /// Every master's down-after-milliseconds, instead of the seed's draw (2-5 s; the
+    /// draw still happens, so the rest of the seed is unchanged).
+    pub down_after: Option<u64>,
 }
 
 impl Default for Options {
@@ -91,6 +94,7 @@ impl Default for Options {
             tamper: None,
             upstream_election: false,
             skip_checks: Vec::new(),
+            down_after: None,
         }
     }
 }

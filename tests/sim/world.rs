@@ -104,7 +104,8 @@ impl World {
             self.redis.push(node);
         }
         let quorum = (self.opts.sentinels / 2 + 1) as u32;
-        let down_after = self.rng.gen_range(2..=5) * 1000;
+        let drawn = self.rng.gen_range(2..=5) * 1000;
+        let down_after = self.opts.down_after.unwrap_or(drawn);
         let failover_timeout = self.rng.gen_range(10..=30) * 1000;
         for i in 0..self.opts.sentinels {
             let node = SentinelNode::new(
@@ -306,6 +307,16 @@ impl World {
                 | "+vote-for-leader"
         ) {
             *self.stats.entry(channel.to_string()).or_default() += 1;
+        }
+        if matches!(channel, "+sdown" | "+odown" | "+try-failover") {
+            let t: Vec<&str> = payload.split(' ').collect();
+            if t.len() >= 4 && t[0] == "master" {
+                let addr = (t[2].to_string(), t[3].parse().unwrap_or(0));
+                let live = matches!(self.resolve(&addr.0, addr.1),
+                    Some(NodeId::Redis(r)) if self.redis[r].alive && self.redis[r].master.is_none());
+                let now = self.now;
+                self.check.down_event(now, i, channel, addr, live);
+            }
         }
         if channel == "+elected-leader" {
             let now = self.now;

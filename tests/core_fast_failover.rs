@@ -80,13 +80,23 @@ const SDOWN: &str = "+sdown master mymaster 127.0.0.1 41000";
 /// Two peers, steady state, then the master stops answering until our attempt starts
 /// (both peers said "down").
 fn attempt_started() -> Sim {
-    let mut sim = Sim::with_peers();
+    drive_to_attempt(Sim::with_peers(), false)
+}
+
+/// Tick every 100 ms, the master silent, everything else answering (replicas' INFO too
+/// when `replicas`), both peers saying "down" once we are SDOWN, until our attempt starts.
+fn drive_to_attempt(mut sim: Sim, replicas: bool) -> Sim {
     let ml = sim.master_link();
     while !sim.has_event("+try-failover master mymaster 127.0.0.1 41000") {
         sim.tick_at(sim.now + 100);
         for s in sim.pending("PING") {
             if s.link != ml {
                 sim.answer(&s, Reply::Status("PONG".into()));
+            }
+        }
+        for s in sim.pending("INFO").into_iter().filter(|_| replicas) {
+            if s.link != ml {
+                sim.answer(&s, info_reply(&replica_info(&"b".repeat(40), 41000, false)));
             }
         }
         if sim.has_event(SDOWN) {
@@ -100,18 +110,22 @@ fn attempt_started() -> Sim {
     sim
 }
 
+/// Our vote request (is-master-down-by-addr with our run id) pending on `peer`'s link.
+fn vote_request_to(sim: &Sim, peer: &str) -> Sent {
+    let link = sim.sentinel_link(peer);
+    sim.pending("SENTINEL")
+        .into_iter()
+        .find(|s| s.link == link && s.args.last().map(String::as_str) == Some(MYID))
+        .expect("a vote request to the peer")
+}
+
 /// The deciding vote is counted when it arrives: `+elected-leader` in the same input,
 /// not on the next tick.
 #[test]
 fn elected_leader_as_soon_as_the_deciding_vote_arrives() {
     let mut sim = attempt_started();
     assert!(!sim.has_event("+elected-leader master mymaster 127.0.0.1 41000"));
-    let l1 = sim.sentinel_link(PEER1);
-    let ask = sim
-        .pending("SENTINEL")
-        .into_iter()
-        .find(|s| s.link == l1 && s.args.last().map(String::as_str) == Some(MYID))
-        .expect("a vote request to peer 1");
+    let ask = vote_request_to(&sim, PEER1);
     let before = sim.events.len();
     sim.answer(&ask, ask_reply(1, MYID, 1));
     assert_eq!(
@@ -159,28 +173,7 @@ fn attempt_started_with_replica() -> Sim {
     sim.answer_all("INFO", info_reply(&master_info(&"a".repeat(40), &[41001])));
     sim.run(3000, 100, true);
     sim.clear();
-    let ml = sim.master_link();
-    while !sim.has_event("+try-failover master mymaster 127.0.0.1 41000") {
-        sim.tick_at(sim.now + 100);
-        for s in sim.pending("PING") {
-            if s.link != ml {
-                sim.answer(&s, Reply::Status("PONG".into()));
-            }
-        }
-        for s in sim.pending("INFO") {
-            if s.link != ml {
-                sim.answer(&s, info_reply(&replica_info(&"b".repeat(40), 41000, false)));
-            }
-        }
-        if sim.has_event(SDOWN) {
-            for s in sim.pending("SENTINEL") {
-                if s.args.last().map(String::as_str) == Some("*") {
-                    sim.answer(&s, ask_reply(1, "*", 0));
-                }
-            }
-        }
-    }
-    sim
+    drive_to_attempt(sim, true)
 }
 
 /// From the deciding vote to `SLAVEOF NO ONE` in one input, then the promoted replica
@@ -189,12 +182,7 @@ fn attempt_started_with_replica() -> Sim {
 #[test]
 fn slaveof_no_one_in_the_same_input_as_the_election_then_info_every_100_ms() {
     let mut sim = attempt_started_with_replica();
-    let l1 = sim.sentinel_link(PEER1);
-    let ask = sim
-        .pending("SENTINEL")
-        .into_iter()
-        .find(|s| s.link == l1 && s.args.last().map(String::as_str) == Some(MYID))
-        .expect("a vote request to peer 1");
+    let ask = vote_request_to(&sim, PEER1);
     let before = sim.sent.len();
     sim.answer(&ask, ask_reply(1, MYID, 1));
     assert!(sim.has_event("+elected-leader master mymaster 127.0.0.1 41000"));
@@ -226,12 +214,7 @@ fn slaveof_no_one_in_the_same_input_as_the_election_then_info_every_100_ms() {
 #[test]
 fn promotion_seen_on_the_info_behind_exec_and_hello_sent_in_the_same_input() {
     let mut sim = attempt_started_with_replica();
-    let l1 = sim.sentinel_link(PEER1);
-    let ask = sim
-        .pending("SENTINEL")
-        .into_iter()
-        .find(|s| s.link == l1 && s.args.last().map(String::as_str) == Some(MYID))
-        .expect("a vote request to peer 1");
+    let ask = vote_request_to(&sim, PEER1);
     sim.answer(&ask, ask_reply(1, MYID, 1));
     let rl = sim.replica_link("127.0.0.1:41001");
     let after_exec: Vec<String> = sim

@@ -89,12 +89,9 @@ fn checker_reports_the_upstream_election_flaws() {
 #[test]
 fn checker_reports_the_upstream_spurious_failover() {
     let opts = Options {
-        faults: false,
-        chaos_ms: 0,
-        quiet_ms: 10_000,
         liveness: true,
         down_after: Some(1000),
-        ..Options::default()
+        ..Options::calm(10_000)
     };
     let upstream = Options {
         upstream_election: true,

@@ -88,13 +88,7 @@ fn a_seed_replays_exactly() {
 /// and agree on the master; the model stays as configured.
 #[test]
 fn quiet_cluster_discovers_everything() {
-    let opts = Options {
-        faults: false,
-        chaos_ms: 0,
-        quiet_ms: 20_000,
-        liveness: false,
-        ..Options::default()
-    };
+    let opts = Options::calm(20_000);
     let mut w = crate::sim::world::World::new(1, opts);
     assert!(w.run_until(crate::sim::START + 20_000));
     assert_eq!(
@@ -117,13 +111,7 @@ fn quiet_cluster_discovers_everything() {
 /// then ODOWN it (the part of the failover that does not need the state machine).
 #[test]
 fn killed_master_goes_objectively_down() {
-    let opts = Options {
-        faults: false,
-        chaos_ms: 0,
-        quiet_ms: 0,
-        liveness: false,
-        ..Options::default()
-    };
+    let opts = Options::calm(0);
     let mut w = crate::sim::world::World::new(2, opts);
     assert!(w.run_until(crate::sim::START + 15_000));
     w.kill_redis(0);
@@ -142,13 +130,7 @@ fn killed_master_goes_objectively_down() {
 #[test]
 fn leader_crashing_after_promotion_restarts_on_the_promoted_replica() {
     use rsentinel::core::instance::FailoverState;
-    let opts = Options {
-        faults: false,
-        chaos_ms: 0,
-        quiet_ms: 0,
-        liveness: false,
-        ..Options::default()
-    };
+    let opts = Options::calm(0);
     let mut w = crate::sim::world::World::new(3, opts);
     assert!(w.run_until(crate::sim::START + 15_000));
     w.kill_redis(0);

@@ -29,13 +29,7 @@ impl World {
     /// with run ids chosen so that the last one wins the run-id tie-break) and no
     /// sentinels yet.
     pub fn golden(ports: &[u16]) -> World {
-        let opts = Options {
-            faults: false,
-            chaos_ms: 0,
-            quiet_ms: 0,
-            liveness: false,
-            ..Options::default()
-        };
+        let opts = Options::calm(0);
         let mut w = World::empty(0, opts, T0);
         w.golden = true;
         w.sync_ms = 300;

@@ -99,6 +99,20 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// No faults and no chaos phase, `quiet_ms` of calm, no liveness phase: the setting
+    /// of the scripted scenarios and of the golden-timed mode.
+    pub fn calm(quiet_ms: u64) -> Options {
+        Options {
+            faults: false,
+            chaos_ms: 0,
+            quiet_ms,
+            liveness: false,
+            ..Options::default()
+        }
+    }
+}
+
 /// The result of one seed.
 #[derive(Debug)]
 pub struct Outcome {

@@ -15,6 +15,7 @@ mod conformance;
 mod differential;
 mod failover;
 mod monitoring;
+mod proxy;
 mod scripts;
 mod soak;
 mod supervised;

@@ -8,6 +8,7 @@ mod harness;
 mod auth_links;
 mod bench;
 mod bench_failover;
+mod bench_proxy;
 mod cli;
 mod client_kill;
 mod command_table;

@@ -10,6 +10,7 @@ use super::{Kind, Routes};
 use crate::core::route::RouteView;
 use crate::state::proxy::MasterProxyStats as S;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -87,7 +88,7 @@ pub struct Ctx {
 }
 
 /// Decrements the active (and waiting) gauges however the task ends.
-struct Gauge(Arc<S>, fn(&S) -> &std::sync::atomic::AtomicU64);
+struct Gauge(Arc<S>, fn(&S) -> &AtomicU64);
 
 impl Drop for Gauge {
     fn drop(&mut self) {
@@ -142,6 +143,8 @@ async fn forward(mut client: TcpStream, mut server: TcpStream, target: &(String,
     let mut gate = ctx.routes.clone();
     let mut watch = ctx.routes;
     let (name, kind, stats) = (&ctx.name, ctx.kind, &ctx.stats);
+    let mut up_bytes = Tally::new(&stats.bytes_to_server);
+    let mut down_bytes = Tally::new(&stats.bytes_to_client);
     let up = async {
         let mut buf = vec![0u8; BUF];
         loop {
@@ -154,10 +157,10 @@ async fn forward(mut client: TcpStream, mut server: TcpStream, target: &(String,
                 hold(&mut gate, name, kind, target).await?;
             }
             sw.write_all(&buf[..n]).await?;
-            S::add(&stats.bytes_to_server, n as u64);
+            up_bytes.add(n);
         }
     };
-    let down = copy(&mut sr, &mut cw, &stats.bytes_to_client);
+    let down = copy(&mut sr, &mut cw, &mut down_bytes);
     let closed = async {
         loop {
             if watch.changed().await.is_err() {
@@ -196,11 +199,7 @@ async fn hold(
 }
 
 /// Server-to-client copy, counting bytes.
-async fn copy<R, W>(
-    r: &mut R,
-    w: &mut W,
-    counter: &std::sync::atomic::AtomicU64,
-) -> std::io::Result<()>
+async fn copy<R, W>(r: &mut R, w: &mut W, tally: &mut Tally<'_>) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -213,6 +212,34 @@ where
             return Ok(());
         }
         w.write_all(&buf[..n]).await?;
-        S::add(counter, n as u64);
+        tally.add(n);
+    }
+}
+
+/// A byte counter kept locally and added to the shared one every [`TALLY_FLUSH`] bytes
+/// and at the end: the shared counter is one cache line for every connection of the
+/// master, touched from every worker thread.
+struct Tally<'a> {
+    shared: &'a AtomicU64,
+    local: u64,
+}
+
+const TALLY_FLUSH: u64 = 64 * 1024;
+
+impl<'a> Tally<'a> {
+    fn new(shared: &'a AtomicU64) -> Self {
+        Tally { shared, local: 0 }
+    }
+    fn add(&mut self, n: usize) {
+        self.local += n as u64;
+        if self.local >= TALLY_FLUSH {
+            S::add(self.shared, std::mem::take(&mut self.local));
+        }
+    }
+}
+
+impl Drop for Tally<'_> {
+    fn drop(&mut self) {
+        S::add(self.shared, self.local);
     }
 }

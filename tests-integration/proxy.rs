@@ -172,7 +172,7 @@ impl Writer {
                     Ok(r) if r == "+OK" => {
                         o.lock().unwrap().push((Instant::now(), n));
                         // New connections now and then, so routing is checked again.
-                        if n % 64 == 0 {
+                        if n.is_multiple_of(64) {
                             conn = None;
                         }
                     }

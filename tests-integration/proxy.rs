@@ -1,7 +1,11 @@
 //! The built-in proxy (issue #11) against real processes: writes through the proxy
 //! across a SIGKILL of the master, the ≤ 100 ms bound from `+switch-master` to the first
-//! write, fencing of the restarted old master, a connection opened during the failover,
-//! and the read port over healthy replicas.
+//! write (also on observer sentinels that learn the switch from a hello), fencing of the
+//! restarted old master and of a live one during `SENTINEL FAILOVER`, connections opened
+//! during the failover, and the read port over healthy replicas.
+//!
+//! A leader's proxy may write before its own `+switch-master`: it follows the promoted
+//! replica as soon as that replica confirmed its new role (negative delays printed).
 
 use crate::harness::*;
 use std::io::{BufRead, BufReader, Write};
@@ -369,4 +373,128 @@ fn proxy_read_port_spreads_over_healthy_replicas_and_skips_a_killed_one() {
     drop(r1);
     wait_healthy(s.port, 0);
     assert_eq!(landed_port(read_port), master.port);
+}
+
+#[test]
+fn proxy_fences_a_live_master_during_sentinel_failover() {
+    require!("redis-server");
+    let master = redis_server(&[]);
+    let replica = redis_server(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
+    let proxy_port = free_port();
+    let s = sentinel(
+        &rsentinel_bin(),
+        &format!(
+            "sentinel monitor mymaster 127.0.0.1 {} 1\n\
+             sentinel failover-timeout mymaster 10000\n\
+             sentinel proxy mymaster {proxy_port}\n",
+            master.port
+        ),
+    );
+    wait_healthy(s.port, 1);
+    let switches = Switches::start(s.port);
+    let mut before = Line::connect(proxy_port, Duration::from_secs(15)).unwrap();
+    assert_eq!(before.simple(&["SET", "before", "1"]).unwrap(), "+OK");
+
+    let mut admin = Line::connect(s.port, Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        admin.simple(&["SENTINEL", "FAILOVER", "mymaster"]).unwrap(),
+        "+OK"
+    );
+    // The fence is up before the reply: the old master is alive, but a write on an
+    // open proxied connection must not reach it. The connection is closed at the switch.
+    before.send(&["SET", "fenced", "1"]).unwrap();
+    let mut during = Line::connect(proxy_port, Duration::from_secs(15)).unwrap();
+    during.send(&["SET", "during", "1"]).unwrap();
+    assert!(
+        before.line().is_err(),
+        "the fenced connection must close without a reply"
+    );
+    // A connection opened during the failover is a pause, not an error.
+    assert_eq!(during.line().unwrap(), "+OK");
+    wait_until("+switch-master", Duration::from_secs(20), || {
+        switches.first().is_some()
+    });
+    let mut new_master = Line::connect(replica.port, Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        new_master.bulk(&["GET", "during"]).unwrap().as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        new_master.bulk(&["GET", "before"]).unwrap().as_deref(),
+        Some("1")
+    );
+    assert_eq!(new_master.bulk(&["GET", "fenced"]).unwrap(), None);
+    let mut old = Line::connect(master.port, Duration::from_secs(5)).unwrap();
+    assert_eq!(old.bulk(&["GET", "fenced"]).unwrap(), None);
+    assert_eq!(
+        cmdstat_calls(master.port, "set"),
+        1,
+        "only the write before the failover"
+    );
+}
+
+#[test]
+fn proxies_of_observer_sentinels_follow_the_switch_from_hellos() {
+    require!("redis-server");
+    let mut master = redis_server(&[]);
+    let mp = master.port.to_string();
+    let r1 = redis_server(&["--replicaof", "127.0.0.1", &mp]);
+    let r2 = redis_server(&["--replicaof", "127.0.0.1", &mp]);
+    let proxies: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let sentinels: Vec<Proc> = proxies
+        .iter()
+        .map(|p| {
+            sentinel(
+                &rsentinel_bin(),
+                &format!(
+                    "sentinel monitor mymaster 127.0.0.1 {mp} 2\n\
+                     sentinel down-after-milliseconds mymaster 1000\n\
+                     sentinel failover-timeout mymaster 10000\n\
+                     sentinel proxy mymaster {p}\n"
+                ),
+            )
+        })
+        .collect();
+    for s in &sentinels {
+        let mut c = Raw::connect(s.port);
+        wait_until("full discovery", Duration::from_secs(30), || {
+            let m = parse_pairs(&c.cmd(&["SENTINEL", "MASTER", "mymaster"]));
+            field(&m, "num-slaves") == "2" && field(&m, "num-other-sentinels") == "2"
+        });
+        wait_healthy(s.port, 2);
+    }
+    let switches: Vec<Switches> = sentinels.iter().map(|s| Switches::start(s.port)).collect();
+    let writers: Vec<Writer> = proxies.iter().map(|p| Writer::start(*p)).collect();
+    for w in &writers {
+        wait_until("writes through the proxy", Duration::from_secs(10), || {
+            w.first_ok_after(Instant::now() - Duration::from_secs(60))
+                .is_some()
+        });
+    }
+    let killed = Instant::now();
+    master.kill9();
+    for sw in &switches {
+        wait_until("+switch-master", Duration::from_secs(30), || {
+            sw.first().is_some()
+        });
+    }
+    for (i, (sw, w)) in switches.iter().zip(&writers).enumerate() {
+        let (switched, _) = sw.first().unwrap();
+        wait_until("a write after the switch", Duration::from_secs(5), || {
+            w.first_ok_after(switched).is_some()
+        });
+        let (first_ok, _) = w.first_ok_after(killed).unwrap();
+        let ms = first_ok.duration_since(switched).as_secs_f64() * 1000.0
+            - switched.duration_since(first_ok).as_secs_f64() * 1000.0;
+        eprintln!("proxy of sentinel {i}: first write {ms:.1} ms after its +switch-master");
+        assert!(
+            ms <= 100.0,
+            "sentinel {i}: first write {ms:.1} ms after its switch"
+        );
+    }
+    let new_port = master_port_of(sentinels[0].port);
+    assert!(new_port == r1.port || new_port == r2.port);
+    for w in writers {
+        w.finish();
+    }
 }

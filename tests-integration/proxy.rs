@@ -498,3 +498,40 @@ fn proxies_of_observer_sentinels_follow_the_switch_from_hellos() {
         w.finish();
     }
 }
+
+#[test]
+fn sentinel_set_opens_and_closes_the_proxy_port_at_run_time() {
+    require!("redis-server");
+    let master = redis_server(&[]);
+    let s = sentinel(
+        &rsentinel_bin(),
+        &format!("sentinel monitor mymaster 127.0.0.1 {} 1\n", master.port),
+    );
+    let port = free_port();
+    let mut admin = Line::connect(s.port, Duration::from_secs(5)).unwrap();
+    let set = |admin: &mut Line, p: u16| {
+        admin
+            .simple(&["SENTINEL", "SET", "mymaster", "proxy", &p.to_string()])
+            .unwrap()
+    };
+    assert_eq!(set(&mut admin, port), "+OK");
+    assert!(
+        s.conf_text()
+            .contains(&format!("sentinel proxy mymaster {port}\n"))
+    );
+    let mut c = None;
+    wait_until("the proxy port is open", Duration::from_secs(5), || {
+        c = Line::connect(port, Duration::from_secs(5)).ok();
+        c.is_some()
+    });
+    let mut c = c.unwrap();
+    assert_eq!(c.simple(&["SET", "x", "1"]).unwrap(), "+OK");
+
+    assert_eq!(set(&mut admin, 0), "+OK");
+    assert!(!s.conf_text().contains("sentinel proxy "));
+    // The open connection is closed and the port no longer accepts.
+    assert!(c.line().is_err());
+    wait_until("the proxy port is closed", Duration::from_secs(5), || {
+        TcpStream::connect(("127.0.0.1", port)).is_err()
+    });
+}

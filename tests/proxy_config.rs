@@ -311,3 +311,49 @@ fn the_shell_observer_sees_every_call() {
     shell.with_core(|_, _| ());
     assert_eq!(*seen.lock().unwrap(), vec![1, 1]);
 }
+
+#[test]
+fn open_connections_forward_hold_or_close_by_the_view() {
+    use rsentinel::proxy::Kind;
+    use rsentinel::proxy::conn::{Verdict, verdict};
+    let core = routed_core();
+    let mut v = core.route_view(0);
+    let master = ("127.0.0.1".to_string(), 41000);
+    let replica = ("127.0.0.1".to_string(), 41001);
+    let routes = |v: &rsentinel::core::route::RouteView| Arc::new(vec![v.clone()]);
+    assert_eq!(
+        verdict(&routes(&v), "mymaster", Kind::Master, &master),
+        Verdict::Forward
+    );
+    assert_eq!(
+        verdict(&routes(&v), "mymaster", Kind::Replicas, &replica),
+        Verdict::Forward
+    );
+    // A replica is not a target of the write port.
+    assert_eq!(
+        verdict(&routes(&v), "mymaster", Kind::Master, &replica),
+        Verdict::Close
+    );
+    v.fenced = true;
+    assert_eq!(
+        verdict(&routes(&v), "mymaster", Kind::Master, &master),
+        Verdict::Hold
+    );
+    // The switch: the old master is no longer a target.
+    v.fenced = false;
+    v.master = replica.clone();
+    assert_eq!(
+        verdict(&routes(&v), "mymaster", Kind::Master, &master),
+        Verdict::Close
+    );
+    // Port turned off, master removed.
+    v.port = 0;
+    assert_eq!(
+        verdict(&routes(&v), "mymaster", Kind::Master, &replica),
+        Verdict::Close
+    );
+    assert_eq!(
+        verdict(&Arc::new(vec![]), "mymaster", Kind::Replicas, &replica),
+        Verdict::Close
+    );
+}

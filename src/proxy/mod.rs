@@ -27,6 +27,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
+/// The runtimes connections are spread over (see [`Proxy::spawn`]).
+pub type Shards = Arc<Vec<tokio::runtime::Handle>>;
+
 /// The routing views of the proxied masters, as last published.
 pub type Routes = Arc<Vec<RouteView>>;
 
@@ -86,10 +89,12 @@ pub fn bind_hosts(bind: &[String]) -> Vec<(String, bool)> {
         .collect()
 }
 
-/// Worker threads of the proxy's runtime: one per core, at most four. Each proxied
-/// request costs the proxy about what it costs Redis (the kernel's TCP work of a read
-/// and a write), so on a small box sharing cores with Redis and its clients two workers
-/// measured slightly better than one (`bench_proxy`), and more cores scale it further.
+/// Proxy threads (shards): one per core, at most four. Each proxied request costs the
+/// proxy about what it costs Redis (the kernel's TCP work of a read and a write; the
+/// proxy's own code is ~10% of its profile), so what matters is getting CPU time next
+/// to Redis and its clients: on a busy 2-core box two single-threaded shards measured
+/// clearly better than one thread and than one two-worker work-stealing runtime
+/// (`bench_proxy`).
 fn workers() -> usize {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -121,24 +126,37 @@ impl Drop for Listening {
 }
 
 impl Proxy {
-    /// Start the proxy on its own thread with its own runtime.
+    /// Start the proxy: [`workers`] threads, each with its own single-threaded runtime
+    /// (a shard); the first also runs the supervisor and the accept loops, which hand
+    /// every connection to the next shard in turn. A connection then lives on one thread,
+    /// as in HAProxy's thread model: no work stealing, no cross-thread wake-ups on the
+    /// byte path, and one runnable thread per core when the box is busy.
     pub fn spawn(self) {
-        std::thread::Builder::new()
-            .name("proxy".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(workers())
-                    .thread_name("proxy")
+        let runtimes: Vec<tokio::runtime::Runtime> = (0..workers())
+            .map(|_| {
+                tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .expect("proxy runtime");
-                rt.block_on(self.run());
+                    .expect("proxy runtime")
             })
-            .expect("proxy thread");
+            .collect();
+        let shards: Shards = Arc::new(runtimes.iter().map(|r| r.handle().clone()).collect());
+        let mut supervisor = Some(self);
+        for (i, rt) in runtimes.into_iter().enumerate() {
+            let me = supervisor.take();
+            let shards = shards.clone();
+            std::thread::Builder::new()
+                .name(format!("proxy-{i}"))
+                .spawn(move || match me {
+                    Some(p) => rt.block_on(p.run(shards)),
+                    None => rt.block_on(std::future::pending::<()>()),
+                })
+                .expect("proxy thread");
+        }
     }
 
     /// Follow the views forever: reconcile listeners, count switches.
-    pub async fn run(mut self) {
+    pub async fn run(mut self, shards: Shards) {
         let mut listening: HashMap<(String, Kind), Listening> = HashMap::new();
         let mut failed: HashMap<(String, Kind), u16> = HashMap::new();
         let mut last_addr: HashMap<String, (String, u16)> = HashMap::new();
@@ -157,7 +175,8 @@ impl Proxy {
                     );
                 }
             }
-            self.reconcile(&routes, &mut listening, &mut failed).await;
+            self.reconcile(&routes, &mut listening, &mut failed, &shards)
+                .await;
             if failed.is_empty() {
                 if self.routes.changed().await.is_err() {
                     return;
@@ -174,6 +193,7 @@ impl Proxy {
         routes: &Routes,
         listening: &mut HashMap<(String, Kind), Listening>,
         failed: &mut HashMap<(String, Kind), u16>,
+        shards: &Shards,
     ) {
         let mut wanted: HashMap<(String, Kind), u16> = HashMap::new();
         for r in routes.iter() {
@@ -190,7 +210,7 @@ impl Proxy {
             if listening.contains_key(&key) {
                 continue;
             }
-            match self.listen(&key.0, key.1, port).await {
+            match self.listen(&key.0, key.1, port, shards).await {
                 Ok(l) => {
                     failed.remove(&key);
                     listening.insert(key, l);
@@ -211,7 +231,13 @@ impl Proxy {
     }
 
     /// Bind `port` on every bind address and start accepting on each.
-    async fn listen(&self, name: &str, kind: Kind, port: u16) -> std::io::Result<Listening> {
+    async fn listen(
+        &self,
+        name: &str,
+        kind: Kind,
+        port: u16,
+        shards: &Shards,
+    ) -> std::io::Result<Listening> {
         let mut listeners = Vec::new();
         for (host, optional) in &self.binds {
             match TcpListener::bind((host.as_str(), port)).await {
@@ -225,6 +251,7 @@ impl Proxy {
             .into_iter()
             .map(|l| {
                 let acc = accept(
+                    shards.clone(),
                     l,
                     name.to_string(),
                     kind,
@@ -248,6 +275,7 @@ impl Proxy {
 
 /// Accept clients forever, one task each.
 async fn accept(
+    shards: Shards,
     l: TcpListener,
     name: String,
     kind: Kind,
@@ -269,7 +297,16 @@ async fn accept(
             routes: routes.clone(),
             stats: stats.clone(),
         };
+        let shard = &shards[seq % shards.len()];
         seq = seq.wrapping_add(1);
-        tokio::spawn(conn::serve(client, ctx));
+        // Re-registered with the chosen shard's reactor.
+        let Ok(client) = client.into_std() else {
+            continue;
+        };
+        shard.spawn(async move {
+            if let Ok(client) = tokio::net::TcpStream::from_std(client) {
+                conn::serve(client, ctx).await;
+            }
+        });
     }
 }

@@ -9,7 +9,7 @@
 //! - every accepted connection ([`conn::serve`]) picks its server from the view, waits
 //!   while the master is fenced, and closes when its server stops being a valid target.
 //!
-//! It runs on its own threads and runtime, so a config fsync or a burst of core work on
+//! It runs on its own threads and runtimes, so a config fsync or a burst of core work on
 //! the sentinel's thread never stalls the byte path.
 
 pub mod conn;

@@ -96,10 +96,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Writes `SET k n` through `port` in a loop, re-dialing on any error, and stamps the
-/// first `+OK` after `armed` is set.
+/// first `+OK` of a request sent after the time put in `armed`.
 fn first_write_after(
     port: u16,
-    armed: Arc<AtomicBool>,
+    armed: Arc<Mutex<Option<Instant>>>,
     stop: Arc<AtomicBool>,
 ) -> Arc<Mutex<Option<Instant>>> {
     let first = Arc::new(Mutex::new(None));
@@ -111,6 +111,7 @@ fn first_write_after(
             if conn.is_none() {
                 conn = Line::connect(port, Duration::from_secs(30)).ok();
             }
+            let sent = Instant::now();
             let ok = match conn.as_mut() {
                 Some(c) => {
                     n += 1;
@@ -118,7 +119,7 @@ fn first_write_after(
                 }
                 None => false,
             };
-            if ok && armed.load(Ordering::Relaxed) {
+            if ok && armed.lock().unwrap().is_some_and(|t| sent > t) {
                 sink.lock().unwrap().get_or_insert(Instant::now());
             }
             if !ok {
@@ -233,14 +234,15 @@ fn bench_proxy_throughput_and_kill_to_first_write() {
     }
 
     // One SIGKILL of the master, a writer through each proxy.
-    let armed = Arc::new(AtomicBool::new(false));
+    let armed = Arc::new(Mutex::new(None));
     let stop = Arc::new(AtomicBool::new(false));
     let via_proxy = first_write_after(proxy_port, armed.clone(), stop.clone());
     let via_ha = first_write_after(ha.port, armed.clone(), stop.clone());
     std::thread::sleep(Duration::from_millis(200));
-    let killed = Instant::now();
-    armed.store(true, Ordering::Relaxed);
+    // Reaped when kill9 returns: a write sent after this can only succeed elsewhere.
     master.kill9();
+    let killed = Instant::now();
+    *armed.lock().unwrap() = Some(killed);
     let mut ha = ha;
     wait_until(
         "writes through both proxies",

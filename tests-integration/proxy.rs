@@ -144,7 +144,8 @@ fn wait_healthy(sentinel_port: u16, n: usize) {
 /// and so does every 64th write.
 struct Writer {
     stop: Arc<AtomicBool>,
-    oks: Arc<Mutex<Vec<(Instant, u64)>>>,
+    /// (request sent, `+OK` read, n) of every successful write.
+    oks: Arc<Mutex<Vec<(Instant, Instant, u64)>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -172,9 +173,10 @@ impl Writer {
                     }
                 };
                 n += 1;
+                let sent = Instant::now();
                 match c.simple(&["SET", "k", &n.to_string()]) {
                     Ok(r) if r == "+OK" => {
-                        o.lock().unwrap().push((Instant::now(), n));
+                        o.lock().unwrap().push((sent, Instant::now(), n));
                         // New connections now and then, so routing is checked again.
                         if n.is_multiple_of(64) {
                             conn = None;
@@ -195,16 +197,17 @@ impl Writer {
         }
     }
 
+    /// The first write sent after `t` that succeeded: when its `+OK` came, and its n.
     fn first_ok_after(&self, t: Instant) -> Option<(Instant, u64)> {
         self.oks
             .lock()
             .unwrap()
             .iter()
-            .find(|(at, _)| *at > t)
-            .copied()
+            .find(|(sent, _, _)| *sent > t)
+            .map(|&(_, ok, n)| (ok, n))
     }
 
-    fn finish(mut self) -> Vec<(Instant, u64)> {
+    fn finish(mut self) -> Vec<(Instant, Instant, u64)> {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -251,8 +254,9 @@ fn proxy_writes_follow_a_sigkill_failover_and_fence_the_old_master() {
             .is_some()
     });
 
-    let killed = Instant::now();
+    // Reaped when kill9 returns: a write sent after this can only succeed elsewhere.
     master.kill9();
+    let killed = Instant::now();
     // A connection opened once the sentinel fenced the master waits, then lands on the
     // new master.
     wait_until(
@@ -318,7 +322,7 @@ fn proxy_writes_follow_a_sigkill_failover_and_fence_the_old_master() {
         0,
         "the old master saw a proxied SET"
     );
-    let last = oks.last().unwrap().1;
+    let last = oks.last().unwrap().2;
     let mut direct = Line::connect(replica.port, Duration::from_secs(5)).unwrap();
     assert_eq!(direct.bulk(&["GET", "k"]).unwrap(), Some(last.to_string()));
     assert_eq!(
@@ -471,8 +475,9 @@ fn proxies_of_observer_sentinels_follow_the_switch_from_hellos() {
                 .is_some()
         });
     }
-    let killed = Instant::now();
+    // Reaped when kill9 returns: a write sent after this can only succeed elsewhere.
     master.kill9();
+    let killed = Instant::now();
     for sw in &switches {
         wait_until("+switch-master", Duration::from_secs(30), || {
             sw.first().is_some()

@@ -30,6 +30,7 @@ mod links_redis;
 mod links_runtime;
 mod links_wire;
 mod proxy_config;
+mod proxy_forward;
 mod repo_paths;
 mod resp_request;
 mod robust_config;

@@ -104,6 +104,8 @@ fn workers() -> usize {
 /// How often binding a wanted port that failed is tried again.
 const REBIND_EVERY: Duration = Duration::from_secs(1);
 
+/// What the proxy runs on: the views from the shell's [`observer`], the shared state
+/// its counters live in, the sentinel's logger and its `bind` addresses ([`bind_hosts`]).
 pub struct Proxy {
     pub routes: watch::Receiver<Routes>,
     pub state: Arc<State>,
@@ -160,9 +162,26 @@ impl Proxy {
         let mut listening: HashMap<(String, Kind), Listening> = HashMap::new();
         let mut failed: HashMap<(String, Kind), u16> = HashMap::new();
         let mut last_addr: HashMap<String, (String, u16)> = HashMap::new();
+        let mut last_fenced: HashMap<String, bool> = HashMap::new();
         loop {
             let routes = self.routes.borrow_and_update().clone();
             for r in routes.iter() {
+                if last_fenced
+                    .insert(r.name.clone(), r.fenced)
+                    .unwrap_or(false)
+                    != r.fenced
+                {
+                    let what = if r.fenced {
+                        "fenced: nothing more is forwarded to it, new connections wait"
+                    } else {
+                        "unfenced"
+                    };
+                    let (name, host, port) = (&r.name, &r.master.0, r.master.1);
+                    self.logger.log(
+                        LogLevel::Notice,
+                        &format!("Proxy for master '{name}' {host}:{port} {what}"),
+                    );
+                }
                 let prev = last_addr.insert(r.name.clone(), r.master.clone());
                 if prev.is_some_and(|p| p != r.master) {
                     S::add(&self.state.proxy.master(&r.name).switches, 1);

@@ -13,6 +13,7 @@
 //! - [`commands`] implements the client-facing command table of sentinel mode.
 //! - [`server`], [`links`] and [`runtime`] are the thin tokio layer: they accept clients,
 //!   perform the actions the core asks for and feed back what happened.
+//! - [`proxy`] is the built-in proxy (issue #11), fed the core's routing views.
 //!
 //! Modules depend one way, in the order of the README's Architecture section
 //! (`tests/layers.rs` checks it).
@@ -25,6 +26,7 @@ pub mod core;
 pub mod glob;
 pub mod links;
 pub mod log;
+pub mod proxy;
 pub mod resp;
 pub mod runtime;
 pub mod scripts;

@@ -291,7 +291,18 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     };
     let (scripts, script_reports) = rsentinel::scripts::ScriptRunner::new();
     let performer = runtime::performer(links.clone(), publish, logger.clone(), persist, scripts);
-    let shell = Arc::new(Shell::new(core, performer));
+    // The built-in proxy (issue #11) follows the core's routing views; without a
+    // `sentinel proxy` line it never binds anything.
+    let (routes_tx, routes_rx) = rsentinel::proxy::channel();
+    let shell =
+        Arc::new(Shell::new(core, performer).observed_by(rsentinel::proxy::observer(routes_tx)));
+    rsentinel::proxy::Proxy {
+        routes: routes_rx,
+        state: state.clone(),
+        logger: logger.clone(),
+        binds: rsentinel::proxy::bind_hosts(&server_cfg.bind),
+    }
+    .spawn();
 
     let server = Server::new(state.clone(), shell.clone(), logger.clone());
 

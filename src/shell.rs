@@ -13,9 +13,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// snapshot the config for `PersistConfig`). Returns `false` if a `PersistConfig` failed.
 pub type Performer = Box<dyn Fn(&Sentinel, Vec<Action>) -> bool + Send + Sync>;
 
+/// Reads the core after every call, once its actions are performed (e.g. the proxy's
+/// routing views, which change with the state rather than with any one action).
+pub type Observer = Box<dyn Fn(&Sentinel) + Send + Sync>;
+
 pub struct Shell {
     core: Mutex<Sentinel>,
     perform: Performer,
+    observer: Option<Observer>,
 }
 
 /// What a call into the core produced besides its own result.
@@ -30,7 +35,14 @@ impl Shell {
         Shell {
             core: Mutex::new(core),
             perform,
+            observer: None,
         }
+    }
+
+    /// The same shell, with `observer` run at the end of every [`Shell::with_core`].
+    pub fn observed_by(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Run `f` on the core with the current wall-clock time, the `now` to give every
@@ -46,6 +58,9 @@ impl Shell {
         } else {
             (self.perform)(&core, actions)
         };
+        if let Some(observe) = &self.observer {
+            observe(&core);
+        }
         (r, CallOutcome { persisted_ok })
     }
 }

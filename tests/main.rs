@@ -29,6 +29,8 @@ mod layers;
 mod links_redis;
 mod links_runtime;
 mod links_wire;
+mod proxy_config;
+mod proxy_forward;
 mod repo_paths;
 mod resp_request;
 mod robust_config;

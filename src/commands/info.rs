@@ -22,11 +22,19 @@ pub fn selected_sections(args: &[Bytes]) -> Vec<&'static str> {
         || wanted
             .iter()
             .any(|w| w == "all" || w == "default" || w == "everything");
-    ORDER
+    let mut out: Vec<&'static str> = ORDER
         .iter()
         .copied()
         .filter(|s| all || wanted.iter().any(|w| w == s))
-        .collect()
+        .collect();
+    // rsentinel's proxy (issue #11): always when named, with the others only when a
+    // proxy is configured ("proxy?"), so a config without one answers as before.
+    if wanted.iter().any(|w| w == "proxy") {
+        out.push("proxy");
+    } else if all {
+        out.push("proxy?");
+    }
+    out
 }
 
 pub fn info(ctx: &mut Ctx, args: &[Bytes]) {
@@ -36,24 +44,28 @@ pub fn info(ctx: &mut Ctx, args: &[Bytes]) {
 
 /// The full INFO text for the given sections.
 pub fn render(state: &State, shell: &Shell, sections: &[&str]) -> String {
-    let mut out = String::new();
-    for (i, s) in sections.iter().enumerate() {
-        if i > 0 {
-            out.push_str("\r\n");
-        }
-        match *s {
-            "server" => out.push_str(&server_section(state)),
-            "clients" => out.push_str(&clients_section(state)),
-            "stats" => out.push_str(&stats_section(state)),
-            "cpu" => out.push_str(&cpu_section()),
+    let mut parts = Vec::with_capacity(sections.len());
+    for s in sections {
+        parts.push(match *s {
+            "server" => server_section(state),
+            "clients" => clients_section(state),
+            "stats" => stats_section(state),
+            "cpu" => cpu_section(),
+            "proxy" | "proxy?" => {
+                let routes = super::info_proxy::proxied(shell);
+                if routes.is_empty() && *s == "proxy?" {
+                    continue;
+                }
+                super::info_proxy::proxy_section(state, &routes)
+            }
             _ => {
                 let (text, _) =
                     shell.with_core(|c, now| super::sentinel::info_sentinel_section(c, now));
-                out.push_str(&text);
+                text
             }
-        }
+        });
     }
-    out
+    parts.join("\r\n")
 }
 
 fn server_section(state: &State) -> String {

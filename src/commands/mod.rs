@@ -10,6 +10,7 @@ pub mod client;
 pub mod command;
 pub mod connection;
 pub mod info;
+pub mod info_proxy;
 pub mod pubsub;
 pub mod sentinel;
 pub mod session;

@@ -47,6 +47,12 @@ pub struct MasterConfig {
     pub known_sentinels: Vec<(String, u16, String)>,
     /// (command, renamed-to), in insertion order.
     pub rename_commands: Vec<(String, String)>,
+    /// `sentinel proxy <name> <port>` (rsentinel only, issue #11): the port of the
+    /// built-in proxy that always reaches the current master; 0 = none.
+    pub proxy_port: u16,
+    /// `sentinel proxy-replicas <name> <port>`: the read port balancing over healthy
+    /// replicas; 0 = none.
+    pub proxy_replicas_port: u16,
 }
 
 impl MasterConfig {
@@ -69,6 +75,8 @@ impl MasterConfig {
             known_replicas: Vec::new(),
             known_sentinels: Vec::new(),
             rename_commands: Vec::new(),
+            proxy_port: 0,
+            proxy_replicas_port: 0,
         }
     }
 }

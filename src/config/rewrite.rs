@@ -334,6 +334,13 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
         for (from, to) in &m.rename_commands {
             put("rename-command", format!("{} {}", token(from), token(to)));
         }
+        // Only when set, so a config without a proxy rewrites exactly as before.
+        if m.proxy_port != 0 {
+            put("proxy", m.proxy_port.to_string());
+        }
+        if m.proxy_replicas_port != 0 {
+            put("proxy-replicas", m.proxy_replicas_port.to_string());
+        }
     }
     let epoch = format!("sentinel current-epoch {}", c.current_epoch);
     st.emit("sentinel current-epoch", epoch, true);
@@ -377,6 +384,8 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
         "known-sentinel",
         "rename-command",
         "master-reboot-down-after-period",
+        "proxy",
+        "proxy-replicas",
         "announce-ip",
         "announce-port",
         "sentinel-user",

@@ -310,6 +310,20 @@ impl Applier<'_> {
                 self.cfg.announce_hostnames = yes_no(&a[1])
                     .ok_or("Please specify yes or no for the announce-hostnames option.")?;
             }
+            // rsentinel's own (issue #11); redis-sentinel refuses these lines.
+            ("proxy", 3) | ("proxy-replicas", 3) => {
+                let i = self.master(&a[1])?;
+                let port = atoi(&a[2]);
+                if !(0..=65535).contains(&port) {
+                    return Err("Invalid port number.");
+                }
+                let m = &mut self.cfg.masters[i];
+                if name == "proxy" {
+                    m.proxy_port = port as u16;
+                } else {
+                    m.proxy_replicas_port = port as u16;
+                }
+            }
             ("master-reboot-down-after-period", 3) => {
                 let i = self.master(&a[1])?;
                 let v = atoi(&a[2]);

@@ -53,6 +53,9 @@ pub enum MasterOption {
     AuthUser(Option<String>),
     /// `rename-command <cmd> <new>`.
     RenameCommand(String, String),
+    /// `proxy <port>` / `proxy-replicas <port>` (rsentinel's proxy, issue #11); 0 = off.
+    Proxy(u16),
+    ProxyReplicas(u16),
 }
 
 /// A process-wide setting SENTINEL CONFIG SET changes (values already validated).
@@ -173,6 +176,8 @@ impl Sentinel {
                 self.drop_master_connections(m);
             }
             MasterOption::RenameCommand(cmd, new) => self.set_rename_command(m, &cmd, &new),
+            MasterOption::Proxy(port) => master.proxy_port = port,
+            MasterOption::ProxyReplicas(port) => master.proxy_replicas_port = port,
         }
         let name = self.masters[m].common.name.clone();
         self.emit(LogLevel::Warning, "+set", Subject::Master(&name), shown);

@@ -105,6 +105,14 @@ impl Sentinel {
         if let Some(s) = &master.client_reconfig_script {
             p.push(("client-reconfig-script", s.clone()));
         }
+        // rsentinel's proxy (issue #11), after every redis-sentinel field and only when
+        // set, so replies without a proxy stay byte-identical.
+        if master.proxy_port != 0 {
+            p.push(("proxy", master.proxy_port.to_string()));
+        }
+        if master.proxy_replicas_port != 0 {
+            p.push(("proxy-replicas", master.proxy_replicas_port.to_string()));
+        }
         describe(p)
     }
 

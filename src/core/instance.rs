@@ -247,6 +247,9 @@ pub struct Master {
     pub master_reboot_since: u64,
     /// Lowercased command -> renamed-to, in insertion order.
     pub rename_commands: Vec<(String, String)>,
+    /// The built-in proxy's ports (issue #11, see [`super::route`]); 0 = none.
+    pub proxy_port: u16,
+    pub proxy_replicas_port: u16,
     pub config_epoch: u64,
     /// This sentinel's own vote for this master.
     pub leader: Option<String>,

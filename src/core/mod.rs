@@ -59,6 +59,7 @@ pub mod instance;
 pub mod monitor;
 pub mod reconf;
 pub mod records;
+pub mod route;
 pub mod scripts;
 pub mod sdown;
 pub mod select;

@@ -25,6 +25,8 @@ impl Sentinel {
             master_reboot_down_after_period_ms: m.master_reboot_down_after_period_ms,
             master_reboot_since: 0,
             rename_commands: m.rename_commands.clone(),
+            proxy_port: m.proxy_port,
+            proxy_replicas_port: m.proxy_replicas_port,
             config_epoch: m.config_epoch,
             leader: None,
             leader_epoch: m.leader_epoch,

@@ -69,6 +69,8 @@ impl Sentinel {
                 .map(|s| (s.common.ip.clone(), s.common.port, s.common.runid.clone()))
                 .collect(),
             rename_commands: m.rename_commands.clone(),
+            proxy_port: m.proxy_port,
+            proxy_replicas_port: m.proxy_replicas_port,
         }
     }
 }

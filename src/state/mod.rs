@@ -18,6 +18,7 @@
 
 pub mod clients;
 pub mod hub;
+pub mod proxy;
 pub mod rates;
 
 use crate::acl;
@@ -73,6 +74,8 @@ pub struct State {
     pub info: ProcessInfo,
     pub clients: Clients,
     pub stats: Stats,
+    /// The built-in proxy's counters (`INFO proxy`).
+    pub proxy: proxy::ProxyStats,
     pub users: Mutex<acl::Users>,
     hub: Arc<Hub>,
     /// Lower-case name a client sends -> canonical command name, after `rename-command`.
@@ -103,6 +106,7 @@ impl State {
             info,
             clients: Clients::new(),
             stats: Stats::default(),
+            proxy: proxy::ProxyStats::default(),
             users: Mutex::new(users),
             names,
             pause: Mutex::new(None),

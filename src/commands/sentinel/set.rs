@@ -115,6 +115,18 @@ fn parse_one(core: &Sentinel, a: &[String]) -> Result<(usize, MasterOption, Stri
                 MasterOption::AuthUser(v)
             }
         }
+        // rsentinel's proxy (issue #11): a TCP port, 0 turns it off.
+        "proxy" | "proxy-replicas" => {
+            let port = match int_arg(val.as_bytes()) {
+                Some(v) if (0..=65535).contains(&v) => v as u16,
+                _ => return Err(invalid(val)),
+            };
+            if lower == "proxy" {
+                MasterOption::Proxy(port)
+            } else {
+                MasterOption::ProxyReplicas(port)
+            }
+        }
         _ => return Err(unknown()),
     };
     Ok((2, option, shown))

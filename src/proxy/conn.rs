@@ -1,0 +1,248 @@
+//! One proxied client connection: pick a server from the routing view (waiting while the
+//! master is fenced), dial it, then forward bytes both ways until either side closes or
+//! the view says the server is no longer a valid target.
+//!
+//! Forwarding is two plain read/write loops over the split sockets, no parsing: the only
+//! per-read work besides the copy is an atomic version check of the watch channel, so
+//! the fence is enforced between any two reads without slowing the byte path. Not
+//! `tokio::io::copy_bidirectional`: the fence has to sit between a client read and the
+//! write to the server, which that function gives no place for; the loops are the same
+//! read-then-write it does (one `recv` and one `send` per burst, checked with strace).
+
+use super::{Kind, Routes};
+use crate::core::route::RouteView;
+use crate::state::proxy::MasterProxyStats as S;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// How long a new connection waits for a fenced master's failover to end before it is
+/// refused (closed). Failovers normally take seconds; a failed election retries only
+/// after twice the failover timeout, which no client should wait for.
+pub const WAIT_BOUND: Duration = Duration::from_secs(10);
+/// Bound on dialing the chosen server.
+const DIAL_BOUND: Duration = Duration::from_secs(3);
+/// Read size of each direction.
+const BUF: usize = 16 * 1024;
+
+/// What the view allows for a connection to `target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Forward,
+    /// The target is the master and it is fenced: forward nothing to it, keep the
+    /// connection (the fence may lift without a switch, e.g. an aborted failover).
+    Hold,
+    /// The target is no longer valid (a switch, an unhealthy replica, the port is off).
+    Close,
+}
+
+/// The view of master `name`, if it still has a proxy port of kind `kind`.
+fn view_of<'a>(routes: &'a Routes, name: &str, kind: Kind) -> Option<&'a RouteView> {
+    routes
+        .iter()
+        .find(|r| r.name == name)
+        .filter(|r| kind.port_of(r) != 0)
+}
+
+/// Whether a connection of `kind` to `target` may keep forwarding.
+pub fn verdict(routes: &Routes, name: &str, kind: Kind, target: &(String, u16)) -> Verdict {
+    let Some(v) = view_of(routes, name, kind) else {
+        return Verdict::Close;
+    };
+    if *target == v.master {
+        if v.fenced {
+            Verdict::Hold
+        } else {
+            Verdict::Forward
+        }
+    } else if kind == Kind::Replicas && v.replicas.contains(target) {
+        Verdict::Forward
+    } else {
+        Verdict::Close
+    }
+}
+
+/// Where a new connection goes now: `Ok(Some)` an address, `Ok(None)` wait (fenced),
+/// `Err` refuse. `seq` spreads read connections round-robin.
+fn choose(
+    routes: &Routes,
+    name: &str,
+    kind: Kind,
+    seq: usize,
+) -> Result<Option<(String, u16)>, ()> {
+    let v = view_of(routes, name, kind).ok_or(())?;
+    if kind == Kind::Replicas && !v.replicas.is_empty() {
+        return Ok(Some(v.replicas[seq % v.replicas.len()].clone()));
+    }
+    Ok((!v.fenced).then(|| v.master.clone()))
+}
+
+/// Everything a connection task needs.
+pub struct Ctx {
+    pub name: String,
+    pub kind: Kind,
+    pub seq: usize,
+    pub routes: watch::Receiver<Routes>,
+    pub stats: Arc<S>,
+}
+
+/// Decrements the active (and waiting) gauges however the task ends.
+struct Gauge(Arc<S>, fn(&S) -> &AtomicU64);
+
+impl Drop for Gauge {
+    fn drop(&mut self) {
+        S::sub((self.1)(&self.0), 1);
+    }
+}
+
+/// Serve one accepted client until it or its server closes.
+pub async fn serve(client: TcpStream, mut ctx: Ctx) {
+    S::add(&ctx.stats.connections_active, 1);
+    let _active = Gauge(ctx.stats.clone(), |s| &s.connections_active);
+    let _ = client.set_nodelay(true);
+    let Some((target, server)) = connect(&mut ctx).await else {
+        S::add(&ctx.stats.connections_refused, 1);
+        return;
+    };
+    forward(client, server, &target, ctx).await;
+}
+
+/// Wait (bounded) for a target, then dial it. `None`: refused.
+async fn connect(ctx: &mut Ctx) -> Option<((String, u16), TcpStream)> {
+    let deadline = Instant::now() + WAIT_BOUND;
+    let mut waiting: Option<Gauge> = None;
+    let target = loop {
+        let routes = ctx.routes.borrow_and_update().clone();
+        match choose(&routes, &ctx.name, ctx.kind, ctx.seq) {
+            Err(()) => return None,
+            Ok(Some(t)) => break t,
+            Ok(None) => {
+                if waiting.is_none() {
+                    S::add(&ctx.stats.connections_waiting, 1);
+                    waiting = Some(Gauge(ctx.stats.clone(), |s| &s.connections_waiting));
+                }
+                match tokio::time::timeout_at(deadline, ctx.routes.changed()).await {
+                    Ok(Ok(())) => {}
+                    _ => return None,
+                }
+            }
+        }
+    };
+    drop(waiting);
+    let dial = TcpStream::connect((target.0.as_str(), target.1));
+    let server = tokio::time::timeout(DIAL_BOUND, dial).await.ok()?.ok()?;
+    let _ = server.set_nodelay(true);
+    Some((target, server))
+}
+
+/// Copy both ways until a side closes, an I/O error, or the view closes the target.
+async fn forward(mut client: TcpStream, mut server: TcpStream, target: &(String, u16), ctx: Ctx) {
+    let (mut cr, mut cw) = client.split();
+    let (mut sr, mut sw) = server.split();
+    let mut gate = ctx.routes.clone();
+    let mut watch = ctx.routes;
+    let (name, kind, stats) = (&ctx.name, ctx.kind, &ctx.stats);
+    let mut up_bytes = Tally::new(&stats.bytes_to_server);
+    let mut down_bytes = Tally::new(&stats.bytes_to_client);
+    let up = async {
+        let mut buf = vec![0u8; BUF];
+        loop {
+            let n = cr.read(&mut buf).await?;
+            if n == 0 {
+                sw.shutdown().await?;
+                return Ok(());
+            }
+            if gate.has_changed().unwrap_or(true) {
+                hold(&mut gate, name, kind, target).await?;
+            }
+            sw.write_all(&buf[..n]).await?;
+            up_bytes.add(n);
+        }
+    };
+    let down = copy(&mut sr, &mut cw, &mut down_bytes);
+    let closed = async {
+        loop {
+            if watch.changed().await.is_err() {
+                return;
+            }
+            let routes = watch.borrow_and_update().clone();
+            if verdict(&routes, name, kind, target) == Verdict::Close {
+                S::add(&stats.connections_rerouted, 1);
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        _ = async { tokio::try_join!(up, down) } => {}
+        _ = closed => {}
+    }
+}
+
+/// The fence between two client reads: returns once `target` may be written to, or an
+/// error if the connection must close instead.
+async fn hold(
+    gate: &mut watch::Receiver<Routes>,
+    name: &str,
+    kind: Kind,
+    target: &(String, u16),
+) -> std::io::Result<()> {
+    let gone = || std::io::Error::from(std::io::ErrorKind::ConnectionAborted);
+    loop {
+        let routes = gate.borrow_and_update().clone();
+        match verdict(&routes, name, kind, target) {
+            Verdict::Forward => return Ok(()),
+            Verdict::Close => return Err(gone()),
+            Verdict::Hold => gate.changed().await.map_err(|_| gone())?,
+        }
+    }
+}
+
+/// Server-to-client copy, counting bytes.
+async fn copy<R, W>(r: &mut R, w: &mut W, tally: &mut Tally<'_>) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut buf = vec![0u8; BUF];
+    loop {
+        let n = r.read(&mut buf).await?;
+        if n == 0 {
+            w.shutdown().await?;
+            return Ok(());
+        }
+        w.write_all(&buf[..n]).await?;
+        tally.add(n);
+    }
+}
+
+/// A byte counter kept locally and added to the shared one every [`TALLY_FLUSH`] bytes
+/// and at the end: the shared counter is one cache line for every connection of the
+/// master, touched from every worker thread.
+struct Tally<'a> {
+    shared: &'a AtomicU64,
+    local: u64,
+}
+
+const TALLY_FLUSH: u64 = 64 * 1024;
+
+impl<'a> Tally<'a> {
+    fn new(shared: &'a AtomicU64) -> Self {
+        Tally { shared, local: 0 }
+    }
+    fn add(&mut self, n: usize) {
+        self.local += n as u64;
+        if self.local >= TALLY_FLUSH {
+            S::add(self.shared, std::mem::take(&mut self.local));
+        }
+    }
+}
+
+impl Drop for Tally<'_> {
+    fn drop(&mut self) {
+        S::add(self.shared, self.local);
+    }
+}

@@ -47,6 +47,10 @@ pub struct MasterConfig {
     pub known_sentinels: Vec<(String, u16, String)>,
     /// (command, renamed-to), in insertion order.
     pub rename_commands: Vec<(String, String)>,
+    /// `sentinel coordinated-failover <name> yes|no` (an rsentinel extension, issue
+    /// #10); written by the rewrite only when on, so files that do not use it stay
+    /// loadable by redis-sentinel.
+    pub coordinated_failover: bool,
 }
 
 impl MasterConfig {
@@ -69,6 +73,7 @@ impl MasterConfig {
             known_replicas: Vec::new(),
             known_sentinels: Vec::new(),
             rename_commands: Vec::new(),
+            coordinated_failover: false,
         }
     }
 }

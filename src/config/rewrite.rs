@@ -334,6 +334,11 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
         for (from, to) in &m.rename_commands {
             put("rename-command", format!("{} {}", token(from), token(to)));
         }
+        // An rsentinel extension (issue #10): only written when on, so a file that
+        // does not use it is byte-identical to redis-sentinel's and loads in it.
+        if m.coordinated_failover {
+            put("coordinated-failover", "yes".into());
+        }
     }
     let epoch = format!("sentinel current-epoch {}", c.current_epoch);
     st.emit("sentinel current-epoch", epoch, true);
@@ -377,6 +382,7 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
         "known-sentinel",
         "rename-command",
         "master-reboot-down-after-period",
+        "coordinated-failover",
         "announce-ip",
         "announce-port",
         "sentinel-user",

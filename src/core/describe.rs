@@ -105,6 +105,10 @@ impl Sentinel {
         if let Some(s) = &master.client_reconfig_script {
             p.push(("client-reconfig-script", s.clone()));
         }
+        // Issue #10; only when on, so the reply is redis-sentinel's otherwise.
+        if master.coordinated_failover {
+            p.push(("coordinated-failover", "yes".into()));
+        }
         describe(p)
     }
 

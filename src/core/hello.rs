@@ -195,7 +195,10 @@ impl Sentinel {
             FailoverState::None | FailoverState::WaitStart => {}
             FailoverState::SelectSlave
             | FailoverState::SendSlaveofNoone
-            | FailoverState::WaitPromotion => {
+            | FailoverState::WaitPromotion
+            | FailoverState::SendFailoverTo
+            | FailoverState::CoordinatedHandover => {
+                self.undo_handover(mi);
                 self.emit_inst(
                     LogLevel::Warning,
                     "+config-update-from",

@@ -48,6 +48,7 @@
 pub mod admin;
 pub mod ask;
 pub mod conn;
+pub mod coordinated;
 pub mod describe;
 pub mod dns;
 pub mod election;
@@ -400,6 +401,12 @@ impl Sentinel {
             s.add_master_from_config(m);
         }
         s
+    }
+
+    /// The id the next request will get (ids only grow, and replies on one connection
+    /// come back in request order).
+    fn peek_next_req(&self) -> ReqId {
+        ReqId(self.next_req)
     }
 
     fn next_req_id(&mut self) -> ReqId {

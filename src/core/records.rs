@@ -34,6 +34,8 @@ impl Sentinel {
             failover_state_change_time: 0,
             failover_delay_logged: 0,
             promoted: None,
+            coordinated_failover: m.coordinated_failover,
+            handover: None,
             replicas: Vec::new(),
             sentinels: Vec::new(),
         };

@@ -69,6 +69,7 @@ impl Sentinel {
                 .map(|s| (s.common.ip.clone(), s.common.port, s.common.runid.clone()))
                 .collect(),
             rename_commands: m.rename_commands.clone(),
+            coordinated_failover: m.coordinated_failover,
         }
     }
 }

@@ -115,6 +115,12 @@ fn parse_one(core: &Sentinel, a: &[String]) -> Result<(usize, MasterOption, Stri
                 MasterOption::AuthUser(v)
             }
         }
+        // Issue #10 (an rsentinel extension).
+        "coordinated-failover" => match val.to_ascii_lowercase().as_str() {
+            "yes" => MasterOption::CoordinatedFailover(true),
+            "no" => MasterOption::CoordinatedFailover(false),
+            _ => return Err(invalid(val)),
+        },
         _ => return Err(unknown()),
     };
     Ok((2, option, shown))

@@ -150,6 +150,13 @@ fn handover_transaction_then_promotion_ends_like_any_failover() {
     assert_eq!(m.config_epoch, 1);
     assert!(m.handover.is_none());
     assert_eq!(m.failover_state, FailoverState::None);
+    // The switch closed the old master's connection, maybe before that CLIENT UNPAUSE
+    // went out: its replica record's first connection sends it again.
+    sim.tick_at(sim.now + 100);
+    let old = sim.replica_link("127.0.0.1:41000");
+    let sends: Vec<String> = sim.sends_on(old).iter().map(|a| a.join(" ")).collect();
+    assert!(sends.iter().any(|s| s == "CLIENT UNPAUSE"), "{sends:?}");
+    assert!(sim.core.masters()[0].unpause_after_switch.is_none());
 }
 
 fn assert_aborted(sim: &Sim, event: &str) {
@@ -220,6 +227,14 @@ fn a_silent_master_is_given_up_after_the_grace_period() {
     let t0 = sim.now;
     sim.run(3900, 100, false);
     assert_eq!(state(&sim), FailoverState::CoordinatedHandover);
+    // No hello to the paused master: PUBLISH would stall its connection.
+    let sends = master_sends(&sim);
+    let tx = sends.iter().position(|s| s == "MULTI").unwrap();
+    assert!(
+        !sends[tx..].iter().any(|s| s.starts_with("PUBLISH")),
+        "{sends:?}"
+    );
+    assert!(sends[tx..].iter().any(|s| s == "PING"), "{sends:?}");
     sim.tick_at(t0 + 4100);
     assert_aborted(&sim, "-failover-abort-coordinated-timeout");
 }

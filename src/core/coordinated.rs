@@ -17,8 +17,10 @@
 //!   itself and makes the target a master with `PSYNC FAILOVER`. We follow
 //!   `master_failover_state` in the master's INFO (`+master-failover-state`) and the
 //!   target's role, both polled every tick. The target's `role:master` is the usual
-//!   `+promoted-slave`, and the rest is an ordinary failover's end (`CLIENT UNPAUSE`
-//!   is sent to the old master, by then a replica of the new one).
+//!   `+promoted-slave`, and the rest is an ordinary failover's end. `CLIENT UNPAUSE` is
+//!   sent to the old master, by then a replica of the new one, right away and again on
+//!   the first connection of its replica record after the switch (the switch closes
+//!   the master's connection, dropping what it had not written yet).
 //!
 //! Aborts, each leaving the old master in place and writable (`FAILOVER ABORT` and
 //! `CLIENT UNPAUSE` are sent to it):
@@ -58,6 +60,15 @@ impl Sentinel {
         self.masters[mi]
             .failover_timeout_ms
             .min(MAX_HANDOVER_TIMEOUT_MS)
+    }
+
+    /// Whether a hello to `i` now would stall its command connection: `PUBLISH` is a
+    /// write for `CLIENT PAUSE WRITE`, so during the handover the old master would hold
+    /// it, and every PING, INFO, `FAILOVER ABORT` and `CLIENT UNPAUSE` queued behind it,
+    /// until the pause ends. No hello goes to the old master until the handover ends.
+    pub(crate) fn hello_would_stall(&self, i: Inst) -> bool {
+        matches!(i, Inst::Master(mi)
+            if self.masters[mi].failover_state == FailoverState::CoordinatedHandover)
     }
 
     /// `send_failover_to`: send the handover transaction to the old master once its
@@ -185,6 +196,24 @@ impl Sentinel {
     pub(crate) fn handover_done(&mut self, mi: usize) {
         let args = self.command(mi, "CLIENT", &["UNPAUSE"]);
         self.send_cmd(Inst::Master(mi), Request::Ignored, args);
+    }
+
+    /// A new command connection to replica `i`: if it is the old master of the
+    /// coordinated failover that just switched, lift the pause there now. Its clients'
+    /// writes held by the pause then get `-READONLY` and go find the new master, instead
+    /// of waiting for the pause to run out.
+    pub(crate) fn unpause_old_master(&mut self, i: Inst) {
+        let Inst::Replica(mi, _) = i else {
+            return;
+        };
+        let c = self.common(i);
+        let addr = (c.host.clone(), c.port);
+        if self.masters[mi].unpause_after_switch.as_ref() != Some(&addr) {
+            return;
+        }
+        self.masters[mi].unpause_after_switch = None;
+        let args = self.command(mi, "CLIENT", &["UNPAUSE"]);
+        self.send_cmd(i, Request::Ignored, args);
     }
 
     /// Give up the handover: emit `event` and, unless the master already demoted

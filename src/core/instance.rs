@@ -271,6 +271,11 @@ pub struct Master {
     pub coordinated_failover: bool,
     /// The running attempt hands over through `FAILOVER TO` (see `coordinated`).
     pub handover: Option<Handover>,
+    /// The old master of a coordinated failover that just switched, now a replica
+    /// record: it still holds the handover's `CLIENT PAUSE` (the `CLIENT UNPAUSE` sent
+    /// before the switch is dropped with the master's connection), so its new
+    /// connection sends one first thing (see `coordinated`).
+    pub unpause_after_switch: Option<(String, u16)>,
     /// Keyed by `ip:port` name; order of insertion kept for stable output.
     pub replicas: Vec<Replica>,
     /// Keyed by run id.

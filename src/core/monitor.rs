@@ -197,6 +197,7 @@ impl Sentinel {
             let args = self.command(mi, "CLIENT", &["SETNAME", &name]);
             self.send_cmd(i, Request::Ignored, args);
             self.send_ping(i);
+            self.unpause_old_master(i);
         }
         if need_pc {
             let l = self.link_of_mut(i);
@@ -300,7 +301,7 @@ impl Sentinel {
         {
             self.send_ping(i);
         }
-        if pub_due {
+        if pub_due && !self.hello_would_stall(i) {
             self.send_hello(i);
         }
     }

@@ -36,6 +36,7 @@ impl Sentinel {
             promoted: None,
             coordinated_failover: m.coordinated_failover,
             handover: None,
+            unpause_after_switch: None,
             replicas: Vec::new(),
             sentinels: Vec::new(),
         };

@@ -12,10 +12,12 @@ use rsentinel::resp::Reply;
 const MASTER_ID: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const REPLICA_ID: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
-/// Master 41000 with replica 41001, failover-timeout 3000, healthy and answered.
+/// Master 41000 with replica 41001 and peer PEER1, failover-timeout 3000, healthy and
+/// answered.
 fn ready() -> Sim {
     let mut m = master_cfg();
     m.known_replicas = vec![("127.0.0.1".into(), 41001)];
+    m.known_sentinels = vec![("127.0.0.1".into(), 41101, PEER1.into())];
     m.failover_timeout_ms = 3000;
     let mut sim = Sim::new(config(vec![m]));
     sim.run(2000, 100, true);
@@ -368,4 +370,50 @@ fn config_line_loads_and_is_rewritten_only_when_on() {
         e.contains("Please specify yes or no for the coordinated-failover option."),
         "{e}"
     );
+}
+
+/// A newer configuration from a peer stops the handover: the master is told to stay.
+#[test]
+fn a_newer_epoch_from_a_peer_stops_the_handover_and_releases_the_master() {
+    for other_address in [false, true] {
+        let mut sim = ready();
+        start(&mut sim);
+        sim.now += 5;
+        sim.answer_on(
+            sim.master_link(),
+            "INFO",
+            master_handover_info(true, "waiting-for-sync"),
+        );
+        let port = if other_address { 41002 } else { 41000 };
+        sim.hello_on_master(&format!(
+            "127.0.0.1,41101,{PEER1},5,mymaster,127.0.0.1,{port},5"
+        ));
+        let sends: Vec<String> = sim
+            .sent
+            .iter()
+            .filter(|s| s.args[0] == "FAILOVER" || s.args.get(1).is_some_and(|a| a == "UNPAUSE"))
+            .map(|s| s.args.join(" "))
+            .collect();
+        assert!(
+            sends.ends_with(&["FAILOVER ABORT".to_string(), "CLIENT UNPAUSE".to_string()]),
+            "{sends:?}"
+        );
+        let m = &sim.core.masters()[0];
+        assert_eq!(m.failover_state, FailoverState::None);
+        assert!(m.handover.is_none());
+        if other_address {
+            // The switch closed the old master's connection: its replica record's
+            // first connection says it again.
+            sim.tick_at(sim.now + 100);
+            let old = sim.replica_link("127.0.0.1:41000");
+            let sends: Vec<String> = sim.sends_on(old).iter().map(|a| a.join(" ")).collect();
+            let i = sends
+                .iter()
+                .position(|s| s == "FAILOVER ABORT")
+                .expect("abort");
+            assert_eq!(sends[i + 1], "CLIENT UNPAUSE");
+        } else {
+            assert!(sim.has_event("-failover-abort-superseded master mymaster 127.0.0.1 41000"));
+        }
+    }
 }

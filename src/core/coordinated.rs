@@ -207,11 +207,15 @@ impl Sentinel {
             return;
         };
         let c = self.common(i);
-        let addr = (c.host.clone(), c.port);
-        if self.masters[mi].unpause_after_switch.as_ref() != Some(&addr) {
-            return;
-        }
+        let abort = match &self.masters[mi].unpause_after_switch {
+            Some((h, p, abort)) if *h == c.host && *p == c.port => *abort,
+            _ => return,
+        };
         self.masters[mi].unpause_after_switch = None;
+        if abort {
+            let args = self.command(mi, "FAILOVER", &["ABORT"]);
+            self.send_cmd(i, Request::Ignored, args);
+        }
         let args = self.command(mi, "CLIENT", &["UNPAUSE"]);
         self.send_cmd(i, Request::Ignored, args);
     }
@@ -231,10 +235,7 @@ impl Sentinel {
         if self.masters[mi].failover_state != FailoverState::CoordinatedHandover {
             return;
         }
-        let demoted = self.masters[mi]
-            .handover
-            .as_ref()
-            .is_some_and(|h| h.master_state.as_deref() == Some("failover-in-progress"));
+        let demoted = self.handover_demoted(mi);
         let master = Inst::Master(mi);
         if !demoted {
             let args = self.command(mi, "FAILOVER", &["ABORT"]);
@@ -242,5 +243,26 @@ impl Sentinel {
         }
         let args = self.command(mi, "CLIENT", &["UNPAUSE"]);
         self.send_cmd(master, Request::Ignored, args);
+    }
+
+    /// A peer's newer configuration moves master `mi` elsewhere during our handover:
+    /// release the old master now and, since the switch closes its connection before
+    /// that may be written, again on its first connection as a replica.
+    pub(crate) fn undo_handover_before_switch(&mut self, mi: usize) {
+        if self.masters[mi].failover_state != FailoverState::CoordinatedHandover {
+            return;
+        }
+        let abort = !self.handover_demoted(mi);
+        self.undo_handover(mi);
+        let c = &self.masters[mi].common;
+        let old = (c.host.clone(), c.port, abort);
+        self.masters[mi].unpause_after_switch = Some(old);
+    }
+
+    fn handover_demoted(&self, mi: usize) -> bool {
+        self.masters[mi]
+            .handover
+            .as_ref()
+            .is_some_and(|h| h.master_state.as_deref() == Some("failover-in-progress"))
     }
 }

@@ -272,10 +272,11 @@ pub struct Master {
     /// The running attempt hands over through `FAILOVER TO` (see `coordinated`).
     pub handover: Option<Handover>,
     /// The old master of a coordinated failover that just switched, now a replica
-    /// record: it still holds the handover's `CLIENT PAUSE` (the `CLIENT UNPAUSE` sent
-    /// before the switch is dropped with the master's connection), so its new
-    /// connection sends one first thing (see `coordinated`).
-    pub unpause_after_switch: Option<(String, u16)>,
+    /// record: it may still hold the handover's `CLIENT PAUSE` (the `CLIENT UNPAUSE`
+    /// sent before the switch is dropped with the master's connection), so its new
+    /// connection sends one first thing, after a `FAILOVER ABORT` when the flag says
+    /// the handover was given up before the master demoted itself (see `coordinated`).
+    pub unpause_after_switch: Option<(String, u16, bool)>,
     /// Keyed by `ip:port` name; order of insertion kept for stable output.
     pub replicas: Vec<Replica>,
     /// Keyed by run id.

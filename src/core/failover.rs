@@ -5,8 +5,9 @@
 //! `reconf_slaves` → `update_config`. The move out of `wait_promotion` is not taken here
 //! but when the promoted replica's INFO says `role:master` (info.rs); `reconf_slaves` and
 //! the final switch live in reconf.rs. A coordinated failover (issue #10) replaces
-//! `send_slaveof_noone` / `wait_promotion` with the states of coordinated.rs. Every transition records the state-change time,
-//! which the per-state timeouts are measured from.
+//! `send_slaveof_noone` / `wait_promotion` with the states of coordinated.rs. Every
+//! transition records the state-change time, which the per-state timeouts are measured
+//! from.
 
 use super::Sentinel;
 use super::instance::*;

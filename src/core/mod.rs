@@ -17,7 +17,8 @@
 //!      client arrived, a hostname resolved, a script process started or ended;
 //!    - the operations of the SENTINEL commands ([`Sentinel::set_master_option`],
 //!      [`Sentinel::monitor`], [`Sentinel::remove`], [`Sentinel::reset`],
-//!      [`Sentinel::failover`], [`Sentinel::is_master_down_by_addr`],
+//!      [`Sentinel::failover`], [`Sentinel::failover_coordinated`],
+//!      [`Sentinel::is_master_down_by_addr`],
 //!      [`Sentinel::set_global_option`], [`Sentinel::set_debug_knob`],
 //!      [`Sentinel::simulate_failure`], [`Sentinel::flush_config`],
 //!      [`Sentinel::announce_startup`]), which may also return a result for the reply.

@@ -180,8 +180,16 @@ fn failover(sport: u16, mode: Option<&str>) {
     );
 }
 
-/// One failover round on `bin` while the writer runs: returns (acks, lost, new master).
-fn round(sport: u16, master: u16, replica: u16, mode: Option<&str>, first: u64) -> (Acks, usize) {
+/// One failover round while the writer runs, from `master` to `replica`: the writer's
+/// acknowledgements, how many of them the new master lacks, and whether the sentinel
+/// went through the coordinated handover.
+fn round(
+    sport: u16,
+    master: u16,
+    replica: u16,
+    mode: Option<&str>,
+    first: u64,
+) -> (Acks, usize, bool) {
     let w = Writer::start(sport, first);
     wait_until("first writes", Duration::from_secs(10), || w.acked() > 50);
     let mut ev = Events::subscribe(sport);
@@ -189,6 +197,9 @@ fn round(sport: u16, master: u16, replica: u16, mode: Option<&str>, first: u64) 
     ev.wait_for("+switch-master", Duration::from_secs(30), |p| {
         p.starts_with(&format!("mymaster 127.0.0.1 {master} 127.0.0.1 {replica}"))
     });
+    let handover = ev
+        .position("+failover-state-coordinated-handover")
+        .is_some();
     wait_replica_of(master, replica);
     // Keep writing a little on the new master, then stop.
     let n = w.acked();
@@ -197,7 +208,7 @@ fn round(sport: u16, master: u16, replica: u16, mode: Option<&str>, first: u64) 
     });
     let acks = w.finish();
     let lost = lost_on(replica, &acks);
-    (acks, lost)
+    (acks, lost, handover)
 }
 
 struct Summary {
@@ -227,7 +238,8 @@ fn run_rounds(bin: &Path, mode: Option<&str>, rounds: usize, peers: usize) -> Su
     };
     let mut first = 1;
     for r in 1..=rounds {
-        let (acks, lost) = round(leader.port, master, replica, mode, first);
+        let (acks, lost, handover) = round(leader.port, master, replica, mode, first);
+        assert_eq!(handover, mode.is_some(), "round {r}: coordinated handover");
         eprintln!(
             "  {} round {r}: {} acked, {lost} lost, longest gap {:?}, {} errors",
             bin.display(),
@@ -426,6 +438,32 @@ fn coordinated_failover_master_death_leaves_one_master_with_every_write() {
     assert_eq!(lost_on(c.replica.port, &acks), 0);
     eprintln!(
         "  master death: {} acked, 0 lost, longest gap {:?}",
+        acks.acked.len(),
+        acks.max_gap
+    );
+}
+
+/// `sentinel coordinated-failover mymaster yes` (set with SENTINEL SET, persisted) makes
+/// a plain `SENTINEL FAILOVER` coordinated.
+#[test]
+fn coordinated_failover_option_makes_plain_failover_coordinated() {
+    require!("redis-server");
+    let c = cluster();
+    let mut s = Raw::connect(c.sentinel.port);
+    let r = s.cmd(&["SENTINEL", "SET", "mymaster", "coordinated-failover", "yes"]);
+    assert_eq!(r, b"+OK\r\n");
+    assert!(
+        c.sentinel
+            .conf_text()
+            .contains("sentinel coordinated-failover mymaster yes\n")
+    );
+    let m = parse_pairs(&s.cmd(&["SENTINEL", "MASTER", "mymaster"]));
+    assert_eq!(field(&m, "coordinated-failover"), "yes");
+    let (acks, lost, handover) = round(c.sentinel.port, c.master.port, c.replica.port, None, 1);
+    assert!(handover, "the plain FAILOVER handed over");
+    assert_eq!(lost, 0);
+    eprintln!(
+        "  option: {} acked, 0 lost, longest gap {:?}",
         acks.acked.len(),
         acks.max_gap
     );

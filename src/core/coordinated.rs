@@ -18,7 +18,8 @@
 //!   `master_failover_state` in the master's INFO (`+master-failover-state`) and the
 //!   target's role, both polled every tick. The target's `role:master` is the usual
 //!   `+promoted-slave`, and the rest is an ordinary failover's end. `CLIENT UNPAUSE` is
-//!   sent to the old master, by then a replica of the new one, right away and again on
+//!   sent to the old master, by then a replica of the new one, as soon as it reports
+//!   `role:slave` with `no-failover` or the target reports `role:master`, and again on
 //!   the first connection of its replica record after the switch (the switch closes
 //!   the master's connection, dropping what it had not written yet).
 //!
@@ -111,6 +112,7 @@ impl Sentinel {
             timeout_ms: timeout,
             first_info: Some(first),
             master_state: None,
+            unpaused: false,
         });
         let r = Inst::Replica(mi, ri);
         self.emit_inst(
@@ -177,6 +179,12 @@ impl Sentinel {
                 &state,
             );
         }
+        if !is_master && state == "no-failover" {
+            // Demoted and done: the target took over. Lift the pause at once (the
+            // switch may close this connection before the usual `CLIENT UNPAUSE`
+            // is written), so the paused writes fail over to the new master now.
+            self.handover_done(mi);
+        }
         if is_master && state == "no-failover" {
             let elapsed = self
                 .now
@@ -194,6 +202,10 @@ impl Sentinel {
     /// lift the explicit write pause there (harmless on a replica, which refuses writes
     /// anyway) before the failover ends as usual.
     pub(crate) fn handover_done(&mut self, mi: usize) {
+        match self.masters[mi].handover.as_mut() {
+            Some(h) if !h.unpaused => h.unpaused = true,
+            _ => return,
+        }
         let args = self.command(mi, "CLIENT", &["UNPAUSE"]);
         self.send_cmd(Inst::Master(mi), Request::Ignored, args);
     }

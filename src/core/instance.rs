@@ -293,6 +293,8 @@ pub struct Handover {
     pub first_info: Option<ReqId>,
     /// The master's last `master_failover_state` seen since the transaction.
     pub master_state: Option<String>,
+    /// `CLIENT UNPAUSE` already sent because the master reported the handover done.
+    pub unpaused: bool,
 }
 
 impl Master {

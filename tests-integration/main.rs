@@ -13,6 +13,7 @@ mod cli;
 mod client_kill;
 mod command_table;
 mod conformance;
+mod coordinated;
 mod differential;
 mod failover;
 mod monitoring;

@@ -12,6 +12,7 @@ mod config_generic;
 mod config_golden;
 mod config_stdin;
 mod core_auth_links;
+mod core_coordinated;
 mod core_dns;
 mod core_dns_shell;
 mod core_election_epochs;

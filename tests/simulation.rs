@@ -243,3 +243,34 @@ fn seed_3201_superseded_failover_is_fixed() {
     let fixed = run(3201, &opts);
     assert!(fixed.violation.is_none(), "{}", fixed.report());
 }
+
+/// Issue #10: the operator's failovers are coordinated (`FAILOVER TO` on the model
+/// Redis), under faults; on top of the usual invariants, no handover transition leaves
+/// two writable masters. Some handovers must complete and some must abort.
+#[test]
+fn safety_with_coordinated_operator_failovers() {
+    let opts = Options {
+        admin_failovers: true,
+        coordinated: true,
+        ..Options::default()
+    };
+    let outcomes = run_seeds(150, &opts);
+    if outcomes.len() >= 50 {
+        let total = |k: &str| {
+            outcomes
+                .iter()
+                .map(|o| o.stats.get(k).copied().unwrap_or(0))
+                .sum::<u64>()
+        };
+        let handovers = total("+failover-state-coordinated-handover");
+        let aborts = total("-failover-abort-coordinated-timeout")
+            + total("-failover-abort-coordinated-refused");
+        eprintln!(
+            "coordinated: {handovers} handovers, {aborts} aborted, {} promoted",
+            total("+promoted-slave")
+        );
+        assert!(handovers > 0, "no coordinated handover started");
+        assert!(handovers > aborts, "no coordinated handover completed");
+        assert!(aborts > 0, "no coordinated handover aborted");
+    }
+}

@@ -90,8 +90,12 @@ pub fn execute(
             }
         }
     }
-    if (cmd.arity > 0 && args.len() as i32 != cmd.arity)
-        || (cmd.arity < 0 && (args.len() as i32) < -cmd.arity)
+    // `SENTINEL FAILOVER <name> COORDINATED` (issue #10) is one argument more than the
+    // table (redis-sentinel's, as COMMAND shows it) allows; the subcommand checks it.
+    let extension = cmd.name == "sentinel|failover" && args.len() == 4;
+    if !extension
+        && ((cmd.arity > 0 && args.len() as i32 != cmd.arity)
+            || (cmd.arity < 0 && (args.len() as i32) < -cmd.arity))
     {
         ctx.error(format!(
             "ERR wrong number of arguments for '{}' command",

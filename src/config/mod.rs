@@ -53,6 +53,10 @@ pub struct MasterConfig {
     /// `sentinel proxy-replicas <name> <port>`: the read port balancing over healthy
     /// replicas; 0 = none.
     pub proxy_replicas_port: u16,
+    /// `sentinel coordinated-failover <name> yes|no` (an rsentinel extension, issue
+    /// #10); written by the rewrite only when on, so files that do not use it stay
+    /// loadable by redis-sentinel.
+    pub coordinated_failover: bool,
 }
 
 impl MasterConfig {
@@ -77,6 +81,7 @@ impl MasterConfig {
             rename_commands: Vec::new(),
             proxy_port: 0,
             proxy_replicas_port: 0,
+            coordinated_failover: false,
         }
     }
 }

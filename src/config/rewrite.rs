@@ -341,6 +341,11 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
         if m.proxy_replicas_port != 0 {
             put("proxy-replicas", m.proxy_replicas_port.to_string());
         }
+        // An rsentinel extension (issue #10): only written when on, so a file that
+        // does not use it is byte-identical to redis-sentinel's and loads in it.
+        if m.coordinated_failover {
+            put("coordinated-failover", "yes".into());
+        }
     }
     let epoch = format!("sentinel current-epoch {}", c.current_epoch);
     st.emit("sentinel current-epoch", epoch, true);
@@ -386,6 +391,7 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
         "master-reboot-down-after-period",
         "proxy",
         "proxy-replicas",
+        "coordinated-failover",
         "announce-ip",
         "announce-port",
         "sentinel-user",

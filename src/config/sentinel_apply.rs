@@ -332,6 +332,11 @@ impl Applier<'_> {
                 }
                 self.cfg.masters[i].master_reboot_down_after_period_ms = v as u64;
             }
+            ("coordinated-failover", 3) => {
+                let i = self.master(&a[1])?;
+                self.cfg.masters[i].coordinated_failover = yes_no(&a[2])
+                    .ok_or("Please specify yes or no for the coordinated-failover option.")?;
+            }
             _ => return Err("Unrecognized sentinel configuration statement."),
         }
         Ok(())

@@ -36,6 +36,9 @@ pub enum FailoverError {
     InProgress,
     /// No replica qualifies for promotion right now.
     NoGoodReplica,
+    /// A coordinated failover was asked for but the master cannot hand over: it is
+    /// down or its link is (issue #10).
+    MasterUnreachable,
 }
 
 /// A per-master setting SENTINEL SET changes (values already validated).
@@ -56,6 +59,8 @@ pub enum MasterOption {
     /// `proxy <port>` / `proxy-replicas <port>` (rsentinel's proxy, issue #11); 0 = off.
     Proxy(u16),
     ProxyReplicas(u16),
+    /// `coordinated-failover yes|no` (issue #10).
+    CoordinatedFailover(bool),
 }
 
 /// A process-wide setting SENTINEL CONFIG SET changes (values already validated).
@@ -112,13 +117,39 @@ impl Sentinel {
     /// SENTINEL FAILOVER of master `m`: refused while one runs or when no replica
     /// qualifies now; otherwise a forced attempt starts (it skips the majority
     /// requirement of the election).
+    ///
+    /// With `coordinated-failover yes` set on the master the attempt is coordinated
+    /// (see [`Sentinel::failover_coordinated`]) when the master can hand over, and an
+    /// ordinary one when it cannot (it is down: a manual failover must still work).
     pub fn failover(&mut self, now: u64, m: usize) -> Result<(), FailoverError> {
+        let coordinated = self.masters[m].coordinated_failover;
+        self.manual_failover(now, m, coordinated, false)
+    }
+
+    /// SENTINEL FAILOVER `<name>` COORDINATED (issue #10): like [`Sentinel::failover`],
+    /// but the master hands over through `FAILOVER TO` (see `coordinated`); refused
+    /// when the master is down or unreachable.
+    pub fn failover_coordinated(&mut self, now: u64, m: usize) -> Result<(), FailoverError> {
+        self.manual_failover(now, m, true, true)
+    }
+
+    fn manual_failover(
+        &mut self,
+        now: u64,
+        m: usize,
+        coordinated: bool,
+        required: bool,
+    ) -> Result<(), FailoverError> {
         self.now = now;
         if self.masters[m].common.flags & flags::FAILOVER_IN_PROGRESS != 0 {
             return Err(FailoverError::InProgress);
         }
         if self.select_replica(m).is_none() {
             return Err(FailoverError::NoGoodReplica);
+        }
+        let reachable = self.master_can_hand_over(m);
+        if coordinated && required && !reachable {
+            return Err(FailoverError::MasterUnreachable);
         }
         let name = self.masters[m].common.name.clone();
         self.push(Action::Log {
@@ -127,7 +158,18 @@ impl Sentinel {
         });
         self.start_failover(m);
         self.masters[m].common.flags |= flags::FORCE_FAILOVER;
+        if coordinated && reachable {
+            self.masters[m].handover = Some(Handover::default());
+        }
         Ok(())
+    }
+
+    /// The master can run `FAILOVER TO`: connected, not SDOWN, reporting `role:master`.
+    fn master_can_hand_over(&self, m: usize) -> bool {
+        let c = &self.masters[m].common;
+        !self.link_of(super::monitor::Inst::Master(m)).disconnected()
+            && c.flags & flags::S_DOWN == 0
+            && c.role_reported == Role::Master
     }
 
     /// SENTINEL IS-MASTER-DOWN-BY-ADDR for master `m` (`None`: no master at that
@@ -178,6 +220,7 @@ impl Sentinel {
             MasterOption::RenameCommand(cmd, new) => self.set_rename_command(m, &cmd, &new),
             MasterOption::Proxy(port) => master.proxy_port = port,
             MasterOption::ProxyReplicas(port) => master.proxy_replicas_port = port,
+            MasterOption::CoordinatedFailover(on) => master.coordinated_failover = on,
         }
         let name = self.masters[m].common.name.clone();
         self.emit(LogLevel::Warning, "+set", Subject::Master(&name), shown);
@@ -388,6 +431,7 @@ impl Sentinel {
         master.failover_state_change_time = 0;
         master.failover_start_time = 0;
         master.promoted = None;
+        master.handover = None;
         master.common.runid.clear();
         master.common.role_reported_time = now;
         master.common.role_reported = Role::Master;

@@ -108,6 +108,9 @@ impl Sentinel {
                 if let Reply::Bulk(text) = &reply {
                     let text = String::from_utf8_lossy(text).into_owned();
                     self.refresh_from_info(i, &text);
+                    if let super::monitor::Inst::Master(mi) = i {
+                        self.handover_master_info(mi, req, &text);
+                    }
                 }
             }
             Request::Publish => {

@@ -113,6 +113,10 @@ impl Sentinel {
         if master.proxy_replicas_port != 0 {
             p.push(("proxy-replicas", master.proxy_replicas_port.to_string()));
         }
+        // Issue #10; only when on, so the reply is redis-sentinel's otherwise.
+        if master.coordinated_failover {
+            p.push(("coordinated-failover", "yes".into()));
+        }
         describe(p)
     }
 

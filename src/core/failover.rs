@@ -4,8 +4,10 @@
 //! `wait_start` → `select_slave` → `send_slaveof_noone` → `wait_promotion` →
 //! `reconf_slaves` → `update_config`. The move out of `wait_promotion` is not taken here
 //! but when the promoted replica's INFO says `role:master` (info.rs); `reconf_slaves` and
-//! the final switch live in reconf.rs. Every transition records the state-change time,
-//! which the per-state timeouts are measured from.
+//! the final switch live in reconf.rs. A coordinated failover (issue #10) replaces
+//! `send_slaveof_noone` / `wait_promotion` with the states of coordinated.rs. Every
+//! transition records the state-change time, which the per-state timeouts are measured
+//! from.
 
 use super::Sentinel;
 use super::instance::*;
@@ -32,6 +34,8 @@ impl Sentinel {
                 FailoverState::SendSlaveofNoone => self.failover_send_slaveof_noone(mi),
                 FailoverState::WaitPromotion => self.failover_wait_promotion(mi),
                 FailoverState::ReconfSlaves => self.reconf_next_slave(mi),
+                FailoverState::SendFailoverTo => self.failover_send_failover_to(mi),
+                FailoverState::CoordinatedHandover => self.failover_coordinated_handover(mi),
                 FailoverState::None | FailoverState::UpdateConfig => {}
             }
             let after = self.masters[mi].failover_state;
@@ -41,7 +45,7 @@ impl Sentinel {
             // fresh where an immediate selection would abort the attempt.
             let chain = match after {
                 FailoverState::SelectSlave => self.select_replica(mi).is_some(),
-                FailoverState::SendSlaveofNoone => true,
+                FailoverState::SendSlaveofNoone | FailoverState::SendFailoverTo => true,
                 _ => false,
             };
             // A simulated crash asked the shell to exit: do nothing more.
@@ -136,6 +140,12 @@ impl Sentinel {
         self.emit_inst(LogLevel::Warning, "+selected-slave", r, "");
         self.common_mut(r).flags |= flags::PROMOTED;
         self.masters[mi].promoted = Some(self.common(r).name.clone());
+        if self.masters[mi].handover.is_some() {
+            // Coordinated (issue #10): the master hands over, see `coordinated`.
+            self.set_failover_state(mi, FailoverState::SendFailoverTo);
+            self.emit_inst(LogLevel::Notice, "+failover-state-send-failover-to", r, "");
+            return;
+        }
         self.set_failover_state(mi, FailoverState::SendSlaveofNoone);
         self.emit_inst(
             LogLevel::Notice,
@@ -204,6 +214,7 @@ impl Sentinel {
         let m = &mut self.masters[mi];
         m.common.flags &= !(flags::FAILOVER_IN_PROGRESS | flags::FORCE_FAILOVER);
         m.promoted = None;
+        m.handover = None;
         self.set_failover_state(mi, FailoverState::None);
     }
 

@@ -146,6 +146,8 @@ impl Sentinel {
         mport: u16,
     ) {
         let (old_addr, old_port) = old;
+        // A coordinated handover of ours is dropped with the reset: release the master.
+        self.undo_handover_before_switch(mi);
         let name = self.masters[mi].common.name.clone();
         self.emit_inst(
             LogLevel::Warning,
@@ -195,7 +197,10 @@ impl Sentinel {
             FailoverState::None | FailoverState::WaitStart => {}
             FailoverState::SelectSlave
             | FailoverState::SendSlaveofNoone
-            | FailoverState::WaitPromotion => {
+            | FailoverState::WaitPromotion
+            | FailoverState::SendFailoverTo
+            | FailoverState::CoordinatedHandover => {
+                self.undo_handover(mi);
                 self.emit_inst(
                     LogLevel::Warning,
                     "+config-update-from",

@@ -225,8 +225,14 @@ impl Sentinel {
             let wait = self.timing.publish_period * 4;
             if r.common.flags & flags::PROMOTED != 0
                 && m.common.flags & flags::FAILOVER_IN_PROGRESS != 0
-                && m.failover_state == FailoverState::WaitPromotion
+                && matches!(
+                    m.failover_state,
+                    FailoverState::WaitPromotion | FailoverState::CoordinatedHandover
+                )
             {
+                if m.failover_state == FailoverState::CoordinatedHandover {
+                    self.handover_done(mi);
+                }
                 self.promotion_acknowledged(mi, ri);
             } else if r.common.flags & flags::PROMOTED == 0
                 && self.master_looks_sane(mi)

@@ -155,6 +155,12 @@ pub enum FailoverState {
     WaitPromotion,
     ReconfSlaves,
     UpdateConfig,
+    /// Coordinated failover (issue #10): the replica is selected, the `FAILOVER TO`
+    /// transaction waits for the old master's command connection.
+    SendFailoverTo,
+    /// Coordinated failover: the old master runs `FAILOVER TO`; we follow its
+    /// `master_failover_state` and wait for the target to report `role:master`.
+    CoordinatedHandover,
 }
 
 impl FailoverState {
@@ -167,6 +173,8 @@ impl FailoverState {
             FailoverState::WaitPromotion => "wait_promotion",
             FailoverState::ReconfSlaves => "reconf_slaves",
             FailoverState::UpdateConfig => "update_config",
+            FailoverState::SendFailoverTo => "send_failover_to",
+            FailoverState::CoordinatedHandover => "coordinated_handover",
         }
     }
 }
@@ -261,10 +269,35 @@ pub struct Master {
     pub failover_delay_logged: u64,
     /// Name (key) of the promoted replica during a failover.
     pub promoted: Option<String>,
+    /// `sentinel coordinated-failover <name> yes`: a plain SENTINEL FAILOVER of this
+    /// master hands over through the master's own `FAILOVER` (issue #10).
+    pub coordinated_failover: bool,
+    /// The running attempt hands over through `FAILOVER TO` (see `coordinated`).
+    pub handover: Option<Handover>,
+    /// The old master of a coordinated failover that just switched, now a replica
+    /// record: it may still hold the handover's `CLIENT PAUSE` (the `CLIENT UNPAUSE`
+    /// sent before the switch is dropped with the master's connection), so its new
+    /// connection sends one first thing, after a `FAILOVER ABORT` when the flag says
+    /// the handover was given up before the master demoted itself (see `coordinated`).
+    pub unpause_after_switch: Option<(String, u16, bool)>,
     /// Keyed by `ip:port` name; order of insertion kept for stable output.
     pub replicas: Vec<Replica>,
     /// Keyed by run id.
     pub sentinels: Vec<SentinelPeer>,
+}
+
+/// A coordinated handover in progress (issue #10, see `coordinated`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Handover {
+    /// The `TIMEOUT` given to `FAILOVER TO`, in milliseconds.
+    pub timeout_ms: u64,
+    /// The INFO request pipelined right behind the transaction: only replies to it
+    /// and to later requests describe the master after `FAILOVER TO` ran.
+    pub first_info: Option<ReqId>,
+    /// The master's last `master_failover_state` seen since the transaction.
+    pub master_state: Option<String>,
+    /// `CLIENT UNPAUSE` already sent because the master reported the handover done.
+    pub unpaused: bool,
 }
 
 impl Master {

@@ -17,7 +17,8 @@
 //!      client arrived, a hostname resolved, a script process started or ended;
 //!    - the operations of the SENTINEL commands ([`Sentinel::set_master_option`],
 //!      [`Sentinel::monitor`], [`Sentinel::remove`], [`Sentinel::reset`],
-//!      [`Sentinel::failover`], [`Sentinel::is_master_down_by_addr`],
+//!      [`Sentinel::failover`], [`Sentinel::failover_coordinated`],
+//!      [`Sentinel::is_master_down_by_addr`],
 //!      [`Sentinel::set_global_option`], [`Sentinel::set_debug_knob`],
 //!      [`Sentinel::simulate_failure`], [`Sentinel::flush_config`],
 //!      [`Sentinel::announce_startup`]), which may also return a result for the reply.
@@ -48,6 +49,7 @@
 pub mod admin;
 pub mod ask;
 pub mod conn;
+pub mod coordinated;
 pub mod describe;
 pub mod dns;
 pub mod election;
@@ -401,6 +403,12 @@ impl Sentinel {
             s.add_master_from_config(m);
         }
         s
+    }
+
+    /// The id the next request will get (ids only grow, and replies on one connection
+    /// come back in request order).
+    fn peek_next_req(&self) -> ReqId {
+        ReqId(self.next_req)
     }
 
     fn next_req_id(&mut self) -> ReqId {

@@ -197,6 +197,7 @@ impl Sentinel {
             let args = self.command(mi, "CLIENT", &["SETNAME", &name]);
             self.send_cmd(i, Request::Ignored, args);
             self.send_ping(i);
+            self.unpause_old_master(i);
         }
         if need_pc {
             let l = self.link_of_mut(i);
@@ -300,26 +301,32 @@ impl Sentinel {
         {
             self.send_ping(i);
         }
-        if pub_due {
+        if pub_due && !self.hello_would_stall(i) {
             self.send_hello(i);
         }
     }
 
-    /// Is `i` a replica whose INFO our own failover is waiting for: the promoted one in
-    /// `wait_promotion`, or one sent (or following) the reconfiguration in
+    /// Is `i` an instance whose INFO our own failover is waiting for: the promoted
+    /// replica in `wait_promotion` (or, with the old master, in `coordinated_handover`), or one sent (or following) the reconfiguration in
     /// `reconf_slaves`? Those are polled every `failover_info_period` instead of every
     /// second (issue #9).
     fn awaited_by_failover(&self, i: Inst) -> bool {
-        let Inst::Replica(mi, ri) = i else {
-            return false;
-        };
-        let m = &self.masters[mi];
+        let m = &self.masters[i.master()];
         if m.common.flags & flags::FAILOVER_IN_PROGRESS == 0 {
             return false;
         }
+        let in_handover = m.failover_state == FailoverState::CoordinatedHandover;
+        let ri = match i {
+            // The old master during a coordinated handover (issue #10).
+            Inst::Master(_) => return in_handover,
+            Inst::Replica(_, ri) => ri,
+            Inst::Sentinel(..) => return false,
+        };
         let f = m.replicas[ri].common.flags;
         match m.failover_state {
-            FailoverState::WaitPromotion => f & flags::PROMOTED != 0,
+            FailoverState::WaitPromotion | FailoverState::CoordinatedHandover => {
+                f & flags::PROMOTED != 0
+            }
             FailoverState::ReconfSlaves => f & (flags::RECONF_SENT | flags::RECONF_INPROG) != 0,
             _ => false,
         }

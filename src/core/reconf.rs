@@ -125,7 +125,12 @@ impl Sentinel {
             self.announced_addr(&m.common),
             m.common.port
         );
+        let old = (m.common.host.clone(), m.common.port, false);
+        let coordinated = m.handover.is_some();
         self.emit_for_master(LogLevel::Warning, "+switch-master", mi, payload);
         self.reset_master_and_change_address(mi, &new_host, new_port);
+        if coordinated {
+            self.masters[mi].unpause_after_switch = Some(old);
+        }
     }
 }

@@ -36,6 +36,9 @@ impl Sentinel {
             failover_state_change_time: 0,
             failover_delay_logged: 0,
             promoted: None,
+            coordinated_failover: m.coordinated_failover,
+            handover: None,
+            unpause_after_switch: None,
             replicas: Vec::new(),
             sentinels: Vec::new(),
         };

@@ -71,6 +71,7 @@ impl Sentinel {
             rename_commands: m.rename_commands.clone(),
             proxy_port: m.proxy_port,
             proxy_replicas_port: m.proxy_replicas_port,
+            coordinated_failover: m.coordinated_failover,
         }
     }
 }

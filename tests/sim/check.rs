@@ -26,6 +26,11 @@
 //!   promoted replica under the adopted epoch, which is what `Checker::stale` exempts
 //!   when the rules are redis-sentinel's.
 //!
+//! No two writable masters from a coordinated handover (issue #10,
+//! `Kind::TwoWritableMasters`, raised by the model Redis in `handover`): no transition
+//! of `FAILOVER TO` (promotion of the target, rollback, timeout, `FAILOVER ABORT`)
+//! leaves the old master and its target both accepting writes.
+//!
 //! No spurious failover (issue #9, `Kind::SpuriousFailover`): in the liveness phase
 //! (calm network, no faults) the master is killed once; from then on no sentinel may
 //! report `+sdown`, `+odown` or `+try-failover` about any other address while that
@@ -54,6 +59,8 @@ pub enum Kind {
     ForcedVoteGiven,
     SupersededFailover,
     SpuriousFailover,
+    /// A coordinated handover (issue #10) left both of its ends writable masters.
+    TwoWritableMasters,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +102,11 @@ pub struct Checker {
 }
 
 impl Checker {
+    /// Report a violation found outside the sentinels (the model Redis).
+    pub fn fail_at(&mut self, kind: Kind, at: Time, text: String) {
+        self.fail(kind, at, text);
+    }
+
     fn fail(&mut self, kind: Kind, at: Time, text: String) {
         if self.violation.is_none() && !self.skip.contains(&kind) {
             self.violation = Some(Violation { kind, at, text });

@@ -9,7 +9,8 @@
 //! Layout:
 //! - [`world`]: the event queue and the main loop (ticks, deliveries, faults).
 //! - [`net`]: connections as ordered per-direction streams, partitions, resets.
-//! - [`redis`]: the model Redis (roles, replication offsets, INFO, pub/sub, MULTI).
+//! - [`redis`]: the model Redis (roles, replication offsets, INFO, pub/sub, MULTI);
+//!   [`handover`]: its `FAILOVER TO` / `CLIENT PAUSE` (coordinated failover, #10).
 //! - [`peer`]: sentinel nodes (core, clock offset, persisted config) and what a core
 //!   answers when a peer talks to it.
 //! - [`faults`]: the seed-driven fault schedule and the final heal.
@@ -23,6 +24,7 @@ pub mod check;
 pub mod deliver;
 pub mod faults;
 pub mod golden_mode;
+pub mod handover;
 pub mod net;
 pub mod peer;
 pub mod record;
@@ -58,6 +60,8 @@ pub struct Options {
     /// Also issue `SENTINEL FAILOVER` to random sentinels (forced failovers are exempt
     /// from the one-leader and config checks: redis-sentinel forces them without votes).
     pub admin_failovers: bool,
+    /// The operator's failovers are `SENTINEL FAILOVER <name> COORDINATED` (issue #10).
+    pub coordinated: bool,
     /// Check convergence after the quiet time, then kill the master and require a
     /// completed failover. On unless `SIM_LIVENESS=0`.
     pub liveness: bool,
@@ -86,6 +90,7 @@ impl Default for Options {
             quiet_ms: 40_000,
             faults: true,
             admin_failovers: false,
+            coordinated: false,
             liveness: std::env::var("SIM_LIVENESS").map_or(true, |v| v != "0"),
             trace_len: std::env::var("SIM_TRACE")
                 .ok()

@@ -182,10 +182,15 @@ impl World {
         self.after_core(i);
     }
 
-    /// Issue `SENTINEL FAILOVER <master>` to sentinel `i` as an operator would.
+    /// Issue `SENTINEL FAILOVER <master>` (with `COORDINATED` when the options say so)
+    /// to sentinel `i` as an operator would.
     pub fn admin_failover(&mut self, i: usize) {
         let name = self.master_name.clone();
-        let args: Vec<Bytes> = ["SENTINEL", "FAILOVER", &name]
+        let mut words = vec!["SENTINEL", "FAILOVER", &name];
+        if self.opts.coordinated {
+            words.push("COORDINATED");
+        }
+        let args: Vec<Bytes> = words
             .iter()
             .map(|s| Bytes::copy_from_slice(s.as_bytes()))
             .collect();
@@ -200,7 +205,7 @@ impl World {
         let core = self.nodes[i].live_mut()?;
         let reply = sentinel_command(core, local, args);
         let words: Vec<_> = args.iter().map(|a| String::from_utf8_lossy(a)).collect();
-        let failover = words.len() == 3
+        let failover = (3..=4).contains(&words.len())
             && words[0].eq_ignore_ascii_case("SENTINEL")
             && words[1].eq_ignore_ascii_case("FAILOVER");
         self.trace.note(

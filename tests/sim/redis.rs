@@ -5,7 +5,8 @@
 //! advance theirs, linked replicas copy their upstream's), a link status, and a run id
 //! that changes on every restart. Its INFO carries the replication fields Sentinel
 //! parses; PUBLISH fans out to pub/sub connections; MULTI/EXEC applies SLAVEOF and the
-//! CLIENT KILLs at EXEC like the reconfiguration transaction expects. A restart keeps the
+//! CLIENT KILLs at EXEC like the reconfiguration transaction expects; `FAILOVER TO` and
+//! `CLIENT PAUSE` live in [`super::handover`]. A restart keeps the
 //! role, as a real Redis does after the `CONFIG REWRITE` Sentinel sends with SLAVEOF.
 //!
 //! The golden-timed mode ([`super::golden_mode`]) sets the knobs that make it
@@ -48,6 +49,10 @@ pub struct RedisNode {
     pub sync_at: Option<Time>,
     /// INFO reports this `master_link_down_since_seconds` instead of the measured one.
     pub down_since_seconds: Option<i64>,
+    /// `FAILOVER TO` running (see [`super::handover`]).
+    pub failover: Option<super::handover::Failover>,
+    /// `CLIENT PAUSE ... WRITE` until then.
+    pub pause_until: Time,
 }
 
 impl RedisNode {
@@ -73,6 +78,8 @@ impl RedisNode {
             slaveof_disabled: false,
             sync_at: None,
             down_since_seconds: None,
+            failover: None,
+            pause_until: 0,
         }
     }
 
@@ -126,9 +133,14 @@ impl RedisNode {
                         "slave{n}:ip={ip},port={port},state=online,offset={off},lag=0\r\n"
                     );
                 }
+                let fs = self.failover.as_ref().map_or("no-failover", |f| f.state());
+                s += &format!("master_failover_state:{fs}\r\n");
             }
             Some((h, p)) => {
                 s += &format!("role:slave\r\nmaster_host:{h}\r\nmaster_port:{p}\r\n");
+                if let Some(f) = &self.failover {
+                    s += &format!("master_failover_state:{}\r\n", f.state());
+                }
                 let up = if self.link_up { "up" } else { "down" };
                 s += &format!("master_link_status:{up}\r\nmaster_last_io_seconds_ago:1\r\n");
                 s += "master_sync_in_progress:0\r\n";
@@ -229,6 +241,10 @@ impl World {
                 Reply::Int(self.publish(NodeId::Redis(r), &args[1], &args[2]))
             }
             "CLIENT" if arg(1) == "SETNAME" => Reply::ok(),
+            "CLIENT" if arg(1) == "PAUSE" || arg(1) == "UNPAUSE" => {
+                self.redis_client_pause(r, args)
+            }
+            "FAILOVER" => self.redis_failover(r, args),
             // The golden-timed tests were fitted to a world where the reconfiguration's
             // CLIENT KILL leaves the other sentinels' connections alone: with the kills,
             // the observers lose the hello published right after a re-point and switch a
@@ -298,8 +314,11 @@ impl World {
     /// upstream (both ways) copy its offset, the others report the link down.
     pub fn replicate(&mut self) {
         let now = self.now;
+        self.handover_step();
         for r in 0..self.redis.len() {
-            if self.redis[r].alive && self.redis[r].master.is_none() {
+            // A paused master takes no writes (coordinated handover).
+            let paused = self.redis[r].failover.is_some() || self.redis[r].pause_until > now;
+            if self.redis[r].alive && self.redis[r].master.is_none() && !paused {
                 let w = self.rng.gen_range(0..200);
                 self.redis[r].offset += w;
             }
@@ -339,6 +358,8 @@ impl World {
     pub fn kill_redis(&mut self, r: usize) {
         self.trace.note(self.now, format!("kill redis{r}"));
         self.redis[r].alive = false;
+        self.redis[r].failover = None;
+        self.redis[r].pause_until = 0;
         for id in self.net.conns_to(NodeId::Redis(r)) {
             self.kill_conn(id, "Connection reset by peer");
         }

@@ -305,6 +305,9 @@ impl World {
                 | "+odown"
                 | "+promoted-slave"
                 | "+vote-for-leader"
+                | "+failover-state-coordinated-handover"
+                | "-failover-abort-coordinated-timeout"
+                | "-failover-abort-coordinated-refused"
         ) {
             *self.stats.entry(channel.to_string()).or_default() += 1;
         }

@@ -57,11 +57,30 @@ pub fn reset(core: &mut Sentinel, now: u64, pattern: &str) -> Reply {
 
 /// Manual failover: refused while one runs or when no replica qualifies now; otherwise
 /// a forced attempt starts (it skips the majority requirement of the election).
-pub fn failover(core: &mut Sentinel, now: u64, name: &str) -> Reply {
-    let Some(m) = master_index(core, name) else {
+///
+/// `<name> COORDINATED` (Valkey 9.0's syntax, issue #10) hands over through the
+/// master's `FAILOVER TO`. Any other extra argument gets redis-sentinel's arity error,
+/// which is what it answers for every call with more than one argument.
+pub fn failover(core: &mut Sentinel, now: u64, a: &[String]) -> Reply {
+    let coordinated = match a {
+        [_] => false,
+        [_, mode] if mode.eq_ignore_ascii_case("coordinated") => true,
+        _ => {
+            return Reply::err("ERR wrong number of arguments for 'sentinel|failover' command");
+        }
+    };
+    let Some(m) = master_index(core, &a[0]) else {
         return no_such_master();
     };
-    match core.failover(now, m) {
+    let result = if coordinated {
+        core.failover_coordinated(now, m)
+    } else {
+        core.failover(now, m)
+    };
+    match result {
+        Err(FailoverError::MasterUnreachable) => {
+            Reply::err("ERR master is down or unreachable, a coordinated failover is not possible")
+        }
         Ok(()) => Reply::ok(),
         Err(FailoverError::InProgress) => Reply::err("INPROG Failover already in progress"),
         Err(FailoverError::NoGoodReplica) => {

@@ -35,7 +35,8 @@ const SUBCOMMANDS: &[(&str, i32)] = &[
     ("ckquorum", 3),
     ("config", -3),
     ("debug", -2),
-    ("failover", 3),
+    // 3 in redis-sentinel's table; a 4th argument is COORDINATED (see `admin`).
+    ("failover", -3),
     ("flushconfig", 2),
     ("get-master-addr-by-name", 3),
     ("help", 2),
@@ -89,7 +90,7 @@ pub fn sentinel_command(core: &mut Sentinel, now: u64, args: &[Bytes]) -> Reply 
         "pending-scripts" => core.scripts().pending_reply(now),
         "is-master-down-by-addr" => admin::is_master_down_by_addr(core, now, &a[2..]),
         "reset" => admin::reset(core, now, &a[2]),
-        "failover" => admin::failover(core, now, &a[2]),
+        "failover" => admin::failover(core, now, &a[2..]),
         "monitor" => admin::monitor(core, now, &a[2..]),
         "remove" => admin::remove(core, now, &a[2]),
         "flushconfig" => {

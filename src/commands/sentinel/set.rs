@@ -127,6 +127,12 @@ fn parse_one(core: &Sentinel, a: &[String]) -> Result<(usize, MasterOption, Stri
                 MasterOption::ProxyReplicas(port)
             }
         }
+        // Issue #10 (an rsentinel extension).
+        "coordinated-failover" => match val.to_ascii_lowercase().as_str() {
+            "yes" => MasterOption::CoordinatedFailover(true),
+            "no" => MasterOption::CoordinatedFailover(false),
+            _ => return Err(invalid(val)),
+        },
         _ => return Err(unknown()),
     };
     Ok((2, option, shown))

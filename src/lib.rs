@@ -13,6 +13,8 @@
 //! - [`commands`] implements the client-facing command table of sentinel mode.
 //! - [`server`], [`links`] and [`runtime`] are the thin tokio layer: they accept clients,
 //!   perform the actions the core asks for and feed back what happened.
+//! - [`metrics`] serves `/metrics`, `/health` and `/masters` over HTTP from snapshots
+//!   of the core and counters the shell derives from the core's actions.
 //!
 //! Modules depend one way, in the order of the README's Architecture section
 //! (`tests/layers.rs` checks it).
@@ -25,6 +27,7 @@ pub mod core;
 pub mod glob;
 pub mod links;
 pub mod log;
+pub mod metrics;
 pub mod resp;
 pub mod runtime;
 pub mod scripts;

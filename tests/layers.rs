@@ -16,7 +16,8 @@ use std::path::Path;
 /// `config` (process-level helpers `commands` also uses: INFO's `process_supervised`);
 /// `shell` (the core behind its lock) and `state` (the shared client-side state) sit
 /// between the core and the commands, which reach both; `scripts` runs the core's
-/// script actions for `runtime`.
+/// script actions for `runtime`; `metrics` (the HTTP endpoint) reads the shell and
+/// the commands' CKQUORUM, and `runtime` feeds its counters.
 const LAYERS: &[&[&str]] = &[
     &["resp", "glob"],
     &["command_table", "acl"],
@@ -24,7 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["core"],
     &["shell", "state"],
     &["commands"],
-    &["server", "links", "runtime", "scripts"],
+    &["server", "links", "runtime", "scripts", "metrics"],
     &["main"],
 ];
 

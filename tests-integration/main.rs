@@ -14,6 +14,7 @@ mod command_table;
 mod conformance;
 mod differential;
 mod failover;
+mod metrics;
 mod monitoring;
 mod scripts;
 mod soak;

@@ -29,6 +29,7 @@ mod layers;
 mod links_redis;
 mod links_runtime;
 mod links_wire;
+mod metrics_render;
 mod repo_paths;
 mod resp_request;
 mod robust_config;

@@ -64,12 +64,20 @@ impl TextWriter {
                 if i > 0 {
                     self.out.push(',');
                 }
-                let _ = write!(self.out, "{k}=\"{}\"", escape_label(v));
+                self.out.push_str(k);
+                self.out.push_str("=\"");
+                self.out.push_str(&escape_label(v));
+                self.out.push('"');
             }
             self.out.push('}');
         }
         self.out.push(' ');
-        self.out.push_str(&format_float(value));
+        // Whole numbers (nearly every sample) without going through float formatting.
+        if value.fract() == 0.0 && value.abs() < 9.0e15 {
+            let _ = write!(self.out, "{}", value as i64);
+        } else {
+            self.out.push_str(&format_float(value));
+        }
         self.out.push('\n');
     }
 

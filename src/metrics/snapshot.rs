@@ -35,7 +35,8 @@ pub struct MasterSnap {
     pub current_address: String,
     /// `ok`, `sdown` or `odown`, as INFO's `masterN:` line.
     pub status: &'static str,
-    pub flags: String,
+    #[serde(serialize_with = "flag_names")]
+    pub flags: u32,
     pub runid: String,
     pub config_epoch: u64,
     pub quorum: u32,
@@ -80,7 +81,8 @@ pub struct InstanceSnap {
     pub ip: String,
     pub port: u16,
     pub runid: String,
-    pub flags: String,
+    #[serde(serialize_with = "flag_names")]
+    pub flags: u32,
     pub link_connected: bool,
     pub last_ok_ping_reply_ms: i64,
     /// Replicas only: as SENTINEL REPLICAS shows them.
@@ -90,6 +92,11 @@ pub struct InstanceSnap {
     pub announced: Option<bool>,
 }
 
+/// Flags are copied as bits under the lock and named when serialized.
+fn flag_names<S: serde::Serializer>(f: &u32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&flags_string(*f))
+}
+
 fn down(f: u32) -> bool {
     f & (flags::S_DOWN | flags::O_DOWN) != 0
 }
@@ -97,7 +104,7 @@ fn down(f: u32) -> bool {
 impl Snapshot {
     /// Copy the state of `core` at `now`. Cheap: no formatting beyond flag strings.
     pub fn take(core: &Sentinel, now: u64) -> Snapshot {
-        let link_state = |c: &Common| -> (bool, i64, String) {
+        let link_state = |c: &Common| -> (bool, i64, u32) {
             let link = core.link(c.link);
             let disconnected = link.is_none_or(|l| l.disconnected());
             let mut fl = c.flags & !flags::DISCONNECTED;
@@ -105,7 +112,7 @@ impl Snapshot {
                 fl |= flags::DISCONNECTED;
             }
             let last_ok = now as i64 - link.map_or(now, |l| l.last_avail_time) as i64;
-            (!disconnected, last_ok, flags_string(fl))
+            (!disconnected, last_ok, fl)
         };
         let masters = core
             .masters()

@@ -111,11 +111,18 @@ fn metrics_match_what_redis_exporter_derives_and_pass_promtool() {
     let s2 = sentinel(&bin, &metrics_conf(master.port, free_port(), 2, 5000));
     let mut c = Raw::connect(s1.port);
     wait_until(
-        "discovery of the replica and the peer",
+        "discovery of the replica and the peer, links up",
         Duration::from_secs(30),
         || {
             let r = c.cmd(&["SENTINEL", "MASTER", "mymaster"]);
-            field_of(&r, "num-slaves") == "1" && field_of(&r, "num-other-sentinels") == "1"
+            let linked = |c: &mut Raw, cmd: &str| {
+                let l = parse_instances(&c.cmd(&["SENTINEL", cmd, "mymaster"]));
+                l.len() == 1 && !field(&l[0], "flags").contains("disconnected")
+            };
+            field_of(&r, "num-slaves") == "1"
+                && field_of(&r, "num-other-sentinels") == "1"
+                && linked(&mut c, "SLAVES")
+                && linked(&mut c, "SENTINELS")
         },
     );
     let _ = &s2;

@@ -18,4 +18,5 @@ mod metrics;
 mod monitoring;
 mod scripts;
 mod soak;
+mod spellings;
 mod supervised;

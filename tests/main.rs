@@ -42,6 +42,7 @@ mod sentinel_cmd_admin;
 mod sentinel_cmd_errors;
 mod sentinel_cmd_glob;
 mod sentinel_cmd_read;
+mod sentinel_cmd_valkey;
 mod server_accept;
 mod server_acl;
 mod server_basic;

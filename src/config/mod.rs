@@ -25,6 +25,10 @@ pub struct SentinelConfig {
     /// which writes the line only when it is set, so files that do not use it stay
     /// byte-identical to redis-sentinel's.
     pub metrics_port: u16,
+    /// `sentinel info-total-tilt yes` (an rsentinel extension, off by default): adds
+    /// Redis 8 / Valkey's `sentinel_total_tilt` line to `INFO sentinel`, which would
+    /// otherwise break 7.0.15's byte-identical section. Written only when on.
+    pub info_total_tilt: bool,
     /// In the order they should be emitted (the core keeps masters in a stable order).
     pub masters: Vec<MasterConfig>,
 }

@@ -355,6 +355,10 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
     }
     // rsentinel's own directive: written only when set, so a file that does not use it
     // stays loadable by redis-sentinel.
+    if c.info_total_tilt {
+        let l = "sentinel info-total-tilt yes".to_string();
+        st.emit("sentinel info-total-tilt", l, true);
+    }
     if c.metrics_port != 0 {
         let l = format!("sentinel metrics-port {}", c.metrics_port);
         st.emit("sentinel metrics-port", l, true);

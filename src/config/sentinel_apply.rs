@@ -28,6 +28,7 @@ const PRE_MONITOR: &[&str] = &[
     "resolve-hostnames",
     "announce-hostnames",
     "metrics-port",
+    "info-total-tilt",
 ];
 
 fn pass_of(q: &Queued) -> usize {
@@ -311,6 +312,10 @@ impl Applier<'_> {
             ("resolve-hostnames", 2) => {
                 self.cfg.resolve_hostnames = yes_no(&a[1])
                     .ok_or("Please specify yes or no for the resolve-hostnames option.")?;
+            }
+            ("info-total-tilt", 2) => {
+                self.cfg.info_total_tilt = yes_no(&a[1])
+                    .ok_or("Please specify yes or no for the info-total-tilt option.")?;
             }
             ("announce-hostnames", 2) => {
                 self.cfg.announce_hostnames = yes_no(&a[1])

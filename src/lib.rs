@@ -13,6 +13,7 @@
 //! - [`commands`] implements the client-facing command table of sentinel mode.
 //! - [`server`], [`links`] and [`runtime`] are the thin tokio layer: they accept clients,
 //!   perform the actions the core asks for and feed back what happened.
+//! - [`demo`] is `rsentinel demo`, a local cluster started and failed over in one command.
 //! - [`metrics`] serves `/metrics`, `/health` and `/masters` over HTTP from snapshots
 //!   of the core and counters the shell derives from the core's actions.
 //!
@@ -24,6 +25,7 @@ pub mod command_table;
 pub mod commands;
 pub mod config;
 pub mod core;
+pub mod demo;
 pub mod glob;
 pub mod links;
 pub mod log;

@@ -4,6 +4,7 @@
 //! Arguments follow redis-server's own convention (`<config> --name value ...`), which is
 //! not a shape an argument-parsing crate models, so they are handed to
 //! `config::args_to_lines` unchanged; only `-v/--version` and `-h/--help` are handled here.
+//! The one subcommand, `rsentinel demo`, parses its own options with clap.
 
 use rsentinel::config::{self, LogLevel};
 use rsentinel::core::{Identity, Sentinel};
@@ -37,6 +38,11 @@ fn die(msg: &str) -> ! {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // `rsentinel demo`, unless a config file called `demo` exists (then it is that
+    // config path, as redis-sentinel would read it).
+    if rsentinel::demo::wanted(&args) {
+        std::process::exit(rsentinel::demo::run(&args[1..]));
+    }
     if let Some(first) = args.first() {
         match first.as_str() {
             "-v" | "--version" => {

@@ -12,6 +12,7 @@ mod cli;
 mod client_kill;
 mod command_table;
 mod conformance;
+mod demo;
 mod differential;
 mod failover;
 mod metrics;

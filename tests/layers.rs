@@ -26,7 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &["shell", "state"],
     &["commands"],
     &["server", "links", "runtime", "scripts", "metrics"],
-    &["main"],
+    &["main", "demo"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

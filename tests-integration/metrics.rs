@@ -399,3 +399,57 @@ fn counters_and_histogram_show_a_real_failover() {
     let j: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(j["current_address"], addr);
 }
+
+/// utime + stime of a process, in clock ticks (1/100 s).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after.split(' ').collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+/// Opt-in: sentinel CPU per `/metrics` scrape at 1,000 masters, measured on the real
+/// process (HTTP included) as the CPU of a scrape loop minus the idle CPU of a window
+/// as long. `cargo test --release --test integration bench_scrape -- --ignored --nocapture`
+/// (`BENCH_MASTERS`, `BENCH_SECONDS`).
+#[test]
+#[ignore]
+fn bench_scrape_cost_at_1000_masters() {
+    require!("redis-server");
+    let n = crate::bench::env_or("BENCH_MASTERS", 1000);
+    let secs = crate::bench::env_or("BENCH_SECONDS", 10);
+    let servers: Vec<Proc> = (0..10)
+        .map(|_| redis_server(&["--maxclients", "20000"]))
+        .collect();
+    let mport = free_port();
+    let mut body = format!("sentinel metrics-port {mport}\n");
+    for i in 0..n {
+        let port = servers[i as usize % servers.len()].port;
+        body.push_str(&format!("sentinel monitor m{i} 127.0.0.1 {port} 2\n"));
+    }
+    let s = sentinel(&rsentinel_bin(), &body);
+    wait_until("all masters monitored", Duration::from_secs(120), || {
+        let (code, text) = get(mport, "/metrics");
+        code == 200 && samples(&text).get("redis_sentinel_masters") == Some(&(n as f64))
+    });
+    std::thread::sleep(Duration::from_secs(5));
+    let pid = s.child.id();
+    let t0 = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(secs));
+    let idle = cpu_ticks(pid) - t0;
+    let t1 = cpu_ticks(pid);
+    let start = std::time::Instant::now();
+    let mut scrapes = 0u64;
+    let mut bytes = 0;
+    while start.elapsed() < Duration::from_secs(secs) {
+        let (code, text) = get(mport, "/metrics");
+        assert_eq!(code, 200);
+        bytes = text.len();
+        scrapes += 1;
+    }
+    let busy = cpu_ticks(pid) - t1;
+    let per_ms = (busy.saturating_sub(idle)) as f64 * 10.0 / scrapes as f64;
+    println!(
+        "scrape of {n} masters over HTTP: {per_ms:.2} ms of sentinel CPU each ({scrapes} scrapes of {bytes} bytes in {secs} s; idle {idle} ticks, scraping {busy} ticks)"
+    );
+}

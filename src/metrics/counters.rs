@@ -193,10 +193,3 @@ impl Inner {
         }
     }
 }
-
-/// Whether the current TILT period started before `now`; the performer-side start time
-/// is not needed for rendering (the core's own is used), this is for tests.
-#[doc(hidden)]
-pub fn tilt_ms_total(values: &CounterValues, in_tilt_since: Option<u64>, now: u64) -> u64 {
-    values.tilt_ms_finished + in_tilt_since.map_or(0, |t| now.saturating_sub(t))
-}

@@ -52,7 +52,10 @@ impl Endpoint {
                     let ep = ep.clone();
                     async move { Ok::<_, Infallible>(ep.handle(req.method(), req.uri().path())) }
                 });
+                // A client that never finishes its request headers is dropped.
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(std::time::Duration::from_secs(10))
                     .serve_connection(TokioIo::new(stream), svc)
                     .await;
             });

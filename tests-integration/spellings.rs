@@ -132,6 +132,30 @@ fn primary_spellings_answer_like_real_sentinels_master_ones() {
         ]),
         b"+OK\r\n"
     );
+    // Errors name the subcommand as called.
+    assert_eq!(
+        String::from_utf8_lossy(&o.cmd(&["SENTINEL", "PRIMARY"])),
+        "-ERR wrong number of arguments for 'sentinel|primary' command\r\n"
+    );
+    // ACL rules: an alias is the subcommand it renames.
+    assert_eq!(
+        o.cmd(&["ACL", "SETUSER", "lim", "on", "nopass", "+sentinel|primary"]),
+        b"+OK\r\n"
+    );
+    let mut lim = Raw::connect(ours.port);
+    assert_eq!(lim.cmd(&["AUTH", "lim", "x"]), b"+OK\r\n");
+    let m = lim.cmd(&["SENTINEL", "MASTER", "mymaster"]);
+    assert_eq!(field(&parse_pairs(&m), "name"), "mymaster");
+    let m = lim.cmd(&["SENTINEL", "PRIMARY", "mymaster"]);
+    assert_eq!(field(&parse_pairs(&m), "name"), "mymaster");
+    assert_eq!(
+        String::from_utf8_lossy(&lim.cmd(&["SENTINEL", "PRIMARIES"])),
+        "-NOPERM this user has no permissions to run the 'sentinel|primaries' command\r\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&lim.cmd(&["SENTINEL", "MASTERS"])),
+        "-NOPERM this user has no permissions to run the 'sentinel|masters' command\r\n"
+    );
     // SENTINEL SET with Valkey's option name, persisted with the 7.0 one.
     assert_eq!(
         o.cmd(&[

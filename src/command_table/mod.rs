@@ -70,6 +70,20 @@ pub fn find_sub(parent: &'static CmdSpec, sub: &[u8]) -> Option<&'static CmdSpec
     })
 }
 
+/// The alias (`sentinel|primary`) a client used for a subcommand of `parent`, if the
+/// name it sent is one of [`SUB_ALIASES`]: errors name the command as it was called.
+pub fn alias_name(parent: &CmdSpec, sub: &[u8]) -> Option<&'static str> {
+    let full = format!(
+        "{}|{}",
+        parent.name,
+        String::from_utf8_lossy(sub).to_ascii_lowercase()
+    );
+    SUB_ALIASES
+        .iter()
+        .find(|(a, _)| *a == full)
+        .map(|(a, _)| *a)
+}
+
 /// `name` or `parent|sub`, any case.
 pub fn find_full(name: &[u8]) -> Option<&'static CmdSpec> {
     let lower = String::from_utf8_lossy(name).to_ascii_lowercase();

@@ -376,7 +376,8 @@ fn counters_and_histogram_show_a_real_failover() {
     promtool_check(&text);
     let m = samples(&text);
     assert!(m["rsentinel_current_epoch"] >= 1.0, "{text}");
-    assert_eq!(m["rsentinel_failovers_started_total"], 1.0);
+    // An attempt may be retried under load (aborted first); one succeeds.
+    assert!(m["rsentinel_failovers_started_total"] >= 1.0);
     assert_eq!(m["rsentinel_failovers_succeeded_total"], 1.0);
     assert!(m["rsentinel_votes_given_total"] >= 1.0);
     assert_eq!(m["rsentinel_events_total{event=\"+switch-master\"}"], 1.0);

@@ -161,6 +161,7 @@ fn counters_follow_events() {
     let c = Counters::new();
     let m = "master mymaster 127.0.0.1 6379";
     c.observe(&event("+tilt", "#tilt mode entered"), 1_000);
+    c.observe(&event("+tilt", "#tilt mode entered"), 11_000);
     c.observe(&event("-tilt", "#tilt mode exited"), 31_000);
     c.observe(&event("+sdown", m), 100_000);
     c.observe(
@@ -200,7 +201,7 @@ fn counters_follow_events() {
         );
     }
     let v = c.values();
-    assert_eq!(v.tilt_entries, 1);
+    assert_eq!(v.tilt_entries, 2);
     assert_eq!(v.tilt_ms_finished, 30_000);
     assert_eq!(v.failovers_started, 2);
     assert_eq!(v.failovers_succeeded, 1);
@@ -218,7 +219,7 @@ fn counters_follow_events() {
     let mut sim = Sim::standard();
     sim.run(1000, 100, true);
     let text = render(&Snapshot::take(&sim.core, sim.now), &v);
-    assert_eq!(value(&text, "rsentinel_tilt_entries_total"), Some(1.0));
+    assert_eq!(value(&text, "rsentinel_tilt_entries_total"), Some(2.0));
     assert_eq!(value(&text, "rsentinel_tilt_seconds_total"), Some(30.0));
     assert_eq!(
         value(

@@ -158,7 +158,11 @@ impl Inner {
         match channel {
             "+tilt" => {
                 v.tilt_entries += 1;
-                self.tilt_since = Some(now);
+                // TILT entered again while in TILT: the period so far is finished (the
+                // core restarts its TILT clock too).
+                if let Some(t) = self.tilt_since.replace(now) {
+                    v.tilt_ms_finished += now.saturating_sub(t);
+                }
             }
             "-tilt" => {
                 if let Some(t) = self.tilt_since.take() {

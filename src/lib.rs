@@ -14,6 +14,9 @@
 //! - [`server`], [`links`] and [`runtime`] are the thin tokio layer: they accept clients,
 //!   perform the actions the core asks for and feed back what happened.
 //! - [`proxy`] is the built-in proxy (issue #11), fed the core's routing views.
+//! - [`demo`] is `rsentinel demo`, a local cluster started and failed over in one command.
+//! - [`metrics`] serves `/metrics`, `/health` and `/masters` over HTTP from snapshots
+//!   of the core and counters the shell derives from the core's actions.
 //!
 //! Modules depend one way, in the order of the README's Architecture section
 //! (`tests/layers.rs` checks it).
@@ -23,10 +26,12 @@ pub mod command_table;
 pub mod commands;
 pub mod config;
 pub mod core;
+pub mod demo;
 pub mod glob;
 pub mod links;
 pub mod log;
 pub mod proxy;
+pub mod metrics;
 pub mod resp;
 pub mod runtime;
 pub mod scripts;

@@ -4,6 +4,7 @@
 //! Arguments follow redis-server's own convention (`<config> --name value ...`), which is
 //! not a shape an argument-parsing crate models, so they are handed to
 //! `config::args_to_lines` unchanged; only `-v/--version` and `-h/--help` are handled here.
+//! The one subcommand, `rsentinel demo`, parses its own options with clap.
 
 use rsentinel::config::{self, LogLevel};
 use rsentinel::core::{Identity, Sentinel};
@@ -37,6 +38,11 @@ fn die(msg: &str) -> ! {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // `rsentinel demo`, unless a config file called `demo` exists (then it is that
+    // config path, as redis-sentinel would read it).
+    if rsentinel::demo::wanted(&args) {
+        std::process::exit(rsentinel::demo::run(&args[1..]));
+    }
     if let Some(first) = args.first() {
         match first.as_str() {
             "-v" | "--version" => {
@@ -215,6 +221,27 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
             }
         }
     }
+    // The HTTP endpoint (rsentinel's `sentinel metrics-port`) binds on the same
+    // addresses; a taken port is as fatal as the RESP port's.
+    let metrics_port = loaded.sentinel.metrics_port;
+    let metrics_listeners = if metrics_port != 0 {
+        match rsentinel::metrics::http::bind(&binds, metrics_port).await {
+            Ok(l) => l,
+            Err(e) => {
+                logger.log(
+                    LogLevel::Warning,
+                    &format!("Could not create the metrics HTTP listening socket {e}"),
+                );
+                logger.log(
+                    LogLevel::Warning,
+                    &format!("Failed listening on metrics port {metrics_port} (tcp), aborting."),
+                );
+                return 1;
+            }
+        }
+    } else {
+        Vec::new()
+    };
     if let Some(pidfile) = &server_cfg.pidfile {
         let _ = std::fs::write(pidfile, format!("{pid}\n"));
     }
@@ -282,7 +309,9 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         let flushed_users = flushed_users.clone();
         Arc::new(move |core: &Sentinel| {
             let users = state.users().describe_all();
-            let res = loaded.rewrite(&core.config_snapshot(), &server_cfg, &users);
+            let mut snapshot = core.config_snapshot();
+            snapshot.metrics_port = metrics_port;
+            let res = loaded.rewrite(&snapshot, &server_cfg, &users);
             if res.is_ok() {
                 *flushed_users.lock().unwrap_or_else(|e| e.into_inner()) = users;
             }
@@ -290,7 +319,15 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         })
     };
     let (scripts, script_reports) = rsentinel::scripts::ScriptRunner::new();
-    let performer = runtime::performer(links.clone(), publish, logger.clone(), persist, scripts);
+    let counters = Arc::new(rsentinel::metrics::Counters::new());
+    let performer = runtime::performer_counted(
+        links.clone(),
+        publish,
+        logger.clone(),
+        persist,
+        scripts,
+        counters.clone(),
+    );
     // The built-in proxy (issue #11) follows the core's routing views; without a
     // `sentinel proxy` line it never binds anything.
     let (routes_tx, routes_rx) = rsentinel::proxy::channel();
@@ -310,6 +347,16 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
 
     for l in listeners {
         tokio::spawn(server.clone().serve(l));
+    }
+    if !metrics_listeners.is_empty() {
+        let endpoint = rsentinel::metrics::Endpoint::new(shell.clone(), counters);
+        for l in metrics_listeners {
+            tokio::spawn(endpoint.clone().serve(l));
+        }
+        logger.log(
+            LogLevel::Notice,
+            &format!("Metrics and status API on HTTP port {metrics_port}"),
+        );
     }
     tokio::spawn(runtime::drive(shell.clone(), events, script_reports, seed));
     let mut notes = Vec::new();
@@ -331,7 +378,8 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     log_all(notes);
     // Every change was already flushed when it happened; this last rewrite only guards
     // against a failed earlier one, so it is silent like redis-sentinel's shutdown.
-    let (snapshot, _) = shell.with_core(|core, _| core.config_snapshot());
+    let (mut snapshot, _) = shell.with_core(|core, _| core.config_snapshot());
+    snapshot.metrics_port = metrics_port;
     let users = flushed_users
         .lock()
         .unwrap_or_else(|e| e.into_inner())

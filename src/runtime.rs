@@ -9,6 +9,7 @@ use crate::config::LogLevel;
 use crate::core::{Action, Event, Sentinel};
 use crate::links::{LinkEvents, LinkManager};
 use crate::log::Logger;
+use crate::metrics::Counters;
 use crate::scripts::{ScriptReport, ScriptRunner};
 use crate::shell::{Performer, Shell};
 use rand::rngs::StdRng;
@@ -42,9 +43,31 @@ pub fn performer(
     persist: Persist,
     scripts: ScriptRunner,
 ) -> Performer {
+    performer_counted(
+        links,
+        publish,
+        logger,
+        persist,
+        scripts,
+        Arc::new(Counters::new()),
+    )
+}
+
+/// [`performer`] that also counts every action in `counters` (the `/metrics` counters:
+/// events by channel, TILT, failovers, votes, connection attempts) before performing it.
+pub fn performer_counted(
+    links: LinkManager,
+    publish: Publish,
+    logger: Arc<Logger>,
+    persist: Persist,
+    scripts: ScriptRunner,
+    counters: Arc<Counters>,
+) -> Performer {
     Box::new(move |core: &Sentinel, actions: Vec<Action>| {
         let mut ok = true;
+        let now = crate::shell::now_ms();
         for action in actions {
+            counters.observe(&action, now);
             match action {
                 Action::Connect { .. }
                 | Action::Send { .. }

@@ -17,7 +17,9 @@ use std::path::Path;
 /// `shell` (the core behind its lock) and `state` (the shared client-side state) sit
 /// between the core and the commands, which reach both; `scripts` runs the core's
 /// script actions for `runtime`; `proxy` (the built-in proxy) reads the core's routing
-/// views through the shell's observer and counts into `state`.
+/// views through the shell's observer and counts into `state`;
+/// `metrics` (the HTTP endpoint) reads the shell and the commands' CKQUORUM, and
+/// `runtime` feeds its counters.
 const LAYERS: &[&[&str]] = &[
     &["resp", "glob"],
     &["command_table", "acl"],
@@ -25,8 +27,8 @@ const LAYERS: &[&[&str]] = &[
     &["core"],
     &["shell", "state"],
     &["commands"],
-    &["server", "links", "runtime", "scripts", "proxy"],
-    &["main"],
+    &["server", "links", "runtime", "scripts", "proxy", "metrics"],
+    &["main", "demo"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

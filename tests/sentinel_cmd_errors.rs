@@ -14,7 +14,13 @@ fn every_sentinel_error_reply_matches_golden_bytes() {
         }
         let proto = if conn == "h:41100" { 3 } else { 2 };
         let got = run(&mut core, &cmd).to_bytes(proto).to_vec();
-        let want = golden::resp(&file);
+        // 7.0.15 refuses several CONFIG GET patterns with its usage error; rsentinel
+        // answers them as Redis 7.2 does (issue #12, see sentinel_cmd_valkey).
+        let want = if cmd == "SENTINEL CONFIG GET a b" {
+            b"*0\r\n".to_vec()
+        } else {
+            golden::resp(&file)
+        };
         assert_eq!(show(&got), show(&want), "{cmd}");
         checked += 1;
     }

@@ -13,7 +13,7 @@ const R41002: &str = "a800851fe08fcaed137c19df54a9f05b87d2a251";
 const R41001: &str = "ddee11067803543f9a34cb45f4f3f8abbf94e017";
 
 /// s1 in the 01-steady state: everything discovered and connected.
-fn steady() -> Sentinel {
+pub(crate) fn steady() -> Sentinel {
     let mut core = core_from(&s1_config(41000, &[41002, 41001]));
     set_clock(&mut core, T0 + 60_000);
     connect_all(&mut core);

@@ -38,13 +38,50 @@ pub fn find(name: &str) -> Option<&'static CmdSpec> {
     COMMANDS.iter().find(|c| c.name == name)
 }
 
-/// A subcommand of `parent` by the name a client sent (any case).
+/// Valkey 8's spellings of SENTINEL subcommands (`primary` for `master`), not in the
+/// generated table (COMMAND lists exactly what redis-sentinel 7.0.15 lists): each is
+/// the subcommand it renames for dispatch, arity and ACL rules.
+pub const SUB_ALIASES: &[(&str, &str)] = &[
+    ("sentinel|primary", "sentinel|master"),
+    ("sentinel|primaries", "sentinel|masters"),
+    (
+        "sentinel|get-primary-addr-by-name",
+        "sentinel|get-master-addr-by-name",
+    ),
+    (
+        "sentinel|is-primary-down-by-addr",
+        "sentinel|is-master-down-by-addr",
+    ),
+];
+
+/// A subcommand of `parent` by the name a client sent (any case), aliases included.
 pub fn find_sub(parent: &'static CmdSpec, sub: &[u8]) -> Option<&'static CmdSpec> {
     let lower = String::from_utf8_lossy(sub).to_ascii_lowercase();
-    parent
-        .subs
+    let by_name = |n: &str| {
+        parent
+            .subs
+            .iter()
+            .find(|s| s.name.split('|').nth(1) == Some(n))
+    };
+    by_name(&lower).or_else(|| {
+        let full = format!("{}|{lower}", parent.name);
+        let (_, target) = SUB_ALIASES.iter().find(|(a, _)| *a == full)?;
+        by_name(target.split('|').nth(1)?)
+    })
+}
+
+/// The alias (`sentinel|primary`) a client used for a subcommand of `parent`, if the
+/// name it sent is one of [`SUB_ALIASES`]: errors name the command as it was called.
+pub fn alias_name(parent: &CmdSpec, sub: &[u8]) -> Option<&'static str> {
+    let full = format!(
+        "{}|{}",
+        parent.name,
+        String::from_utf8_lossy(sub).to_ascii_lowercase()
+    );
+    SUB_ALIASES
         .iter()
-        .find(|s| s.name.split('|').nth(1) == Some(lower.as_str()))
+        .find(|(a, _)| *a == full)
+        .map(|(a, _)| *a)
 }
 
 /// `name` or `parent|sub`, any case.

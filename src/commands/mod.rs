@@ -77,9 +77,14 @@ pub fn execute(
         return;
     };
     let mut cmd: &CmdSpec = spec;
+    // The name errors show: the subcommand as called, aliases included.
+    let mut shown = spec.name;
     if !spec.subs.is_empty() && args.len() >= 2 {
         match command_table::find_sub(spec, &args[1]) {
-            Some(sub) => cmd = sub,
+            Some(sub) => {
+                cmd = sub;
+                shown = command_table::alias_name(spec, &args[1]).unwrap_or(sub.name);
+            }
             None => {
                 ctx.error(format!(
                     "ERR unknown subcommand '{}'. Try {} HELP.",
@@ -98,8 +103,7 @@ pub fn execute(
             || (cmd.arity < 0 && (args.len() as i32) < -cmd.arity))
     {
         ctx.error(format!(
-            "ERR wrong number of arguments for '{}' command",
-            cmd.name
+            "ERR wrong number of arguments for '{shown}' command"
         ));
         return;
     }
@@ -111,8 +115,7 @@ pub fn execute(
         Ok(()) => {}
         Err(Denied::Command) => {
             ctx.error(format!(
-                "NOPERM this user has no permissions to run the '{}' command",
-                cmd.name
+                "NOPERM this user has no permissions to run the '{shown}' command"
             ));
             return;
         }

@@ -19,6 +19,16 @@ pub struct SentinelConfig {
     pub announce_hostnames: bool,
     pub sentinel_user: Option<String>,
     pub sentinel_pass: Option<String>,
+    /// `sentinel metrics-port <port>` (an rsentinel extension): the HTTP port of
+    /// `/metrics`, `/health` and `/masters`, 0 = off. Not core state: the core's
+    /// snapshot leaves it 0 and the shell fills in the loaded value before a rewrite,
+    /// which writes the line only when it is set, so files that do not use it stay
+    /// byte-identical to redis-sentinel's.
+    pub metrics_port: u16,
+    /// `sentinel info-total-tilt yes` (an rsentinel extension, off by default): adds
+    /// Redis 8 / Valkey's `sentinel_total_tilt` line to `INFO sentinel`, which would
+    /// otherwise break 7.0.15's byte-identical section. Written only when on.
+    pub info_total_tilt: bool,
     /// In the order they should be emitted (the core keeps masters in a stable order).
     pub masters: Vec<MasterConfig>,
 }

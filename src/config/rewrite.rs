@@ -44,6 +44,11 @@ fn line_key(args: &[String]) -> Option<String> {
         if sub == "known-slave" {
             sub = "known-replica".into();
         }
+        // Valkey's spelling is rewritten in place with the 7.0 name, which
+        // redis-sentinel 7.0 also loads.
+        if sub == "primary-reboot-down-after-period" {
+            sub = "master-reboot-down-after-period".into();
+        }
         return Some(format!("sentinel {sub}"));
     }
     if let Some(spec) = generic::lookup(&first) {
@@ -359,6 +364,16 @@ fn emit_sentinel(st: &mut State, c: &SentinelConfig) {
     if c.announce_port != 0 {
         let l = format!("sentinel announce-port {}", c.announce_port);
         st.emit("sentinel announce-port", l, true);
+    }
+    // rsentinel's own directive: written only when set, so a file that does not use it
+    // stays loadable by redis-sentinel.
+    if c.info_total_tilt {
+        let l = "sentinel info-total-tilt yes".to_string();
+        st.emit("sentinel info-total-tilt", l, true);
+    }
+    if c.metrics_port != 0 {
+        let l = format!("sentinel metrics-port {}", c.metrics_port);
+        st.emit("sentinel metrics-port", l, true);
     }
     if let Some(u) = &c.sentinel_user {
         st.emit(

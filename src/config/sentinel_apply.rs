@@ -27,6 +27,8 @@ const PRE_MONITOR: &[&str] = &[
     "myid",
     "resolve-hostnames",
     "announce-hostnames",
+    "metrics-port",
+    "info-total-tilt",
 ];
 
 fn pass_of(q: &Queued) -> usize {
@@ -288,6 +290,11 @@ impl Applier<'_> {
                 }
             }
             ("announce-port", 2) => self.cfg.announce_port = atoi(&a[1]) as u16,
+            // rsentinel extension (issue #12): 0 turns the HTTP endpoint off.
+            ("metrics-port", 2) => {
+                let port = a[1].parse::<u32>().ok().filter(|p| *p <= 65535);
+                self.cfg.metrics_port = port.ok_or("Invalid metrics port number.")? as u16;
+            }
             ("deny-scripts-reconfig", 2) => {
                 self.cfg.deny_scripts_reconfig = yes_no(&a[1])
                     .ok_or("Please specify yes or no for the deny-scripts-reconfig options.")?;
@@ -305,6 +312,10 @@ impl Applier<'_> {
             ("resolve-hostnames", 2) => {
                 self.cfg.resolve_hostnames = yes_no(&a[1])
                     .ok_or("Please specify yes or no for the resolve-hostnames option.")?;
+            }
+            ("info-total-tilt", 2) => {
+                self.cfg.info_total_tilt = yes_no(&a[1])
+                    .ok_or("Please specify yes or no for the info-total-tilt option.")?;
             }
             ("announce-hostnames", 2) => {
                 self.cfg.announce_hostnames = yes_no(&a[1])
@@ -324,7 +335,8 @@ impl Applier<'_> {
                     m.proxy_replicas_port = port as u16;
                 }
             }
-            ("master-reboot-down-after-period", 3) => {
+            // Valkey 8's spelling of the same setting.
+            ("master-reboot-down-after-period", 3) | ("primary-reboot-down-after-period", 3) => {
                 let i = self.master(&a[1])?;
                 let v = atoi(&a[2]);
                 if v < 0 {

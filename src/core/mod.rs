@@ -305,6 +305,10 @@ pub struct Sentinel {
     identity: Identity,
     tilt: bool,
     tilt_start_time: u64,
+    /// Times TILT was entered since start (Redis 8 / Valkey's `total_tilt`).
+    total_tilt: u64,
+    /// Show `sentinel_total_tilt` in INFO (`sentinel info-total-tilt yes`).
+    info_total_tilt: bool,
     previous_time: u64,
     simfailure_flags: u32,
     /// Elect and fail over exactly as redis-sentinel 7.0.15 does, epoch flaws included
@@ -379,6 +383,8 @@ impl Sentinel {
             identity,
             tilt: false,
             tilt_start_time: 0,
+            total_tilt: 0,
+            info_total_tilt: cfg.info_total_tilt,
             previous_time: now,
             simfailure_flags: 0,
             upstream_election: false,
@@ -501,6 +507,16 @@ impl Sentinel {
 
     pub fn tilt_start_time(&self) -> u64 {
         self.tilt_start_time
+    }
+
+    /// How many times TILT was entered since start.
+    pub fn total_tilt(&self) -> u64 {
+        self.total_tilt
+    }
+
+    /// Whether INFO shows `sentinel_total_tilt` (`sentinel info-total-tilt yes`).
+    pub fn info_total_tilt(&self) -> bool {
+        self.info_total_tilt
     }
 
     /// The SIMULATE-FAILURE flags set.

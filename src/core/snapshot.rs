@@ -16,6 +16,9 @@ impl Sentinel {
             announce_hostnames: self.announce_hostnames,
             sentinel_user: self.sentinel_user.clone(),
             sentinel_pass: self.sentinel_pass.clone(),
+            // Owned by the shell (the HTTP server), filled in before a rewrite.
+            metrics_port: 0,
+            info_total_tilt: self.info_total_tilt,
             masters: (0..self.masters.len())
                 .map(|mi| self.master_snapshot(mi))
                 .collect(),

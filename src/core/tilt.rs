@@ -18,6 +18,7 @@ impl Sentinel {
         if delta < 0 || delta > self.timing.tilt_trigger as i128 {
             self.tilt = true;
             self.tilt_start_time = now;
+            self.total_tilt += 1;
             self.emit(
                 LogLevel::Warning,
                 "+tilt",

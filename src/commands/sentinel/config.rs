@@ -13,12 +13,15 @@ use crate::resp::Reply;
 const CONFIG_USAGE: &str =
     "ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.";
 
-/// `CONFIG GET <pattern>` / `CONFIG SET <option> <value>`; 7.0.15 takes exactly one
-/// pattern or one pair.
+/// `CONFIG GET <pattern>` / `CONFIG SET <option> <value>` as in 7.0.15, plus Redis
+/// 7.2's several patterns (`GET <pattern> [<pattern> ...]`) or pairs (`SET <option>
+/// <value> [<option> <value> ...]`); the forms 7.0.15 accepts answer exactly as there,
+/// and `GET`/`SET` with nothing or a lone option still get its usage error.
 pub fn config(core: &mut Sentinel, now: u64, a: &[String]) -> Reply {
     match (a[0].to_ascii_lowercase().as_str(), a.len()) {
-        ("get", 2) => config_get(core, &a[1]),
+        ("get", n) if n >= 2 => config_get(core, &a[1..]),
         ("set", 3) => config_set(core, now, &a[1], &a[2]),
+        ("set", n) if n > 3 => config_set_many(core, now, &a[1..]),
         _ => Reply::err(CONFIG_USAGE),
     }
 }
@@ -27,7 +30,9 @@ fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.to_string()
 }
 
-fn config_get(core: &Sentinel, pattern: &str) -> Reply {
+/// The options matching any of `patterns`, each once, in the order the patterns and
+/// then the options come (Redis 7.2's order).
+fn config_get(core: &Sentinel, patterns: &[String]) -> Reply {
     let all = [
         ("resolve-hostnames", yes_no(core.resolve_hostnames())),
         ("announce-hostnames", yes_no(core.announce_hostnames())),
@@ -45,10 +50,17 @@ fn config_get(core: &Sentinel, pattern: &str) -> Reply {
             core.sentinel_pass().unwrap_or_default().to_string(),
         ),
     ];
-    Reply::bulk_map(
-        all.into_iter()
-            .filter(|(name, _)| glob_match(pattern.as_bytes(), name.as_bytes(), true)),
-    )
+    let mut out: Vec<(&str, String)> = Vec::new();
+    for pattern in patterns {
+        for (name, value) in &all {
+            if glob_match(pattern.as_bytes(), name.as_bytes(), true)
+                && !out.iter().any(|(n, _)| n == name)
+            {
+                out.push((name, value.clone()));
+            }
+        }
+    }
+    Reply::bulk_map(out)
 }
 
 /// Redis' `yesnotoi`.
@@ -67,6 +79,64 @@ fn non_empty(v: &str) -> Option<String> {
 }
 
 fn config_set(core: &mut Sentinel, now: u64, opt: &str, val: &str) -> Reply {
+    match parse_global(opt, val) {
+        Ok(option) => {
+            // Flushes; new sentinel credentials reconnect to the other sentinels.
+            core.set_global_option(now, option);
+            Reply::ok()
+        }
+        Err(e) => e,
+    }
+}
+
+/// Redis 7.2's `SENTINEL CONFIG SET` with several pairs: every option is checked first
+/// (unknown, repeated, missing value, bad value: the first problem is the reply and
+/// nothing is applied), then all are applied.
+fn config_set_many(core: &mut Sentinel, now: u64, a: &[String]) -> Reply {
+    let mut options = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < a.len() {
+        let opt = &a[i];
+        let lower = opt.to_ascii_lowercase();
+        if !GLOBAL_OPTIONS.contains(&lower.as_str()) {
+            return err(format!(
+                "ERR Invalid argument '{opt}' to SENTINEL CONFIG SET"
+            ));
+        }
+        if seen.contains(&lower) {
+            return err(format!(
+                "ERR Duplicate argument '{opt}' to SENTINEL CONFIG SET"
+            ));
+        }
+        seen.push(lower);
+        let Some(val) = a.get(i + 1) else {
+            return err(format!("ERR Missing argument '{opt}' value"));
+        };
+        match parse_global(opt, val) {
+            Ok(o) => options.push(o),
+            Err(e) => return e,
+        }
+        i += 2;
+    }
+    for option in options {
+        core.set_global_option(now, option);
+    }
+    Reply::ok()
+}
+
+/// The options SENTINEL CONFIG SET knows.
+const GLOBAL_OPTIONS: [&str; 6] = [
+    "resolve-hostnames",
+    "announce-hostnames",
+    "announce-ip",
+    "announce-port",
+    "sentinel-user",
+    "sentinel-pass",
+];
+
+/// One `<option> <value>` of SENTINEL CONFIG SET, validated.
+fn parse_global(opt: &str, val: &str) -> Result<GlobalOption, Reply> {
     let bad = || {
         err(format!(
             "ERR Invalid value '{val}' to SENTINEL CONFIG SET '{opt}'"
@@ -75,30 +145,28 @@ fn config_set(core: &mut Sentinel, now: u64, opt: &str, val: &str) -> Reply {
     let option = match opt.to_ascii_lowercase().as_str() {
         "resolve-hostnames" => match parse_yes_no(val) {
             Some(b) => GlobalOption::ResolveHostnames(b),
-            None => return bad(),
+            None => return Err(bad()),
         },
         "announce-hostnames" => match parse_yes_no(val) {
             Some(b) => GlobalOption::AnnounceHostnames(b),
-            None => return bad(),
+            None => return Err(bad()),
         },
         // 7.0.15 stores "" as an empty announce-ip; we treat it as unset (see
         // SentinelConfig::announce_ip), which CONFIG GET shows identically.
         "announce-ip" => GlobalOption::AnnounceIp(non_empty(val)),
         "announce-port" => match int_arg(val.as_bytes()) {
             Some(p) if (0..=65535).contains(&p) => GlobalOption::AnnouncePort(p as u16),
-            _ => return bad(),
+            _ => return Err(bad()),
         },
         "sentinel-user" => GlobalOption::SentinelUser(non_empty(val)),
         "sentinel-pass" => GlobalOption::SentinelPass(non_empty(val)),
         _ => {
-            return err(format!(
+            return Err(err(format!(
                 "ERR Invalid argument '{opt}' to SENTINEL CONFIG SET"
-            ));
+            )));
         }
     };
-    // Flushes; new sentinel credentials reconnect to the other sentinels.
-    core.set_global_option(now, option);
-    Reply::ok()
+    Ok(option)
 }
 
 /// No arguments: show the knobs. Otherwise `<name> <ms>` pairs applied left to right;

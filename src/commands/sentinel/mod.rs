@@ -24,7 +24,7 @@ use crate::core::Sentinel;
 use crate::resp::Reply;
 use bytes::Bytes;
 
-pub use read::{info_sentinel_section, role_masters};
+pub use read::{ckquorum, info_sentinel_section, role_masters};
 
 /// The reply that replaces `+OK` when the config flush of the same call failed.
 pub const FLUSH_FAILED: &str = "ERR Failed to save config file. Check server logs.";
@@ -39,14 +39,18 @@ const SUBCOMMANDS: &[(&str, i32)] = &[
     ("failover", -3),
     ("flushconfig", 2),
     ("get-master-addr-by-name", 3),
+    ("get-primary-addr-by-name", 3),
     ("help", 2),
     ("info-cache", -3),
     ("is-master-down-by-addr", 6),
+    ("is-primary-down-by-addr", 6),
     ("master", 3),
     ("masters", 2),
     ("monitor", 6),
     ("myid", 2),
     ("pending-scripts", 2),
+    ("primaries", 2),
+    ("primary", 3),
     ("remove", 3),
     ("replicas", 3),
     ("reset", 3),
@@ -79,16 +83,19 @@ pub fn sentinel_command(core: &mut Sentinel, now: u64, args: &[Bytes]) -> Reply 
     let a: Vec<String> = args.iter().map(text).collect();
     match name {
         "help" => read::help(&a[0]),
-        "masters" => read::masters(core, now),
-        "master" => read::master(core, now, &a[2]),
+        // Valkey 8 spells master "primary" and keeps the old names; same replies.
+        "masters" | "primaries" => read::masters(core, now),
+        "master" | "primary" => read::master(core, now, &a[2]),
         "replicas" | "slaves" => read::replicas(core, now, &a[2]),
         "sentinels" => read::sentinels(core, now, &a[2]),
         "myid" => Reply::bulk(core.myid()),
-        "get-master-addr-by-name" => read::master_addr(core, &a[2]),
+        "get-master-addr-by-name" | "get-primary-addr-by-name" => read::master_addr(core, &a[2]),
         "ckquorum" => read::ckquorum(core, &a[2]),
         "info-cache" => read::info_cache(core, now, &a[2..]),
         "pending-scripts" => core.scripts().pending_reply(now),
-        "is-master-down-by-addr" => admin::is_master_down_by_addr(core, now, &a[2..]),
+        "is-master-down-by-addr" | "is-primary-down-by-addr" => {
+            admin::is_master_down_by_addr(core, now, &a[2..])
+        }
         "reset" => admin::reset(core, now, &a[2]),
         "failover" => admin::failover(core, now, &a[2..]),
         "monitor" => admin::monitor(core, now, &a[2..]),

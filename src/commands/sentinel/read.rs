@@ -200,9 +200,16 @@ pub fn info_sentinel_section(core: &Sentinel, now: u64) -> String {
     } else {
         -1
     };
+    // Redis 8 / Valkey's `sentinel_total_tilt`, only when asked for: 7.0.15's section
+    // has no such line and stays byte-identical by default.
+    let total_tilt = if core.info_total_tilt() {
+        format!("sentinel_total_tilt:{}\r\n", core.total_tilt())
+    } else {
+        String::new()
+    };
     let mut s = format!(
         "# Sentinel\r\nsentinel_masters:{}\r\nsentinel_tilt:{}\r\n\
-         sentinel_tilt_since_seconds:{}\r\nsentinel_running_scripts:{}\r\n\
+         sentinel_tilt_since_seconds:{}\r\n{total_tilt}sentinel_running_scripts:{}\r\n\
          sentinel_scripts_queue_length:{}\r\nsentinel_simulate_failure_flags:{}\r\n",
         core.masters().len(),
         u8::from(core.tilt()),

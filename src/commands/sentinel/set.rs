@@ -71,7 +71,7 @@ fn parse_one(core: &Sentinel, a: &[String]) -> Result<(usize, MasterOption, Stri
         return Err(unknown());
     }
     let val = &a[1];
-    // Numeric options: positive, except master-reboot-down-after-period (>= 0).
+    // Numeric options: positive, except (master|primary)-reboot-down-after-period (>= 0).
     let number = |min: i64| match int_arg(val.as_bytes()) {
         Some(v) if v >= min => Ok(v),
         _ => Err(invalid(val)),
@@ -82,7 +82,8 @@ fn parse_one(core: &Sentinel, a: &[String]) -> Result<(usize, MasterOption, Stri
         "failover-timeout" => MasterOption::FailoverTimeout(number(1)? as u64),
         "parallel-syncs" => MasterOption::ParallelSyncs(number(1)?),
         "quorum" => MasterOption::Quorum(number(1)? as u32),
-        "master-reboot-down-after-period" => {
+        // `primary-...`: Valkey 8's spelling of the same option.
+        "master-reboot-down-after-period" | "primary-reboot-down-after-period" => {
             MasterOption::MasterRebootDownAfterPeriod(number(0)? as u64)
         }
         "notification-script" | "client-reconfig-script" => {

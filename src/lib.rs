@@ -32,3 +32,4 @@ pub mod server;
 pub mod shell;
 pub mod state;
 pub mod supervise;
+pub mod tls;

@@ -18,3 +18,4 @@ mod monitoring;
 mod scripts;
 mod soak;
 mod supervised;
+mod tls;

@@ -276,7 +276,6 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
             tls_port: tls_cfg.port,
             tls_replication: tls_cfg.replication,
             requirepass: server_cfg.requirepass.clone(),
-            ..Default::default()
         },
         seed,
         now_ms(),

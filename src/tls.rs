@@ -304,8 +304,11 @@ impl TlsContexts {
     }
 }
 
+/// `ERR_PACK(ERR_LIB_SSL, 0, SSL_R_UNEXPECTED_EOF_WHILE_READING)`.
+const UNEXPECTED_EOF: std::ffi::c_ulong = 0x0A00_0126;
+
 /// A failed handshake as redis reports it: OpenSSL's first queued error, else the
-/// system error, else "Connection reset by peer"-style EOF text.
+/// system error, else OpenSSL's unexpected-EOF text.
 fn ssl_error_text(e: &openssl::ssl::Error) -> String {
     if let Some(stack) = e.ssl_error()
         && !stack.errors().is_empty()
@@ -314,6 +317,8 @@ fn ssl_error_text(e: &openssl::ssl::Error) -> String {
     }
     match e.io_error() {
         Some(io) => crate::config::strerror(io),
-        None => "Connection closed by peer".to_string(),
+        // The peer closed mid-handshake: OpenSSL 3 (which redis sees through its
+        // socket BIO) reports SSL_R_UNEXPECTED_EOF_WHILE_READING.
+        None => error_string(UNEXPECTED_EOF),
     }
 }

@@ -113,7 +113,47 @@ impl Certs {
             "-out",
             "rogue-ca.crt",
         ]);
+        // A server certificate signed by it.
+        o(&["genrsa", "-out", "rogue.key", "2048"]);
+        o(&[
+            "req",
+            "-new",
+            "-sha256",
+            "-subj",
+            "/CN=rogue",
+            "-key",
+            "rogue.key",
+            "-out",
+            "rogue.csr",
+        ]);
+        o(&[
+            "x509",
+            "-req",
+            "-sha256",
+            "-in",
+            "rogue.csr",
+            "-CA",
+            "rogue-ca.crt",
+            "-CAkey",
+            "rogue-ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            "rogue.crt",
+        ]);
+        // Too small for OpenSSL 3's default security level, and a usable group.
         o(&["dhparam", "-out", "dh.pem", "512"]);
+        o(&[
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            "dh_param:ffdhe2048",
+            "-out",
+            "dh2048.pem",
+        ]);
         Certs { dir }
     }
 
@@ -297,6 +337,19 @@ fn redis_cli_tls_talks_to_tls_port_like_the_real_one() {
     // Plain text on the TLS port: the handshake fails, the connection is dropped.
     let (ok, _, _) = cli_with(&[], ours.port, &["PING"]);
     assert!(!ok);
+    // The readiness probe (a bare TCP connect, closed at once) is logged the same way.
+    for s in [&ours, &real] {
+        wait_until(
+            &format!("{}: handshake EOF logged", s.name),
+            Duration::from_secs(5),
+            || {
+                log_of(s).contains(
+                    "# Error accepting a client connection: \
+                     error:0A000126:SSL routines::unexpected eof while reading",
+                )
+            },
+        );
+    }
     // The same start-up line; the rewrite keeps the tls lines and adds no defaults.
     let line = format!("Running mode=sentinel, port={}.", ours.port);
     assert!(log_of(&ours).contains(&line), "{}", log_of(&ours));
@@ -459,6 +512,21 @@ fn tls_startup_errors_match_the_real_one() {
                 p("other.key")
             ),
         ),
+        base(
+            &p("redis.crt"),
+            &p("redis.key"),
+            &format!("{ca}tls-dh-params-file {}\n", p("dh.pem")),
+        ),
+        base(
+            &p("redis.crt"),
+            &p("redis.key"),
+            &format!(
+                "{ca}tls-client-cert-file {}\ntls-client-key-file {}\n\
+                 tls-client-key-file-pass nope\n",
+                p("enc.crt"),
+                p("enc.key")
+            ),
+        ),
         format!("port 0\ntls-port {port}\nsentinel monitor mymaster 127.0.0.1 6 2\n"),
         format!(
             "port 0\ntls-port {port}\ntls-cert-file {}\nsentinel monitor mymaster 127.0.0.1 6 2\n",
@@ -561,8 +629,11 @@ fn fail_over_tls_cluster(certs: &Certs, bins: &[PathBuf]) {
         },
     );
     for s in &sentinels {
-        let log = log_of(s);
-        assert!(log.contains("+switch-master mymaster"), "{}: {log}", s.name);
+        wait_until(
+            &format!("{}: +switch-master logged", s.name),
+            Duration::from_secs(30),
+            || log_of(s).contains("+switch-master mymaster"),
+        );
     }
 }
 
@@ -586,4 +657,54 @@ fn mixed_cluster_fails_over_over_tls() {
     let bin = rsentinel_bin();
     let real = PathBuf::from("redis-sentinel");
     fail_over_tls_cluster(&certs, &[bin.clone(), real, bin]);
+}
+
+#[test]
+fn links_check_the_peer_certificate_against_the_ca_like_the_real_one() {
+    require!("redis-server");
+    require!("redis-sentinel");
+    require!("redis-cli");
+    require!("openssl");
+    let certs = Certs::new();
+    // Trusted: CN "redis" while we dial 127.0.0.1 (no hostname check, as in redis).
+    let good = tls_node(&certs, &[]);
+    let rogue = tls_node(
+        &certs,
+        &[
+            "--tls-cert-file",
+            &certs.path("rogue.crt"),
+            "--tls-key-file",
+            &certs.path("rogue.key"),
+            "--tls-auth-clients",
+            "no",
+        ],
+    );
+    let body = format!(
+        "tls-replication yes\n\
+         sentinel monitor good 127.0.0.1 {} 2\nsentinel down-after-milliseconds good 1000\n\
+         sentinel monitor rogue 127.0.0.1 {} 2\nsentinel down-after-milliseconds rogue 1000\n",
+        good.port, rogue.port
+    );
+    let ours = tls_sentinel(&rsentinel_bin(), &certs, &body);
+    let real = tls_sentinel(Path::new("redis-sentinel"), &certs, &body);
+    for s in [&ours, &real] {
+        wait_until(
+            &format!("{}: untrusted master subjectively down", s.name),
+            Duration::from_secs(15),
+            || {
+                value_of(
+                    &cli(&certs, s.port, &["SENTINEL", "MASTER", "rogue"]),
+                    "flags",
+                ) == "s_down,master"
+            },
+        );
+        wait_until(
+            &format!("{}: trusted master answers over TLS", s.name),
+            Duration::from_secs(15),
+            || {
+                let m = cli(&certs, s.port, &["SENTINEL", "MASTER", "good"]);
+                value_of(&m, "flags") == "master" && value_of(&m, "role-reported") == "master"
+            },
+        );
+    }
 }

@@ -708,3 +708,83 @@ fn links_check_the_peer_certificate_against_the_ca_like_the_real_one() {
         );
     }
 }
+
+/// One `redis-benchmark --tls --csv` run: (requests per second, p99 latency in ms).
+fn tls_benchmark(certs: &Certs, port: u16, extra: &[&str], cmd: &[&str]) -> (f64, f64) {
+    let out = Command::new("redis-benchmark")
+        .args(certs.cli_args())
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--csv"])
+        .args(extra)
+        .args(cmd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run redis-benchmark");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
+    // "p99_latency_ms","max_latency_ms"
+    let row = text
+        .lines()
+        .find(|l| !l.starts_with("\"test\""))
+        .unwrap_or_else(|| panic!("no result from redis-benchmark: {text}"));
+    let f: Vec<f64> = row
+        .split("\",\"")
+        .skip(1)
+        .filter_map(|v| v.trim_matches('"').parse().ok())
+        .collect();
+    (f[0], f[5])
+}
+
+/// `redis-benchmark --tls` against both sentinels side by side: PING and SENTINEL
+/// GET-MASTER-ADDR-BY-NAME on kept-alive connections (throughput, p99), and a new TLS
+/// connection per request (`-k 0`) with and without `tls-session-caching`.
+/// Run: `cargo test --release --test integration bench_tls -- --ignored --nocapture --test-threads 1`
+/// Knobs: `BENCH_REQUESTS` (default 200000), `BENCH_CONNECT_REQUESTS` (5000).
+#[test]
+#[ignore]
+fn bench_tls_redis_benchmark_side_by_side() {
+    require!("redis-sentinel");
+    require!("redis-benchmark");
+    require!("openssl");
+    let certs = Certs::new();
+    let n = crate::bench::env_or("BENCH_REQUESTS", 200_000).to_string();
+    let nc = crate::bench::env_or("BENCH_CONNECT_REQUESTS", 5_000).to_string();
+    let impls = [
+        ("redis-sentinel", PathBuf::from("redis-sentinel")),
+        ("rsentinel", rsentinel_bin()),
+    ];
+    let queries: [(&str, &[&str]); 2] = [
+        ("PING", &["PING"]),
+        (
+            "GET-MASTER-ADDR",
+            &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"],
+        ),
+    ];
+    let mut rows = Vec::new();
+    for caching in ["yes", "no"] {
+        let body =
+            format!("tls-session-caching {caching}\nsentinel monitor mymaster 127.0.0.1 6 2\n");
+        for (name, bin) in &impls {
+            let s = tls_sentinel(bin, &certs, &body);
+            if caching == "yes" {
+                for (q, cmd) in queries {
+                    let r = tls_benchmark(&certs, s.port, &["-n", &n, "-c", "50"], cmd);
+                    rows.push((format!("{q} (50 clients, keep-alive)"), *name, r));
+                }
+            }
+            let r = tls_benchmark(
+                &certs,
+                s.port,
+                &["-n", &nc, "-c", "20", "-k", "0"],
+                &["PING"],
+            );
+            rows.push((
+                format!("PING, new TLS connection each (session caching {caching})"),
+                *name,
+                r,
+            ));
+        }
+    }
+    for (what, name, (rps, p99)) in &rows {
+        println!("{what:>55} {name:>15}: {rps:>10.0} req/s, p99 {p99:.3} ms");
+    }
+}

@@ -792,9 +792,36 @@ fn tls_benchmark(certs: &Certs, port: u16, extra: &[&str], cmd: &[&str]) -> (f64
     (f[0], f[5])
 }
 
+/// `openssl s_time` for 5 s: handshakes per second (connections / real seconds).
+fn s_time(certs: &Certs, port: u16, mode: &str) -> f64 {
+    let out = Command::new("openssl")
+        .args(["s_time", "-connect", &format!("127.0.0.1:{port}"), mode])
+        .args(["-time", "5", "-cert", &certs.path("client.crt")])
+        .args([
+            "-key",
+            &certs.path("client.key"),
+            "-CAfile",
+            &certs.path("ca.crt"),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run openssl s_time");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    // "<n> connections in <t> real seconds, ..."
+    text.lines()
+        .filter_map(|l| {
+            let (n, rest) = l.split_once(" connections in ")?;
+            let (t, _) = rest.split_once(" real seconds")?;
+            Some(n.trim().parse::<f64>().ok()? / t.trim().parse::<f64>().ok()?.max(1.0))
+        })
+        .next_back()
+        .unwrap_or(f64::NAN)
+}
+
 /// `redis-benchmark --tls` against both sentinels side by side: PING and SENTINEL
 /// GET-MASTER-ADDR-BY-NAME on kept-alive connections (throughput, p99), and a new TLS
-/// connection per request (`-k 0`) with and without `tls-session-caching`.
+/// connection per request (`-k 0`) with and without `tls-session-caching`, and bare
+/// handshakes per second with `openssl s_time` (full, and resumed sessions).
 /// Run: `cargo test --release --test integration bench_tls -- --ignored --nocapture --test-threads 1`
 /// Knobs: `BENCH_REQUESTS` (default 200000), `BENCH_CONNECT_REQUESTS` (5000).
 #[test]
@@ -840,9 +867,22 @@ fn bench_tls_redis_benchmark_side_by_side() {
                 *name,
                 r,
             ));
+            // Handshakes alone, one client: full ones, then resumed sessions.
+            for mode in ["-new", "-reuse"] {
+                let rate = s_time(&certs, s.port, mode);
+                rows.push((
+                    format!("openssl s_time {mode} (session caching {caching})"),
+                    *name,
+                    (rate, f64::NAN),
+                ));
+            }
         }
     }
     for (what, name, (rps, p99)) in &rows {
-        println!("{what:>55} {name:>15}: {rps:>10.0} req/s, p99 {p99:.3} ms");
+        if p99.is_nan() {
+            println!("{what:>55} {name:>15}: {rps:>10.0} handshakes/s");
+        } else {
+            println!("{what:>55} {name:>15}: {rps:>10.0} req/s, p99 {p99:.3} ms");
+        }
     }
 }

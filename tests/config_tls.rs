@@ -90,3 +90,42 @@ fn tls_directives_rewrite_like_the_real_binary() {
     let got = rewrite_text(BEFORE, &l.generic, &l.server, &l.sentinel);
     assert_eq!(split(&got), split(&AFTER_REAL.replace("DIR", d)));
 }
+
+/// The checks `tlsConfigure` makes before it reads any file, in redis' order.
+#[test]
+fn tls_configure_checks_before_reading_files() {
+    use rsentinel::tls::TlsContexts;
+    let err = |cfg: &TlsConfig| TlsContexts::configure(cfg).err().unwrap();
+    let mut c = TlsConfig {
+        port: 1,
+        ..TlsConfig::default()
+    };
+    assert_eq!(err(&c), "No tls-cert-file configured!");
+    c.cert_file = Some("/nonexistent/c.crt".into());
+    assert_eq!(err(&c), "No tls-key-file configured!");
+    c.key_file = Some("/nonexistent/c.key".into());
+    assert_eq!(
+        err(&c),
+        "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, \
+         tls-replication or tls-auth-clients are enabled!"
+    );
+    c.auth_clients = TlsAuthClients::No;
+    c.protocols = Some("TLSv1.2  TLSv1.3".into()); // two spaces: an empty name
+    assert_eq!(
+        err(&c),
+        "Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', \
+         'TLSv1.2' and 'TLSv1.3'."
+    );
+    c.protocols = Some("tlsv1.3".into());
+    assert_eq!(
+        err(&c),
+        "Failed to load certificate: /nonexistent/c.crt: \
+         error:80000002:system library::No such file or directory"
+    );
+    c.auth_clients = TlsAuthClients::Optional;
+    c.ca_cert_dir = Some("/nonexistent".into());
+    assert!(err(&c).starts_with("Failed to load certificate: "));
+    c.ca_cert_dir = None;
+    c.replication = true;
+    assert!(err(&c).starts_with("Either tls-ca-cert-file"));
+}

@@ -4,8 +4,9 @@
 //! verifying the peer against the CA (no hostname check, no SNI), with redis' protocol,
 //! cipher, session-cache and DH settings. Errors are redis' start-up log lines.
 //!
-//! The streams themselves are `tokio_openssl::SslStream`s; [`accept`] and [`connect`] run
-//! the handshakes and turn OpenSSL's errors into redis' texts.
+//! The streams themselves are `tokio_openssl::SslStream`s; [`TlsContexts::accept`] and
+//! [`TlsContexts::connect`] run the handshakes and turn OpenSSL's errors into redis'
+//! texts.
 
 use crate::config::{TlsAuthClients, TlsConfig};
 use openssl::dh::Dh;

@@ -11,6 +11,8 @@
 //! - [`state`] is what the client connections share (clients, pub/sub hub, ACL users,
 //!   counters); [`shell`] holds the core behind its lock and performs its actions.
 //! - [`commands`] implements the client-facing command table of sentinel mode.
+//! - [`tls`] builds the OpenSSL contexts from the `tls-*` directives (as redis'
+//!   `tlsConfigure`) and runs handshakes for the listener and the links.
 //! - [`server`], [`links`] and [`runtime`] are the thin tokio layer: they accept clients,
 //!   perform the actions the core asks for and feed back what happened.
 //! - [`proxy`] is the built-in proxy (issue #11), fed the core's routing views.
@@ -39,3 +41,4 @@ pub mod server;
 pub mod shell;
 pub mod state;
 pub mod supervise;
+pub mod tls;

@@ -15,6 +15,7 @@ use rsentinel::server::Server;
 use rsentinel::shell::{Shell, now_ms};
 use rsentinel::state::{ProcessInfo, State};
 use rsentinel::supervise::Supervision;
+use rsentinel::tls::TlsContexts;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -185,39 +186,69 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         ),
     );
     logger.log(LogLevel::Warning, "Configuration loaded");
+    // TLS is configured before anything else is set up, as in redis.
+    let tls_cfg = &server_cfg.tls;
+    let tls = if tls_cfg.enabled() {
+        match TlsContexts::configure(tls_cfg) {
+            Ok(t) => Some(t),
+            Err(line) => {
+                logger.log(LogLevel::Warning, &line);
+                logger.log(
+                    LogLevel::Warning,
+                    "Failed to configure TLS. Check logs for more info.",
+                );
+                logger.flush();
+                return 1;
+            }
+        }
+    } else {
+        None
+    };
     logger.log(LogLevel::Notice, "monotonic clock: POSIX clock_gettime");
+    if server_cfg.port == 0 && tls_cfg.port == 0 {
+        logger.log(
+            LogLevel::Warning,
+            "Configured to not listen anywhere, exiting.",
+        );
+        logger.flush();
+        return 1;
+    }
 
     // Bind first: like redis, a taken port is fatal before anything is written.
     let mut listeners = Vec::new();
+    let mut tls_listeners = Vec::new();
     let binds = if server_cfg.bind.is_empty() {
         vec!["*".to_string(), "-::*".to_string()]
     } else {
         server_cfg.bind.clone()
     };
-    for b in &binds {
-        let optional = b.starts_with('-');
-        let host = b.trim_start_matches('-');
-        let host = match host {
-            "*" => "0.0.0.0",
-            "::*" => "::",
-            h => h,
-        };
-        match tokio::net::TcpListener::bind((host, server_cfg.port)).await {
-            Ok(l) => listeners.push(l),
-            Err(_) if optional => {}
-            Err(e) => {
-                logger.log(
-                    LogLevel::Warning,
-                    &format!("Warning: Could not create server TCP listening socket {host}:{}: bind: {e}", server_cfg.port),
-                );
-                logger.log(
-                    LogLevel::Warning,
-                    &format!(
-                        "Failed listening on port {} (tcp), aborting.",
-                        server_cfg.port
-                    ),
-                );
-                return 1;
+    for (port, kind) in [(server_cfg.port, "tcp"), (tls_cfg.port, "TLS")] {
+        if port == 0 {
+            continue;
+        }
+        for b in &binds {
+            let optional = b.starts_with('-');
+            let host = b.trim_start_matches('-');
+            let host = match host {
+                "*" => "0.0.0.0",
+                "::*" => "::",
+                h => h,
+            };
+            match tokio::net::TcpListener::bind((host, port)).await {
+                Ok(l) if kind == "tcp" => listeners.push(l),
+                Ok(l) => tls_listeners.push(l),
+                Err(_) if optional => {}
+                Err(e) => {
+                    logger.log(
+                        LogLevel::Warning,
+                        &format!("Warning: Could not create server TCP listening socket {host}:{port}: bind: {e}"),
+                    );
+                    logger.log(
+                        LogLevel::Warning,
+                        &format!("Failed listening on port {port} ({kind}), aborting."),
+                    );
+                    return 1;
+                }
             }
         }
     }
@@ -247,7 +278,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     }
     logger.log(
         LogLevel::Notice,
-        &format!("Running mode=sentinel, port={}.", server_cfg.port),
+        &format!("Running mode=sentinel, port={}.", server_cfg.main_port()),
     );
     // Users are created after the config is read: unknown commands in `user` lines
     // only fail here, like Redis' ACLLoadConfiguredUsers.
@@ -269,8 +300,9 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         &loaded.sentinel,
         Identity {
             port: server_cfg.port,
+            tls_port: tls_cfg.port,
+            tls_replication: tls_cfg.replication,
             requirepass: server_cfg.requirepass.clone(),
-            ..Default::default()
         },
         seed,
         now_ms(),
@@ -283,6 +315,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
             .bind_source_addr
             .as_deref()
             .and_then(|a| a.parse().ok()),
+        tls: tls.clone().filter(|_| tls_cfg.replication),
         ..Default::default()
     });
     // The shared client-side state exists before the performer: the performer publishes
@@ -357,6 +390,11 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
             LogLevel::Notice,
             &format!("Metrics and status API on HTTP port {metrics_port}"),
         );
+    }
+    if let Some(t) = &tls {
+        for l in tls_listeners {
+            tokio::spawn(server.clone().serve_tls(l, t.clone()));
+        }
     }
     tokio::spawn(runtime::drive(shell.clone(), events, script_reports, seed));
     let mut notes = Vec::new();

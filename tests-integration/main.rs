@@ -24,3 +24,4 @@ mod scripts;
 mod soak;
 mod spellings;
 mod supervised;
+mod tls;

@@ -11,6 +11,7 @@ mod config_errors;
 mod config_generic;
 mod config_golden;
 mod config_stdin;
+mod config_tls;
 mod core_auth_links;
 mod core_coordinated;
 mod core_dns;

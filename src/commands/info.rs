@@ -96,7 +96,7 @@ fn server_section(state: &State) -> String {
             crate::supervise::process_supervised().into(),
         ),
         ("run_id", info.run_id.clone()),
-        ("tcp_port", state.cfg.port.to_string()),
+        ("tcp_port", state.cfg.main_port().to_string()),
         ("server_time_usec", (now * 1000).to_string()),
         ("uptime_in_seconds", uptime.to_string()),
         ("uptime_in_days", (uptime / 86400).to_string()),

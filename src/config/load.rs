@@ -9,7 +9,7 @@ use super::generic::{self, DEPRECATED};
 use super::generic_special::parse_cobl;
 use super::sentinel_apply::{Queued, apply_queue};
 use super::store::GenericStore;
-use super::{LogLevel, SentinelConfig, ServerConfig, Supervised};
+use super::{LogLevel, SentinelConfig, ServerConfig, Supervised, TlsAuthClients};
 use crate::resp::sds::{repr, split_args, trim_line};
 
 /// A loaded configuration: what rsentinel acts on plus what the rewrite needs.
@@ -279,6 +279,32 @@ impl LoadState {
             "timeout" => s.timeout = num(),
             "tcp-keepalive" => s.tcp_keepalive = num(),
             "aclfile" => self.store.aclfile = !vals[0].is_empty(),
+            "tls-port" => s.tls.port = num() as u16,
+            "tls-cert-file" => s.tls.cert_file = raw(),
+            "tls-key-file" => s.tls.key_file = raw(),
+            "tls-key-file-pass" => s.tls.key_file_pass = raw(),
+            "tls-client-cert-file" => s.tls.client_cert_file = raw(),
+            "tls-client-key-file" => s.tls.client_key_file = raw(),
+            "tls-client-key-file-pass" => s.tls.client_key_file_pass = raw(),
+            "tls-ca-cert-file" => s.tls.ca_cert_file = raw(),
+            "tls-ca-cert-dir" => s.tls.ca_cert_dir = raw(),
+            "tls-dh-params-file" => s.tls.dh_params_file = raw(),
+            "tls-protocols" => s.tls.protocols = raw(),
+            "tls-ciphers" => s.tls.ciphers = raw(),
+            "tls-ciphersuites" => s.tls.ciphersuites = raw(),
+            "tls-auth-clients" => {
+                s.tls.auth_clients = match value {
+                    Some("no") => TlsAuthClients::No,
+                    Some("optional") => TlsAuthClients::Optional,
+                    _ => TlsAuthClients::Yes,
+                }
+            }
+            "tls-prefer-server-ciphers" => s.tls.prefer_server_ciphers = value == Some("yes"),
+            "tls-session-caching" => s.tls.session_caching = value == Some("yes"),
+            "tls-session-cache-size" => s.tls.session_cache_size = num(),
+            "tls-session-cache-timeout" => s.tls.session_cache_timeout = num(),
+            "tls-replication" => s.tls.replication = value == Some("yes"),
+            "tls-cluster" => s.tls.cluster = value == Some("yes"),
             _ => {}
         }
     }

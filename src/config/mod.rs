@@ -147,6 +147,92 @@ pub struct ServerConfig {
     pub rename_commands: Vec<(String, String)>,
     /// `client-output-buffer-limit pubsub <hard> <soft> <soft-seconds>` in bytes/seconds.
     pub pubsub_limit: (u64, u64, u64),
+    /// Every `tls-*` directive (see `crate::tls`, which builds the OpenSSL contexts).
+    pub tls: TlsConfig,
+}
+
+/// `tls-auth-clients`: whether clients of `tls-port` must present a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlsAuthClients {
+    No,
+    #[default]
+    Yes,
+    Optional,
+}
+
+/// The `tls-*` directives as redis 7.0.15 reads them (empty strings mean unset). They
+/// are read at start-up only: sentinel mode has no `CONFIG SET`, and `SENTINEL CONFIG
+/// SET` refuses them, as in redis-sentinel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    pub port: u16,
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    pub key_file_pass: Option<String>,
+    pub client_cert_file: Option<String>,
+    pub client_key_file: Option<String>,
+    pub client_key_file_pass: Option<String>,
+    pub ca_cert_file: Option<String>,
+    pub ca_cert_dir: Option<String>,
+    pub dh_params_file: Option<String>,
+    pub protocols: Option<String>,
+    pub ciphers: Option<String>,
+    pub ciphersuites: Option<String>,
+    pub auth_clients: TlsAuthClients,
+    pub prefer_server_ciphers: bool,
+    pub session_caching: bool,
+    pub session_cache_size: u64,
+    pub session_cache_timeout: u64,
+    /// Outbound links (masters, replicas, peer sentinels) use TLS.
+    pub replication: bool,
+    /// No cluster bus in sentinel mode; it still makes a CA mandatory, as in redis.
+    pub cluster: bool,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            port: 0,
+            cert_file: None,
+            key_file: None,
+            key_file_pass: None,
+            client_cert_file: None,
+            client_key_file: None,
+            client_key_file_pass: None,
+            ca_cert_file: None,
+            ca_cert_dir: None,
+            dh_params_file: None,
+            protocols: None,
+            ciphers: None,
+            ciphersuites: None,
+            auth_clients: TlsAuthClients::Yes,
+            prefer_server_ciphers: false,
+            session_caching: true,
+            session_cache_size: 20480,
+            session_cache_timeout: 300,
+            replication: false,
+            cluster: false,
+        }
+    }
+}
+
+impl TlsConfig {
+    /// Redis configures TLS at start-up when any of these is set.
+    pub fn enabled(&self) -> bool {
+        self.port != 0 || self.replication || self.cluster
+    }
+}
+
+impl ServerConfig {
+    /// The port redis reports (`tcp_port`, the start-up line): `port`, or `tls-port`
+    /// when the plain port is off.
+    pub fn main_port(&self) -> u16 {
+        if self.port != 0 {
+            self.port
+        } else {
+            self.tls.port
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -169,6 +255,7 @@ impl Default for ServerConfig {
             tcp_keepalive: 300,
             rename_commands: Vec::new(),
             pubsub_limit: (32 * 1024 * 1024, 8 * 1024 * 1024, 60),
+            tls: TlsConfig::default(),
         }
     }
 }

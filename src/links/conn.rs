@@ -14,8 +14,7 @@ use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Notify, mpsc};
 
@@ -117,14 +116,40 @@ async fn session(
     if events.send(spec.event(connected)).await.is_err() {
         return Ok(());
     }
-    let (r, w) = stream.into_split();
     let pending = Mutex::new(VecDeque::new());
-    let res = tokio::select! {
-        res = writer(w, rx, &pending) => res,
-        res = reader(spec, r, &pending, events) => res,
-        _ = overflow.notified() => Err("Output buffer limit reached".to_string()),
+    let res = match &spec.opts.tls {
+        None => {
+            let (r, w) = stream.into_split();
+            shuttle(spec, r, w, rx, &pending, overflow, events).await
+        }
+        // `tls-replication`: like hiredis, the handshake runs on the connected socket
+        // (requests queue meanwhile); a failed one drops the link.
+        Some(tls) => {
+            let handshake = tokio::select! {
+                r = tls.connect(stream) => r,
+                _ = overflow.notified() => Err("Output buffer limit reached".to_string()),
+            };
+            let (r, w) = tokio::io::split(handshake.map_err(Ended::Broken)?);
+            shuttle(spec, r, w, rx, &pending, overflow, events).await
+        }
     };
     res.map_err(Ended::Broken)
+}
+
+async fn shuttle(
+    spec: &Spec,
+    r: impl AsyncRead + Unpin,
+    w: impl AsyncWrite + Unpin,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    pending: &Mutex<VecDeque<Option<ReqId>>>,
+    overflow: &Notify,
+    events: &mpsc::Sender<LinkEvent>,
+) -> Result<(), String> {
+    tokio::select! {
+        res = writer(w, rx, pending) => res,
+        res = reader(spec, r, pending, events) => res,
+        _ = overflow.notified() => Err("Output buffer limit reached".to_string()),
+    }
 }
 
 async fn connect(spec: &Spec) -> Result<TcpStream, Ended> {
@@ -169,7 +194,7 @@ pub(crate) async fn resolve(host: &str, port: u16) -> Result<SocketAddr, String>
 /// Each request's correlation id is queued before its bytes leave, so the reader can
 /// never see a reply it cannot match.
 async fn writer(
-    mut w: OwnedWriteHalf,
+    mut w: impl AsyncWrite + Unpin,
     rx: &mut mpsc::Receiver<Outgoing>,
     pending: &Mutex<VecDeque<Option<ReqId>>>,
 ) -> Result<(), String> {
@@ -200,7 +225,7 @@ async fn writer(
 /// request they answer (in order), replies nobody waits for are dropped.
 async fn reader(
     spec: &Spec,
-    mut r: OwnedReadHalf,
+    mut r: impl AsyncRead + Unpin,
     pending: &Mutex<VecDeque<Option<ReqId>>>,
     events: &mpsc::Sender<LinkEvent>,
 ) -> Result<(), String> {

@@ -37,6 +37,8 @@ pub struct LinkOptions {
     pub max_queued_requests: usize,
     /// Largest reply accepted before the connection is dropped.
     pub max_reply_bytes: usize,
+    /// `tls-replication yes`: every link (masters, replicas, peer sentinels) runs TLS.
+    pub tls: Option<Arc<crate::tls::TlsContexts>>,
 }
 
 impl Default for LinkOptions {
@@ -46,6 +48,7 @@ impl Default for LinkOptions {
             bind_source_addr: None,
             max_queued_requests: 16 * 1024,
             max_reply_bytes: 64 * 1024 * 1024,
+            tls: None,
         }
     }
 }

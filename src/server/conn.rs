@@ -5,22 +5,36 @@
 
 use super::Server;
 use crate::commands::session::{ReplyMode, Session};
+use crate::config::LogLevel;
 use crate::resp::request::RequestParser;
 use crate::state::State;
 use crate::state::clients::ClientShared;
+use crate::tls::TlsContexts;
 use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
+
+type Reader = Box<dyn AsyncRead + Send + Unpin>;
+type Writer = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// Past this much unsent output a (non pub/sub) client is not read from until the
 /// writer catches up: a pipelining client that never reads cannot grow us unboundedly.
 const BACKPRESSURE_BYTES: usize = 4 * 1024 * 1024;
 
 pub async fn run(server: Arc<Server>, stream: TcpStream) {
+    run_on(server, stream, None).await
+}
+
+/// A client of `tls-port`: the handshake first (a failure is logged like redis does and
+/// closes the connection), then the same session as on the plain port.
+pub async fn run_tls(server: Arc<Server>, stream: TcpStream, tls: Arc<TlsContexts>) {
+    run_on(server, stream, Some(tls)).await
+}
+
+async fn run_on(server: Arc<Server>, stream: TcpStream, tls: Option<Arc<TlsContexts>>) {
     let state = &*server.state;
     let _ = stream.set_nodelay(true);
     state
@@ -31,7 +45,25 @@ pub async fn run(server: Arc<Server>, stream: TcpStream) {
         return;
     };
     let fd = raw_fd(&stream);
-    let (mut rd, mut wr) = stream.into_split();
+    let (mut rd, mut wr): (Reader, Writer) = match tls {
+        None => {
+            let (r, w) = stream.into_split();
+            (Box::new(r), Box::new(w))
+        }
+        Some(ctx) => match ctx.accept(stream).await {
+            Ok(s) => {
+                let (r, w) = tokio::io::split(s);
+                (Box::new(r), Box::new(w))
+            }
+            Err(e) => {
+                server.logger.log(
+                    LogLevel::Warning,
+                    &format!("Error accepting a client connection: {e}"),
+                );
+                return;
+            }
+        },
+    };
     if state.clients.len() >= state.cfg.maxclients as usize {
         state
             .stats
@@ -75,7 +107,7 @@ fn raw_fd(_: &TcpStream) -> i32 {
     -1
 }
 
-async fn read_loop(server: &Server, sess: &mut Session, rd: &mut tokio::net::tcp::OwnedReadHalf) {
+async fn read_loop(server: &Server, sess: &mut Session, rd: &mut Reader) {
     let state = &*server.state;
     let client = sess.client.clone();
     let mut buf = BytesMut::with_capacity(16 * 1024);
@@ -183,7 +215,7 @@ async fn wait_if_paused(state: &State, client: &ClientShared, args: &[Bytes]) {
     }
 }
 
-async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, mut wr: OwnedWriteHalf) {
+async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, mut wr: Writer) {
     loop {
         let data = client.take_output();
         if data.is_empty() {

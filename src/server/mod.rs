@@ -12,6 +12,7 @@ use crate::config::LogLevel;
 use crate::log::Logger;
 use crate::shell::Shell;
 use crate::state::State;
+use crate::tls::TlsContexts;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -38,6 +39,15 @@ impl Server {
 
     /// Accept connections forever (one task per client).
     pub async fn serve(self: Arc<Server>, listener: TcpListener) {
+        self.serve_on(listener, None).await
+    }
+
+    /// Accept `tls-port` connections forever; each task runs its own handshake.
+    pub async fn serve_tls(self: Arc<Server>, listener: TcpListener, tls: Arc<TlsContexts>) {
+        self.serve_on(listener, Some(tls)).await
+    }
+
+    async fn serve_on(self: Arc<Server>, listener: TcpListener, tls: Option<Arc<TlsContexts>>) {
         if self
             .sampling
             .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
@@ -49,7 +59,13 @@ impl Server {
             match listener.accept().await {
                 Ok((stream, _)) => {
                     let s = self.clone();
-                    tokio::spawn(async move { conn::run(s, stream).await });
+                    match &tls {
+                        None => tokio::spawn(async move { conn::run(s, stream).await }),
+                        Some(t) => {
+                            let t = t.clone();
+                            tokio::spawn(async move { conn::run_tls(s, stream, t).await })
+                        }
+                    };
                 }
                 Err(e) => {
                     // redis-sentinel 7.0.15 logs this at warning level (acceptTcpHandler).

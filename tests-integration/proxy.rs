@@ -257,26 +257,18 @@ fn proxy_writes_follow_a_sigkill_failover_and_fence_the_old_master() {
     // Reaped when kill9 returns: a write sent after this can only succeed elsewhere.
     master.kill9();
     let killed = Instant::now();
-    // A connection opened once the sentinel fenced the master waits, then lands on the
-    // new master.
-    // Polled tighter than wait_until's 50 ms: the fenced window is a few hundred ms.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while proxy_field(s.port, "status") != "fenced" {
-        assert!(
-            Instant::now() < deadline,
-            "the proxy never fenced the master"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    // A connection opened in the outage (the master is dead, this sentinel has not judged
+    // it yet, then fences it) waits, then lands on the new master. Opened right after the
+    // kill: the fenced window itself lasts only milliseconds once the failover runs.
     let mut waiter = Line::connect(proxy_port, Duration::from_secs(15)).unwrap();
     waiter.send(&["SET", "waiter", "landed"]).unwrap();
-    let sent_while_fenced = Instant::now();
+    let sent_in_outage = Instant::now();
     assert_eq!(
         waiter.line().unwrap(),
         "+OK",
         "the waiting connection's write"
     );
-    let waited = sent_while_fenced.elapsed();
+    let waited = sent_in_outage.elapsed();
 
     wait_until("+switch-master", Duration::from_secs(20), || {
         switches.first().is_some()
@@ -294,7 +286,7 @@ fn proxy_writes_follow_a_sigkill_failover_and_fence_the_old_master() {
         - switched.duration_since(first_ok).as_secs_f64() * 1000.0;
     eprintln!(
         "proxy: kill -> switch {:?}, first write {after_switch_ms:.1} ms after the switch, \
-         fenced connection waited {waited:?}",
+         connection opened in the outage waited {waited:?}",
         switched.duration_since(killed)
     );
     assert!(

@@ -26,6 +26,8 @@ use tokio::time::Instant;
 pub const WAIT_BOUND: Duration = Duration::from_secs(10);
 /// Bound on dialing the chosen server.
 const DIAL_BOUND: Duration = Duration::from_secs(3);
+/// How often a waiting connection dials again while the view does not change.
+const RETRY_DIAL: Duration = Duration::from_millis(250);
 /// Read size of each direction.
 const BUF: usize = 16 * 1024;
 
@@ -112,31 +114,43 @@ pub async fn serve(client: TcpStream, mut ctx: Ctx) {
 }
 
 /// Wait (bounded) for a target, then dial it. `None`: refused.
+///
+/// A dial that fails (the master just died and this sentinel has not judged it down yet)
+/// does not refuse the client: nothing was forwarded, so the connection waits, within the
+/// same bound, for the view to change (fence, switch) and dials what it names then. A
+/// client that connects in the first moments of an outage thus lands on the new master
+/// instead of getting an error.
 async fn connect(ctx: &mut Ctx) -> Option<((String, u16), TcpStream)> {
     let deadline = Instant::now() + WAIT_BOUND;
     let mut waiting: Option<Gauge> = None;
-    let target = loop {
+    loop {
         let routes = ctx.routes.borrow_and_update().clone();
         match choose(&routes, &ctx.name, ctx.kind, ctx.seq) {
             Err(()) => return None,
-            Ok(Some(t)) => break t,
-            Ok(None) => {
-                if waiting.is_none() {
-                    S::add(&ctx.stats.connections_waiting, 1);
-                    waiting = Some(Gauge(ctx.stats.clone(), |s| &s.connections_waiting));
-                }
-                match tokio::time::timeout_at(deadline, ctx.routes.changed()).await {
-                    Ok(Ok(())) => {}
-                    _ => return None,
+            Ok(Some(target)) => {
+                let dial = TcpStream::connect((target.0.as_str(), target.1));
+                let dial = tokio::time::timeout_at(deadline.min(Instant::now() + DIAL_BOUND), dial);
+                if let Ok(Ok(server)) = dial.await {
+                    let _ = server.set_nodelay(true);
+                    return Some((target, server));
                 }
             }
+            Ok(None) => {}
         }
-    };
-    drop(waiting);
-    let dial = TcpStream::connect((target.0.as_str(), target.1));
-    let server = tokio::time::timeout(DIAL_BOUND, dial).await.ok()?.ok()?;
-    let _ = server.set_nodelay(true);
-    Some((target, server))
+        if waiting.is_none() {
+            S::add(&ctx.stats.connections_waiting, 1);
+            waiting = Some(Gauge(ctx.stats.clone(), |s| &s.connections_waiting));
+        }
+        // A change of view, or a retry every RETRY_DIAL (a master that comes back with
+        // no change of view is dialled again).
+        let wake = deadline.min(Instant::now() + RETRY_DIAL);
+        match tokio::time::timeout_at(wake, ctx.routes.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return None,
+            Err(_) if Instant::now() >= deadline => return None,
+            Err(_) => {}
+        }
+    }
 }
 
 /// Copy both ways until a side closes, an I/O error, or the view closes the target.

@@ -382,7 +382,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         tokio::spawn(server.clone().serve(l));
     }
     if !metrics_listeners.is_empty() {
-        let endpoint = rsentinel::metrics::Endpoint::new(shell.clone(), counters);
+        let endpoint = rsentinel::metrics::Endpoint::new(shell.clone(), counters, state.clone());
         for l in metrics_listeners {
             tokio::spawn(endpoint.clone().serve(l));
         }

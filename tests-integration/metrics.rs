@@ -454,3 +454,68 @@ fn bench_scrape_cost_at_1000_masters() {
         "scrape of {n} masters over HTTP: {per_ms:.2} ms of sentinel CPU each ({scrapes} scrapes of {bytes} bytes in {secs} s; idle {idle} ticks, scraping {busy} ticks)"
     );
 }
+
+/// The built-in proxy's counters (issue #11) as `rsentinel_proxy_*` series: absent
+/// without a proxy, then counting exactly the connection and bytes that went through
+/// it, and accepted by promtool.
+#[test]
+fn proxy_counters_are_series_once_a_proxy_is_configured() {
+    require!("redis-server");
+    let master = redis_server(&[]);
+    let mport = free_port();
+    let s = sentinel(&rsentinel_bin(), &metrics_conf(master.port, mport, 1, 5000));
+    let (_, before) = get(mport, "/metrics");
+    assert!(
+        !before.contains("rsentinel_proxy_"),
+        "proxy series without a proxy"
+    );
+    let pport = free_port();
+    let mut c = Raw::connect(s.port);
+    let set = c.cmd(&["SENTINEL", "SET", "mymaster", "proxy", &pport.to_string()]);
+    assert_eq!(set, b"+OK\r\n");
+    let mut through = None;
+    wait_until("the proxy answers PING", Duration::from_secs(10), || {
+        through = std::net::TcpStream::connect(("127.0.0.1", pport)).ok();
+        through.is_some()
+    });
+    let mut p = through.unwrap();
+    p.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    p.write_all(b"PING\r\n").unwrap();
+    let mut pong = [0u8; 7];
+    p.read_exact(&mut pong).unwrap();
+    assert_eq!(&pong, b"+PONG\r\n");
+    // Byte counts are kept per connection and added up when it closes (or every 64 KiB).
+    drop(p);
+    let m = "master_name=\"mymaster\"";
+    let active = format!("rsentinel_proxy_connections_active{{{m}}}");
+    let mut text = String::new();
+    wait_until(
+        "the proxied connection closed",
+        Duration::from_secs(10),
+        || {
+            text = get(mport, "/metrics").1;
+            samples(&text).get(&active) == Some(&0.0)
+        },
+    );
+    promtool_check(&text);
+    let v = samples(&text);
+    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "proxy"])).into_owned();
+    assert!(info.contains("# Proxy"), "{info}");
+    assert_eq!(
+        v[&format!("rsentinel_proxy_connections_received_total{{{m}}}")],
+        1.0
+    );
+    assert_eq!(
+        v[&format!("rsentinel_proxy_connections_refused_total{{{m}}}")],
+        0.0
+    );
+    assert_eq!(
+        v[&format!("rsentinel_proxy_bytes_total{{{m},direction=\"to_server\"}}")],
+        6.0
+    );
+    assert_eq!(
+        v[&format!("rsentinel_proxy_bytes_total{{{m},direction=\"to_client\"}}")],
+        7.0
+    );
+    assert_eq!(v[&format!("rsentinel_proxy_switches_total{{{m}}}")], 0.0);
+}

@@ -6,9 +6,10 @@
 //! after the lock is released.
 
 use super::counters::Counters;
-use super::render::{CONTENT_TYPE, render};
+use super::render::{CONTENT_TYPE, render_with_proxy};
 use super::snapshot::{MasterSnap, Snapshot};
 use crate::shell::Shell;
+use crate::state::State;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -25,13 +26,19 @@ use tokio::net::TcpListener;
 pub struct Endpoint {
     shell: Arc<Shell>,
     counters: Arc<Counters>,
+    /// Where the built-in proxy counts (issue #11), for its `rsentinel_proxy_*` series.
+    state: Arc<State>,
 }
 
 const JSON: &str = "application/json";
 
 impl Endpoint {
-    pub fn new(shell: Arc<Shell>, counters: Arc<Counters>) -> Self {
-        Endpoint { shell, counters }
+    pub fn new(shell: Arc<Shell>, counters: Arc<Counters>, state: Arc<State>) -> Self {
+        Endpoint {
+            shell,
+            counters,
+            state,
+        }
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -80,7 +87,8 @@ impl Endpoint {
         let snap = self.snapshot();
         match route {
             Route::Metrics => {
-                let text = render(&snap, &self.counters.values());
+                let proxy = self.state.proxy.all();
+                let text = render_with_proxy(&snap, &self.counters.values(), &proxy);
                 response(StatusCode::OK, CONTENT_TYPE, text.into())
             }
             Route::Health => {

@@ -8,6 +8,7 @@
 
 use super::counters::{CounterValues, format_float};
 use super::snapshot::Snapshot;
+use crate::state::proxy::ProxyValues;
 use std::fmt::Write;
 
 /// The content type of the text format.
@@ -94,10 +95,87 @@ impl TextWriter {
 
 /// The whole `/metrics` page.
 pub fn render(snap: &Snapshot, counters: &CounterValues) -> String {
+    render_with_proxy(snap, counters, &[])
+}
+
+/// The whole `/metrics` page with the built-in proxy's counters (issue #11), one set per
+/// master that has (or had) a proxy port; none when no proxy was ever configured.
+pub fn render_with_proxy(
+    snap: &Snapshot,
+    counters: &CounterValues,
+    proxy: &[(String, ProxyValues)],
+) -> String {
     let mut w = TextWriter::new();
     render_exporter_style(&mut w, snap);
     render_own(&mut w, snap, counters);
+    render_proxy(&mut w, proxy);
     w.finish()
+}
+
+/// `rsentinel_proxy_*{master_name}`: what `INFO proxy` shows, as series.
+fn render_proxy(w: &mut TextWriter, proxy: &[(String, ProxyValues)]) {
+    if proxy.is_empty() {
+        return;
+    }
+    type Get = fn(&ProxyValues) -> u64;
+    let families: [(&str, &str, &str, Get); 6] = [
+        (
+            "rsentinel_proxy_connections_received_total",
+            "counter",
+            "Client connections the proxy accepted.",
+            |v| v.connections_received,
+        ),
+        (
+            "rsentinel_proxy_connections_active",
+            "gauge",
+            "Proxied client connections open now (waiting or forwarding).",
+            |v| v.connections_active,
+        ),
+        (
+            "rsentinel_proxy_connections_waiting",
+            "gauge",
+            "Proxied client connections waiting for a failover to end.",
+            |v| v.connections_waiting,
+        ),
+        (
+            "rsentinel_proxy_connections_refused_total",
+            "counter",
+            "Client connections closed without reaching a server.",
+            |v| v.connections_refused,
+        ),
+        (
+            "rsentinel_proxy_connections_rerouted_total",
+            "counter",
+            "Forwarded connections closed because their server stopped being the target.",
+            |v| v.connections_rerouted,
+        ),
+        (
+            "rsentinel_proxy_switches_total",
+            "counter",
+            "Master address changes the proxy followed.",
+            |v| v.switches,
+        ),
+    ];
+    for (name, kind, help, get) in families {
+        w.family(name, kind, help);
+        for (master, v) in proxy {
+            w.sample(name, &[("master_name", master)], get(v) as f64);
+        }
+    }
+    let name = "rsentinel_proxy_bytes_total";
+    w.family(name, "counter", "Bytes the proxy forwarded, by direction.");
+    for (master, v) in proxy {
+        for (dir, n) in [
+            ("to_server", v.bytes_to_server),
+            ("to_client", v.bytes_to_client),
+        ] {
+            w.sample(
+                name,
+                &[("master_name", master), ("direction", dir)],
+                n as f64,
+            );
+        }
+    }
 }
 
 /// A per-master family: one sample per master with `{master_name, master_address}`.

@@ -27,7 +27,35 @@ pub struct MasterProxyStats {
     pub switches: AtomicU64,
 }
 
+/// A plain copy of one master's counters, for renderers that run without locks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProxyValues {
+    pub connections_received: u64,
+    pub connections_active: u64,
+    pub connections_refused: u64,
+    pub connections_waiting: u64,
+    pub connections_rerouted: u64,
+    pub bytes_to_server: u64,
+    pub bytes_to_client: u64,
+    pub switches: u64,
+}
+
 impl MasterProxyStats {
+    /// The counters now.
+    pub fn values(&self) -> ProxyValues {
+        let g = Self::get;
+        ProxyValues {
+            connections_received: g(&self.connections_received),
+            connections_active: g(&self.connections_active),
+            connections_refused: g(&self.connections_refused),
+            connections_waiting: g(&self.connections_waiting),
+            connections_rerouted: g(&self.connections_rerouted),
+            bytes_to_server: g(&self.bytes_to_server),
+            bytes_to_client: g(&self.bytes_to_client),
+            switches: g(&self.switches),
+        }
+    }
+
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
@@ -61,5 +89,11 @@ impl ProxyStats {
     pub fn get(&self, name: &str) -> Option<Arc<MasterProxyStats>> {
         let g = self.masters.lock().unwrap_or_else(|e| e.into_inner());
         g.iter().find(|(n, _)| n == name).map(|(_, s)| s.clone())
+    }
+
+    /// Every master that ever had a proxy, with its counters now, in first-use order.
+    pub fn all(&self) -> Vec<(String, ProxyValues)> {
+        let g = self.masters.lock().unwrap_or_else(|e| e.into_inner());
+        g.iter().map(|(n, s)| (n.clone(), s.values())).collect()
     }
 }

@@ -335,11 +335,14 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         &server_cfg.users,
         server_cfg.requirepass.as_deref(),
     )));
+    // Whether the last flush failed: only then does the shutdown rewrite again.
+    let unsaved = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let persist: runtime::Persist = {
         let loaded = loaded.clone();
         let server_cfg = server_cfg.clone();
         let state = state.clone();
         let flushed_users = flushed_users.clone();
+        let unsaved = unsaved.clone();
         Arc::new(move |core: &Sentinel| {
             let users = state.users().describe_all();
             let mut snapshot = core.config_snapshot();
@@ -348,6 +351,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
             if res.is_ok() {
                 *flushed_users.lock().unwrap_or_else(|e| e.into_inner()) = users;
             }
+            unsaved.store(res.is_err(), std::sync::atomic::Ordering::Relaxed);
             res
         })
     };
@@ -414,22 +418,11 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     let mut notes = Vec::new();
     supervision.stopping(&mut notes);
     log_all(notes);
-    // Every change was already flushed when it happened; this last rewrite only guards
-    // against a failed earlier one, so it is silent like redis-sentinel's shutdown.
-    let (mut snapshot, _) = shell.with_core(|core, _| core.config_snapshot());
-    snapshot.metrics_port = metrics_port;
-    let users = flushed_users
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    if let Err(e) = loaded.rewrite(&snapshot, &server_cfg, &users) {
-        logger.log(
-            LogLevel::Warning,
-            &format!(
-                "WARNING: Sentinel was not able to save the new configuration on disk!!!: {}",
-                rsentinel::links::wire::io_error_text(&e)
-            ),
-        );
+    // Every change was already flushed when it happened, and redis-sentinel does not
+    // rewrite at shutdown (a rewrite of an unchanged file is not byte-identical: a second
+    // rewrite adds a blank line). Only when the last flush failed is it tried once more.
+    if unsaved.load(std::sync::atomic::Ordering::Relaxed) {
+        final_rewrite(&shell, &loaded, metrics_port, &flushed_users, &logger);
     }
     links.close_all();
     if let Some(pidfile) = &server_cfg.pidfile {
@@ -445,6 +438,32 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
 }
 
 /// Process-level facts for `INFO server`; the run id derives from the start-up seed.
+/// The shutdown's rewrite, after a flush that failed: the users as last flushed (their
+/// lines are rendered by the live ACL state, which the shutdown no longer consults).
+fn final_rewrite(
+    shell: &Shell,
+    loaded: &config::Loaded,
+    metrics_port: u16,
+    flushed_users: &std::sync::Mutex<Vec<String>>,
+    logger: &Logger,
+) {
+    let (mut snapshot, _) = shell.with_core(|core, _| core.config_snapshot());
+    snapshot.metrics_port = metrics_port;
+    let users = flushed_users
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if let Err(e) = loaded.rewrite(&snapshot, &loaded.server, &users) {
+        logger.log(
+            LogLevel::Warning,
+            &format!(
+                "WARNING: Sentinel was not able to save the new configuration on disk!!!: {}",
+                rsentinel::links::wire::io_error_text(&e)
+            ),
+        );
+    }
+}
+
 fn process_info(loaded: &config::Loaded, seed: u64, pid: u32) -> ProcessInfo {
     ProcessInfo {
         run_id: {

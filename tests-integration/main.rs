@@ -17,6 +17,7 @@ mod coordinated;
 mod demo;
 mod differential;
 mod failover;
+mod hostile;
 mod metrics;
 mod monitoring;
 mod proxy;

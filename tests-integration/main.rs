@@ -16,6 +16,7 @@ mod conformance;
 mod coordinated;
 mod demo;
 mod differential;
+mod disk_faults;
 mod failover;
 mod hostile;
 mod metrics;

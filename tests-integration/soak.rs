@@ -224,6 +224,9 @@ struct Report {
     final_view: String,
     real: Vec<bool>,
     problems: Vec<String>,
+    /// Peak RSS (KiB) and fd count seen on any rsentinel process (issue #15).
+    peak_rss_kib: u64,
+    peak_fds: usize,
 }
 
 impl Report {
@@ -290,7 +293,10 @@ impl Report {
                 String::new()
             } else {
                 format!(", redis-sentinel flaw in epochs {flawed:?}")
-            },
+            } + &format!(
+                ", rsentinel peak RSS {} KiB, peak fds {}",
+                self.peak_rss_kib, self.peak_fds
+            ),
             match self.failure() {
                 Some(f) => format!(" => FAIL: {f}"),
                 None => " => ok".into(),
@@ -379,6 +385,7 @@ impl Soak {
             self.resume_due(false);
             if Instant::now() >= next_fault {
                 self.inject();
+                self.check_files_and_resources();
                 next_fault = Instant::now() + self.pause(2000, 5000);
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -399,8 +406,42 @@ impl Soak {
             std::thread::sleep(Duration::from_millis(100));
         }
         self.report.final_view = format!("{:?}", self.views());
+        self.check_files_and_resources();
         self.read_logs();
         self.report
+    }
+
+    /// Issue #15: every sentinel's config file loads at any moment (the atomic rewrite
+    /// never shows a torn file, whoever wrote it), and no rsentinel process grows without
+    /// bound (RSS under 256 MiB, fewer than 512 fds: a handful of links and clients).
+    fn check_files_and_resources(&mut self) {
+        for (i, s) in self.sentinels.iter().enumerate() {
+            if let Err(e) = rsentinel::config::load(&s.proc_.conf_path(), &[]) {
+                self.report
+                    .problems
+                    .push(format!("sentinel {i}: config file does not load: {e}"));
+            }
+            if self.report.real[i] || s.dead {
+                continue;
+            }
+            let pid = s.proc_.child.id();
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let rss: u64 = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0);
+            let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .map(|d| d.count())
+                .unwrap_or(0);
+            self.report.peak_rss_kib = self.report.peak_rss_kib.max(rss);
+            self.report.peak_fds = self.report.peak_fds.max(fds);
+            if rss > 256 * 1024 || fds >= 512 {
+                self.report
+                    .problems
+                    .push(format!("sentinel {i}: RSS {rss} KiB, {fds} fds"));
+            }
+        }
     }
 
     fn pause(&mut self, lo: u64, hi: u64) -> Duration {

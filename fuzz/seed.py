@@ -62,4 +62,7 @@ for u in set(users):
 for u in ["on >pw ~* &* +@all", "on nopass -@all +sentinel|get-master-addr-by-name +ping",
           "on #" + "a" * 64 + " resetchannels &chan* %R~k* (+get ~x) -debug"]:
     put("acl_rules", u)
+# core_events reads its choices from the input: any bytes are a valid start.
+for i in range(8):
+    put("core_events", bytes((i * 37 + k * 11) % 256 for k in range(64 * (i + 1))))
 print("seeded", {t: len(os.listdir(os.path.join(HERE, "corpus", t))) for t in os.listdir(os.path.join(HERE, "corpus"))})

@@ -331,3 +331,76 @@ fn config_file_replaced_behind_our_back_like_redis_sentinel() {
     let real = replaced(Path::new("redis-sentinel"));
     assert_eq!(ours, real);
 }
+
+/// The disk-full case without root: the write fault hook of src/config/atomic.rs
+/// (`RSENTINEL_TEST_WRITE_FAULT`) makes every temp-file write fail with ENOSPC. The
+/// replies and warnings are the ones redis-sentinel gives on a full tmpfs (captured by
+/// `disk_full_like_redis_sentinel`); the old file stays, the next rewrite has everything.
+#[test]
+fn disk_full_through_the_fault_hook() {
+    let dir = tempdir("enospc");
+    let trigger = dir.join("fault");
+    let port = free_port();
+    let conf = dir.join("sentinel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "port {port}\nbind 127.0.0.1\ndir {}\nlogfile {}\n{BODY}",
+            dir.display(),
+            dir.join("sentinel.log").display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(rsentinel_bin())
+        .arg(&conf)
+        .env("RSENTINEL_TEST_WRITE_FAULT", &trigger)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let s = Proc {
+        child,
+        port,
+        dir: dir.clone(),
+        name: "rsentinel".into(),
+    };
+    wait_until("rsentinel listens", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let mut c = Raw::connect(s.port);
+    assert_eq!(c.cmd(&["SENTINEL", "SET", "m", "quorum", "3"]), b"+OK\r\n");
+    let good = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(&trigger, "28").unwrap();
+    let mark = log_len(&dir);
+    for r in [
+        c.cmd(&["SENTINEL", "SET", "m", "quorum", "4"]),
+        c.cmd(&["SENTINEL", "FLUSHCONFIG"]),
+    ] {
+        assert_eq!(
+            String::from_utf8_lossy(&r),
+            "-ERR Failed to save config file. Check server logs.\r\n"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), good);
+    let warnings: Vec<String> = log_tail(&dir, mark)
+        .into_iter()
+        .filter(|l| !l.starts_with("+set"))
+        .collect();
+    let pair = [
+        "Failed after writing (0) bytes to tmp config file (No space left on device)",
+        "WARNING: Sentinel was not able to save the new configuration on disk!!!: No space left on device",
+    ];
+    assert_eq!(warnings, [pair, pair].concat());
+    let leftovers: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    std::fs::remove_file(&trigger).unwrap();
+    assert_eq!(c.cmd(&["SENTINEL", "FLUSHCONFIG"]), b"+OK\r\n");
+    let now = std::fs::read_to_string(&conf).unwrap();
+    assert!(now.contains("sentinel monitor m 127.0.0.1 1 4"), "{now}");
+    assert_loads_with_quorum(&now, "4");
+}

@@ -32,7 +32,11 @@ pub fn write_atomic(path: &Path, content: &str) -> io::Result<()> {
         let bytes = content.as_bytes();
         let mut offset = 0;
         while offset < bytes.len() {
-            match file.write(&bytes[offset..]) {
+            let written = match injected_fault() {
+                Some(errno) => Err(io::Error::from_raw_os_error(errno)),
+                None => file.write(&bytes[offset..]),
+            };
+            match written {
                 Ok(0) => {
                     let e = io::Error::from_raw_os_error(libc::ENOSPC);
                     return Err(step(e, |t| {
@@ -64,6 +68,15 @@ pub fn write_atomic(path: &Path, content: &str) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Fault hook for tests that cannot mount a full filesystem (no root): when the
+/// environment variable `RSENTINEL_TEST_WRITE_FAULT` names a file that exists, every
+/// write of the temp file fails with the errno written in that file (e.g. `28`, ENOSPC),
+/// as a full disk would. Creating or removing the file switches the fault at run time.
+fn injected_fault() -> Option<i32> {
+    let path = std::env::var_os("RSENTINEL_TEST_WRITE_FAULT")?;
+    fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// A failed step of [`write_atomic`]: displays as the OS error text (what the "not able

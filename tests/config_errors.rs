@@ -201,7 +201,9 @@ fn fuzz_crash_user_rule_with_invalid_utf8_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sentinel.conf");
     std::fs::write(&path, text).unwrap();
-    let e = load(&path, &[]).err().expect("the bad rule is refused");
+    let Err(e) = load(&path, &[]) else {
+        panic!("the bad rule must be refused");
+    };
     let msg = e.to_string();
     assert!(msg.contains(">>> 'user default"), "{msg}");
     assert!(msg.contains("Syntax error"), "{msg}");

@@ -292,4 +292,9 @@ fn info_with_multibyte_characters_at_the_cuts_does_not_panic() {
     assert_eq!(p.master_link_down_ms, 0);
     let p = rsentinel::core::info::parse_info("role:slave\r\nmaster_link_down_since_seconds:7\r\n");
     assert_eq!(p.master_link_down_ms, 7000);
+    // Second finding: a huge number overflowed the conversion to milliseconds.
+    let p = rsentinel::core::info::parse_info(
+        "role:slave\r\nmaster_link_down_since_seconds:9223372036854775807\r\n",
+    );
+    assert_eq!(p.master_link_down_ms, i64::MAX as u64);
 }

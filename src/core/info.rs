@@ -45,7 +45,10 @@ pub fn parse_info(text: &str) -> ParsedInfo {
             p.replicas.push(addr);
         }
         if l.len() >= 32 && l.starts_with("master_link_down_since_seconds") {
-            p.master_link_down_ms = atoi(l.get(31..).unwrap_or("")).max(0) as u64 * 1000;
+            // Capped at i64::MAX (replica selection compares it as a signed number).
+            p.master_link_down_ms = (atoi(l.get(31..).unwrap_or("")).max(0) as u64)
+                .saturating_mul(1000)
+                .min(i64::MAX as u64);
         }
         if l.starts_with("role:master") {
             p.role = Some(Role::Master);

@@ -94,6 +94,9 @@ pub fn performer_counted(
                         logger.log(LogLevel::Notice, "Sentinel new configuration saved on disk")
                     }
                     Err(e) => {
+                        if let Some(step) = crate::config::failed_step(&e) {
+                            logger.log(LogLevel::Warning, step);
+                        }
                         logger.log(
                             LogLevel::Warning,
                             &format!(

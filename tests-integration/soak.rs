@@ -28,6 +28,11 @@
 //! of failing. rsentinel must never be elected after being overtaken, and two leaders
 //! in one epoch must always involve such a flawed redis-sentinel election.
 //!
+//! Issue #15 adds: a Sentinel-aware client INCRs on the master all along (it must write
+//! again after healing; acknowledged writes and failed attempts are reported), every
+//! config file must load after each fault, and no rsentinel may exceed 256 MiB RSS or
+//! 512 fds (peaks reported).
+//!
 //! Env: `SOAK_SEEDS` (how many seeds, default 2), `SOAK_SEED` (one seed), `SOAK_SECS`
 //! (chaos duration per seed, default 30), `SOAK_RSENTINEL_BIN` (a copy of the binary
 //! to run, so that rebuilding during a long soak does not swap it mid-run).
@@ -224,6 +229,97 @@ struct Report {
     final_view: String,
     real: Vec<bool>,
     problems: Vec<String>,
+    /// Peak RSS (KiB) and fd count seen on any rsentinel process (issue #15).
+    peak_rss_kib: u64,
+    peak_fds: usize,
+    /// The Sentinel-aware writer: INCRs acknowledged, and failed attempts.
+    writes_acked: u64,
+    write_errors: u64,
+}
+
+/// A Sentinel-aware client writing all along (issue #15): asks a sentinel for the
+/// master's address, INCRs a counter there (short timeouts), and on any error asks
+/// again, rotating over the sentinels.
+struct Writer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    acked: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    errors: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    fn start(sentinel_ports: Vec<u16>) -> Writer {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let stop = Arc::new(AtomicBool::new(false));
+        let acked = Arc::new(AtomicU64::new(0));
+        let errors = Arc::new(AtomicU64::new(0));
+        let (st, ack, err) = (stop.clone(), acked.clone(), errors.clone());
+        let thread = std::thread::spawn(move || {
+            let t = Duration::from_millis(300);
+            let conn = |port: u16| -> Option<redis::Connection> {
+                let c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).ok()?;
+                let c = c.get_connection_with_timeout(t).ok()?;
+                c.set_read_timeout(Some(t)).ok()?;
+                c.set_write_timeout(Some(t)).ok()?;
+                Some(c)
+            };
+            let mut turn = 0;
+            while !st.load(Ordering::SeqCst) {
+                turn += 1;
+                let port = sentinel_ports[turn % sentinel_ports.len()];
+                let addr: Option<Vec<String>> = conn(port).and_then(|mut c| {
+                    redis::cmd("SENTINEL")
+                        .arg("GET-MASTER-ADDR-BY-NAME")
+                        .arg("mymaster")
+                        .query(&mut c)
+                        .ok()
+                });
+                let master = addr
+                    .filter(|a| a.len() == 2)
+                    .and_then(|a| a[1].parse::<u16>().ok())
+                    .and_then(conn);
+                let Some(mut m) = master else {
+                    err.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                };
+                while !st.load(Ordering::SeqCst) {
+                    let r: redis::RedisResult<i64> =
+                        redis::cmd("INCR").arg("soak-writes").query(&mut m);
+                    if r.is_err() {
+                        // READONLY after a demotion, a timeout while frozen, a reset...
+                        err.fetch_add(1, Ordering::SeqCst);
+                        break;
+                    }
+                    ack.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        });
+        Writer {
+            stop,
+            acked,
+            errors,
+            thread: Some(thread),
+        }
+    }
+
+    fn acked(&self) -> u64 {
+        self.acked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn finish(mut self) -> (u64, u64) {
+        use std::sync::atomic::Ordering;
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        (
+            self.acked.load(Ordering::SeqCst),
+            self.errors.load(Ordering::SeqCst),
+        )
+    }
 }
 
 impl Report {
@@ -290,7 +386,10 @@ impl Report {
                 String::new()
             } else {
                 format!(", redis-sentinel flaw in epochs {flawed:?}")
-            },
+            } + &format!(
+                ", rsentinel peak RSS {} KiB, peak fds {}, writes acked {} (failed attempts {})",
+                self.peak_rss_kib, self.peak_fds, self.writes_acked, self.write_errors
+            ),
             match self.failure() {
                 Some(f) => format!(" => FAIL: {f}"),
                 None => " => ok".into(),
@@ -372,6 +471,7 @@ impl Soak {
 
     fn run(mut self, chaos: Duration) -> Report {
         self.wait_discovery();
+        let writer = Writer::start(self.sentinels.iter().map(|s| s.proc_.port).collect());
         let end = Instant::now() + chaos;
         let mut next_fault = Instant::now() + self.pause(2000, 5000);
         while Instant::now() < end {
@@ -379,6 +479,7 @@ impl Soak {
             self.resume_due(false);
             if Instant::now() >= next_fault {
                 self.inject();
+                self.check_files_and_resources();
                 next_fault = Instant::now() + self.pause(2000, 5000);
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -398,9 +499,57 @@ impl Soak {
             self.sample();
             std::thread::sleep(Duration::from_millis(100));
         }
+        // Writes resume on the converged master.
+        if self.report.converged.is_some() {
+            let before = writer.acked();
+            let since = Instant::now();
+            while writer.acked() <= before && since.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if writer.acked() <= before {
+                self.report
+                    .problems
+                    .push("the Sentinel-aware writer did not resume after healing".into());
+            }
+        }
+        (self.report.writes_acked, self.report.write_errors) = writer.finish();
         self.report.final_view = format!("{:?}", self.views());
+        self.check_files_and_resources();
         self.read_logs();
         self.report
+    }
+
+    /// Issue #15: every sentinel's config file loads at any moment (the atomic rewrite
+    /// never shows a torn file, whoever wrote it), and no rsentinel process grows without
+    /// bound (RSS under 256 MiB, fewer than 512 fds: a handful of links and clients).
+    fn check_files_and_resources(&mut self) {
+        for (i, s) in self.sentinels.iter().enumerate() {
+            if let Err(e) = rsentinel::config::load(&s.proc_.conf_path(), &[]) {
+                self.report
+                    .problems
+                    .push(format!("sentinel {i}: config file does not load: {e}"));
+            }
+            if self.report.real[i] || s.dead {
+                continue;
+            }
+            let pid = s.proc_.child.id();
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let rss: u64 = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0);
+            let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .map(|d| d.count())
+                .unwrap_or(0);
+            self.report.peak_rss_kib = self.report.peak_rss_kib.max(rss);
+            self.report.peak_fds = self.report.peak_fds.max(fds);
+            if rss > 256 * 1024 || fds >= 512 {
+                self.report
+                    .problems
+                    .push(format!("sentinel {i}: RSS {rss} KiB, {fds} fds"));
+            }
+        }
     }
 
     fn pause(&mut self, lo: u64, hi: u64) -> Duration {

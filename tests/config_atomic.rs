@@ -59,3 +59,35 @@ fn torn_writes_never_show() {
         assert!(temps <= 1, "{temps} temp files left after kill #{i}");
     }
 }
+
+/// Issue #15: a failed rewrite names its step the way redis' rewriteConfigOverwriteFile
+/// logs it, and still displays as the bare OS error for the "not able to save" warning.
+/// (The disk-full and read-only forms run against real filesystems in
+/// tests-integration/disk_faults.rs.)
+#[test]
+fn failed_rewrite_names_its_step_like_redis() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir").join("sentinel.conf");
+    let e = write_atomic(&missing, "x\n").unwrap_err();
+    assert_eq!(
+        rsentinel::config::failed_step(&e),
+        Some("Could not create tmp config file (No such file or directory)")
+    );
+    assert_eq!(rsentinel::config::strerror(&e), "No such file or directory");
+    // A directory where the file should be: the rename fails, nothing is left behind.
+    let target = dir.path().join("conf");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("keep"), "k").unwrap();
+    let e = write_atomic(&target, "x\n").unwrap_err();
+    assert_eq!(
+        rsentinel::config::failed_step(&e),
+        Some("Could not rename tmp config file (Is a directory)")
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    // Not from write_atomic: no step.
+    assert_eq!(
+        rsentinel::config::failed_step(&std::io::Error::from_raw_os_error(28)),
+        None
+    );
+}

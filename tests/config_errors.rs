@@ -191,3 +191,20 @@ fn tokenizer_matches_sdssplitargs() {
     assert_eq!(split_args(r#""abc"#), None);
     assert_eq!(split_args("   "), s(&[]));
 }
+
+/// The fuzz input that crashed the loader (issue #15, target config_roundtrip): a `user`
+/// rule made of bytes that are not UTF-8 (read as U+FFFD). Loading now fails with the
+/// FATAL block naming the line instead of panicking.
+#[test]
+fn fuzz_crash_user_rule_with_invalid_utf8_is_an_error() {
+    let text: &[u8] = b"port 41001\nuser default \xff\xff\x10\x00\x9d\x00\x00\x00s sanit\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sentinel.conf");
+    std::fs::write(&path, text).unwrap();
+    let Err(e) = load(&path, &[]) else {
+        panic!("the bad rule must be refused");
+    };
+    let msg = e.to_string();
+    assert!(msg.contains(">>> 'user default"), "{msg}");
+    assert!(msg.contains("Syntax error"), "{msg}");
+}

@@ -275,3 +275,26 @@ fn promotion_transaction_matches_golden_bytes_through_rename_map() {
     assert!(renamed);
     let _ = Reply::ok();
 }
+
+/// Fuzz finding (issue #15, target info_parse): an INFO reply with a multi-byte
+/// character (or the U+FFFD of invalid bytes) across byte 47 of `run_id:`, or right
+/// after `master_link_down_since_seconds`, panicked on a char boundary. Redis copies 40
+/// raw bytes / atoi()s the rest; so do we, without panicking.
+#[test]
+fn info_with_multibyte_characters_at_the_cuts_does_not_panic() {
+    let run_id = format!("run_id:{}\u{fffd}tail", "a".repeat(38));
+    let p = rsentinel::core::info::parse_info(&format!("# Server\r\n{run_id}\r\nrole:master\r\n"));
+    let got = p.run_id.expect("run_id");
+    assert!(got.starts_with(&"a".repeat(38)), "{got:?}");
+    let p = rsentinel::core::info::parse_info(
+        "role:slave\r\nmaster_host:127.0.0.1\r\nmaster_link_down_since_secondsé5\r\n",
+    );
+    assert_eq!(p.master_link_down_ms, 0);
+    let p = rsentinel::core::info::parse_info("role:slave\r\nmaster_link_down_since_seconds:7\r\n");
+    assert_eq!(p.master_link_down_ms, 7000);
+    // Second finding: a huge number overflowed the conversion to milliseconds.
+    let p = rsentinel::core::info::parse_info(
+        "role:slave\r\nmaster_link_down_since_seconds:9223372036854775807\r\n",
+    );
+    assert_eq!(p.master_link_down_ms, i64::MAX as u64);
+}

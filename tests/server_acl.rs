@@ -182,3 +182,20 @@ fn channel_permissions_like_redis() {
     let nopub = user("erin", &["on", "nopass", "&x", "+@all", "-publish"]);
     assert_eq!(check(&nopub, &["PUBLISH", "y", "z"]), Err(Denied::Command));
 }
+
+/// Fuzz finding (issue #15, fuzz target config_roundtrip): a rule starting with a
+/// multi-byte character (`user default é`, `ACL SETUSER x é`, or the U+FFFD a
+/// non-UTF-8 byte becomes) panicked on a char boundary. Redis answers "Syntax error"
+/// (checked against redis-sentinel 7.0.15: `ERR Error in ACL SETUSER modifier 'é':
+/// Syntax error`).
+#[test]
+fn rules_starting_with_multibyte_characters_are_syntax_errors() {
+    for op in ["é", "\u{fffd}\u{fffd}\u{10}", "(é)", "€x", "\u{fffd}"] {
+        let mut u = User::new("x");
+        assert_eq!(u.apply(op), Err(AclErr::Syntax), "{op:?}");
+    }
+    // The crashing config line, shortened: loading it reports the bad rule.
+    let args = s(&["default", "\u{fffd}\u{fffd}\u{10}", "sanit"]);
+    let e = validate_user_line(&args, &[]).unwrap_err();
+    assert_eq!(e.err, AclErr::Syntax);
+}

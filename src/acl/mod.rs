@@ -81,8 +81,11 @@ impl User {
     }
 
     fn apply_prefixed(&mut self, op: &str) -> Result<(), AclErr> {
-        let first = op.as_bytes()[0];
-        let rest = &op[1..];
+        let Some(&first) = op.as_bytes().first() else {
+            return self.root.apply(op);
+        };
+        // Only read for ASCII prefixes; `op` may start with a multi-byte character.
+        let rest = op.get(1..).unwrap_or_default();
         match first {
             b'>' | b'#' => {
                 let h = if first == b'>' {

@@ -276,7 +276,7 @@ mod store;
 /// The redis.conf tokenizer lives with the RESP code, which uses it for inline commands.
 pub use crate::resp::sds::{repr, split_args, split_args_bytes};
 pub use acl::describe_users;
-pub use atomic::write_atomic;
+pub use atomic::{failed_step, write_atomic};
 pub use cli::{args_to_lines, reads_stdin};
 pub use errors::{ConfigError, ConfigErrorKind, strerror};
 pub use load::{Loaded, load, load_with_stdin};

@@ -32,7 +32,9 @@ pub fn parse_info(text: &str) -> ParsedInfo {
     let mut p = ParsedInfo::default();
     for l in text.split("\r\n") {
         if l.len() >= 47 && l.starts_with("run_id:") {
-            p.run_id = Some(l[7..47].to_string());
+            // Redis copies 40 bytes: the text may hold multi-byte characters (or the
+            // U+FFFD of invalid bytes) across the cut, so cut the bytes, not the str.
+            p.run_id = Some(String::from_utf8_lossy(&l.as_bytes()[7..47]).into_owned());
         }
         let b = l.as_bytes();
         if l.len() >= 7
@@ -43,7 +45,10 @@ pub fn parse_info(text: &str) -> ParsedInfo {
             p.replicas.push(addr);
         }
         if l.len() >= 32 && l.starts_with("master_link_down_since_seconds") {
-            p.master_link_down_ms = atoi(&l[31..]).max(0) as u64 * 1000;
+            // Capped at i64::MAX (replica selection compares it as a signed number).
+            p.master_link_down_ms = (atoi(l.get(31..).unwrap_or("")).max(0) as u64)
+                .saturating_mul(1000)
+                .min(i64::MAX as u64);
         }
         if l.starts_with("role:master") {
             p.role = Some(Role::Master);

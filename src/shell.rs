@@ -65,6 +65,15 @@ impl Shell {
     }
 }
 
+impl Shell {
+    /// Read the core without changing it: no time, no actions to perform, nothing new for
+    /// the observer (the query path, e.g. `SENTINEL GET-MASTER-ADDR-BY-NAME`).
+    pub fn read_core<R>(&self, f: impl FnOnce(&Sentinel) -> R) -> R {
+        let core = self.core.lock().unwrap_or_else(|e| e.into_inner());
+        f(&core)
+    }
+}
+
 /// Wall-clock milliseconds, the clock redis-sentinel's timers (and TILT) use.
 pub fn now_ms() -> u64 {
     SystemTime::now()

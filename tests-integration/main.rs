@@ -9,6 +9,7 @@ mod auth_links;
 mod bench;
 mod bench_failover;
 mod bench_proxy;
+mod bench_scale;
 mod cli;
 mod client_kill;
 mod command_table;

@@ -56,31 +56,42 @@ pub const SUB_ALIASES: &[(&str, &str)] = &[
 
 /// A subcommand of `parent` by the name a client sent (any case), aliases included.
 pub fn find_sub(parent: &'static CmdSpec, sub: &[u8]) -> Option<&'static CmdSpec> {
-    let lower = String::from_utf8_lossy(sub).to_ascii_lowercase();
-    let by_name = |n: &str| {
+    // No allocation: this runs for every SENTINEL request.
+    let by_name = |n: &[u8]| {
         parent
             .subs
             .iter()
-            .find(|s| s.name.split('|').nth(1) == Some(n))
+            .find(|s| sub_part(parent, s.name).eq_ignore_ascii_case(n))
     };
-    by_name(&lower).or_else(|| {
-        let full = format!("{}|{lower}", parent.name);
-        let (_, target) = SUB_ALIASES.iter().find(|(a, _)| *a == full)?;
-        by_name(target.split('|').nth(1)?)
+    by_name(sub).or_else(|| {
+        let (_, target) = SUB_ALIASES
+            .iter()
+            .find(|(a, _)| is_sub_of(parent, a, sub))?;
+        by_name(target.split('|').nth(1)?.as_bytes())
     })
+}
+
+/// The `sub` of `parent|sub` (the whole name if it is not one of `parent`'s).
+fn sub_part<'a>(parent: &CmdSpec, full: &'a str) -> &'a [u8] {
+    full.strip_prefix(parent.name)
+        .and_then(|r| r.strip_prefix('|'))
+        .unwrap_or(full)
+        .as_bytes()
+}
+
+/// Whether `full` is `parent|sub`, `sub` in any case.
+fn is_sub_of(parent: &CmdSpec, full: &str, sub: &[u8]) -> bool {
+    full.strip_prefix(parent.name)
+        .and_then(|r| r.strip_prefix('|'))
+        .is_some_and(|r| r.as_bytes().eq_ignore_ascii_case(sub))
 }
 
 /// The alias (`sentinel|primary`) a client used for a subcommand of `parent`, if the
 /// name it sent is one of [`SUB_ALIASES`]: errors name the command as it was called.
 pub fn alias_name(parent: &CmdSpec, sub: &[u8]) -> Option<&'static str> {
-    let full = format!(
-        "{}|{}",
-        parent.name,
-        String::from_utf8_lossy(sub).to_ascii_lowercase()
-    );
     SUB_ALIASES
         .iter()
-        .find(|(a, _)| *a == full)
+        .find(|(a, _)| is_sub_of(parent, a, sub))
         .map(|(a, _)| *a)
 }
 

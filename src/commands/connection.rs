@@ -151,6 +151,16 @@ pub fn shutdown(ctx: &mut Ctx, args: &[Bytes]) {
 }
 
 pub fn sentinel(ctx: &mut Ctx, args: &[Bytes]) {
+    // The query on every client's connect path: a read of the core, no actions.
+    if args.len() == 3
+        && (super::is(&args[1], "get-master-addr-by-name")
+            || super::is(&args[1], "get-primary-addr-by-name"))
+    {
+        let reply = ctx
+            .shell
+            .read_core(|c| super::sentinel::master_addr(c, &String::from_utf8_lossy(&args[2])));
+        return ctx.reply(reply);
+    }
     let (reply, outcome) = ctx
         .shell
         .with_core(|c, now| super::sentinel::sentinel_command(c, now, args));

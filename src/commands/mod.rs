@@ -131,7 +131,7 @@ pub fn execute(
         ));
         return;
     }
-    ctx.sess.client.state().last_cmd = cmd.name.to_string();
+    ctx.sess.client.state().last_cmd = cmd.name;
     match spec.name {
         "ping" => connection::ping(&mut ctx, args),
         "auth" => connection::auth(&mut ctx, args),

@@ -58,18 +58,18 @@ impl Reply {
         match self {
             Reply::Status(s) => line(out, b'+', one_line(s).as_bytes()),
             Reply::Error(s) => line(out, b'-', one_line(s).as_bytes()),
-            Reply::Int(i) => line(out, b':', i.to_string().as_bytes()),
+            Reply::Int(i) => num(out, b':', *i as i128),
             Reply::Bulk(b) => {
-                line(out, b'$', b.len().to_string().as_bytes());
+                num(out, b'$', b.len() as i128);
                 out.put_slice(b);
                 out.put_slice(b"\r\n");
             }
             Reply::Verbatim(s) => {
                 if proto >= 3 {
-                    line(out, b'=', (s.len() + 4).to_string().as_bytes());
+                    num(out, b'=', (s.len() + 4) as i128);
                     out.put_slice(b"txt:");
                 } else {
-                    line(out, b'$', s.len().to_string().as_bytes());
+                    num(out, b'$', s.len() as i128);
                 }
                 out.put_slice(s.as_bytes());
                 out.put_slice(b"\r\n");
@@ -77,24 +77,24 @@ impl Reply {
             Reply::Null => out.put_slice(if proto >= 3 { b"_\r\n" } else { b"$-1\r\n" }),
             Reply::NullArray => out.put_slice(if proto >= 3 { b"_\r\n" } else { b"*-1\r\n" }),
             Reply::Array(items) => {
-                line(out, b'*', items.len().to_string().as_bytes());
+                num(out, b'*', items.len() as i128);
                 items.iter().for_each(|r| r.encode(proto, out));
             }
             Reply::Set(items) => {
                 let t = if proto >= 3 { b'~' } else { b'*' };
-                line(out, t, items.len().to_string().as_bytes());
+                num(out, t, items.len() as i128);
                 items.iter().for_each(|r| r.encode(proto, out));
             }
             Reply::Push(items) => {
                 let t = if proto >= 3 { b'>' } else { b'*' };
-                line(out, t, items.len().to_string().as_bytes());
+                num(out, t, items.len() as i128);
                 items.iter().for_each(|r| r.encode(proto, out));
             }
             Reply::Map(pairs) => {
                 if proto >= 3 {
-                    line(out, b'%', pairs.len().to_string().as_bytes());
+                    num(out, b'%', pairs.len() as i128);
                 } else {
-                    line(out, b'*', (pairs.len() * 2).to_string().as_bytes());
+                    num(out, b'*', (pairs.len() * 2) as i128);
                 }
                 for (k, v) in pairs {
                     k.encode(proto, out);
@@ -122,6 +122,27 @@ pub fn one_line(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(s)
     }
+}
+
+/// A protocol line whose body is a decimal number (formatted on the stack: lengths and
+/// counts are in every reply).
+fn num(out: &mut BytesMut, tag: u8, n: i128) {
+    let mut digits = [0u8; 40];
+    let mut i = digits.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        digits[i] = b'-';
+    }
+    line(out, tag, &digits[i..]);
 }
 
 /// One protocol line (the body is already free of CR/LF: see [`one_line`]).

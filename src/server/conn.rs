@@ -2,6 +2,12 @@
 //! (pipelining falls out of parsing everything buffered before reading again), and a
 //! writer task that drains the client's output buffer, so pub/sub messages queued by
 //! other tasks interleave correctly with replies.
+//!
+//! The replies to one batch of requests are collected by the reader and written by it
+//! directly when the socket is free (no hop to the writer task on the query path); whoever
+//! holds the socket takes the client's output buffer first, so bytes leave in the order
+//! they were queued. A subscribed client's replies go through the output buffer one by
+//! one, in order with the messages other tasks queue for it.
 
 use super::Server;
 use crate::commands::session::{ReplyMode, Session};
@@ -19,10 +25,15 @@ use tokio::net::TcpStream;
 
 type Reader = Box<dyn AsyncRead + Send + Unpin>;
 type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+/// The write half, shared by the reader (direct replies) and the writer task.
+type SharedWriter = Arc<tokio::sync::Mutex<Writer>>;
 
 /// Past this much unsent output a (non pub/sub) client is not read from until the
 /// writer catches up: a pipelining client that never reads cannot grow us unboundedly.
 const BACKPRESSURE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Replies collected in one batch past this are written before parsing further.
+const BATCH_FLUSH_BYTES: usize = 64 * 1024;
 
 pub async fn run(server: Arc<Server>, stream: TcpStream) {
     run_on(server, stream, None).await
@@ -86,10 +97,13 @@ async fn run_on(server: Arc<Server>, stream: TcpStream, tls: Option<Arc<TlsConte
     super::accept::set_keepalive(fd, state.cfg.tcp_keepalive);
     let client = Arc::new(ClientShared::new(state.clients.next_id(), addr, laddr, fd));
     state.clients.add(client.clone());
-    let writer = tokio::spawn(write_loop(server.state.clone(), client.clone(), wr));
+    let wr: SharedWriter = Arc::new(tokio::sync::Mutex::new(wr));
+    let writer = tokio::spawn(write_loop(server.state.clone(), client.clone(), wr.clone()));
 
     let mut sess = Session::new(client.clone(), !state.users().auth_required());
-    read_loop(&server, &mut sess, &mut rd).await;
+    let mut replies = BytesMut::new();
+    read_loop(&server, &mut sess, &mut rd, &wr, &mut replies).await;
+    queue_replies(state, &client, &mut replies);
 
     client.close_after_reply();
     let _ = writer.await;
@@ -107,7 +121,13 @@ fn raw_fd(_: &TcpStream) -> i32 {
     -1
 }
 
-async fn read_loop(server: &Server, sess: &mut Session, rd: &mut Reader) {
+async fn read_loop(
+    server: &Server,
+    sess: &mut Session,
+    rd: &mut Reader,
+    wr: &SharedWriter,
+    replies: &mut BytesMut,
+) {
     let state = &*server.state;
     let client = sess.client.clone();
     let mut buf = BytesMut::with_capacity(16 * 1024);
@@ -119,13 +139,19 @@ async fn read_loop(server: &Server, sess: &mut Session, rd: &mut Reader) {
             match parser.next(&mut buf, need_auth) {
                 Ok(Some(args)) => {
                     client.state().qbuf = before_len - buf.len();
-                    wait_if_paused(state, &client, &args).await;
+                    if state.current_pause().is_some() {
+                        // Earlier replies of the batch are not held back by the pause.
+                        queue_replies(state, &client, replies);
+                        wait_if_paused(state, &client, &args).await;
+                    }
                     if client.is_killed() {
                         return;
                     }
-                    let mut out = BytesMut::new();
+                    // The reply is encoded straight into the batch (dropped again if
+                    // CLIENT REPLY says so).
+                    let start = replies.len();
                     let before = sess.reply_mode;
-                    crate::commands::execute(state, &server.shell, sess, &args, &mut out);
+                    crate::commands::execute(state, &server.shell, sess, &args, replies);
                     state
                         .stats
                         .commands_processed
@@ -133,16 +159,23 @@ async fn read_loop(server: &Server, sess: &mut Session, rd: &mut Reader) {
                     {
                         let mut st = client.state();
                         st.qbuf = 0;
-                        st.last_reply_len = out.len();
+                        st.last_reply_len = replies.len() - start;
                     }
-                    emit(state, sess, before, &out);
+                    emit(sess, before, start, replies);
                     if sess.close {
+                        return;
+                    }
+                    if sess.subscribed() {
+                        queue_replies(state, &client, replies);
+                    } else if replies.len() > BATCH_FLUSH_BYTES
+                        && !flush_replies(state, &client, wr, replies).await
+                    {
                         return;
                     }
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    client.queue(&e.to_wire(), state.hub().limit());
+                    replies.extend_from_slice(&e.to_wire());
                     return;
                 }
             }
@@ -156,10 +189,19 @@ async fn read_loop(server: &Server, sess: &mut Session, rd: &mut Reader) {
                 }
             }
         }
+        if !replies.is_empty() && !flush_replies(state, &client, wr, replies).await {
+            return;
+        }
         let idle = match state.cfg.timeout {
-            0 => Duration::from_secs(u64::MAX / 4),
-            t if !sess.subscribed() => Duration::from_secs(t),
-            _ => Duration::from_secs(u64::MAX / 4),
+            t if t > 0 && !sess.subscribed() => Some(Duration::from_secs(t)),
+            _ => None,
+        };
+        // No timer at all without a timeout (registering one per read is not free).
+        let idle_timer = async {
+            match idle {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
         };
         buf.reserve(16 * 1024);
         tokio::select! {
@@ -170,13 +212,13 @@ async fn read_loop(server: &Server, sess: &mut Session, rd: &mut Reader) {
                 }
             },
             _ = client.cancel.cancelled() => return,
-            _ = tokio::time::sleep(idle) => return,
+            _ = idle_timer => return,
         }
     }
 }
 
-/// Queue a command's output, honouring `CLIENT REPLY OFF|SKIP`.
-fn emit(state: &State, sess: &mut Session, before: ReplyMode, out: &[u8]) {
+/// Keep or drop a command's output (`replies[start..]`), honouring `CLIENT REPLY OFF|SKIP`.
+fn emit(sess: &mut Session, before: ReplyMode, start: usize, replies: &mut BytesMut) {
     let send = match (before, sess.reply_mode) {
         (ReplyMode::Skip, _) => {
             sess.reply_mode = ReplyMode::On;
@@ -190,8 +232,50 @@ fn emit(state: &State, sess: &mut Session, before: ReplyMode, out: &[u8]) {
     if sess.reply_mode == ReplyMode::SkipNext {
         sess.reply_mode = ReplyMode::Skip;
     }
-    if send && !out.is_empty() {
-        sess.client.queue(out, state.hub().limit());
+    if !send {
+        replies.truncate(start);
+    }
+}
+
+/// Hand the collected replies to the writer task (behind anything already queued).
+fn queue_replies(state: &State, client: &ClientShared, replies: &mut BytesMut) {
+    if !replies.is_empty() {
+        client.queue(replies, state.hub().limit());
+        replies.clear();
+    }
+}
+
+/// Write the collected replies now if the socket is free, else queue them for the writer
+/// task. Output other tasks queued before goes first. False if the client is gone.
+async fn flush_replies(
+    state: &State,
+    client: &ClientShared,
+    wr: &SharedWriter,
+    replies: &mut BytesMut,
+) -> bool {
+    let Ok(mut w) = wr.try_lock() else {
+        queue_replies(state, client, replies);
+        return true;
+    };
+    let queued = client.take_output();
+    let data = if queued.is_empty() {
+        replies.split()
+    } else {
+        let mut q = queued;
+        q.extend_from_slice(replies);
+        replies.clear();
+        q
+    };
+    tokio::select! {
+        r = w.write_all(&data) => {
+            if r.is_err() {
+                client.kill();
+                return false;
+            }
+            state.stats.net_output_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+            true
+        }
+        _ = client.cancel.cancelled() => false,
     }
 }
 
@@ -215,10 +299,17 @@ async fn wait_if_paused(state: &State, client: &ClientShared, args: &[Bytes]) {
     }
 }
 
-async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, mut wr: Writer) {
+async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, wr: SharedWriter) {
     loop {
+        // Take the output only with the socket in hand: the reader may be writing its
+        // replies, which were queued after anything this would take now.
+        let mut w = tokio::select! {
+            w = wr.lock() => w,
+            _ = client.cancel.cancelled() => break,
+        };
         let data = client.take_output();
         if data.is_empty() {
+            drop(w);
             if client.is_killed() || client.is_closing() {
                 break;
             }
@@ -229,7 +320,7 @@ async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, mut wr: Writer
             continue;
         }
         tokio::select! {
-            r = wr.write_all(&data) => {
+            r = w.write_all(&data) => {
                 if r.is_err() {
                     client.kill();
                     break;
@@ -239,7 +330,7 @@ async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, mut wr: Writer
             _ = client.cancel.cancelled() => break,
         }
     }
-    let _ = wr.shutdown().await;
+    let _ = wr.lock().await.shutdown().await;
     // Wake the reader if it is still waiting for input.
     client.kill();
 }

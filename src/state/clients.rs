@@ -25,7 +25,7 @@ pub struct ClientState {
     pub sub: usize,
     pub psub: usize,
     /// Full name of the last command (`client|list`), `NULL` before the first.
-    pub last_cmd: String,
+    pub last_cmd: &'static str,
     pub last_interaction: Instant,
     pub no_evict: bool,
     pub tracking: bool,
@@ -89,7 +89,7 @@ impl ClientShared {
                 resp: 2,
                 sub: 0,
                 psub: 0,
-                last_cmd: "NULL".into(),
+                last_cmd: "NULL",
                 last_interaction: now,
                 no_evict: false,
                 tracking: false,

@@ -122,6 +122,16 @@ impl State {
 
     /// The canonical command a client-sent name refers to, after `rename-command`.
     pub fn resolve(&self, name: &[u8]) -> Option<&'static str> {
+        // Command names are short: lower-case them on the stack (every request comes here).
+        let mut small = [0u8; 32];
+        if name.len() <= small.len() {
+            let small = &mut small[..name.len()];
+            small.copy_from_slice(name);
+            small.make_ascii_lowercase();
+            if let Ok(lower) = std::str::from_utf8(small) {
+                return self.names.get(lower).copied();
+            }
+        }
         let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
         self.names.get(&lower).copied()
     }

@@ -35,16 +35,25 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// The raw reply bytes to a fixed pipeline of queries.
+/// The raw reply bytes to a fixed pipeline of queries (no QUIT in sentinel mode: read
+/// until the replies stop coming).
 fn raw_replies(port: u16) -> Vec<u8> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.write_all(
         b"PING\r\nSENTINEL GET-MASTER-ADDR-BY-NAME mymaster\r\nsentinel get-master-addr-by-name nope\r\n\
-          SENTINEL GET-MASTER-ADDR-BY-NAME\r\nPING hello\r\nCLIENT REPLY SKIP\r\nPING\r\nQUIT\r\n",
+          SENTINEL GET-MASTER-ADDR-BY-NAME\r\nPING hello\r\nCLIENT REPLY SKIP\r\nPING\r\nPING\r\n",
     )
     .unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
     let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = s.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
     out
 }
 

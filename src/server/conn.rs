@@ -168,7 +168,8 @@ async fn read_loop(
                     if sess.subscribed() {
                         queue_replies(state, &client, replies);
                     } else if replies.len() > BATCH_FLUSH_BYTES
-                        && !flush_replies(state, &client, wr, replies).await
+                        && !(flush_replies(state, &client, wr, replies).await
+                            && backpressure(&client).await)
                     {
                         return;
                     }
@@ -179,17 +180,11 @@ async fn read_loop(
                     return;
                 }
             }
-            if !sess.subscribed() && client.pending_output() > BACKPRESSURE_BYTES {
-                let drained = client.drained.notified();
-                if client.pending_output() > BACKPRESSURE_BYTES {
-                    tokio::select! {
-                        _ = drained => {}
-                        _ = client.cancel.cancelled() => return,
-                    }
-                }
-            }
         }
         if !replies.is_empty() && !flush_replies(state, &client, wr, replies).await {
+            return;
+        }
+        if !sess.subscribed() && !backpressure(&client).await {
             return;
         }
         let idle = match state.cfg.timeout {
@@ -235,6 +230,22 @@ fn emit(sess: &mut Session, before: ReplyMode, start: usize, replies: &mut Bytes
     if !send {
         replies.truncate(start);
     }
+}
+
+/// Replies are queued (rather than written by the reader) only while the writer task is
+/// busy: past [`BACKPRESSURE_BYTES`] of them, wait until it drained them. False if the
+/// client was killed meanwhile.
+async fn backpressure(client: &ClientShared) -> bool {
+    if client.pending_output() > BACKPRESSURE_BYTES {
+        let drained = client.drained.notified();
+        if client.pending_output() > BACKPRESSURE_BYTES {
+            tokio::select! {
+                _ = drained => {}
+                _ = client.cancel.cancelled() => return false,
+            }
+        }
+    }
+    true
 }
 
 /// Hand the collected replies to the writer task (behind anything already queued).

@@ -26,7 +26,7 @@ use crate::config::ServerConfig;
 use clients::Clients;
 use hub::Hub;
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::Notify;
@@ -81,6 +81,8 @@ pub struct State {
     /// Lower-case name a client sends -> canonical command name, after `rename-command`.
     names: HashMap<String, &'static str>,
     pause: Mutex<Option<Pause>>,
+    /// Whether `pause` may hold a pause: the per-command check skips the lock when not.
+    pause_set: AtomicBool,
     pub unpaused: Notify,
     /// Cancelled by SHUTDOWN; main waits on it to exit.
     shutdown: CancellationToken,
@@ -110,6 +112,7 @@ impl State {
             users: Mutex::new(users),
             names,
             pause: Mutex::new(None),
+            pause_set: AtomicBool::new(false),
             unpaused: Notify::new(),
             shutdown: CancellationToken::new(),
             cfg,
@@ -151,7 +154,10 @@ impl State {
     }
 
     pub fn set_pause(&self, p: Option<Pause>) {
-        *self.pause.lock().unwrap_or_else(|e| e.into_inner()) = p;
+        let mut g = self.pause.lock().unwrap_or_else(|e| e.into_inner());
+        *g = p;
+        self.pause_set.store(p.is_some(), AtomicOrdering::Release);
+        drop(g);
         if p.is_none() {
             self.unpaused.notify_waiters();
         }
@@ -159,11 +165,15 @@ impl State {
 
     /// The pause in effect now, if any (expired pauses are cleared).
     pub fn current_pause(&self) -> Option<Pause> {
+        if !self.pause_set.load(AtomicOrdering::Acquire) {
+            return None;
+        }
         let mut g = self.pause.lock().unwrap_or_else(|e| e.into_inner());
         match *g {
             Some(p) if p.until > Instant::now() => Some(p),
             Some(_) => {
                 *g = None;
+                self.pause_set.store(false, AtomicOrdering::Release);
                 None
             }
             None => None,

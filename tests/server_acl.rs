@@ -199,3 +199,16 @@ fn rules_starting_with_multibyte_characters_are_syntax_errors() {
     let e = validate_user_line(&args, &[]).unwrap_err();
     assert_eq!(e.err, AclErr::Syntax);
 }
+
+/// Fuzz finding (issue #15, target acl_rules): `%~pattern` without R or W was accepted
+/// (and described as `~pattern`); redis-sentinel 7.0.15 answers `ERR Error in ACL SETUSER
+/// modifier '%~*': Syntax error`, while `~` and `%R~` (empty patterns) are accepted.
+#[test]
+fn key_permission_without_r_or_w_is_a_syntax_error() {
+    let mut u = User::new("x");
+    assert_eq!(u.apply("%~*"), Err(AclErr::Syntax));
+    assert_eq!(u.apply("%~k"), Err(AclErr::Syntax));
+    assert_eq!(u.apply("~"), Ok(()));
+    assert_eq!(u.apply("%R~"), Ok(()));
+    assert_eq!(u.apply("%RW~*"), Ok(()));
+}

@@ -17,7 +17,14 @@ fuzz_target!(|data: &[u8]| {
     let _ = u.flags();
     let desc = u.describe();
     // Selectors `(...)` hold spaces: their round trip needs the config splitter.
-    if ok && !desc.contains('(') {
+    // Like redis, `%RW~*` adds a pattern `*` (not allkeys) described as `~*`, which reads
+    // back as allkeys and drops the other patterns: no fixpoint there either.
+    let key_tokens = desc
+        .split(' ')
+        .filter(|t| t.starts_with('~') || t.starts_with('%'))
+        .count();
+    let star_among_others = key_tokens > 1 && desc.split(' ').any(|t| t == "~*");
+    if ok && !desc.contains('(') && !star_among_others {
         let mut again = User::new("fuzz");
         for op in desc.split(' ').skip(2) {
             if op.is_empty() {

@@ -243,6 +243,10 @@ impl Selector {
         } else {
             flags = READ | WRITE;
         }
+        // `%~pattern` without R or W: EINVAL in redis (an empty pattern is accepted).
+        if flags == 0 {
+            return Err(AclErr::Syntax);
+        }
         let pat = &op[offset..];
         if pat.contains(' ') {
             return Err(AclErr::Syntax);

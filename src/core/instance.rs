@@ -73,6 +73,18 @@ pub mod flags {
     ];
 }
 
+/// A master's status word as INFO's `masterN:status=` line (and redis_exporter after it)
+/// names it: `odown`, else `sdown`, else `ok`.
+pub fn master_status(f: u32) -> &'static str {
+    if f & flags::O_DOWN != 0 {
+        "odown"
+    } else if f & flags::S_DOWN != 0 {
+        "sdown"
+    } else {
+        "ok"
+    }
+}
+
 pub fn flags_string(f: u32) -> String {
     flags::NAMES
         .iter()

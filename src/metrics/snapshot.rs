@@ -121,13 +121,7 @@ impl Snapshot {
             .map(|(mi, m)| {
                 let c = &m.common;
                 let (connected, last_ok, fl) = link_state(c);
-                let status = if c.flags & flags::O_DOWN != 0 {
-                    "odown"
-                } else if c.flags & flags::S_DOWN != 0 {
-                    "sdown"
-                } else {
-                    "ok"
-                };
+                let status = crate::core::instance::master_status(c.flags);
                 let (cur_host, cur_port) = core.current_master_addr(mi);
                 let ok_sentinels = 1 + m.sentinels.iter().filter(|s| !down(s.common.flags)).count();
                 let (ckquorum_ok, ckquorum_message) = ckquorum(core, &c.name);

@@ -220,13 +220,7 @@ pub fn info_sentinel_section(core: &Sentinel, now: u64) -> String {
     );
     for (i, m) in core.masters().iter().enumerate() {
         let c = &m.common;
-        let status = if c.flags & flags::O_DOWN != 0 {
-            "odown"
-        } else if c.flags & flags::S_DOWN != 0 {
-            "sdown"
-        } else {
-            "ok"
-        };
+        let status = crate::core::instance::master_status(c.flags);
         s.push_str(&format!(
             "master{i}:name={},status={status},address={}:{},slaves={},sentinels={}\r\n",
             c.name,

@@ -106,10 +106,25 @@ fn votes_of_a_newer_epoch_do_not_elect_an_older_attempt() {
     assert_eq!(u.core.test_get_leader(T0, 0, 3).as_deref(), Some(ME));
 }
 
+/// Per-master elections (issue #14): a newer epoch (here from a hello; in a mass
+/// failover, from other masters' attempts) does not end the attempt, as peers still
+/// grant votes for its own epoch; without them it ends at the election timeout.
 #[test]
-fn an_overtaken_attempt_is_given_up_on_the_next_tick() {
+fn an_overtaken_attempt_waits_for_votes_of_its_own_epoch() {
     let mut c = raced(false);
     c.tick_at(T0 + 100);
+    let ev = events(&c);
+    assert!(!ev.contains(&"+elected-leader".to_string()), "{ev:?}");
+    assert!(
+        !ev.contains(&"-failover-abort-not-elected".to_string()),
+        "{ev:?}"
+    );
+    assert_eq!(c.core.masters()[0].failover_state, FailoverState::WaitStart);
+    let mut t = T0 + 100;
+    while t < T0 + 11_000 {
+        t += 100;
+        c.tick_at(t);
+    }
     let ev = events(&c);
     assert!(!ev.contains(&"+elected-leader".to_string()), "{ev:?}");
     assert!(

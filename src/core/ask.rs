@@ -39,18 +39,22 @@ impl Sentinel {
             }
             let addr = self.announced_addr(&m.common).to_string();
             let port = m.common.port.to_string();
-            let epoch = self.current_epoch.to_string();
             // Our run id asks for a vote in the current epoch: only while our attempt
             // runs in that very epoch (redis-sentinel also asks once it has been
             // overtaken, spending the newer epoch's votes on a stale attempt; see
-            // `get_leader`).
-            let runid = if m.failover_state != FailoverState::None
+            // `get_leader`). With per-master elections (issue #14) the attempt asks in
+            // its own epoch, however many newer ones other masters' failovers took.
+            let in_attempt = m.failover_state != FailoverState::None;
+            let (epoch, runid) = if in_attempt && self.fast_failover() {
+                (m.failover_epoch, self.myid.clone())
+            } else if in_attempt
                 && (m.failover_epoch == self.current_epoch || self.upstream_election)
             {
-                self.myid.clone()
+                (self.current_epoch, self.myid.clone())
             } else {
-                "*".to_string()
+                (self.current_epoch, "*".to_string())
             };
+            let epoch = epoch.to_string();
             let master = m.common.name.clone();
             let args = self.command(
                 mi,

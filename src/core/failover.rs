@@ -98,7 +98,11 @@ impl Sentinel {
         let m = &self.masters[mi];
         if !is_leader && m.common.flags & flags::FORCE_FAILOVER == 0 {
             let timeout = self.timing.election_timeout.min(m.failover_timeout_ms) as i64;
-            let overtaken = self.current_epoch != epoch && !self.upstream_election;
+            // With per-master elections (issue #14) a newer epoch taken by another
+            // master's failover does not stop votes for this one: only a newer vote of
+            // ours for this master does.
+            let overtaken = self.masters[mi].leader_epoch > epoch && !self.upstream_election;
+            let m = &self.masters[mi];
             if overtaken || self.now as i64 - m.failover_start_time as i64 > timeout {
                 self.emit_inst(
                     LogLevel::Warning,

@@ -35,8 +35,14 @@ impl Sentinel {
             );
         }
         let m = &self.masters[master];
-        if m.leader_epoch < req_epoch && self.current_epoch <= req_epoch {
-            let epoch = self.current_epoch;
+        // Per-master elections (issue #14, a deviation unless `upstream_election`): the
+        // one vote per epoch is per master (`leader_epoch` only grows), so a request for
+        // an epoch older than the current one can still be granted. redis-sentinel
+        // refuses it, which makes all but the newest of many simultaneous failovers
+        // (one epoch each) fail their elections and wait 2 x failover-timeout.
+        let per_master = self.fast_failover();
+        if m.leader_epoch < req_epoch && (per_master || self.current_epoch <= req_epoch) {
+            let epoch = req_epoch;
             // A forced failover (SENTINEL FAILOVER) of ours runs in this epoch without
             // an election: our vote for it is ours, or we would help a second sentinel
             // promote under the same epoch (a deviation; redis-sentinel casts it on the

@@ -29,7 +29,7 @@ fn addrs(port: u16, n: usize) -> Option<Vec<Option<u16>>> {
         let name = format!("m{j}");
         req.extend_from_slice(
             format!(
-                "*3\r\n$7\r\nSENTINEL\r\n$23\r\nGET-MASTER-ADDR-BY-NAME\r\n${}\r\n{name}\r\n",
+                "*3\r\n$8\r\nSENTINEL\r\n$23\r\nGET-MASTER-ADDR-BY-NAME\r\n${}\r\n{name}\r\n",
                 name.len()
             )
             .as_bytes(),

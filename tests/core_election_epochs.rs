@@ -305,3 +305,48 @@ fn a_newer_config_naming_the_old_master_aborts_our_failover_before_promotion() {
         assert_eq!(u.core.masters()[0].failover_state, state);
     }
 }
+
+/// Ask for a vote for master `mymaster` in `epoch` on behalf of peer 1; the reply's
+/// (leader, epoch).
+fn ask_vote(c: &mut Sim, epoch: u64) -> (Reply, Reply) {
+    let e = epoch.to_string();
+    let reply = sentinel_command(
+        &mut c.core,
+        T0,
+        &bytes_args(&[
+            "SENTINEL",
+            "is-master-down-by-addr",
+            "127.0.0.1",
+            "6379",
+            &e,
+            PEERS[1],
+        ]),
+    );
+    let Reply::Array(items) = reply else {
+        panic!("{reply:?}")
+    };
+    (items[1].clone(), items[2].clone())
+}
+
+/// Per-master elections (issue #14) grant a vote for an epoch older than the current
+/// one (other masters' failovers took the newer ones), but never for an epoch older
+/// than the configuration this master already has: that attempt is stale, and winning
+/// it would promote a second time. redis-sentinel refuses both.
+#[test]
+fn per_master_votes_never_go_to_an_epoch_older_than_the_masters_config() {
+    for upstream in [false, true] {
+        let mut c = core();
+        c.core.set_upstream_election(upstream);
+        let t = c.core.test_access();
+        *t.current_epoch = 9;
+        t.masters[0].config_epoch = 5;
+        let stale = ask_vote(&mut c, 4);
+        assert_eq!(stale.0, Reply::bulk("*"), "upstream={upstream}");
+        let older_than_current = ask_vote(&mut c, 7);
+        if upstream {
+            assert_eq!(older_than_current.0, Reply::bulk("*"));
+        } else {
+            assert_eq!(older_than_current, (Reply::bulk(PEERS[1]), Reply::Int(7)));
+        }
+    }
+}

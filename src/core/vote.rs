@@ -40,7 +40,10 @@ impl Sentinel {
         // an epoch older than the current one can still be granted. redis-sentinel
         // refuses it, which makes all but the newest of many simultaneous failovers
         // (one epoch each) fail their elections and wait 2 x failover-timeout.
-        let per_master = self.fast_failover();
+        // Never for an epoch older than the configuration this master already has:
+        // redis-sentinel gets that from `current_epoch >= config_epoch`, per-master
+        // votes need it said (a stale attempt must not win and promote a second time).
+        let per_master = self.fast_failover() && req_epoch >= m.config_epoch;
         if m.leader_epoch < req_epoch && (per_master || self.current_epoch <= req_epoch) {
             let epoch = req_epoch;
             // A forced failover (SENTINEL FAILOVER) of ours runs in this epoch without

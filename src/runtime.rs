@@ -66,6 +66,12 @@ pub fn performer_counted(
     Box::new(move |core: &Sentinel, actions: Vec<Action>| {
         let mut ok = true;
         let now = crate::shell::now_ms();
+        // The config is snapshotted from the core as it is *after* the whole call (or the
+        // whole deferred batch), so the first `PersistConfig` already saves what every
+        // later one asks for: one write (and fsync) per call, not one per change. At
+        // hundreds of masters a burst of hellos or votes otherwise blocks the loop for
+        // one fsync per master (and long enough for TILT).
+        let mut persisted = false;
         for action in actions {
             counters.observe(&action, now);
             match action {
@@ -89,11 +95,14 @@ pub fn performer_counted(
                 }
                 Action::Script(cmd) => scripts.perform(&cmd),
                 Action::Log { level, text } => logger.log(level, &text),
+                Action::PersistConfig if persisted => {}
                 Action::PersistConfig => match persist(core) {
                     Ok(()) => {
+                        persisted = true;
                         logger.log(LogLevel::Notice, "Sentinel new configuration saved on disk")
                     }
                     Err(e) => {
+                        persisted = true;
                         if let Some(step) = crate::config::failed_step(&e) {
                             logger.log(LogLevel::Warning, step);
                         }
@@ -193,6 +202,12 @@ pub async fn drive(
                         }
                     }
                 });
+                // Let the reactor run before the next batch. On this single thread the
+                // links read their sockets only when it has polled, so going straight
+                // back to the channel would take the next burst (e.g. 300 masters'
+                // hellos after a mass failover) one event at a time, a config write
+                // each, and the timer would wait long enough for TILT.
+                tokio::task::yield_now().await;
             }
             Some(report) = script_reports.recv() => {
                 shell.with_core(|c, now| c.handle(now, report.into_event()));

@@ -65,6 +65,52 @@ impl Shell {
     }
 }
 
+/// Actions of calls made with [`Shell::with_core_deferred`], not performed yet. The
+/// owner performs them with [`Shell::perform_deferred`] before it lets anyone see a
+/// result of those calls.
+#[derive(Default)]
+pub struct Deferred(Vec<Action>);
+
+impl Deferred {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Shell {
+    /// [`Shell::with_core`] whose actions are kept in `deferred` instead of performed. A
+    /// connection's pipelined vote requests (`SENTINEL IS-MASTER-DOWN-BY-ADDR`: when many
+    /// masters fail at once, one per master from every candidate) and hellos are then
+    /// saved by one config write before their replies go out, instead of one fsync each
+    /// on the single-threaded loop. The caller performs them with [`Shell::perform_deferred`]
+    /// before writing any reply of these calls and before its next other call (so its
+    /// events keep their order).
+    pub fn with_core_deferred<R>(
+        &self,
+        deferred: &mut Deferred,
+        f: impl FnOnce(&mut Sentinel, u64) -> R,
+    ) -> R {
+        let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
+        let r = f(&mut core, now_ms());
+        deferred.0.extend(core.drain_actions());
+        r
+    }
+
+    /// Perform the actions kept in `deferred` (one config write covers them all).
+    /// Returns `false` if the config write failed.
+    pub fn perform_deferred(&self, deferred: &mut Deferred) -> bool {
+        if deferred.0.is_empty() {
+            return true;
+        }
+        let core = self.core.lock().unwrap_or_else(|e| e.into_inner());
+        let ok = (self.perform)(&core, std::mem::take(&mut deferred.0));
+        if let Some(observe) = &self.observer {
+            observe(&core);
+        }
+        ok
+    }
+}
+
 impl Shell {
     /// Read the core without changing it: no time, no actions to perform, nothing new for
     /// the observer (the query path, e.g. `SENTINEL GET-MASTER-ADDR-BY-NAME`).

@@ -6,7 +6,9 @@
 //! `+switch-master` each sentinel logged (exactly N each when no failover is lost or
 //! done twice).
 //! Run: `BENCH_MASTERS=100 cargo test --release --test integration bench_mass_failover -- --ignored --nocapture --test-threads 1`
-//! Knobs: `BENCH_MASTERS` (100; the issue asks for 100 and 300), `BENCH_TIMEOUT` (240 s).
+//! Knobs: `BENCH_MASTERS` (100; the issue asks for 100 and 300), `BENCH_TIMEOUT` (240 s),
+//! `BENCH_ONLY` (`rsentinel` or `redis-sentinel`: run one implementation), `BENCH_LOGS`
+//! (a directory to keep the sentinels' logs in).
 
 use crate::bench::env_or;
 use crate::harness::*;
@@ -19,6 +21,8 @@ struct Outcome {
     writable: Option<f64>,
     elected: usize,
     switches: Vec<usize>,
+    /// Every `-failover-abort-*` event of all three sentinels, by name.
+    aborts: std::collections::BTreeMap<String, usize>,
 }
 
 /// The port of every `GET-MASTER-ADDR-BY-NAME m<j>` reply, pipelined (None: no address).
@@ -53,6 +57,15 @@ fn writable(port: u16) -> bool {
 fn count_in_log(dir: &Path, what: &str) -> usize {
     let log = std::fs::read_to_string(dir.join("sentinel.log")).unwrap_or_default();
     log.lines().filter(|l| l.contains(what)).count()
+}
+
+fn aborts_in_log(dir: &Path, into: &mut std::collections::BTreeMap<String, usize>) {
+    let log = std::fs::read_to_string(dir.join("sentinel.log")).unwrap_or_default();
+    for w in log.split_whitespace() {
+        if w.starts_with("-failover-abort") {
+            *into.entry(w.to_string()).or_default() += 1;
+        }
+    }
 }
 
 fn run(bin: &Path, n: usize, timeout: Duration) -> Outcome {
@@ -107,6 +120,15 @@ fn run(bin: &Path, n: usize, timeout: Duration) -> Outcome {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    if let Ok(keep) = std::env::var("BENCH_LOGS") {
+        for (k, s) in sentinels.iter().enumerate() {
+            let to = Path::new(&keep).join(format!(
+                "{}-{k}.log",
+                bin.display().to_string().replace('/', "_")
+            ));
+            let _ = std::fs::copy(s.dir.join("sentinel.log"), to);
+        }
+    }
     Outcome {
         discovery,
         switched,
@@ -119,6 +141,13 @@ fn run(bin: &Path, n: usize, timeout: Duration) -> Outcome {
             .iter()
             .map(|s| count_in_log(&s.dir, "+switch-master"))
             .collect(),
+        aborts: {
+            let mut a = std::collections::BTreeMap::new();
+            for s in &sentinels {
+                aborts_in_log(&s.dir, &mut a);
+            }
+            a
+        },
     }
 }
 
@@ -131,20 +160,28 @@ fn bench_mass_failover() {
     let timeout = Duration::from_secs(env_or("BENCH_TIMEOUT", 240));
     let show = |o: Option<f64>| o.map_or("timeout".to_string(), |s| format!("{s:.2} s"));
     let mut res = Vec::new();
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     for (name, bin) in [
         ("redis-sentinel", PathBuf::from("redis-sentinel")),
         ("rsentinel", rsentinel_bin()),
     ] {
+        if !only.is_empty() && only != name {
+            continue;
+        }
         let o = run(&bin, n, timeout);
         println!(
-            "{name:>15}: N={n} discovery {:.1} s | all switched on all 3 {} | all writable {} | leaders elected {} | +switch-master per sentinel {:?}",
+            "{name:>15}: N={n} discovery {:.1} s | all switched on all 3 {} | all writable {} | leaders elected {} | +switch-master per sentinel {:?} | aborts {:?}",
             o.discovery,
             show(o.switched),
             show(o.writable),
             o.elected,
-            o.switches
+            o.switches,
+            o.aborts
         );
         res.push(o);
+    }
+    if res.len() < 2 {
+        return;
     }
     let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => format!("x{:.2}", b / a),

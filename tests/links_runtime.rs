@@ -174,6 +174,7 @@ async fn performer_runs_actions_in_order_and_reports_persist_failure() {
             "master m 127.0.0.1 41000",
             Some("/n.sh"),
         ));
+        // Saved by the call's first rewrite already (it writes the state after the call).
         c.test_access().outbox.push(Action::PersistConfig);
         c.test_access().outbox.push(Action::Connect {
             link: LinkId(5),
@@ -182,6 +183,8 @@ async fn performer_runs_actions_in_order_and_reports_persist_failure() {
             port: 1,
         });
     });
+    assert!(outcome.persisted_ok);
+    let (_, outcome) = shell.with_core(|c, _| c.test_access().outbox.push(Action::PersistConfig));
     assert!(!outcome.persisted_ok);
     assert!(links.contains(LinkId(5), ConnKind::Cmd));
     let got: Vec<String> = lines.lock().unwrap().iter().map(|l| shape(l)).collect();
@@ -195,6 +198,7 @@ async fn performer_runs_actions_in_order_and_reports_persist_failure() {
         "* Sentinel new configuration saved on disk",
         "# +sdown master m 127.0.0.1 41000",
         "publish +sdown master m 127.0.0.1 41000",
+        // the second call
         "persist f9351bc32a024bcd4d518040ae807e61bcbe50b5",
         "# WARNING: Sentinel was not able to save the new configuration on disk!!!: Permission denied",
     ];

@@ -51,5 +51,6 @@ mod server_accept;
 mod server_acl;
 mod server_basic;
 mod server_rates;
+mod server_votes;
 mod sim_broken;
 mod simulation;

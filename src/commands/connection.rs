@@ -161,6 +161,17 @@ pub fn sentinel(ctx: &mut Ctx, args: &[Bytes]) {
             .read_core(|c| super::sentinel::master_addr(c, &String::from_utf8_lossy(&args[2])));
         return ctx.reply(reply);
     }
+    // Vote requests: their actions (the vote's config write, `+vote-for-leader`) wait
+    // for the end of the connection's batch, so a peer's pipelined requests for many
+    // masters cost one config write (the connection performs them before any reply).
+    if super::defers_actions(args) {
+        let reply = ctx
+            .shell
+            .with_core_deferred(&mut ctx.sess.deferred, |c, now| {
+                super::sentinel::sentinel_command(c, now, args)
+            });
+        return ctx.reply(reply);
+    }
     let (reply, outcome) = ctx
         .shell
         .with_core(|c, now| super::sentinel::sentinel_command(c, now, args));

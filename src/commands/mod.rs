@@ -52,6 +52,21 @@ fn sanitize(r: Reply) -> Reply {
     }
 }
 
+/// The commands whose actions a connection defers to the end of its batch: what peers
+/// send for many masters at once (`SENTINEL IS-MASTER-DOWN-BY-ADDR` vote requests, or its
+/// Valkey spelling, and hellos `PUBLISH`ed to us directly after a failover).
+pub fn defers_actions(args: &[Bytes]) -> bool {
+    match args.len() {
+        6 => {
+            args[0].eq_ignore_ascii_case(b"sentinel")
+                && (args[1].eq_ignore_ascii_case(b"is-master-down-by-addr")
+                    || args[1].eq_ignore_ascii_case(b"is-primary-down-by-addr"))
+        }
+        3 => args[0].eq_ignore_ascii_case(b"publish") && args[1].as_ref() == pubsub::HELLO_CHANNEL,
+        _ => false,
+    }
+}
+
 /// Execute one request, appending the encoded replies to `out`.
 pub fn execute(
     state: &State,

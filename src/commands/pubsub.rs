@@ -83,7 +83,11 @@ pub fn publish(ctx: &mut Ctx, args: &[Bytes]) {
         return ctx.error("ERR Only HELLO messages are accepted by Sentinel instances.");
     }
     let payload = args[2].clone();
+    // Deferred to the end of the connection's batch: a leader that just switched many
+    // masters sends one hello for each, and one config write saves them all.
     ctx.shell
-        .with_core(|c, now| c.handle(now, crate::core::Event::Hello { payload }));
+        .with_core_deferred(&mut ctx.sess.deferred, |c, now| {
+            c.handle(now, crate::core::Event::Hello { payload })
+        });
     ctx.reply(Reply::Int(1))
 }

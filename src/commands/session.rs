@@ -28,6 +28,9 @@ pub struct Session {
     pub reply_mode: ReplyMode,
     /// Close after the queued replies are written.
     pub close: bool,
+    /// Actions of this connection's vote requests not performed yet (see
+    /// [`crate::shell::Shell::with_core_deferred`]).
+    pub deferred: crate::shell::Deferred,
 }
 
 impl Session {
@@ -40,6 +43,7 @@ impl Session {
             patterns: Vec::new(),
             reply_mode: ReplyMode::On,
             close: false,
+            deferred: Default::default(),
         }
     }
     pub fn resp(&self) -> u8 {

@@ -103,6 +103,7 @@ async fn run_on(server: Arc<Server>, stream: TcpStream, tls: Option<Arc<TlsConte
     let mut sess = Session::new(client.clone(), !state.users().auth_required());
     let mut replies = BytesMut::new();
     read_loop(&server, &mut sess, &mut rd, &wr, &mut replies).await;
+    server.shell.perform_deferred(&mut sess.deferred);
     queue_replies(state, &client, &mut replies);
 
     client.close_after_reply();
@@ -141,11 +142,15 @@ async fn read_loop(
                     client.state().qbuf = before_len - buf.len();
                     if state.current_pause().is_some() {
                         // Earlier replies of the batch are not held back by the pause.
+                        server.shell.perform_deferred(&mut sess.deferred);
                         queue_replies(state, &client, replies);
                         wait_if_paused(state, &client, &args).await;
                     }
                     if client.is_killed() {
                         return;
+                    }
+                    if !sess.deferred.is_empty() && !crate::commands::defers_actions(&args) {
+                        server.shell.perform_deferred(&mut sess.deferred);
                     }
                     // The reply is encoded straight into the batch (dropped again if
                     // CLIENT REPLY says so).
@@ -166,12 +171,15 @@ async fn read_loop(
                         return;
                     }
                     if sess.subscribed() {
+                        server.shell.perform_deferred(&mut sess.deferred);
                         queue_replies(state, &client, replies);
-                    } else if replies.len() > BATCH_FLUSH_BYTES
-                        && !(flush_replies(state, &client, wr, replies).await
+                    } else if replies.len() > BATCH_FLUSH_BYTES {
+                        server.shell.perform_deferred(&mut sess.deferred);
+                        if !(flush_replies(state, &client, wr, replies).await
                             && backpressure(&client).await)
-                    {
-                        return;
+                        {
+                            return;
+                        }
                     }
                 }
                 Ok(None) => break,
@@ -181,6 +189,8 @@ async fn read_loop(
                 }
             }
         }
+        // The batch's votes and hellos are saved (one config write) before the replies.
+        server.shell.perform_deferred(&mut sess.deferred);
         if !replies.is_empty() && !flush_replies(state, &client, wr, replies).await {
             return;
         }

@@ -18,6 +18,15 @@ pub async fn start(cfg: ServerConfig) -> (Arc<State>, SocketAddr) {
         masters: vec![MasterConfig::new("mymaster", "127.0.0.1", 6390, 2)],
         ..Default::default()
     };
+    start_with(cfg, sc, Box::new(|_, _| true)).await
+}
+
+/// [`start`] over a core configured by `sc`, its actions performed by `perform`.
+pub async fn start_with(
+    cfg: ServerConfig,
+    sc: SentinelConfig,
+    perform: rsentinel::shell::Performer,
+) -> (Arc<State>, SocketAddr) {
     let core = Sentinel::new(
         &sc,
         Identity {
@@ -27,7 +36,7 @@ pub async fn start(cfg: ServerConfig) -> (Arc<State>, SocketAddr) {
         1,
         now_ms(),
     );
-    let shell = Arc::new(Shell::new(core, Box::new(|_, _| true)));
+    let shell = Arc::new(Shell::new(core, perform));
     let info = ProcessInfo {
         run_id: "0".repeat(40),
         start_ms: now_ms(),

@@ -53,22 +53,33 @@ impl Hub {
         };
         let ch = Bytes::copy_from_slice(channel);
         let m = Bytes::copy_from_slice(msg);
+        // Encoded once per (pattern, protocol), not once per subscriber: an event reaches
+        // every `PSUBSCRIBE *` monitor with the same bytes.
+        let mut frames: Vec<(Option<Bytes>, u8, bytes::BytesMut)> = Vec::new();
+        let mut frame_for = |pattern: Option<&Bytes>, resp: u8| -> usize {
+            if let Some(k) = frames
+                .iter()
+                .position(|(p, r, _)| *r == resp && p.as_ref() == pattern)
+            {
+                return k;
+            }
+            let mut items = match pattern {
+                None => vec![Reply::bulk("message")],
+                Some(p) => vec![Reply::bulk("pmessage"), Reply::Bulk(p.clone())],
+            };
+            items.extend([Reply::Bulk(ch.clone()), Reply::Bulk(m.clone())]);
+            frames.push((pattern.cloned(), resp, Reply::Push(items).to_bytes(resp)));
+            frames.len() - 1
+        };
+        let mut deliveries: Vec<(usize, &Arc<ClientShared>)> = Vec::new();
         for c in &direct {
-            let frame = Reply::Push(vec![
-                Reply::bulk("message"),
-                Reply::Bulk(ch.clone()),
-                Reply::Bulk(m.clone()),
-            ]);
-            c.queue(&frame.to_bytes(c.resp()), self.limit);
+            deliveries.push((frame_for(None, c.resp()), c));
         }
         for (p, c) in &by_pattern {
-            let frame = Reply::Push(vec![
-                Reply::bulk("pmessage"),
-                Reply::Bulk(p.clone()),
-                Reply::Bulk(ch.clone()),
-                Reply::Bulk(m.clone()),
-            ]);
-            c.queue(&frame.to_bytes(c.resp()), self.limit);
+            deliveries.push((frame_for(Some(p), c.resp()), c));
+        }
+        for (k, c) in deliveries {
+            c.queue(&frames[k].2, self.limit);
         }
         direct.len() + by_pattern.len()
     }

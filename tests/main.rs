@@ -52,4 +52,5 @@ mod server_acl;
 mod server_basic;
 mod server_rates;
 mod sim_broken;
+mod sim_mass_failover;
 mod simulation;

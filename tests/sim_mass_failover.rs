@@ -68,7 +68,11 @@ fn run_seeds(
             println!("{}\n{o:?}", o.outcome.report());
         }
         if o.outcome.violation.is_some() {
-            panic!("{}\n{spec:?}", o.outcome.report());
+            panic!(
+                "{}\n{spec:?}\nreplay this one: SIM_SEED={seed} SIM_TRACE=100000 cargo test --test unit sim_mass_failover:: -- --nocapture (with SIM_MASTERS={} for the default-count tests)",
+                o.outcome.report(),
+                spec.masters
+            );
         }
         out.push(o);
     }
@@ -143,7 +147,10 @@ fn mass_failover_under_network_faults() {
 /// Known failures of rsentinel's rules (found by this scenario; `src/` unchanged).
 ///
 /// Two sentinels both win an election for the same master, in different epochs, a few
-/// milliseconds apart, and both promote. Seed 84 (3 sentinels, 10 masters), master7:
+/// milliseconds apart, and both promote (reported as the second `SLAVEOF NO ONE`
+/// reaches a replica while another one of the same master is its master already).
+/// Seed 84 (3 sentinels, 10 masters) does it to master0 (s0 elected in epoch 5, s2 in
+/// epoch 7, 14 ms later) and to master7:
 /// s0 asks for votes in epoch 6 and s2, which had not heard of it yet, in epoch 9 (its
 /// per-master attempt epochs run ahead, taken by the other masters' attempts); s1
 /// votes s0 (epoch 6), s0 is elected and sends SLAVEOF NO ONE to one replica; 5 ms
@@ -191,7 +198,8 @@ fn known_second_leader_seeds() {
 /// 10 minutes of simulated time, with rsentinel's rules or (`SIM_UPSTREAM=1`)
 /// redis-sentinel's (their known flaws silenced). Slow where a seed needs retries, so
 /// ignored; run with `--ignored --nocapture` (`SIM_SEEDS`, `SIM_MASTERS`,
-/// `SIM_SENTINELS` apply).
+/// `SIM_SENTINELS` apply; `SIM_FAULT_MS=20000` adds the network faults of
+/// `mass_failover_under_network_faults`).
 #[test]
 #[ignore]
 fn mass_failover_times() {
@@ -200,9 +208,15 @@ fn mass_failover_times() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
+    let fault_ms = std::env::var("SIM_FAULT_MS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let spec = Spec {
         masters: masters(10),
         patience_ms: Some(600_000),
+        fault_ms,
+        exactly_once: fault_ms == 0,
         ..Spec::default()
     };
     let opts = Options {

@@ -93,6 +93,9 @@ pub struct Watch {
     /// failover stopped once it learnt the first one's switch), yet leaves a second
     /// writable master behind until somebody re-points it.
     pub model_promotions: Vec<u64>,
+    /// `Spec::exactly_once`: a promotion while another replica of the same master is
+    /// already a live master is reported as it happens (two writable masters).
+    pub strict: bool,
     /// Per group: `+elected-leader` events (any sentinel), and the first one's time.
     pub leaders: Vec<u64>,
     pub first_elected: Vec<Option<Time>>,
@@ -213,7 +216,9 @@ impl World {
             w.after_core(i);
         }
         w.schedule(w.now + 100, Msg::Repl);
-        w.watch = Some(Box::new(Watch::new(groups)));
+        let mut watch = Watch::new(groups);
+        watch.strict = spec.exactly_once;
+        w.watch = Some(Box::new(watch));
         w
     }
 
@@ -241,11 +246,23 @@ impl World {
         })
     }
 
-    /// Replica `r` is about to execute `SLAVEOF NO ONE`: count it for its group.
+    /// Replica `r` is about to execute `SLAVEOF NO ONE`: count it for its group, and
+    /// (strict runs) report it if another replica of that master is a master already.
     pub fn watch_promotion(&mut self, r: usize) {
         let watch = self.watch.as_mut().expect("watching");
-        if let Some(g) = watch.groups.iter().position(|gr| gr.replicas.contains(&r)) {
-            watch.model_promotions[g] += 1;
+        let Some(g) = watch.groups.iter().position(|gr| gr.replicas.contains(&r)) else {
+            return;
+        };
+        watch.model_promotions[g] += 1;
+        let gr = &watch.groups[g];
+        let live_master = |o: &usize| *o != r && self.redis[*o].alive && self.redis[*o].is_master();
+        let other = gr.replicas.iter().copied().find(live_master);
+        if let (true, Some(o)) = (watch.strict, other) {
+            let text = format!(
+                "{}: replica redis{r} ({}) promoted while redis{o} ({}) is already its master",
+                gr.name, self.redis[r].ip, self.redis[o].ip
+            );
+            self.check.fail_at(Kind::SwitchCount, self.now, text);
         }
     }
 

@@ -199,7 +199,7 @@ fn known_second_leader_seeds() {
 /// redis-sentinel's (their known flaws silenced). Slow where a seed needs retries, so
 /// ignored; run with `--ignored --nocapture` (`SIM_SEEDS`, `SIM_MASTERS`,
 /// `SIM_SENTINELS` apply; `SIM_FAULT_MS=20000` adds the network faults of
-/// `mass_failover_under_network_faults`).
+/// `mass_failover_under_network_faults`, `SIM_CRASHES=1` sentinel crashes too).
 #[test]
 #[ignore]
 fn mass_failover_times() {
@@ -216,6 +216,7 @@ fn mass_failover_times() {
         masters: masters(10),
         patience_ms: Some(600_000),
         fault_ms,
+        crashes: std::env::var("SIM_CRASHES").is_ok_and(|v| v == "1"),
         exactly_once: fault_ms == 0,
         ..Spec::default()
     };

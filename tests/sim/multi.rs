@@ -35,6 +35,8 @@ pub struct Spec {
     /// Network faults (slow links, resets, partitions, an isolated node) for this long
     /// after the kill; 0 for a calm network.
     pub fault_ms: u64,
+    /// Among those faults, sentinels also crash and restart from their config file.
+    pub crashes: bool,
     /// On a calm network, a master whose first election had a leader within this long
     /// after the kill must be switched on every sentinel within it too; any other
     /// master (its first election split: every candidate voted for itself) within one
@@ -59,6 +61,7 @@ impl Default for Spec {
             down_after: 1000,
             failover_timeout: None,
             fault_ms: 0,
+            crashes: false,
             // Measured (simulated time, `mass_failover_times`): without a split vote
             // all switched 1.29-1.51 s after the kill at 10-40 masters, 3 or 5
             // sentinels; redis-sentinel's rules take 4.4-6.2 s.

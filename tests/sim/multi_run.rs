@@ -15,9 +15,10 @@
 //!   pause, by design, so it gets the longer bound and is counted
 //!   (`MassOutcome::retried`); redis-sentinel's rules miss the short bound.
 //!
-//! Optional network faults (slow links with resets, partitions, an isolated sentinel)
-//! run for `Spec::fault_ms` after the kill; no process crashes, so a second promotion
-//! is never needed to stay live.
+//! Optional network faults (slow links with resets, partitions, an isolated sentinel,
+//! and with `Spec::crashes` sentinel crashes and restarts) run for `Spec::fault_ms`
+//! after the kill; no Redis process crashes, so a second promotion is never needed to
+//! stay live.
 
 use super::check::{Kind, Violation};
 use super::multi::Spec;
@@ -142,12 +143,15 @@ impl World {
             100,
             |w| {
                 if w.now < fault_end && w.now >= next_fault {
-                    w.net_fault(fault_end);
+                    w.net_fault(fault_end, spec.crashes);
                     next_fault = w.now + w.rng.gen_range(500..3_000);
                 } else if w.now >= fault_end && !healed {
                     w.trace.note(w.now, "network healed".into());
                     w.net.blocked.clear();
                     w.calm_network();
+                    for i in 0..w.nodes.len() {
+                        w.restart_sentinel(i);
+                    }
                     healed = true;
                 } else if healed && !armed && w.now >= fault_end + 3 * spec.down_after {
                     arm(w);
@@ -279,12 +283,19 @@ impl World {
     }
 
     /// One network fault: a slow, lossy period, a partition between a sentinel and
-    /// another node (one way or both), or an isolated sentinel. Each heals by itself,
-    /// and everything is healed at `fault_end` anyway.
-    fn net_fault(&mut self, fault_end: Time) {
+    /// another node (one way or both), or an isolated sentinel; with `crashes`, also a
+    /// sentinel crash. Each heals by itself, and everything is healed at `fault_end`.
+    fn net_fault(&mut self, fault_end: Time, crashes: bool) {
         let now = self.now;
-        let s = NodeId::Sentinel(self.rng.gen_range(0..self.nodes.len()));
-        match self.rng.gen_range(0..3) {
+        let i = self.rng.gen_range(0..self.nodes.len());
+        let s = NodeId::Sentinel(i);
+        let kinds = if crashes { 4 } else { 3 };
+        match self.rng.gen_range(0..kinds) {
+            3 => {
+                self.crash_sentinel(i);
+                let back = self.rng.gen_range(500..8_000);
+                self.restart_sentinel_in(i, back);
+            }
             0 => {
                 self.net.max_delay = self.rng.gen_range(50..800);
                 self.net.reset_prob = [0.0, 0.001, 0.01][self.rng.gen_range(0..3)];

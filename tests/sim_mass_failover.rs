@@ -246,6 +246,9 @@ fn mass_failover_times() {
             o.switches,
             o.outcome.violation.as_ref().map(|v| (v.kind, &v.text))
         );
+        if std::env::var("SIM_SEED").is_ok() {
+            println!("{}", o.outcome.report());
+        }
         ms.push(o.all_switched_ms.unwrap_or(u64::MAX));
     }
     ms.sort_unstable();

@@ -269,6 +269,25 @@ impl World {
         }
     }
 
+    /// Sentinel `i` restarted: a master its config file already names at a new address
+    /// counts as switched now, for it never publishes that `+switch-master` (a leader
+    /// that crashed in reconf-slaves persisted the promoted replica, as
+    /// redis-sentinel does).
+    pub fn watch_restart(&mut self, i: usize) {
+        let now = self.now;
+        let watch = self.watch.as_mut().expect("watching");
+        let core = &self.nodes[i].core;
+        for (g, gr) in watch.groups.iter().enumerate() {
+            let Some(mi) = core.master_index(&gr.name) else {
+                continue;
+            };
+            let moved = core.current_master_addr(mi) != (redis::ip(gr.master), redis::PORT);
+            if moved && !watch.switches.contains_key(&(i, g)) {
+                watch.switches.insert((i, g), vec![now]);
+            }
+        }
+    }
+
     /// Sentinel `i` published `channel payload`: record what the mass failover is
     /// judged on, and check a switch against the model right away.
     pub fn watch_event(&mut self, i: usize, channel: &str, payload: &str) {

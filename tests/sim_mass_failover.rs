@@ -8,6 +8,18 @@
 //!   master count: `SIM_MASTERS=<m>` (at most 84: all instances share one /24).
 //! - Times per seed, rsentinel's or redis-sentinel's rules, calm or faulty network:
 //!   `cargo test --test unit mass_failover_times -- --ignored --nocapture`.
+//!
+//! Measured (simulated time from the kill until every sentinel switched every master,
+//! down-after 1000, failover-timeout 10-30 s drawn per seed): rsentinel, 10 masters,
+//! 3 sentinels, 100 seeds: median 1.39 s, 1.29-1.51 s without a split election; 3
+//! seeds split (37.7-57.7 s, one retry round); 1 seed (84) promoted twice. 5
+//! sentinels, 30 seeds: median 1.39 s, at most 1.48 s; 3 split (41.7-61.7 s), 2 (5,
+//! 26) promoted twice. 40 masters, 10 seeds: 1.36-1.46 s. redis-sentinel's rules: 10
+//! masters 4.39-4.73 s (20 seeds), 40 masters 5.40-6.18 s, 5 sentinels 4.42-5.54 s.
+//! Under 20 s of network faults (60 + 30 seeds) no invariant broke; with sentinel
+//! crashes too, restarted sentinels that win an election but find no good replica
+//! (their view of the master's down time restarts, the replicas' link-down time does
+//! not) delay some masters past the retry bound, as redis-sentinel would.
 
 use crate::sim::check::Kind;
 use crate::sim::multi::Spec;

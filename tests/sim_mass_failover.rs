@@ -142,7 +142,7 @@ fn mass_failover_with_five_sentinels() {
         masters: masters(10),
         ..Spec::default()
     };
-    run_seeds("5 sentinels", 8, &options(5), &spec, KNOWN_5);
+    run_seeds("5 sentinels", 6, &options(5), &spec, KNOWN_5);
 }
 
 /// Network faults (slow links with resets, partitions, an isolated sentinel) for the
@@ -158,7 +158,7 @@ fn mass_failover_under_network_faults() {
         exactly_once: false,
         ..Spec::default()
     };
-    run_seeds("network faults", 3, &options(3), &spec, &[]);
+    run_seeds("network faults", 2, &options(3), &spec, &[]);
 }
 
 /// Known failures of rsentinel's rules (found by this scenario; `src/` unchanged).

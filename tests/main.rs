@@ -53,4 +53,5 @@ mod server_basic;
 mod server_rates;
 mod server_votes;
 mod sim_broken;
+mod sim_mass_failover;
 mod simulation;

@@ -14,6 +14,8 @@
 //! - [`peer`]: sentinel nodes (core, clock offset, persisted config) and what a core
 //!   answers when a peer talks to it.
 //! - [`faults`]: the seed-driven fault schedule and the final heal.
+//! - [`multi`]: a world of many independent masters watched by the same sentinels
+//!   (issue #14), [`multi_run`]: the mass failover run on it and its checks.
 //! - [`check`]: the safety invariants, checked after every step, and liveness.
 //! - [`trace`]: a ring buffer of the last steps, printed on failure.
 //! - [`golden_mode`]: the same world without chance (no latency, fixed tick phases, no
@@ -25,6 +27,8 @@ pub mod deliver;
 pub mod faults;
 pub mod golden_mode;
 pub mod handover;
+pub mod multi;
+pub mod multi_run;
 pub mod net;
 pub mod peer;
 pub mod record;

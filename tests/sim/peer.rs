@@ -178,6 +178,9 @@ impl World {
         let now = self.now;
         self.check
             .restarted(now, &self.nodes[i].myid, &self.nodes[i].core);
+        if self.watch.is_some() {
+            self.watch_restart(i);
+        }
         self.schedule_tick(i);
         self.after_core(i);
     }

@@ -280,6 +280,9 @@ impl World {
     }
 
     fn slaveof(&mut self, r: usize, host: &str, port: &str) {
+        if self.watch.is_some() && !self.redis[r].is_master() && host == "NO" {
+            self.watch_promotion(r);
+        }
         let now = self.now;
         let sync = self.sync_ms;
         self.redis[r].slaveof(host, port, now, sync);

@@ -60,6 +60,9 @@ pub struct World {
     /// How long a replica re-pointed by SLAVEOF takes to sync where links come up by
     /// time (golden-timed mode; the seeded runs have replication steps instead).
     pub sync_ms: u64,
+    /// The multi-master scenario's record of switches and promotions (issue #14,
+    /// [`super::multi`]); `None` elsewhere, so the other runs pay nothing for it.
+    pub watch: Option<Box<super::multi::Watch>>,
 }
 
 impl World {
@@ -90,6 +93,7 @@ impl World {
             master_name: "mymaster".into(),
             golden: false,
             sync_ms: 0,
+            watch: None,
         };
         w.check.skip = w.opts.skip_checks.clone();
         w
@@ -325,6 +329,9 @@ impl World {
             let now = self.now;
             self.check.elected(now, i, payload, &self.nodes);
         }
+        if self.watch.is_some() {
+            self.watch_event(i, channel, payload);
+        }
     }
 
     /// Which node listens at host:port.
@@ -344,7 +351,7 @@ impl World {
 }
 
 impl World {
-    fn outcome(self) -> Outcome {
+    pub fn outcome(self) -> Outcome {
         let fingerprint = self.fingerprint();
         Outcome {
             seed: self.seed,

@@ -350,3 +350,51 @@ fn per_master_votes_never_go_to_an_epoch_older_than_the_masters_config() {
         }
     }
 }
+
+/// Ask for a vote for `mymaster` in `epoch` on behalf of `who` at time `now`.
+fn ask_vote_at(c: &mut Sim, now: u64, epoch: u64, who: &str) -> (Reply, Reply) {
+    let e = epoch.to_string();
+    let reply = sentinel_command(
+        &mut c.core,
+        now,
+        &bytes_args(&[
+            "SENTINEL",
+            "is-master-down-by-addr",
+            "127.0.0.1",
+            "6379",
+            &e,
+            who,
+        ]),
+    );
+    let Reply::Array(items) = reply else {
+        panic!("{reply:?}")
+    };
+    (items[1].clone(), items[2].clone())
+}
+
+/// The vote hold (issue #14): right after voting for one candidate, a newer epoch's
+/// request from another is refused for as long as the first election can run (the
+/// election timeout, 10 s here), so two leaders cannot promote two replicas in a row;
+/// the same candidate's newer epoch is granted, and after the hold anyone's is.
+/// redis-sentinel's rules grant the second candidate at once.
+#[test]
+fn a_vote_binds_for_the_election_timeout_to_its_candidate() {
+    for upstream in [false, true] {
+        let mut c = core();
+        c.core.set_upstream_election(upstream);
+        let first = ask_vote_at(&mut c, T0, 3, PEERS[0]);
+        assert_eq!(first, (Reply::bulk(PEERS[0]), Reply::Int(3)));
+        let second = ask_vote_at(&mut c, T0 + 5, 4, PEERS[1]);
+        if upstream {
+            assert_eq!(second, (Reply::bulk(PEERS[1]), Reply::Int(4)));
+            continue;
+        }
+        assert_eq!(second, (Reply::bulk(PEERS[0]), Reply::Int(3)));
+        let again = ask_vote_at(&mut c, T0 + 9_000, 5, PEERS[0]);
+        assert_eq!(again, (Reply::bulk(PEERS[0]), Reply::Int(5)));
+        let still = ask_vote_at(&mut c, T0 + 18_999, 6, PEERS[1]);
+        assert_eq!(still, (Reply::bulk(PEERS[0]), Reply::Int(5)));
+        let later = ask_vote_at(&mut c, T0 + 19_000, 6, PEERS[1]);
+        assert_eq!(later, (Reply::bulk(PEERS[1]), Reply::Int(6)));
+    }
+}

@@ -274,6 +274,8 @@ pub struct Master {
     /// This sentinel's own vote for this master.
     pub leader: Option<String>,
     pub leader_epoch: u64,
+    /// When that vote was cast (0: not in this run), see `Sentinel::vote_leader`.
+    pub leader_vote_time: u64,
     pub failover_state: FailoverState,
     pub failover_epoch: u64,
     pub failover_start_time: u64,

@@ -30,6 +30,7 @@ impl Sentinel {
             config_epoch: m.config_epoch,
             leader: None,
             leader_epoch: m.leader_epoch,
+            leader_vote_time: 0,
             failover_state: FailoverState::None,
             failover_epoch: 0,
             failover_start_time: 0,

@@ -136,8 +136,11 @@ impl Proxy {
     pub fn spawn(self) {
         let runtimes: Vec<tokio::runtime::Runtime> = (0..workers())
             .map(|_| {
+                // I/O and timers only: the signal and process drivers (which `enable_all`
+                // adds) are looked at on every park, that is every wake-up of the shard.
                 tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
+                    .enable_io()
+                    .enable_time()
                     .build()
                     .expect("proxy runtime")
             })

@@ -398,3 +398,56 @@ fn a_vote_binds_for_the_election_timeout_to_its_candidate() {
         assert_eq!(later, (Reply::bulk(PEERS[1]), Reply::Int(6)));
     }
 }
+
+/// A split election (every vote of epoch 3 known, nobody with a majority) is retried
+/// within a second of the abort (rsentinel's rules, issue #14), instead of after 2 x
+/// failover-timeout: candidates that aborted together would otherwise retry together,
+/// minutes later, and can split again. An election that was merely not won (votes
+/// missing: unreachable peers) keeps redis-sentinel's pacing.
+#[test]
+fn a_split_election_is_retried_within_a_second() {
+    for split in [true, false] {
+        let mut c = core();
+        c.core.test_start_failover(T0, 0);
+        assert_eq!(c.core.test_get_leader(T0, 0, 3), None);
+        // The peers' answers, renewed as their replies keep coming.
+        let report = |c: &mut Sim, now: u64| {
+            peer_reports_vote(c, 0, PEERS[0], 3);
+            peer_reports_vote(c, 2, PEERS[0], 3);
+            if split {
+                peer_reports_vote(c, 1, PEERS[1], 3);
+                peer_reports_vote(c, 3, PEERS[3], 3);
+            }
+            for s in c.core.test_access().masters[0].sentinels.iter_mut() {
+                s.last_master_down_reply_time = now;
+            }
+        };
+        let started = c.core.masters()[0].failover_start_time;
+        let mut t = T0;
+        while c.core.masters()[0].failover_state != FailoverState::None {
+            assert!(t < T0 + 12_000, "no abort");
+            report(&mut c, t);
+            t += 100;
+            c.tick_at(t);
+        }
+        let abort_at = t;
+        let ev = events(&c);
+        assert!(
+            ev.contains(&"-failover-abort-not-elected".to_string()),
+            "{ev:?}"
+        );
+        let m = &c.core.masters()[0];
+        assert_eq!(m.failover_state, FailoverState::None);
+        let throttle = m.failover_timeout_ms * 2;
+        let next_attempt = m.failover_start_time + throttle;
+        if split {
+            assert!(
+                (abort_at..abort_at + 1000).contains(&next_attempt),
+                "next attempt at +{} ms",
+                next_attempt as i64 - abort_at as i64
+            );
+        } else {
+            assert_eq!(m.failover_start_time, started);
+        }
+    }
+}

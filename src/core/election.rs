@@ -11,6 +11,7 @@ use super::Sentinel;
 use super::instance::*;
 use crate::config::LogLevel;
 use crate::core::Action;
+use rand::Rng;
 
 impl Sentinel {
     /// Start an attempt for master `mi` if it is ODOWN, none is running and the throttle
@@ -97,6 +98,47 @@ impl Sentinel {
         let quorum = self.masters[mi].quorum as u64;
         // An absolute majority (⌊voters/2⌋+1 or more) and at least `quorum`.
         winner.filter(|_| max_votes > voters / 2 && max_votes >= quorum)
+    }
+}
+
+impl Sentinel {
+    /// Whether the election for master `mi` in `epoch` can no longer be won: enough
+    /// voters reported their vote in `epoch` (ours for ourselves among them) that no
+    /// candidate can reach a majority even with every vote still unknown. Typically
+    /// every candidate started in the same epoch and voted for itself.
+    pub(super) fn election_split(&self, mi: usize, epoch: u64) -> bool {
+        let m = &self.masters[mi];
+        let ours = m.leader_epoch == epoch
+            && m.leader
+                .as_deref()
+                .is_some_and(|l| l.eq_ignore_ascii_case(&self.myid));
+        if !ours {
+            return false;
+        }
+        let voters = m.sentinels.len() as u64 + 1;
+        let mut counters: Vec<(String, u64)> = vec![(self.myid.clone(), 1)];
+        let mut reported = 1;
+        for s in &m.sentinels {
+            if let Some(l) = s.leader.as_ref().filter(|_| s.leader_epoch == epoch) {
+                incr(&mut counters, l);
+                reported += 1;
+            }
+        }
+        let best = counters.iter().map(|(_, n)| *n).max().unwrap_or(0);
+        best + (voters - reported) <= voters / 2
+    }
+
+    /// After a split election, retry within `MAX_DESYNC_MS` (random) instead of
+    /// 2 x failover-timeout later (rsentinel's rules only). The split candidates abort
+    /// together; their redrawn, different delays make the first to retry the only
+    /// candidate of the next epoch, and the others' votes are free again by then (the
+    /// vote hold ends with the election timeout that aborted them). redis-sentinel
+    /// retries in step, and so can split again, minutes apart.
+    pub(super) fn retry_split_election(&mut self, mi: usize) {
+        let throttle = self.masters[mi].failover_timeout_ms * 2;
+        let jitter = self.rng.gen_range(0..super::vote::MAX_DESYNC_MS);
+        let m = &mut self.masters[mi];
+        m.failover_start_time = (self.now + jitter).saturating_sub(throttle);
     }
 }
 

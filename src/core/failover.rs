@@ -104,6 +104,7 @@ impl Sentinel {
             let overtaken = self.masters[mi].leader_epoch > epoch && !self.upstream_election;
             let m = &self.masters[mi];
             if overtaken || self.now as i64 - m.failover_start_time as i64 > timeout {
+                let split = !overtaken && self.fast_failover() && self.election_split(mi, epoch);
                 self.emit_inst(
                     LogLevel::Warning,
                     "-failover-abort-not-elected",
@@ -111,6 +112,9 @@ impl Sentinel {
                     "",
                 );
                 self.abort_failover(mi);
+                if split {
+                    self.retry_split_election(mi);
+                }
             }
             return;
         }

@@ -216,8 +216,9 @@ impl Net {
 }
 
 /// The process (among `pids`) that owns the socket connected from 127.0.0.1:`from` to
-/// 127.0.0.1:`to`, or [`Peer::Client`].
-fn identify(from: u16, to: u16, pids: &BTreeMap<Peer, i32>) -> Peer {
+/// 127.0.0.1:`to`: `Some(Peer::Client)` when the socket is gone or the test's own,
+/// `None` when its owner is not (yet) in `pids`.
+fn identify(from: u16, to: u16, pids: &BTreeMap<Peer, i32>) -> Option<Peer> {
     let local = format!("0100007F:{from:04X}");
     let remote = format!("0100007F:{to:04X}");
     let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
@@ -226,20 +227,21 @@ fn identify(from: u16, to: u16, pids: &BTreeMap<Peer, i32>) -> Peer {
         (f.len() > 9 && f[1] == local && f[2] == remote).then(|| f[9].to_string())
     });
     let Some(inode) = inode else {
-        return Peer::Client;
+        return Some(Peer::Client);
     };
     let needle = format!("socket:[{inode}]");
-    for (&peer, &pid) in pids {
+    let me = std::process::id() as i32;
+    for (peer, pid) in pids.iter().chain([(&Peer::Client, &me)]) {
         let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
             continue;
         };
         for e in dir.flatten() {
             if std::fs::read_link(e.path()).is_ok_and(|l| l.as_os_str() == needle.as_str()) {
-                return peer;
+                return Some(*peer);
             }
         }
     }
-    Peer::Client
+    None
 }
 
 async fn relay_conn(
@@ -253,10 +255,20 @@ async fn relay_conn(
 ) {
     let _ = sock.set_nodelay(true);
     rx.borrow_and_update();
-    let pids = state.lock().unwrap().pids.clone();
-    let src = tokio::task::spawn_blocking(move || identify(from, to, &pids))
-        .await
-        .unwrap_or(Peer::Client);
+    // A process that was just (re)started may connect before the test learns its pid:
+    // ask again for a while before calling the source a client.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let src = loop {
+        let pids = state.lock().unwrap().pids.clone();
+        let found = tokio::task::spawn_blocking(move || identify(from, to, &pids))
+            .await
+            .unwrap_or(Some(Peer::Client));
+        match found {
+            Some(p) => break p,
+            None if Instant::now() >= deadline => break Peer::Client,
+            None => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    };
     *stats
         .accepted
         .lock()

@@ -96,6 +96,13 @@ fn run_seeds(mixed: bool) {
             started.elapsed().as_secs_f64(),
             report.summary()
         );
+        if std::env::var_os("SOAK_VERBOSE").is_some() {
+            println!("  faults: {:#?}", report.faults);
+            println!(
+                "  advertised-address periods over 1 s: {:#?}",
+                report.periods
+            );
+        }
         if let Some(f) = report.failure() {
             failures.push(format!("seed {seed}: {f}"));
         }
@@ -219,6 +226,7 @@ struct Report {
     write_errors: u64,
     /// The advertised-non-master check's summary, and what the relays saw.
     advert: String,
+    periods: Vec<String>,
     links: String,
     /// Reported, not failed: real redis-sentinel over the advertised-address bound.
     reported: Vec<String>,
@@ -463,6 +471,7 @@ impl Soak {
                 .map(|i| self.net.relay_port(Peer::Sentinel(i)))
                 .collect(),
         );
+        self.advert.t0 = Instant::now();
         let end = Instant::now() + chaos;
         let mut next_fault = Instant::now() + self.pause(2000, 5000);
         while Instant::now() < end {
@@ -524,6 +533,7 @@ impl Soak {
             }
         }
         self.report.advert = self.advert.summary();
+        self.report.periods = std::mem::take(&mut self.advert.log);
         let accepted = self.net.stats.accepted.lock().unwrap().clone();
         let count = |f: &dyn Fn(Peer, Peer) -> bool| -> u64 {
             accepted
@@ -693,10 +703,7 @@ impl Soak {
                     if !(self.sentinels[i].dead || self.sentinels[i].stopped) {
                         self.sentinels[i].stop();
                         self.pending.push((now + d, Resume::Cont(true, i)));
-                        let port = self.sentinels[i].proc_.port;
-                        self.report
-                            .faults
-                            .push(format!("SIGSTOP sentinel {port} (in the election)"));
+                        self.fault(format!("SIGSTOP sentinel S{i} (in the election)"));
                     }
                 }
                 Resume::Cont(s, i) => self.node(s, i).cont(),
@@ -771,7 +778,7 @@ impl Soak {
             14..=16 => 3,
             k => {
                 if let Some(f) = self.inject_net(k) {
-                    self.report.faults.push(f);
+                    self.fault(f);
                 }
                 return;
             }
@@ -826,8 +833,13 @@ impl Soak {
                 ("SIGSTOP data node", false, i)
             }
         };
-        let port = self.node(sentinel, i).proc_.port;
-        self.report.faults.push(format!("{what} {port}"));
+        self.fault(format!("{what} {}", peer_name(peer(sentinel, i))));
+    }
+
+    /// Record a fault, with its time since the start of the chaos.
+    fn fault(&mut self, what: String) {
+        let t = self.advert.t0.elapsed().as_secs_f64();
+        self.report.faults.push(format!("{t:.1}s {what}"));
     }
 
     /// Attempts, elections and switches from every sentinel's log file (appended to

@@ -33,7 +33,6 @@ struct Period {
     minority: Duration,
 }
 
-#[derive(Default)]
 pub struct Advert {
     pub bound: Duration,
     last: Option<Instant>,
@@ -45,14 +44,23 @@ pub struct Advert {
     pub periods: usize,
     /// (sentinel, what happened) of each period over the bound.
     pub violations: Vec<(usize, String)>,
+    /// The periods over 1 s, described, and the time base of their descriptions.
+    pub log: Vec<String>,
+    pub t0: Instant,
 }
 
 impl Advert {
     pub fn new(sentinels: usize, bound: Duration) -> Advert {
         Advert {
             bound,
+            last: None,
             open: (0..sentinels).map(|_| Period::default()).collect(),
-            ..Advert::default()
+            max_counted: (Duration::ZERO, 0, String::new()),
+            max_minority: Duration::ZERO,
+            periods: 0,
+            violations: Vec::new(),
+            log: Vec::new(),
+            t0: Instant::now(),
         }
     }
 
@@ -88,6 +96,15 @@ impl Advert {
             self.max_counted = (p.counted, i, p.what.clone());
         }
         self.max_minority = self.max_minority.max(p.minority);
+        if p.counted + p.minority > Duration::from_secs(1) {
+            let t = since.saturating_duration_since(self.t0).as_secs_f64();
+            self.log.push(format!(
+                "{t:.1}s S{i} {}: {:.1} s counted, {:.1} s in a minority",
+                p.what,
+                p.counted.as_secs_f64(),
+                p.minority.as_secs_f64()
+            ));
+        }
         if p.counted > self.bound {
             self.violations.push((
                 i,

@@ -1,7 +1,8 @@
 //! Issue #15's check on what sentinels advertise: no sentinel may answer
 //! `SENTINEL GET-MASTER-ADDR-BY-NAME` with an address that is not the master (a
-//! replica, a dead or frozen node, or a stale master the others demoted) for longer
-//! than a failover takes.
+//! replica, a dead or frozen node, a stale master the others demoted, or a master the
+//! sentinel itself is cut off from, which it must fail over) for longer than a
+//! failover takes.
 //!
 //! Every sample round gives, per sentinel, a [`Verdict`] on its advertised address
 //! (judged by the node's real role, read over a direct connection, never through a
@@ -232,6 +233,9 @@ impl super::Soak {
                 Some(d) if self.data[d].stopped => Verdict::Bad(format!("D{d} (frozen)")),
                 Some(d) => match &roles[d] {
                     None => Verdict::Unknown,
+                    Some(_) if self.net.is_cut(Peer::Sentinel(i), Peer::Data(d)) => {
+                        Verdict::Bad(format!("D{d} (cut off from S{i})"))
+                    }
                     Some(_) if is_master(d) => Verdict::Good,
                     Some(r) if r == "master" => Verdict::Bad(format!("D{d} (a stale master)")),
                     Some(r) => Verdict::Bad(format!("D{d} (a {r})")),

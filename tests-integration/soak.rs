@@ -66,7 +66,6 @@ use client::{Conn, Writer};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use report::Report;
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -3,6 +3,7 @@
 
 use super::CONVERGE;
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 /// What one seed produced.
 #[derive(Default)]
@@ -121,7 +122,7 @@ impl Report {
 impl super::Soak {
     /// Attempts, elections and switches from every sentinel's log file (appended to
     /// across restarts).
-    fn read_logs(&mut self) {
+    pub(super) fn read_logs(&mut self) {
         for (i, s) in self.sentinels.iter().enumerate() {
             let log = std::fs::read_to_string(s.proc_.dir.join("sentinel.log")).unwrap_or_default();
             let mut last_epoch = 0u64;

@@ -70,6 +70,9 @@ impl State {
 pub struct Stats {
     pub accepted: Mutex<BTreeMap<(Peer, Peer), u64>>,
     pub blackholed: AtomicU64,
+    /// Connections whose owner was never found among the known pids (counted as
+    /// clients): a sentinel or a node among them would escape partitions.
+    pub unidentified: AtomicU64,
 }
 
 /// The relays of one soak run, on their own small runtime.
@@ -265,7 +268,10 @@ async fn relay_conn(
             .unwrap_or(Some(Peer::Client));
         match found {
             Some(p) => break p,
-            None if Instant::now() >= deadline => break Peer::Client,
+            None if Instant::now() >= deadline => {
+                stats.unidentified.fetch_add(1, Ordering::Relaxed);
+                break Peer::Client;
+            }
             None => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     };

@@ -225,6 +225,8 @@ fn listening(port: u16, child: &mut Child) -> bool {
 
 struct Soak {
     rng: StdRng,
+    /// Variant and seed, naming the kept logs of a failing run.
+    tag: String,
     data: Vec<Node>,
     sentinels: Vec<Node>,
     /// Direct (never relayed) probe connections to the sentinels and the data nodes.
@@ -255,6 +257,10 @@ enum Resume {
 
 const DOWN_AFTER: Duration = Duration::from_millis(1000);
 const FAILOVER_TIMEOUT: Duration = Duration::from_millis(3000);
+
+/// Sentinel's INFO period towards a master it does not see down: a master reporting
+/// role:slave is seen down after down-after + 2 of them.
+const INFO_PERIOD: Duration = Duration::from_secs(10);
 
 /// How long a sentinel on the failing-over side may advertise a non-master: the
 /// master is seen down after `down-after`; one attempt may be wasted (its leader
@@ -351,6 +357,7 @@ impl Soak {
         let dconns = data.iter().map(|d| Conn::new(d.proc_.port)).collect();
         Soak {
             rng: StdRng::seed_from_u64(seed),
+            tag: format!("{}-seed{seed}", if mixed { "mixed" } else { "rsentinel" }),
             data,
             sentinels,
             conns,
@@ -359,7 +366,7 @@ impl Soak {
             net,
             cut_gen: 0,
             slow_gen: 0,
-            advert: Advert::new(3, advert_bound()),
+            advert: Advert::new(3, advert_bound(), 2 * INFO_PERIOD),
             report: Report {
                 real,
                 ..Report::default()
@@ -421,13 +428,35 @@ impl Soak {
         self.check_files_and_resources();
         self.read_logs();
         self.finish_advert();
+        if self.report.failure().is_some() {
+            self.keep_logs();
+        }
         self.report
+    }
+
+    /// The process directories go with the run: keep the sentinels' logs and configs of
+    /// a failing seed for the post-mortem (path in the summary).
+    fn keep_logs(&mut self) {
+        let dir = std::env::temp_dir().join(format!(
+            "rsentinel-soak-{}-{}",
+            self.tag,
+            std::process::id()
+        ));
+        let _ = std::fs::create_dir_all(&dir);
+        for (i, s) in self.sentinels.iter().enumerate() {
+            for f in ["sentinel.log", "sentinel.conf"] {
+                let _ = std::fs::copy(s.proc_.dir.join(f), dir.join(format!("S{i}-{f}")));
+            }
+        }
+        let _ = std::fs::write(dir.join("faults.txt"), self.report.faults.join("\n"));
+        self.report.kept = Some(dir);
     }
 
     /// Close the advertised-address periods: an rsentinel over the bound fails the run,
     /// a real redis-sentinel over it is reported. Also fail a run whose relays never
     /// identified a sentinel or a replica (partitions would have cut nothing).
     fn finish_advert(&mut self) {
+        use std::sync::atomic::Ordering::Relaxed;
         self.advert.finish();
         for (i, v) in std::mem::take(&mut self.advert.violations) {
             if self.report.real[i] {
@@ -452,11 +481,9 @@ impl Soak {
         let cl = count(&|s, _| s == Peer::Client);
         self.report.links = format!(
             "relayed connections: sentinel->node {s2d}, sentinel->sentinel {s2s}, \
-             replica->master {d2d}, client {cl}, black-holed {}",
-            self.net
-                .stats
-                .blackholed
-                .load(std::sync::atomic::Ordering::Relaxed)
+             replica->master {d2d}, client {cl} (unidentified {}), black-holed {}",
+            self.net.stats.unidentified.load(Relaxed),
+            self.net.stats.blackholed.load(Relaxed)
         );
         if s2d == 0 || s2s == 0 || d2d == 0 {
             self.report.problems.push(format!(

@@ -21,6 +21,11 @@ pub enum Verdict {
     Good,
     /// The advertised address is not the master: why.
     Bad(String),
+    /// The advertised address is a replica (a master demoted behind this sentinel's
+    /// back, e.g. converted by a peer that had not yet learnt a newer epoch). Sentinel
+    /// sees such a master as down only after down-after + 2 INFO periods (20 s): the
+    /// bound grows by those 20 s.
+    Replica(String),
     /// No answer (sentinel down or slow, role unknown): the clock stops, the period
     /// (if any) stays open.
     Unknown,
@@ -32,10 +37,13 @@ struct Period {
     what: String,
     counted: Duration,
     minority: Duration,
+    replica: bool,
 }
 
 pub struct Advert {
     pub bound: Duration,
+    /// Added to the bound of a period in which a replica was advertised.
+    pub replica_extra: Duration,
     last: Option<Instant>,
     open: Vec<Period>,
     /// Longest counted time of one period (sentinel, what it advertised).
@@ -51,9 +59,10 @@ pub struct Advert {
 }
 
 impl Advert {
-    pub fn new(sentinels: usize, bound: Duration) -> Advert {
+    pub fn new(sentinels: usize, bound: Duration, replica_extra: Duration) -> Advert {
         Advert {
             bound,
+            replica_extra,
             last: None,
             open: (0..sentinels).map(|_| Period::default()).collect(),
             max_counted: (Duration::ZERO, 0, String::new()),
@@ -74,8 +83,9 @@ impl Advert {
             match v {
                 Verdict::Good => self.close(i),
                 Verdict::Unknown => {}
-                Verdict::Bad(what) => {
+                Verdict::Bad(what) | Verdict::Replica(what) => {
                     let p = &mut self.open[i];
+                    p.replica |= matches!(v, Verdict::Replica(_));
                     if p.since.is_none() {
                         p.since = Some(now);
                         p.what = what.clone();
@@ -106,7 +116,13 @@ impl Advert {
                 p.minority.as_secs_f64()
             ));
         }
-        if p.counted > self.bound {
+        let bound = self.bound
+            + if p.replica {
+                self.replica_extra
+            } else {
+                Duration::ZERO
+            };
+        if p.counted > bound {
             self.violations.push((
                 i,
                 format!(
@@ -116,7 +132,7 @@ impl Advert {
                     p.counted.as_secs_f64(),
                     p.minority.as_secs_f64(),
                     since.elapsed().as_secs_f64(),
-                    self.bound.as_secs_f64()
+                    bound.as_secs_f64()
                 ),
             ));
         }
@@ -131,8 +147,8 @@ impl Advert {
 
     pub fn summary(&self) -> String {
         format!(
-            "advertised non-master max {:.1} s (sentinel {}: {}; bound {:.1} s, {} periods), \
-             in a minority max {:.1} s",
+            "advertised non-master max {:.1} s (sentinel {}: {}; bound {:.1} s, +{:.0} s for \
+             a replica, {} periods), in a minority max {:.1} s",
             self.max_counted.0.as_secs_f64(),
             self.max_counted.1,
             if self.max_counted.2.is_empty() {
@@ -141,6 +157,7 @@ impl Advert {
                 &self.max_counted.2
             },
             self.bound.as_secs_f64(),
+            self.replica_extra.as_secs_f64(),
             self.periods,
             self.max_minority.as_secs_f64()
         )
@@ -150,7 +167,7 @@ impl Advert {
 #[test]
 fn advert_counts_only_clocked_time() {
     let t0 = Instant::now();
-    let mut a = Advert::new(1, Duration::from_secs(5));
+    let mut a = Advert::new(1, Duration::from_secs(5), Duration::from_secs(20));
     let bad = || vec![Verdict::Bad("x".into())];
     let s = Duration::from_secs(1);
     a.observe(t0, &bad(), &[true]);
@@ -217,6 +234,17 @@ impl super::Soak {
             };
             masters.len() == 1 || !unique || epochs[k] == top
         };
+        // A sentinel in TILT (after a pause of 2 s or more, for 30 s) takes no action:
+        // it does not count towards a group able to fail over.
+        let tilted: Vec<bool> = (0..self.sentinels.len())
+            .map(|i| {
+                let s = &self.sentinels[i];
+                !(s.dead || s.stopped)
+                    && self.conns[i]
+                        .query::<String>(redis::cmd("INFO").arg("sentinel"))
+                        .is_some_and(|s| s.contains("sentinel_tilt:1"))
+            })
+            .collect();
         let mut seen = Vec::new();
         let mut clocked = Vec::new();
         for (i, v) in views.iter().enumerate() {
@@ -226,7 +254,7 @@ impl super::Soak {
                 continue;
             };
             let d = self.data_at(addr);
-            clocked.push(self.clocked(i, d));
+            clocked.push(self.clocked(i, d, &tilted));
             seen.push(match d {
                 None => Verdict::Bad(format!("{addr} (no data node)")),
                 Some(d) if self.data[d].dead => Verdict::Bad(format!("D{d} (dead)")),
@@ -238,26 +266,27 @@ impl super::Soak {
                     }
                     Some(_) if is_master(d) => Verdict::Good,
                     Some(r) if r == "master" => Verdict::Bad(format!("D{d} (a stale master)")),
-                    Some(r) => Verdict::Bad(format!("D{d} (a {r})")),
+                    Some(r) => Verdict::Replica(format!("D{d} (a {r})")),
                 },
             });
         }
         self.advert.observe(Instant::now(), &seen, &clocked);
     }
 
-    /// Whether sentinel `i`'s clock runs: it is up, at least one other live sentinel
-    /// reaches it, and some live data node other than the advertised one (`adv`) is
-    /// reached by all of them (a failover could promote it).
-    fn clocked(&self, i: usize, adv: Option<usize>) -> bool {
+    /// Whether sentinel `i`'s clock runs: it is up, it belongs with at least two
+    /// sentinels able to act (up, not in TILT, itself or reaching it), and some live
+    /// data node other than the advertised one (`adv`) is reached by all of them (a
+    /// failover could promote it).
+    fn clocked(&self, i: usize, adv: Option<usize>, tilted: &[bool]) -> bool {
         let up = |n: &super::Node| !n.dead && !n.stopped;
         if !up(&self.sentinels[i]) {
             return false;
         }
         let group: Vec<usize> = (0..self.sentinels.len())
             .filter(|&j| {
-                j == i
-                    || (up(&self.sentinels[j])
-                        && !self.net.is_cut(Peer::Sentinel(i), Peer::Sentinel(j)))
+                up(&self.sentinels[j])
+                    && !tilted[j]
+                    && (j == i || !self.net.is_cut(Peer::Sentinel(i), Peer::Sentinel(j)))
             })
             .collect();
         group.len() >= 2

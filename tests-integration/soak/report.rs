@@ -30,6 +30,8 @@ pub(super) struct Report {
     pub(super) links: String,
     /// Reported, not failed: real redis-sentinel over the advertised-address bound.
     pub(super) reported: Vec<String>,
+    /// Where a failing run's sentinel logs were kept.
+    pub(super) kept: Option<std::path::PathBuf>,
 }
 
 impl Report {
@@ -112,7 +114,7 @@ impl Report {
                 }
             ),
             match self.failure() {
-                Some(f) => format!(" => FAIL: {f}"),
+                Some(f) => format!(" => FAIL: {f} (logs in {:?})", self.kept),
                 None => " => ok".into(),
             }
         )

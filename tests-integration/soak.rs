@@ -48,7 +48,8 @@
 //! for longer than down-after + 3 x failover-timeout + 3 s (13 s); time in a minority
 //! is reported, not failed. The maximum of both is reported per seed.
 //!
-//! Env: `SOAK_SEEDS` (how many seeds, default 2), `SOAK_SEED` (one seed), `SOAK_SECS`
+//! Env: `SOAK_SEEDS` (how many seeds, default 2, from `SOAK_SEED_FROM`, default 0),
+//! `SOAK_SEED` (one seed), `SOAK_SECS`
 //! (chaos duration per seed, default 30), `SOAK_RSENTINEL_BIN` (a copy of the binary
 //! to run, so that rebuilding during a long soak does not swap it mid-run),
 //! `SOAK_VERBOSE` (print the timed faults and every advertised-non-master period over
@@ -80,7 +81,8 @@ fn seeds() -> Vec<u64> {
     if let Some(s) = env_u64("SOAK_SEED") {
         return vec![s];
     }
-    (0..env_u64("SOAK_SEEDS").unwrap_or(2).min(1000)).collect()
+    let from = env_u64("SOAK_SEED_FROM").unwrap_or(0);
+    (from..from + env_u64("SOAK_SEEDS").unwrap_or(2).min(1000)).collect()
 }
 
 fn chaos_secs() -> u64 {

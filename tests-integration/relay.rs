@@ -225,9 +225,12 @@ fn identify(from: u16, to: u16, pids: &BTreeMap<Peer, i32>) -> Option<Peer> {
     let local = format!("0100007F:{from:04X}");
     let remote = format!("0100007F:{to:04X}");
     let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    // A closed socket's entry (TIME_WAIT, FIN_WAIT...) has inode 0 and may share the
+    // addresses of the live one on loopback: look for the live one only. None: gone
+    // or already closed by its owner, nothing left to cut.
     let inode = tcp.lines().skip(1).find_map(|l| {
         let f: Vec<&str> = l.split_whitespace().collect();
-        (f.len() > 9 && f[1] == local && f[2] == remote).then(|| f[9].to_string())
+        (f.len() > 9 && f[1] == local && f[2] == remote && f[9] != "0").then(|| f[9].to_string())
     });
     let Some(inode) = inode else {
         return Some(Peer::Client);
@@ -270,6 +273,15 @@ async fn relay_conn(
             Some(p) => break p,
             None if Instant::now() >= deadline => {
                 stats.unidentified.fetch_add(1, Ordering::Relaxed);
+                if std::env::var_os("SOAK_VERBOSE").is_some() {
+                    let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+                    let local = format!("0100007F:{from:04X}");
+                    let line: Vec<&str> = tcp.lines().filter(|l| l.contains(&local)).collect();
+                    let pids = state.lock().unwrap().pids.clone();
+                    eprintln!(
+                        "relay {dst:?}: source of :{from} not found ({line:?}); pids {pids:?}"
+                    );
+                }
                 break Peer::Client;
             }
             None => tokio::time::sleep(Duration::from_millis(20)).await,

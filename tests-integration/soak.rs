@@ -44,16 +44,19 @@
 //! process's links. And it checks what sentinels advertise (`soak/advert.rs`): the
 //! address `SENTINEL GET-MASTER-ADDR-BY-NAME` gives is judged every sample by the
 //! node's real role over a direct connection; a sentinel that can take part in a
-//! failover may not advertise a non-master (replica, dead or frozen node, stale master)
-//! for longer than down-after + 3 x failover-timeout + 3 s (13 s); time in a minority
-//! is reported, not failed. The maximum of both is reported per seed.
+//! failover (with another sentinel out of TILT, and a live data node they reach) may
+//! not advertise a non-master (dead or frozen node, a master it is cut off from, a
+//! stale master) for longer than down-after + 3 x failover-timeout + 3 s (13 s), nor a
+//! replica for longer than that + 2 INFO periods (33 s: Sentinel sees a master
+//! reporting role:slave as down only then); time in a minority is reported, not
+//! failed. The maximum of both is reported per seed, and a failing seed keeps its
+//! sentinels' logs.
 //!
 //! Env: `SOAK_SEEDS` (how many seeds, default 2, from `SOAK_SEED_FROM`, default 0),
-//! `SOAK_SEED` (one seed), `SOAK_SECS`
-//! (chaos duration per seed, default 30), `SOAK_RSENTINEL_BIN` (a copy of the binary
-//! to run, so that rebuilding during a long soak does not swap it mid-run),
-//! `SOAK_VERBOSE` (print the timed faults and every advertised-non-master period over
-//! 1 s).
+//! `SOAK_SEED` (one seed), `SOAK_SECS` (chaos duration per seed, default 30),
+//! `SOAK_RSENTINEL_BIN` (a copy of the binary to run, so that rebuilding during a long
+//! soak does not swap it mid-run), `SOAK_VERBOSE` (print the timed faults, every
+//! advertised-non-master period over 1 s, and any relay source left unidentified).
 
 mod advert;
 mod client;

@@ -24,6 +24,7 @@ mod hostile;
 mod metrics;
 mod monitoring;
 mod proxy;
+mod relay;
 mod scripts;
 mod soak;
 mod spellings;

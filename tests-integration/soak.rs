@@ -33,14 +33,43 @@
 //! config file must load after each fault, and no rsentinel may exceed 256 MiB RSS or
 //! 512 fds (peaks reported).
 //!
-//! Env: `SOAK_SEEDS` (how many seeds, default 2), `SOAK_SEED` (one seed), `SOAK_SECS`
-//! (chaos duration per seed, default 30), `SOAK_RSENTINEL_BIN` (a copy of the binary
-//! to run, so that rebuilding during a long soak does not swap it mid-run).
+//! Issue #15 also puts every process behind its own fault-injecting relay
+//! (`relay.rs`): data nodes announce their relay address (`replica-announce-*`) and
+//! replicate from the master's relay, sentinels announce theirs (`sentinel
+//! announce-*`) and monitor the master's relay, and the writer goes through relays too,
+//! so processes reach each other only through relays (the test's own probes connect
+//! directly). The schedule adds network faults (`soak/netfaults.rs`): one process cut
+//! off from all others, a split of the six processes into two sides (the client with
+//! the side holding more sentinels), 2-8 s each, and 20-200 ms of latency on one
+//! process's links. And it checks what sentinels advertise (`soak/advert.rs`): the
+//! address `SENTINEL GET-MASTER-ADDR-BY-NAME` gives is judged every sample by the
+//! node's real role over a direct connection; a sentinel that can take part in a
+//! failover (with another sentinel out of TILT, and a live data node they reach) may
+//! not advertise a non-master (dead or frozen node, a master it is cut off from, a
+//! stale master) for longer than down-after + 3 x failover-timeout + 3 s (13 s), nor a
+//! replica for longer than that + 2 INFO periods (33 s: Sentinel sees a master
+//! reporting role:slave as down only then); time in a minority is reported, not
+//! failed. The maximum of both is reported per seed, and a failing seed keeps its
+//! sentinels' logs.
+//!
+//! Env: `SOAK_SEEDS` (how many seeds, default 2, from `SOAK_SEED_FROM`, default 0),
+//! `SOAK_SEED` (one seed), `SOAK_SECS` (chaos duration per seed, default 30),
+//! `SOAK_RSENTINEL_BIN` (a copy of the binary to run, so that rebuilding during a long
+//! soak does not swap it mid-run), `SOAK_VERBOSE` (print the timed faults, every
+//! advertised-non-master period over 1 s, and any relay source left unidentified).
+
+mod advert;
+mod client;
+mod netfaults;
+mod report;
 
 use crate::harness::*;
+use crate::relay::{Net, Peer};
+use advert::Advert;
+use client::{Conn, Writer};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeMap, BTreeSet};
+use report::Report;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -55,7 +84,8 @@ fn seeds() -> Vec<u64> {
     if let Some(s) = env_u64("SOAK_SEED") {
         return vec![s];
     }
-    (0..env_u64("SOAK_SEEDS").unwrap_or(2).min(1000)).collect()
+    let from = env_u64("SOAK_SEED_FROM").unwrap_or(0);
+    (from..from + env_u64("SOAK_SEEDS").unwrap_or(2).min(1000)).collect()
 }
 
 fn chaos_secs() -> u64 {
@@ -89,6 +119,13 @@ fn run_seeds(mixed: bool) {
             started.elapsed().as_secs_f64(),
             report.summary()
         );
+        if std::env::var_os("SOAK_VERBOSE").is_some() {
+            println!("  faults: {:#?}", report.faults);
+            println!(
+                "  advertised-address periods over 1 s: {:#?}",
+                report.periods
+            );
+        }
         if let Some(f) = report.failure() {
             failures.push(format!("seed {seed}: {f}"));
         }
@@ -101,6 +138,8 @@ struct Node {
     proc_: Proc,
     /// `Some(bin)` for a sentinel.
     bin: Option<PathBuf>,
+    /// A data node's extra arguments on restart (its announced relay address).
+    args: Vec<String>,
     dead: bool,
     stopped: bool,
 }
@@ -150,7 +189,11 @@ impl Node {
                     c.arg(self.proc_.conf_path());
                     c
                 }
-                None => redis_server_command(port, &self.proc_.dir),
+                None => {
+                    let mut c = redis_server_command(port, &self.proc_.dir);
+                    c.args(&self.args);
+                    c
+                }
             };
             let mut child = cmd
                 .stdout(Stdio::null())
@@ -185,226 +228,23 @@ fn listening(port: u16, child: &mut Child) -> bool {
     false
 }
 
-/// A synchronous connection with short timeouts (a stopped process must not hang
-/// the soak), reopened on demand.
-struct Conn {
-    port: u16,
-    conn: Option<redis::Connection>,
-}
-
-impl Conn {
-    fn new(port: u16) -> Conn {
-        Conn { port, conn: None }
-    }
-
-    fn query<T: redis::FromRedisValue>(&mut self, cmd: &redis::Cmd) -> Option<T> {
-        if self.conn.is_none() {
-            let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).ok()?;
-            let c = client
-                .get_connection_with_timeout(Duration::from_millis(300))
-                .ok()?;
-            c.set_read_timeout(Some(Duration::from_millis(300))).ok()?;
-            c.set_write_timeout(Some(Duration::from_millis(300))).ok()?;
-            self.conn = Some(c);
-        }
-        let r = cmd.query(self.conn.as_mut()?);
-        if r.is_err() {
-            // A timeout may leave a reply in flight: never reuse the connection.
-            self.conn = None;
-        }
-        r.ok()
-    }
-}
-
-/// What one seed produced.
-#[derive(Default)]
-struct Report {
-    /// config epoch -> address -> sentinels seen holding it.
-    views: BTreeMap<u64, BTreeMap<String, BTreeSet<usize>>>,
-    /// epoch -> (sentinel, elected after its attempt was overtaken).
-    leaders: BTreeMap<u64, Vec<(usize, bool)>>,
-    switches: usize,
-    faults: Vec<String>,
-    converged: Option<Duration>,
-    final_view: String,
-    real: Vec<bool>,
-    problems: Vec<String>,
-    /// Peak RSS (KiB) and fd count seen on any rsentinel process (issue #15).
-    peak_rss_kib: u64,
-    peak_fds: usize,
-    /// The Sentinel-aware writer: INCRs acknowledged, and failed attempts.
-    writes_acked: u64,
-    write_errors: u64,
-}
-
-/// A Sentinel-aware client writing all along (issue #15): asks a sentinel for the
-/// master's address, INCRs a counter there (short timeouts), and on any error asks
-/// again, rotating over the sentinels.
-struct Writer {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    acked: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    errors: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Writer {
-    fn start(sentinel_ports: Vec<u16>) -> Writer {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-        let stop = Arc::new(AtomicBool::new(false));
-        let acked = Arc::new(AtomicU64::new(0));
-        let errors = Arc::new(AtomicU64::new(0));
-        let (st, ack, err) = (stop.clone(), acked.clone(), errors.clone());
-        let thread = std::thread::spawn(move || {
-            let t = Duration::from_millis(300);
-            let conn = |port: u16| -> Option<redis::Connection> {
-                let c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).ok()?;
-                let c = c.get_connection_with_timeout(t).ok()?;
-                c.set_read_timeout(Some(t)).ok()?;
-                c.set_write_timeout(Some(t)).ok()?;
-                Some(c)
-            };
-            let mut turn = 0;
-            while !st.load(Ordering::SeqCst) {
-                turn += 1;
-                let port = sentinel_ports[turn % sentinel_ports.len()];
-                let addr: Option<Vec<String>> = conn(port).and_then(|mut c| {
-                    redis::cmd("SENTINEL")
-                        .arg("GET-MASTER-ADDR-BY-NAME")
-                        .arg("mymaster")
-                        .query(&mut c)
-                        .ok()
-                });
-                let master = addr
-                    .filter(|a| a.len() == 2)
-                    .and_then(|a| a[1].parse::<u16>().ok())
-                    .and_then(conn);
-                let Some(mut m) = master else {
-                    err.fetch_add(1, Ordering::SeqCst);
-                    std::thread::sleep(Duration::from_millis(50));
-                    continue;
-                };
-                while !st.load(Ordering::SeqCst) {
-                    let r: redis::RedisResult<i64> =
-                        redis::cmd("INCR").arg("soak-writes").query(&mut m);
-                    if r.is_err() {
-                        // READONLY after a demotion, a timeout while frozen, a reset...
-                        err.fetch_add(1, Ordering::SeqCst);
-                        break;
-                    }
-                    ack.fetch_add(1, Ordering::SeqCst);
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-        });
-        Writer {
-            stop,
-            acked,
-            errors,
-            thread: Some(thread),
-        }
-    }
-
-    fn acked(&self) -> u64 {
-        self.acked.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    fn finish(mut self) -> (u64, u64) {
-        use std::sync::atomic::Ordering;
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        (
-            self.acked.load(Ordering::SeqCst),
-            self.errors.load(Ordering::SeqCst),
-        )
-    }
-}
-
-impl Report {
-    /// Epochs whose election a redis-sentinel won after being overtaken.
-    fn flawed_epochs(&self) -> BTreeSet<u64> {
-        self.leaders
-            .iter()
-            .filter(|(_, ls)| ls.iter().any(|&(s, over)| over && self.real[s]))
-            .map(|(e, _)| *e)
-            .collect()
-    }
-
-    fn conflicts(&self) -> Vec<(u64, &BTreeMap<String, BTreeSet<usize>>)> {
-        self.views
-            .iter()
-            .filter(|(e, addrs)| **e > 0 && addrs.len() > 1)
-            .map(|(e, a)| (*e, a))
-            .collect()
-    }
-
-    fn failure(&self) -> Option<String> {
-        let flawed = self.flawed_epochs();
-        let mut out = self.problems.clone();
-        for (e, ls) in &self.leaders {
-            for &(s, over) in ls {
-                if over && !self.real[s] {
-                    out.push(format!(
-                        "rsentinel {s} elected in epoch {e} after being overtaken"
-                    ));
-                }
-            }
-            if ls.len() > 1 && !flawed.contains(e) {
-                out.push(format!("two leaders in epoch {e}: {ls:?}"));
-            }
-        }
-        for (e, addrs) in self.conflicts() {
-            if !flawed.contains(&e) {
-                out.push(format!("config epoch {e} names {addrs:?}"));
-            }
-        }
-        if self.converged.is_none() && flawed.is_empty() {
-            out.push(format!(
-                "no convergence within {CONVERGE:?} of healing: {}",
-                self.final_view
-            ));
-        }
-        (!out.is_empty()).then(|| out.join("; "))
-    }
-
-    fn summary(&self) -> String {
-        let flawed = self.flawed_epochs();
-        format!(
-            "{} faults, {} +switch-master, epochs {:?}, leaders {:?}, conflicts {}, {}{}{}",
-            self.faults.len(),
-            self.switches,
-            self.views.keys().collect::<Vec<_>>(),
-            self.leaders,
-            self.conflicts().len(),
-            match self.converged {
-                Some(d) => format!("converged {:.1} s after healing", d.as_secs_f64()),
-                None => format!("NOT converged: {}", self.final_view),
-            },
-            if flawed.is_empty() {
-                String::new()
-            } else {
-                format!(", redis-sentinel flaw in epochs {flawed:?}")
-            } + &format!(
-                ", rsentinel peak RSS {} KiB, peak fds {}, writes acked {} (failed attempts {})",
-                self.peak_rss_kib, self.peak_fds, self.writes_acked, self.write_errors
-            ),
-            match self.failure() {
-                Some(f) => format!(" => FAIL: {f}"),
-                None => " => ok".into(),
-            }
-        )
-    }
-}
-
 struct Soak {
     rng: StdRng,
+    /// Variant and seed, naming the kept logs of a failing run.
+    tag: String,
     data: Vec<Node>,
     sentinels: Vec<Node>,
+    /// Direct (never relayed) probe connections to the sentinels and the data nodes.
     conns: Vec<Conn>,
+    dconns: Vec<Conn>,
     /// (due, action) of pending resumes and restarts.
     pending: Vec<(Instant, Resume)>,
+    /// The relays every process reaches the others through, and the current cut and
+    /// slow-link generations (a newer fault of the kind supersedes a pending heal).
+    net: Net,
+    cut_gen: u64,
+    slow_gen: u64,
+    advert: Advert,
     report: Report,
 }
 
@@ -414,54 +254,124 @@ enum Resume {
     Restart(bool, usize),
     /// Pause sentinel `usize` for the duration (a pause timed into an election).
     Stop(usize, Duration),
+    /// Heal the partition of this generation (if still current).
+    Heal(u64),
+    /// Remove the latency of this generation (if still current) from a peer's links.
+    Fast(Peer, u64),
+}
+
+const DOWN_AFTER: Duration = Duration::from_millis(1000);
+const FAILOVER_TIMEOUT: Duration = Duration::from_millis(3000);
+
+/// Sentinel's INFO period towards a master it does not see down: a master reporting
+/// role:slave is seen down after down-after + 2 of them.
+const INFO_PERIOD: Duration = Duration::from_secs(10);
+
+/// How long a sentinel on the failing-over side may advertise a non-master: the
+/// master is seen down after `down-after`; one attempt may be wasted (its leader
+/// frozen, killed or cut off, or the votes split), and the next may start only
+/// 2 x `failover-timeout` after it; the successful attempt promotes and reconfigures
+/// within one `failover-timeout`; plus 3 s of margin for odown polling (1 s), the
+/// leader's desync delay (up to 1 s) and the hello period spreading the new address
+/// (2 s, partly overlapping).
+fn advert_bound() -> Duration {
+    DOWN_AFTER + 3 * FAILOVER_TIMEOUT + Duration::from_secs(3)
+}
+
+fn peer(sentinel: bool, i: usize) -> Peer {
+    if sentinel {
+        Peer::Sentinel(i)
+    } else {
+        Peer::Data(i)
+    }
+}
+
+fn peer_name(p: Peer) -> String {
+    match p {
+        Peer::Data(i) => format!("D{i}"),
+        Peer::Sentinel(i) => format!("S{i}"),
+        Peer::Client => "client".into(),
+    }
 }
 
 impl Soak {
+    /// Three data nodes and three sentinels, each behind its relay: data nodes announce
+    /// their relay address (`replica-announce-*`) and replicate from the master's relay,
+    /// sentinels announce theirs (`sentinel announce-*`) and monitor the master's relay.
     fn new(seed: u64, mixed: bool) -> Soak {
-        let master = redis_server(&[]);
-        let mp = master.port.to_string();
-        let mut data = vec![master];
-        for _ in 0..2 {
-            data.push(redis_server(&["--replicaof", "127.0.0.1", &mp]));
+        let mut net = Net::new();
+        let drelay: Vec<u16> = (0..3).map(|i| net.relay(Peer::Data(i))).collect();
+        let srelay: Vec<u16> = (0..3).map(|i| net.relay(Peer::Sentinel(i))).collect();
+        let mut data = Vec::new();
+        for (i, rp) in drelay.iter().enumerate() {
+            let args: Vec<String> = ["--replica-announce-ip", "127.0.0.1"]
+                .map(String::from)
+                .into_iter()
+                .chain(["--replica-announce-port".into(), rp.to_string()])
+                .collect();
+            let mut first = args.clone();
+            if i > 0 {
+                first.extend([
+                    "--replicaof".into(),
+                    "127.0.0.1".into(),
+                    drelay[0].to_string(),
+                ]);
+            }
+            let first: Vec<&str> = first.iter().map(String::as_str).collect();
+            let p = redis_server(&first);
+            net.attach(Peer::Data(i), p.port, p.child.id() as i32);
+            data.push(Node {
+                proc_: p,
+                bin: None,
+                args,
+                dead: false,
+                stopped: false,
+            });
         }
-        let conf = format!(
-            "sentinel monitor mymaster 127.0.0.1 {mp} 2\nsentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 3000\n"
-        );
         let real: Vec<bool> = (0..3)
             .map(|i| mixed && (i == 0 || (seed % 2 == 1 && i == 2)))
             .collect();
-        let sentinels: Vec<Node> = real
-            .iter()
-            .map(|&r| {
-                let bin = if r {
-                    Path::new("redis-sentinel").to_path_buf()
-                } else {
-                    std::env::var_os("SOAK_RSENTINEL_BIN").map_or_else(rsentinel_bin, PathBuf::from)
-                };
-                Node {
-                    proc_: sentinel(&bin, &conf),
-                    bin: Some(bin),
-                    dead: false,
-                    stopped: false,
-                }
-            })
-            .collect();
-        let data = data
-            .into_iter()
-            .map(|p| Node {
+        let mut sentinels = Vec::new();
+        for (i, &r) in real.iter().enumerate() {
+            let bin = if r {
+                Path::new("redis-sentinel").to_path_buf()
+            } else {
+                std::env::var_os("SOAK_RSENTINEL_BIN").map_or_else(rsentinel_bin, PathBuf::from)
+            };
+            let conf = format!(
+                "sentinel monitor mymaster 127.0.0.1 {} 2\n\
+                 sentinel down-after-milliseconds mymaster {}\n\
+                 sentinel failover-timeout mymaster {}\n\
+                 sentinel announce-ip 127.0.0.1\nsentinel announce-port {}\n",
+                drelay[0],
+                DOWN_AFTER.as_millis(),
+                FAILOVER_TIMEOUT.as_millis(),
+                srelay[i]
+            );
+            let p = sentinel(&bin, &conf);
+            net.attach(Peer::Sentinel(i), p.port, p.child.id() as i32);
+            sentinels.push(Node {
                 proc_: p,
-                bin: None,
+                bin: Some(bin),
+                args: Vec::new(),
                 dead: false,
                 stopped: false,
-            })
-            .collect();
+            });
+        }
         let conns = sentinels.iter().map(|s| Conn::new(s.proc_.port)).collect();
+        let dconns = data.iter().map(|d| Conn::new(d.proc_.port)).collect();
         Soak {
             rng: StdRng::seed_from_u64(seed),
+            tag: format!("{}-seed{seed}", if mixed { "mixed" } else { "rsentinel" }),
             data,
             sentinels,
             conns,
+            dconns,
             pending: Vec::new(),
+            net,
+            cut_gen: 0,
+            slow_gen: 0,
+            advert: Advert::new(3, advert_bound(), 2 * INFO_PERIOD),
             report: Report {
                 real,
                 ..Report::default()
@@ -471,7 +381,13 @@ impl Soak {
 
     fn run(mut self, chaos: Duration) -> Report {
         self.wait_discovery();
-        let writer = Writer::start(self.sentinels.iter().map(|s| s.proc_.port).collect());
+        // The writer is the soak's client: it reaches sentinels and nodes through relays.
+        let writer = Writer::start(
+            (0..3)
+                .map(|i| self.net.relay_port(Peer::Sentinel(i)))
+                .collect(),
+        );
+        self.advert.t0 = Instant::now();
         let end = Instant::now() + chaos;
         let mut next_fault = Instant::now() + self.pause(2000, 5000);
         while Instant::now() < end {
@@ -516,7 +432,70 @@ impl Soak {
         self.report.final_view = format!("{:?}", self.views());
         self.check_files_and_resources();
         self.read_logs();
+        self.finish_advert();
+        if self.report.failure().is_some() {
+            self.keep_logs();
+        }
         self.report
+    }
+
+    /// The process directories go with the run: keep the sentinels' logs and configs of
+    /// a failing seed for the post-mortem (path in the summary).
+    fn keep_logs(&mut self) {
+        let dir = std::env::temp_dir().join(format!(
+            "rsentinel-soak-{}-{}",
+            self.tag,
+            std::process::id()
+        ));
+        let _ = std::fs::create_dir_all(&dir);
+        for (i, s) in self.sentinels.iter().enumerate() {
+            for f in ["sentinel.log", "sentinel.conf"] {
+                let _ = std::fs::copy(s.proc_.dir.join(f), dir.join(format!("S{i}-{f}")));
+            }
+        }
+        let _ = std::fs::write(dir.join("faults.txt"), self.report.faults.join("\n"));
+        self.report.kept = Some(dir);
+    }
+
+    /// Close the advertised-address periods: an rsentinel over the bound fails the run,
+    /// a real redis-sentinel over it is reported. Also fail a run whose relays never
+    /// identified a sentinel or a replica (partitions would have cut nothing).
+    fn finish_advert(&mut self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.advert.finish();
+        for (i, v) in std::mem::take(&mut self.advert.violations) {
+            if self.report.real[i] {
+                self.report.reported.push(format!("redis-sentinel: {v}"));
+            } else {
+                self.report.problems.push(v);
+            }
+        }
+        self.report.advert = self.advert.summary();
+        self.report.periods = std::mem::take(&mut self.advert.log);
+        let accepted = self.net.stats.accepted.lock().unwrap().clone();
+        let count = |f: &dyn Fn(Peer, Peer) -> bool| -> u64 {
+            accepted
+                .iter()
+                .filter(|((s, d), _)| f(*s, *d))
+                .map(|(_, n)| n)
+                .sum()
+        };
+        let s2d = count(&|s, d| matches!((s, d), (Peer::Sentinel(_), Peer::Data(_))));
+        let s2s = count(&|s, d| matches!((s, d), (Peer::Sentinel(_), Peer::Sentinel(_))));
+        let d2d = count(&|s, d| matches!((s, d), (Peer::Data(_), Peer::Data(_))));
+        let cl = count(&|s, _| s == Peer::Client);
+        self.report.links = format!(
+            "relayed connections: sentinel->node {s2d}, sentinel->sentinel {s2s}, \
+             replica->master {d2d}, client {cl} (unidentified {}), black-holed {}",
+            self.net.stats.unidentified.load(Relaxed),
+            self.net.stats.blackholed.load(Relaxed)
+        );
+        if s2d == 0 || s2s == 0 || d2d == 0 {
+            self.report.problems.push(format!(
+                "relays did not identify sources: {}",
+                self.report.links
+            ));
+        }
     }
 
     /// Issue #15: every sentinel's config file loads at any moment (the atomic rewrite
@@ -609,36 +588,34 @@ impl Soak {
             .collect()
     }
 
+    /// One sample round: every sentinel's view (epochs and addresses), and the
+    /// advertised-address check on the same answers.
     fn sample(&mut self) {
-        for (i, v) in self.views().into_iter().enumerate() {
+        let views = self.views();
+        for (i, v) in views.iter().enumerate() {
             if let Some((addr, epoch)) = v {
                 self.report
                     .views
-                    .entry(epoch)
+                    .entry(*epoch)
                     .or_default()
-                    .entry(addr)
+                    .entry(addr.clone())
                     .or_default()
                     .insert(i);
             }
         }
+        self.check_advertised(&views);
     }
 
-    /// The address all sentinels name at one config epoch, if it answers role:master.
+    /// The address all sentinels name at one config epoch, if that node (asked directly,
+    /// not through its relay) answers role:master.
     fn agreed_real_master(&mut self) -> Option<String> {
         let views = self.views();
         let first = views.first()?.clone()?;
         if !views.iter().all(|v| v.as_ref() == Some(&first)) {
             return None;
         }
-        let port: u16 = first.0.rsplit(':').next()?.parse().ok()?;
-        let role: Option<String> =
-            Conn::new(port)
-                .query(&redis::cmd("ROLE"))
-                .and_then(|v: Vec<redis::Value>| match v.first() {
-                    Some(redis::Value::BulkString(b)) => Some(String::from_utf8_lossy(b).into()),
-                    _ => None,
-                });
-        (role.as_deref() == Some("master")).then_some(first.0)
+        let d = self.data_at(&first.0)?;
+        (self.role(d).as_deref() == Some("master")).then_some(first.0)
     }
 
     fn node(&mut self, sentinel: bool, i: usize) -> &mut Node {
@@ -662,31 +639,45 @@ impl Soak {
                     if !(self.sentinels[i].dead || self.sentinels[i].stopped) {
                         self.sentinels[i].stop();
                         self.pending.push((now + d, Resume::Cont(true, i)));
-                        let port = self.sentinels[i].proc_.port;
-                        self.report
-                            .faults
-                            .push(format!("SIGSTOP sentinel {port} (in the election)"));
+                        self.fault(format!("SIGSTOP sentinel S{i} (in the election)"));
                     }
                 }
                 Resume::Cont(s, i) => self.node(s, i).cont(),
-                Resume::Restart(s, i) => {
-                    self.node(s, i).restart();
-                    if s {
-                        self.conns[i].conn = None;
-                    }
-                }
+                Resume::Restart(s, i) => self.restart(s, i),
+                Resume::Heal(g) if all || g == self.cut_gen => self.net.heal(),
+                Resume::Fast(p, g) if all || g == self.slow_gen => self.net.slow(p, None),
+                Resume::Heal(_) | Resume::Fast(..) => {}
             }
         }
         if all {
+            self.net.heal();
+            self.net.clear_slow();
             for s in [true, false] {
                 for i in 0..3 {
+                    self.restart(s, i);
                     let n = self.node(s, i);
-                    n.restart();
                     if n.stopped {
                         n.cont();
                     }
                 }
             }
+        }
+    }
+
+    /// Restart a killed process on its port, behind the same relay (which learns its
+    /// new pid), with fresh probe connections.
+    fn restart(&mut self, s: bool, i: usize) {
+        let n = self.node(s, i);
+        if !n.dead {
+            return;
+        }
+        n.restart();
+        let (port, pid) = (n.proc_.port, n.pid());
+        self.net.attach(peer(s, i), port, pid);
+        if s {
+            self.conns[i].conn = None;
+        } else {
+            self.dconns[i].conn = None;
         }
     }
 
@@ -715,11 +706,18 @@ impl Soak {
         // Master kills start elections; half of them also get a sentinel paused while
         // the election runs (0.8-2.5 s later, down-after being 1 s), which is when
         // attempts overtake each other.
-        let kind = match self.rng.gen_range(0..20) {
+        // Partitions and slow links (issue #15) come from the same seeded schedule.
+        let kind = match self.rng.gen_range(0..30) {
             0..=6 => 0,
-            7..=10 => 1,
-            11..=15 => 2,
-            _ => 3,
+            7..=9 => 1,
+            10..=13 => 2,
+            14..=16 => 3,
+            k => {
+                if let Some(f) = self.inject_net(k) {
+                    self.fault(f);
+                }
+                return;
+            }
         };
         let d = self.pause(1000, 4000);
         let (what, sentinel, i) = match kind {
@@ -771,50 +769,12 @@ impl Soak {
                 ("SIGSTOP data node", false, i)
             }
         };
-        let port = self.node(sentinel, i).proc_.port;
-        self.report.faults.push(format!("{what} {port}"));
+        self.fault(format!("{what} {}", peer_name(peer(sentinel, i))));
     }
 
-    /// Attempts, elections and switches from every sentinel's log file (appended to
-    /// across restarts).
-    fn read_logs(&mut self) {
-        for (i, s) in self.sentinels.iter().enumerate() {
-            let log = std::fs::read_to_string(s.proc_.dir.join("sentinel.log")).unwrap_or_default();
-            let mut last_epoch = 0u64;
-            // (attempt epoch, overtaken since)
-            let mut attempt: Option<(u64, bool)> = None;
-            for line in log.lines() {
-                if line.contains("Redis is starting") {
-                    attempt = None;
-                    continue;
-                }
-                let mut toks = line
-                    .split_whitespace()
-                    .skip_while(|t| !(t.starts_with('+') || t.starts_with('-')) || t.len() < 2);
-                let Some(ev) = toks.next() else { continue };
-                match ev {
-                    "+new-epoch" => {
-                        last_epoch = toks.next().and_then(|t| t.parse().ok()).unwrap_or(0);
-                        if let Some((e, over)) = attempt.as_mut() {
-                            *over |= last_epoch > *e;
-                        }
-                    }
-                    "+try-failover" => attempt = Some((last_epoch, false)),
-                    "+elected-leader" => {
-                        if let Some((e, over)) = attempt {
-                            self.report.leaders.entry(e).or_default().push((i, over));
-                        } else {
-                            self.report
-                                .problems
-                                .push(format!("sentinel {i}: +elected-leader without attempt"));
-                        }
-                    }
-                    "+failover-end" => attempt = None,
-                    "+switch-master" => self.report.switches += 1,
-                    e if e.starts_with("-failover-abort") => attempt = None,
-                    _ => {}
-                }
-            }
-        }
+    /// Record a fault, with its time since the start of the chaos.
+    fn fault(&mut self, what: String) {
+        let t = self.advert.t0.elapsed().as_secs_f64();
+        self.report.faults.push(format!("{t:.1}s {what}"));
     }
 }

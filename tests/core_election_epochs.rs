@@ -309,23 +309,7 @@ fn a_newer_config_naming_the_old_master_aborts_our_failover_before_promotion() {
 /// Ask for a vote for master `mymaster` in `epoch` on behalf of peer 1; the reply's
 /// (leader, epoch).
 fn ask_vote(c: &mut Sim, epoch: u64) -> (Reply, Reply) {
-    let e = epoch.to_string();
-    let reply = sentinel_command(
-        &mut c.core,
-        T0,
-        &bytes_args(&[
-            "SENTINEL",
-            "is-master-down-by-addr",
-            "127.0.0.1",
-            "6379",
-            &e,
-            PEERS[1],
-        ]),
-    );
-    let Reply::Array(items) = reply else {
-        panic!("{reply:?}")
-    };
-    (items[1].clone(), items[2].clone())
+    ask_vote_at(c, T0, epoch, PEERS[1])
 }
 
 /// Per-master elections (issue #14) grant a vote for an epoch older than the current

@@ -359,7 +359,8 @@ fn ask_vote_at(c: &mut Sim, now: u64, epoch: u64, who: &str) -> (Reply, Reply) {
 /// The vote hold (issue #14): right after voting for one candidate, a newer epoch's
 /// request from another is refused for as long as the first election can run (the
 /// election timeout, 10 s here), so two leaders cannot promote two replicas in a row;
-/// the same candidate's newer epoch is granted, and after the hold anyone's is.
+/// the same candidate's newer epoch is granted, and after the hold anyone's is (also
+/// when the clock went back).
 /// redis-sentinel's rules grant the second candidate at once.
 #[test]
 fn a_vote_binds_for_the_election_timeout_to_its_candidate() {
@@ -380,6 +381,9 @@ fn a_vote_binds_for_the_election_timeout_to_its_candidate() {
         assert_eq!(still, (Reply::bulk(PEERS[0]), Reply::Int(5)));
         let later = ask_vote_at(&mut c, T0 + 19_000, 6, PEERS[1]);
         assert_eq!(later, (Reply::bulk(PEERS[1]), Reply::Int(6)));
+        // A clock set back an hour ends the hold instead of stretching it by an hour.
+        let back = ask_vote_at(&mut c, T0 + 19_000 - 3_600_000, 7, PEERS[0]);
+        assert_eq!(back, (Reply::bulk(PEERS[0]), Reply::Int(7)));
     }
 }
 

@@ -103,6 +103,8 @@ impl Sentinel {
             return false;
         };
         let hold = self.timing.election_timeout.min(m.failover_timeout_ms);
-        !voted.eq_ignore_ascii_case(runid) && self.now < m.leader_vote_time + hold
+        // A clock that went back (TILT's case) ends the hold rather than stretching it.
+        let since = self.now.checked_sub(m.leader_vote_time);
+        !voted.eq_ignore_ascii_case(runid) && since.is_some_and(|d| d < hold)
     }
 }

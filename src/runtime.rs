@@ -176,7 +176,10 @@ pub async fn drive(
     let mut rng = StdRng::seed_from_u64(seed);
     let mut hz = draw_hz(&mut rng);
     CURRENT_HZ.store(hz, Ordering::Relaxed);
-    let mut next = Instant::now() + period(hz);
+    // The first run comes at once, as redis' first cron run (1 ms after start): it
+    // connects every link and queues the first PING and INFO, so a just-started
+    // sentinel knows its masters in a round trip rather than after a whole period.
+    let mut next = Instant::now();
     let mut links_open = true;
     let mut batch = Vec::with_capacity(EVENT_BATCH);
     loop {

@@ -78,3 +78,83 @@ fn bench_idle_cost_at_many_masters() {
         results[1].1 as f64 / results[0].1.max(1) as f64
     );
 }
+
+/// How many masters of `SENTINEL MASTERS` have a run id, i.e. got their first INFO reply.
+fn masters_with_runid(port: u16) -> usize {
+    // Not listening yet: no panic (and no panic message) from `Raw::connect`.
+    if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        return 0;
+    }
+    let Ok(reply) = std::panic::catch_unwind(|| Raw::connect(port).cmd(&["SENTINEL", "MASTERS"]))
+    else {
+        return 0;
+    };
+    let text = String::from_utf8_lossy(&reply);
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    lines
+        .windows(3)
+        .filter(|w| w[0] == "runid" && w[1] != "$0")
+        .count()
+}
+
+/// Start-up (issue #14): spawn → every master's first INFO received (its run id known),
+/// at 1, 100 and 1,000 masters (on ten real servers), both binaries alternating, medians.
+/// Run: `cargo test --release --test integration bench_startup -- --ignored --nocapture --test-threads 1`
+/// Knobs: `BENCH_ROUNDS` (5).
+#[test]
+#[ignore]
+fn bench_startup() {
+    require!("redis-server");
+    require!("redis-sentinel");
+    let rounds = env_or("BENCH_ROUNDS", 5) as usize;
+    let servers: Vec<Proc> = (0..10)
+        .map(|_| redis_server(&["--maxclients", "20000"]))
+        .collect();
+    for n in [1usize, 100, 1000] {
+        let mut body = String::new();
+        for i in 0..n {
+            let port = servers[i % servers.len()].port;
+            body.push_str(&format!("sentinel monitor m{i} 127.0.0.1 {port} 2\n"));
+        }
+        let mut ms: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        for _ in 0..rounds {
+            for (k, bin) in [Path::new("redis-sentinel").to_path_buf(), rsentinel_bin()]
+                .iter()
+                .enumerate()
+            {
+                // Spawned here, not with `sentinel()`: its settling sleep would hide the
+                // milliseconds this measures. Polled every millisecond.
+                let (port, dir) = (free_port(), tempdir("startup"));
+                let conf = dir.join("sentinel.conf");
+                std::fs::write(&conf, format!("port {port}\nbind 127.0.0.1\n{body}")).unwrap();
+                let start = Instant::now();
+                let mut child = std::process::Command::new(bin)
+                    .arg(&conf)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("spawn sentinel");
+                while masters_with_runid(port) < n {
+                    assert!(
+                        start.elapsed() < Duration::from_secs(120),
+                        "{n} masters not connected"
+                    );
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                ms[k].push(start.elapsed().as_secs_f64() * 1000.0);
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(|a, b| a.total_cmp(b));
+            v[v.len() / 2]
+        };
+        let (real, ours) = (median(&mut ms[0]), median(&mut ms[1]));
+        println!(
+            "{n:>5} masters: redis-sentinel {real:.0} ms, rsentinel {ours:.0} ms (x{:.2})",
+            ours / real
+        );
+    }
+}

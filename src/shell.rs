@@ -53,15 +53,17 @@ impl Shell {
         let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
         let r = f(&mut core, now_ms());
         let actions = core.drain_actions();
-        let persisted_ok = if actions.is_empty() {
-            true
-        } else {
-            (self.perform)(&core, actions)
-        };
-        if let Some(observe) = &self.observer {
-            observe(&core);
-        }
+        let persisted_ok = self.perform_and_observe(&core, actions);
         (r, CallOutcome { persisted_ok })
+    }
+
+    /// Perform `actions` (if any), then let the observer read the core.
+    fn perform_and_observe(&self, core: &Sentinel, actions: Vec<Action>) -> bool {
+        let ok = actions.is_empty() || (self.perform)(core, actions);
+        if let Some(observe) = &self.observer {
+            observe(core);
+        }
+        ok
     }
 }
 
@@ -103,11 +105,7 @@ impl Shell {
             return true;
         }
         let core = self.core.lock().unwrap_or_else(|e| e.into_inner());
-        let ok = (self.perform)(&core, std::mem::take(&mut deferred.0));
-        if let Some(observe) = &self.observer {
-            observe(&core);
-        }
-        ok
+        self.perform_and_observe(&core, std::mem::take(&mut deferred.0))
     }
 }
 

@@ -68,12 +68,7 @@ impl Sentinel {
         let counted = if upstream { self.current_epoch } else { epoch };
         let m = &self.masters[mi];
         let voters = m.sentinels.len() as u64 + 1;
-        let mut counters: Vec<(String, u64)> = Vec::new();
-        for s in &m.sentinels {
-            if let Some(l) = s.leader.as_ref().filter(|_| s.leader_epoch == counted) {
-                incr(&mut counters, l);
-            }
-        }
+        let mut counters = peer_votes(m, counted);
         let (mut winner, mut max_votes) = (None, 0);
         for (cand, votes) in &counters {
             if *votes > max_votes {
@@ -116,14 +111,9 @@ impl Sentinel {
             return false;
         }
         let voters = m.sentinels.len() as u64 + 1;
-        let mut counters: Vec<(String, u64)> = vec![(self.myid.clone(), 1)];
-        let mut reported = 1;
-        for s in &m.sentinels {
-            if let Some(l) = s.leader.as_ref().filter(|_| s.leader_epoch == epoch) {
-                incr(&mut counters, l);
-                reported += 1;
-            }
-        }
+        let mut counters = peer_votes(m, epoch);
+        incr(&mut counters, &self.myid);
+        let reported: u64 = counters.iter().map(|(_, n)| *n).sum();
         let best = counters.iter().map(|(_, n)| *n).max().unwrap_or(0);
         best + (voters - reported) <= voters / 2
     }
@@ -140,6 +130,18 @@ impl Sentinel {
         let m = &mut self.masters[mi];
         m.failover_start_time = (self.now + jitter).saturating_sub(throttle);
     }
+}
+
+/// The votes peers reported for master `m`'s election in `epoch`, per candidate, in the
+/// order first seen.
+fn peer_votes(m: &Master, epoch: u64) -> Vec<(String, u64)> {
+    let mut counters = Vec::new();
+    for s in &m.sentinels {
+        if let Some(l) = s.leader.as_ref().filter(|_| s.leader_epoch == epoch) {
+            incr(&mut counters, l);
+        }
+    }
+    counters
 }
 
 /// Add one vote for `who`; returns its new count.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// Raises the soft open-files limit of this process (the sentinels started afterwards
 /// inherit it) to at least `want`, bounded by the hard limit. Returns the new soft limit.
-fn raise_nofile(want: u64) -> u64 {
+pub(crate) fn raise_nofile(want: u64) -> u64 {
     unsafe {
         let mut rl = libc::rlimit {
             rlim_cur: 0,

@@ -8,6 +8,7 @@ mod harness;
 mod auth_links;
 mod bench;
 mod bench_failover;
+mod bench_fanout;
 mod bench_mass_failover;
 mod bench_proxy;
 mod bench_scale;

@@ -16,7 +16,7 @@ pub(crate) fn env_or(name: &str, default: u64) -> u64 {
 }
 
 /// (utime + stime in clock ticks, RSS in KiB) of a process.
-fn usage(pid: u32) -> (u64, u64) {
+pub(crate) fn usage(pid: u32) -> (u64, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let after = &stat[stat.rfind(')').unwrap() + 2..];
     let f: Vec<&str> = after.split(' ').collect();

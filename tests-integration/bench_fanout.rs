@@ -7,7 +7,8 @@
 //! events sees; includes the config write that redis-sentinel and rsentinel both do before
 //! replying) and since the event's first delivery (the fan-out alone).
 //! Run: `cargo test --release --test integration bench_scale_fanout -- --ignored --nocapture --test-threads 1`
-//! Knobs: `BENCH_SUBSCRIBERS` (1000), `BENCH_EVENTS` (40 per round), `BENCH_ROUNDS` (5).
+//! Knobs: `BENCH_SUBSCRIBERS` (1000), `BENCH_EVENTS` (40 per round), `BENCH_ROUNDS` (5),
+//! `BENCH_BASELINE=<binary>` to compare with another rsentinel build instead of redis-sentinel.
 
 use crate::bench::env_or;
 use crate::harness::*;
@@ -35,7 +36,9 @@ async fn subscribe_all(port: u16, n: usize) -> Arrivals {
         // The confirmation: *3 $10 psubscribe $1 * :1.
         let want = b"*3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n".len();
         let mut got = vec![0u8; want];
-        s.read_exact(&mut got).await.expect("psubscribe confirmation");
+        s.read_exact(&mut got)
+            .await
+            .expect("psubscribe confirmation");
         let arrivals = arrivals.clone();
         tokio::spawn(async move {
             let mut buf = vec![0u8; 64 * 1024];
@@ -85,7 +88,10 @@ async fn run_events(port: u16, arrivals: &Arrivals, events: usize) -> (Vec<f64>,
             if done {
                 break;
             }
-            assert!(Instant::now() < deadline, "event {k} not delivered to all in 10 s");
+            assert!(
+                Instant::now() < deadline,
+                "event {k} not delivered to all in 10 s"
+            );
             tokio::time::sleep(Duration::from_micros(500)).await;
         }
         let a = arrivals.lock().unwrap();
@@ -118,7 +124,8 @@ fn bench_scale_fanout() {
     crate::hostile::raise_nofile(2 * subs as u64 + 512);
     let master = redis_server(&[]);
     let body = format!("sentinel monitor mymaster 127.0.0.1 {} 2\n", master.port);
-    let rs = sentinel(Path::new("redis-sentinel"), &body);
+    let baseline = std::env::var("BENCH_BASELINE").unwrap_or("redis-sentinel".into());
+    let rs = sentinel(Path::new(&baseline), &body);
     let ru = sentinel(&rsentinel_bin(), &body);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -132,14 +139,19 @@ fn bench_scale_fanout() {
         ]
     });
     println!(
-        "scale/fan-out: {subs} PSUBSCRIBE * subscribers each, {events} events a round, {rounds} rounds, alternating"
+        "scale/fan-out: {subs} PSUBSCRIBE * subscribers each, {events} events a round, {rounds} rounds, alternating; reference: {baseline}"
     );
     // [binary][metric: p50 sent, p99 sent, p50 first, p99 first] per round.
     let mut per_round = [Vec::new(), Vec::new()];
+    let pids = [rs.child.id(), ru.child.id()];
+    // Server CPU (clock ticks) over all rounds: less noisy than latency on a shared box.
+    let mut ticks = [0u64; 2];
     for round in 0..rounds {
         let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for i in order {
+            let before = crate::bench::usage(pids[i]).0;
             let (mut sent, mut first) = rt.block_on(run_events(ports[i], &subs_of[i], events));
+            ticks[i] += crate::bench::usage(pids[i]).0 - before;
             per_round[i].push([
                 percentile(&mut sent, 0.5),
                 percentile(&mut sent, 0.99),
@@ -157,7 +169,11 @@ fn bench_scale_fanout() {
     for (m, label) in labels.iter().enumerate() {
         let mut rs_v: Vec<f64> = per_round[0].iter().map(|r| r[m]).collect();
         let mut ru_v: Vec<f64> = per_round[1].iter().map(|r| r[m]).collect();
-        let mut ratio: Vec<f64> = rs_v.iter().zip(&ru_v).map(|(a, b)| b / a.max(1e-3)).collect();
+        let mut ratio: Vec<f64> = rs_v
+            .iter()
+            .zip(&ru_v)
+            .map(|(a, b)| b / a.max(1e-3))
+            .collect();
         let lo = ratio.iter().cloned().fold(f64::INFINITY, f64::min);
         let hi = ratio.iter().cloned().fold(0.0, f64::max);
         println!(
@@ -167,4 +183,12 @@ fn bench_scale_fanout() {
             percentile(&mut ratio, 0.5),
         );
     }
+    // Clock ticks are 10 ms; per delivered message in µs.
+    let per_msg = |t: u64| t as f64 * 10_000.0 / (rounds * events * subs) as f64;
+    println!(
+        "  server CPU per delivery     redis-sentinel {:>7.3} µs rsentinel {:>7.3} µs | x{:.2}",
+        per_msg(ticks[0]),
+        per_msg(ticks[1]),
+        ticks[1] as f64 / ticks[0].max(1) as f64
+    );
 }

@@ -122,13 +122,17 @@ fn three_rsentinels_fail_over_three_rounds_in_a_row() {
         let judged_down = subs
             .iter()
             .filter(|ev| {
-                let sdown = ev.seen.iter().position(|(c, p)| {
-                    c == "+sdown" && p.starts_with("master mymaster ")
-                });
+                let sdown = ev
+                    .seen
+                    .iter()
+                    .position(|(c, p)| c == "+sdown" && p.starts_with("master mymaster "));
                 matches!((sdown, ev.position("+switch-master")), (Some(a), Some(b)) if a < b)
             })
             .count();
-        assert!(judged_down >= 2, "round {round}: {judged_down} sentinels saw +sdown first");
+        assert!(
+            judged_down >= 2,
+            "round {round}: {judged_down} sentinels saw +sdown first"
+        );
         for ev in &subs {
             if ev.position("+elected-leader").is_none() {
                 assert_subsequence(&ev.seen, &["+config-update-from", "+switch-master"]);

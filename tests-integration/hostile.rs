@@ -24,6 +24,17 @@ pub(crate) fn raise_nofile(want: u64) -> u64 {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) != 0 {
             return 0;
         }
+        if rl.rlim_max < want as libc::rlim_t {
+            // Root may raise the hard limit too (up to fs.nr_open); otherwise this fails
+            // and the soft limit stops at the hard one.
+            let raised = libc::rlimit {
+                rlim_cur: want as libc::rlim_t,
+                rlim_max: want as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                rl = raised;
+            }
+        }
         if rl.rlim_cur < want as libc::rlim_t {
             rl.rlim_cur = (want as libc::rlim_t).min(rl.rlim_max);
             libc::setrlimit(libc::RLIMIT_NOFILE, &rl);

@@ -122,7 +122,32 @@ fn handover_transaction_then_promotion_ends_like_any_failover() {
         sim.has_event("+master-failover-state master mymaster 127.0.0.1 41000 waiting-for-sync")
     );
     assert_eq!(state(&sim), FailoverState::CoordinatedHandover);
-    // Both the old master and the target are polled on every tick meanwhile.
+    // Both the old master and the target are polled on every tick meanwhile, each as
+    // soon as its last INFO is answered (one INFO in flight per instance).
+    let rl = sim.replica_link("127.0.0.1:41001");
+    assert_eq!(
+        sim.pending("INFO").len(),
+        1,
+        "the target's INFO is in flight"
+    );
+    sim.tick_at(sim.now + 100);
+    let infos = sim.pending("INFO");
+    assert_eq!(infos.len(), 2, "the master polled again: {infos:?}");
+    assert_eq!(
+        infos.iter().filter(|s| s.link == rl).count(),
+        1,
+        "the target's INFO is not sent again while unanswered"
+    );
+    sim.answer_on(
+        rl,
+        "INFO",
+        info_reply(&replica_info(REPLICA_ID, 41000, true)),
+    );
+    sim.answer_on(
+        sim.master_link(),
+        "INFO",
+        master_handover_info(true, "waiting-for-sync"),
+    );
     sim.clear();
     sim.tick_at(sim.now + 100);
     assert_eq!(sim.pending("INFO").len(), 2, "{:?}", sim.pending("INFO"));

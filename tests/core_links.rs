@@ -228,6 +228,10 @@ fn info_every_10s_and_every_1s_when_replica_link_down() {
 #[test]
 fn pending_budget_stops_sends_at_100_per_link_ref() {
     let mut sim = Sim::standard();
+    // redis-sentinel's schedule, which sends INFO and hellos again on every tick while
+    // unanswered: rsentinel keeps one of each in flight, so only its PINGs would pile up,
+    // and the link is closed for silence long before they reach the budget.
+    sim.core.set_upstream_election(true);
     sim.tick_at(sim.now + 100);
     // Nobody ever answers: INFO/PUBLISH/PING pile up until the budget is spent.
     sim.run(60_000, 100, false);
@@ -332,4 +336,51 @@ fn pubsub_activity_keeps_subscription_open_and_rename_applies() {
     );
     assert!(sim.sent.iter().any(|s| s.args[0] == "MYPING"));
     assert!(!sim.sent.iter().any(|s| s.args[0] == "PING" && s.link == ml));
+}
+
+/// One INFO and one hello in flight per instance (issue #14). redis-sentinel sends another
+/// on every tick until the reply is in; when a burst of replies is late (1,000 masters'
+/// INFO arriving together) that turned into more INFO and more hellos per tick, longer
+/// bursts, and links seconds behind.
+#[test]
+fn an_unanswered_info_or_hello_is_not_sent_again_until_answered_or_the_link_drops() {
+    let mut sim = Sim::standard();
+    let ml = sim.master_link();
+    let sent = |sim: &Sim, cmd: &str| {
+        sim.sent
+            .iter()
+            .filter(|s| s.link == ml && s.args[0] == cmd)
+            .count()
+    };
+    // The first INFO is never answered: it is sent again only once it has been in flight
+    // for down-after (2 s here; a link silent that long is closed anyway), not on every
+    // tick (redis-sentinel: 120 in these 12 s).
+    sim.run(12_000, 100, true);
+    let at: Vec<u64> = sim
+        .sent
+        .iter()
+        .filter(|s| s.link == ml && s.args[0] == "INFO")
+        .map(|s| s.at - 1_000_000)
+        .collect();
+    assert_eq!(at, [100, 2100, 4100, 6100, 8100, 10100]);
+    // Answered: the next one a period later, as before.
+    sim.answer_on(ml, "INFO", info_reply(&master_info(&"a".repeat(40), &[])));
+    sim.run(10_200, 100, true);
+    assert_eq!(sent(&sim, "INFO"), 7);
+    // A hello nobody answers (PINGs are) is not repeated either until down-after.
+    let hellos = sent(&sim, "PUBLISH");
+    for _ in 0..15 {
+        sim.tick_at(sim.now + 100);
+        sim.answer_all("PING", Reply::Status("PONG".into()));
+    }
+    assert_eq!(sent(&sim, "PUBLISH"), hellos + 1);
+    // The connection drops: what was in flight is forgotten, and the hello goes out again
+    // on the new connection.
+    sim.feed(Event::Disconnected {
+        link: ml,
+        conn: ConnKind::Cmd,
+        error: "Connection reset by peer".into(),
+    });
+    sim.tick_at(sim.now + 100);
+    assert_eq!(sent(&sim, "PUBLISH"), hellos + 2);
 }

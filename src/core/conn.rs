@@ -105,6 +105,7 @@ impl Sentinel {
         match what {
             Request::Ping => self.on_ping_reply(i, &reply),
             Request::Info => {
+                self.common_mut(i).info_sent = 0;
                 if let Reply::Bulk(text) = &reply {
                     let text = String::from_utf8_lossy(text).into_owned();
                     self.refresh_from_info(i, &text);
@@ -114,6 +115,7 @@ impl Sentinel {
                 }
             }
             Request::Publish => {
+                self.common_mut(i).hello_sent = 0;
                 if !matches!(reply, Reply::Error(_)) {
                     self.common_mut(i).last_pub_time = self.now;
                 }

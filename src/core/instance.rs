@@ -206,6 +206,10 @@ pub struct Common {
     pub link: LinkId,
     pub down_after_ms: u64,
     pub last_pub_time: u64,
+    /// When the INFO / hello PUBLISH now awaiting its reply was sent (0: none). While one
+    /// is in flight the periodic step does not send another (see `monitor::handle_instance`).
+    pub info_sent: u64,
+    pub hello_sent: u64,
     pub s_down_since: u64,
     pub o_down_since: u64,
     pub info_refresh: u64,

@@ -292,6 +292,20 @@ impl Sentinel {
         let info_due =
             info_due || (awaited && now.saturating_sub(c.info_refresh) >= info_period / 2);
         let pub_due = now.saturating_sub(c.last_pub_time) > self.timing.publish_period;
+        // One INFO and one hello in flight at a time. redis-sentinel sends another on every
+        // tick until the reply is in, which costs nothing while replies take a millisecond;
+        // but when a burst delays them (1,000 masters' INFO replies arriving together) each
+        // tick would add one more INFO and one more hello per master, and their replies
+        // the next, longer burst. Bounded by down-after: a link silent that long is closed
+        // and its requests forgotten anyway. The upstream rules (simulation) keep
+        // redis-sentinel's schedule exactly.
+        let guard = self.fast_failover();
+        let in_flight =
+            |sent: u64| guard && sent != 0 && now.saturating_sub(sent) < c.down_after_ms.max(1);
+        let (info_due, pub_due) = (
+            info_due && !in_flight(c.info_sent),
+            pub_due && !in_flight(c.hello_sent),
+        );
         if !matches!(i, Inst::Sentinel(..)) && info_due {
             let args = self.command(i.master(), "INFO", &[]);
             self.send_cmd(i, Request::Info, args);

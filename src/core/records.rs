@@ -138,6 +138,8 @@ impl Sentinel {
             link,
             down_after_ms: self.timing.default_down_after,
             last_pub_time: self.now,
+            info_sent: 0,
+            hello_sent: 0,
             s_down_since: 0,
             o_down_since: 0,
             info_refresh: 0,

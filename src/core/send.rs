@@ -56,6 +56,12 @@ impl Sentinel {
         let req = self.next_req_id();
         let key = self.key_of(i);
         self.req_owner.insert(req, key);
+        let now = self.now;
+        match what {
+            Request::Info => self.common_mut(i).info_sent = now,
+            Request::Publish => self.common_mut(i).hello_sent = now,
+            _ => {}
+        }
         let link = self.links.get_mut(&id).expect("checked");
         link.pending.insert(req, what);
         link.pending_commands += 1;
@@ -129,15 +135,34 @@ impl Sentinel {
             ConnKind::Cmd => std::mem::take(&mut l.pending),
             ConnKind::PubSub => std::mem::take(&mut l.pc_pending),
         };
+        let mut unanswered = Vec::new();
         for (r, what) in gone {
             if what == Request::Ignored {
                 l.pending_commands = l.pending_commands.saturating_sub(1);
             }
-            self.req_owner.remove(&r);
+            if let Some(owner) = self.req_owner.remove(&r) {
+                unanswered.push((owner, what));
+            }
         }
+        self.forget_in_flight(unanswered);
         if conn == ConnKind::Cmd {
             self.held.remove(&id);
             self.link_local_ip.remove(&id);
+        }
+    }
+
+    /// Requests that will never be answered (their connection is gone) no longer hold
+    /// back the next INFO or hello of their instance.
+    fn forget_in_flight(&mut self, gone: Vec<(super::monitor::InstanceKey, Request)>) {
+        for (owner, what) in gone {
+            let Some(i) = self.resolve(&owner) else {
+                continue;
+            };
+            match what {
+                Request::Info => self.common_mut(i).info_sent = 0,
+                Request::Publish => self.common_mut(i).hello_sent = 0,
+                _ => {}
+            }
         }
     }
 
@@ -154,9 +179,13 @@ impl Sentinel {
             }
             ConnKind::PubSub => std::mem::take(&mut l.pc_pending),
         };
-        for r in gone.into_keys() {
-            self.req_owner.remove(&r);
+        let mut unanswered = Vec::new();
+        for (r, what) in gone {
+            if let Some(owner) = self.req_owner.remove(&r) {
+                unanswered.push((owner, what));
+            }
         }
+        self.forget_in_flight(unanswered);
         if conn == ConnKind::Cmd {
             self.held.remove(&id);
             self.link_local_ip.remove(&id);

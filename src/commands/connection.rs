@@ -28,7 +28,7 @@ fn login(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
         return false;
     }
     ctx.sess.authed = true;
-    ctx.sess.client.state().user = user;
+    ctx.sess.set_user(user);
     true
 }
 
@@ -108,7 +108,7 @@ pub fn hello(ctx: &mut Ctx, args: &[Bytes]) {
             (!n.is_empty()).then(|| String::from_utf8_lossy(&n).into_owned());
     }
     if let Some(v) = ver {
-        ctx.sess.client.state().resp = v;
+        ctx.sess.client.set_resp(v);
     }
     let r = Reply::Map(vec![
         (Reply::bulk("server"), Reply::bulk("redis")),

@@ -56,12 +56,13 @@ pub const SUB_ALIASES: &[(&str, &str)] = &[
 
 /// A subcommand of `parent` by the name a client sent (any case), aliases included.
 pub fn find_sub(parent: &'static CmdSpec, sub: &[u8]) -> Option<&'static CmdSpec> {
-    // No allocation: this runs for every SENTINEL request.
+    // No allocation, and names are only compared once their lengths match: this runs
+    // for every SENTINEL request.
     let by_name = |n: &[u8]| {
-        parent
-            .subs
-            .iter()
-            .find(|s| sub_part(parent, s.name).eq_ignore_ascii_case(n))
+        parent.subs.iter().find(|s| {
+            (s.name.len() == parent.name.len() + 1 + n.len() || s.name.len() == n.len())
+                && sub_part(parent, s.name).eq_ignore_ascii_case(n)
+        })
     };
     by_name(sub).or_else(|| {
         let (_, target) = SUB_ALIASES
@@ -81,7 +82,9 @@ fn sub_part<'a>(parent: &CmdSpec, full: &'a str) -> &'a [u8] {
 
 /// Whether `full` is `parent|sub`, `sub` in any case.
 fn is_sub_of(parent: &CmdSpec, full: &str, sub: &[u8]) -> bool {
-    full.strip_prefix(parent.name)
+    full.len() == parent.name.len() + 1 + sub.len()
+        && full
+            .strip_prefix(parent.name)
         .and_then(|r| r.strip_prefix('|'))
         .is_some_and(|r| r.as_bytes().eq_ignore_ascii_case(sub))
 }

@@ -156,10 +156,11 @@ pub fn sentinel(ctx: &mut Ctx, args: &[Bytes]) {
         && (super::is(&args[1], "get-master-addr-by-name")
             || super::is(&args[1], "get-primary-addr-by-name"))
     {
-        let reply = ctx
-            .shell
-            .read_core(|c| super::sentinel::master_addr(c, &String::from_utf8_lossy(&args[2])));
-        return ctx.reply(reply);
+        let shell = ctx.shell;
+        let name = String::from_utf8_lossy(&args[2]);
+        return ctx.encode_with(|proto, out| {
+            shell.read_core(|c| super::sentinel::encode_master_addr(c, &name, proto, out))
+        });
     }
     // Vote requests: their actions (the vote's config write, `+vote-for-leader`) wait
     // for the end of the connection's batch, so a peer's pipelined requests for many

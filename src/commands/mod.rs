@@ -38,6 +38,10 @@ impl Ctx<'_> {
         let r = sanitize(r);
         r.encode(self.sess.resp(), self.out);
     }
+    /// Encode a reply in place: `f` gets the connection's protocol and the output.
+    pub fn encode_with(&mut self, f: impl FnOnce(u8, &mut BytesMut)) {
+        f(self.sess.resp(), self.out)
+    }
     pub fn error(&mut self, text: impl Into<String>) {
         self.reply(Reply::Error(text.into()));
     }

@@ -59,11 +59,7 @@ impl Reply {
             Reply::Status(s) => line(out, b'+', one_line(s).as_bytes()),
             Reply::Error(s) => line(out, b'-', one_line(s).as_bytes()),
             Reply::Int(i) => num(out, b':', *i as i128),
-            Reply::Bulk(b) => {
-                num(out, b'$', b.len() as i128);
-                out.put_slice(b);
-                out.put_slice(b"\r\n");
-            }
+            Reply::Bulk(b) => put_bulk(out, b),
             Reply::Verbatim(s) => {
                 if proto >= 3 {
                     num(out, b'=', (s.len() + 4) as i128);
@@ -77,7 +73,7 @@ impl Reply {
             Reply::Null => out.put_slice(if proto >= 3 { b"_\r\n" } else { b"$-1\r\n" }),
             Reply::NullArray => out.put_slice(if proto >= 3 { b"_\r\n" } else { b"*-1\r\n" }),
             Reply::Array(items) => {
-                num(out, b'*', items.len() as i128);
+                put_array_len(out, items.len());
                 items.iter().for_each(|r| r.encode(proto, out));
             }
             Reply::Set(items) => {
@@ -122,6 +118,36 @@ pub fn one_line(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(s)
     }
+}
+
+/// The wire form of a bulk string (the same in RESP2 and RESP3), for replies encoded in
+/// place rather than built as a [`Reply`].
+pub fn put_bulk(out: &mut BytesMut, b: &[u8]) {
+    num(out, b'$', b.len() as i128);
+    out.put_slice(b);
+    out.put_slice(b"\r\n");
+}
+
+/// The header of an array of `n` elements (the same in RESP2 and RESP3).
+pub fn put_array_len(out: &mut BytesMut, n: usize) {
+    num(out, b'*', n as i128);
+}
+
+/// A bulk string holding the decimal form of `n` (a port, a count), formatted on the
+/// stack.
+pub fn put_bulk_u64(out: &mut BytesMut, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    put_bulk(out, &digits[i..]);
 }
 
 /// A protocol line whose body is a decimal number (formatted on the stack: lengths and

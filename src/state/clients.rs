@@ -38,8 +38,8 @@ pub struct ClientState {
 /// separate lockings before.
 #[derive(Debug, Default)]
 pub struct Activity {
-    /// ACL id + 1 of the last command ([`crate::acl::selector::all_commands`]), 0 before
-    /// the first (`cmd=NULL`).
+    /// Address of the last command's spec in the static command table (its name is
+    /// looked up only when shown), 0 before the first (`cmd=NULL`).
     last_cmd: AtomicUsize,
     /// Nanoseconds from `created` to the last interaction.
     last_interaction: AtomicU64,
@@ -161,15 +161,16 @@ impl ClientShared {
 
     /// The command about to run (past its checks), shown as `cmd=`.
     pub fn set_last_cmd(&self, cmd: &'static CmdSpec) {
-        let id = crate::acl::selector::id_of(cmd);
-        self.activity.last_cmd.store(id + 1, Ordering::Relaxed);
+        let addr = cmd as *const CmdSpec as usize;
+        self.activity.last_cmd.store(addr, Ordering::Relaxed);
     }
 
     /// Full name of the last command (`client|list`), `NULL` before the first.
     pub fn last_cmd(&self) -> &'static str {
+        use crate::acl::selector::{all_commands, id_at};
         match self.activity.last_cmd.load(Ordering::Relaxed) {
             0 => "NULL",
-            id => crate::acl::selector::all_commands()[id - 1].name,
+            addr => id_at(addr).map_or("NULL", |id| all_commands()[id].name),
         }
     }
 

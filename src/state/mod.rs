@@ -264,12 +264,12 @@ impl CommandNames {
     }
 
     fn get(&self, name: &[u8]) -> Option<&'static CmdSpec> {
-        match std::str::from_utf8(name) {
-            Ok(_) => self.exact(name),
-            // Invalid UTF-8 is matched as its lossy text, as a renamed name read from
-            // the config file is.
-            Err(_) => self.exact(String::from_utf8_lossy(name).as_bytes()),
-        }
+        // Names are UTF-8, so only a miss can be invalid UTF-8: that is matched as its
+        // lossy text, as a renamed name read from the config file is.
+        self.exact(name).or_else(|| match String::from_utf8_lossy(name) {
+            std::borrow::Cow::Owned(lossy) => self.exact(lossy.as_bytes()),
+            std::borrow::Cow::Borrowed(_) => None,
+        })
     }
 
     fn exact(&self, name: &[u8]) -> Option<&'static CmdSpec> {

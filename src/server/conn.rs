@@ -218,7 +218,15 @@ async fn read_loop(
             }
         };
         buf.reserve(16 * 1024);
+        // Checked here too (an atomic) so that the read can go first below: while bytes
+        // keep arriving, a killed client still stops at the next read.
+        if client.is_killed() {
+            return;
+        }
+        // The read first: when bytes are already there the other branches are never
+        // polled, so they do not register (and then unregister) their wakers.
         tokio::select! {
+            biased;
             r = rd.read_buf(&mut buf) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
@@ -288,7 +296,8 @@ async fn flush_replies(
         queue_replies(state, client, replies);
         return true;
     };
-    let queued = client.take_output();
+    // Not `take_output`: only this task waits for `drained`, and it is not waiting now.
+    let queued = client.take_queued();
     let data = if queued.is_empty() {
         replies.split()
     } else {
@@ -297,7 +306,10 @@ async fn flush_replies(
         replies.clear();
         q
     };
+    // The write first: it usually completes at once, and then the cancellation branch
+    // is never polled (registering its waker costs a lock).
     tokio::select! {
+        biased;
         r = w.write_all(&data) => {
             if r.is_err() {
                 client.kill();

@@ -236,6 +236,12 @@ impl ClientShared {
         b
     }
 
+    /// Take everything queued so far without waking a task waiting for `drained` (the
+    /// connection's reader, the only such task, takes its own output this way).
+    pub fn take_queued(&self) -> BytesMut {
+        self.out.lock().unwrap_or_else(|e| e.into_inner()).buf.split()
+    }
+
     pub fn pending_output(&self) -> usize {
         self.out.lock().unwrap_or_else(|e| e.into_inner()).buf.len()
     }

@@ -157,7 +157,12 @@ pub fn sentinel(ctx: &mut Ctx, args: &[Bytes]) {
             || super::is(&args[1], "get-primary-addr-by-name"))
     {
         let shell = ctx.shell;
-        let name = String::from_utf8_lossy(&args[2]);
+        // The lossy conversion the SENTINEL command makes, without its slower scan
+        // when the name is valid UTF-8 (it always is in practice).
+        let name = match std::str::from_utf8(&args[2]) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(&args[2]),
+        };
         return ctx.encode_with(|proto, out| {
             shell.read_core(|c| super::sentinel::encode_master_addr(c, &name, proto, out))
         });

@@ -179,9 +179,11 @@ impl RequestParser {
                 if buf.len() < len + 2 {
                     return Ok(false);
                 }
-                let arg = buf.split_to(len).freeze();
-                buf.advance(2);
-                self.args.push(arg);
+                // One split for the payload and its two trailing bytes, which are then cut
+                // off the argument (cheaper than a split and an advance).
+                let mut arg = buf.split_to(len + 2);
+                arg.truncate(len);
+                self.args.push(arg.freeze());
                 p.bulk_len = None;
                 p.remaining -= 1;
             }
@@ -199,12 +201,38 @@ fn read_count_line(
     buf: &mut BytesMut,
     too_big: ProtoError,
 ) -> Result<Option<Option<i64>>, ProtoError> {
+    if let Some((value, used)) = short_count_line(buf) {
+        buf.advance(used);
+        return Ok(Some(Some(value)));
+    }
     let Some(cr) = find_line_end(buf, too_big)? else {
         return Ok(None);
     };
     let value = parse_i64_strict(&buf[1..cr]);
     buf.advance(cr + 2);
     Ok(Some(value))
+}
+
+/// The common count line, read without searching: one to three digits (no leading
+/// zero) then CR and one more byte, `*3\r\n` or `$23\r\n`. Returns the value and the
+/// bytes the line takes; `None` for anything else, which the general path reads (the
+/// first CR is the one found here, so both agree wherever this answers).
+fn short_count_line(buf: &[u8]) -> Option<(i64, usize)> {
+    let first = *buf.get(1)?;
+    if !first.is_ascii_digit() {
+        return None;
+    }
+    let mut value = i64::from(first - b'0');
+    for k in 2..5 {
+        match *buf.get(k)? {
+            b'\r' if k + 2 <= buf.len() && (k == 2 || first != b'0') => {
+                return Some((value, k + 2));
+            }
+            d if d.is_ascii_digit() && k < 4 => value = value * 10 + i64::from(d - b'0'),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Position of the CR ending the count line at the front of `buf`, once the byte after

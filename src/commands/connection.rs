@@ -15,7 +15,8 @@ pub fn ping(ctx: &mut Ctx, args: &[Bytes]) {
     }
     match args.get(1) {
         Some(m) => ctx.reply(Reply::Bulk(m.clone())),
-        None => ctx.reply(Reply::Status("PONG".into())),
+        // `+PONG` in both protocols, written without building a reply.
+        None => ctx.encode_with(|_, out| out.extend_from_slice(b"+PONG\r\n")),
     }
 }
 

@@ -94,10 +94,10 @@ pub fn execute(
     // The name errors show: the subcommand as called, aliases included.
     let mut shown = spec.name;
     if !spec.subs.is_empty() && args.len() >= 2 {
-        match command_table::find_sub(spec, &args[1]) {
-            Some(sub) => {
+        match command_table::find_sub_as(spec, &args[1]) {
+            Some((sub, alias)) => {
                 cmd = sub;
-                shown = command_table::alias_name(spec, &args[1]).unwrap_or(sub.name);
+                shown = alias.unwrap_or(sub.name);
             }
             None => {
                 ctx.error(format!(

@@ -137,7 +137,7 @@ async fn read_loop(
     // The time of the requests being executed (`CLIENT LIST`'s `idle`, in seconds): read
     // at the first command after each wait, not per command (a clock read cost about as
     // much as a pipelined PING).
-    let mut now: Option<Instant> = None;
+    let mut now: Option<u64> = None;
     loop {
         loop {
             let need_auth = !sess.authed;
@@ -159,7 +159,7 @@ async fn read_loop(
                         server.shell.perform_deferred(&mut sess.deferred);
                         now = None;
                     }
-                    client.touch(*now.get_or_insert_with(Instant::now));
+                    client.touch(*now.get_or_insert_with(|| client.clock(Instant::now())));
                     client
                         .activity
                         .set_req_len(args.iter().map(|a| a.len()).sum());

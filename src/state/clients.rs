@@ -152,11 +152,16 @@ impl ClientShared {
         self.resp.store(v, Ordering::Relaxed)
     }
 
-    /// A request was read at `now` (the connection reads the clock once per batch of
-    /// requests, as redis caches it once per event-loop iteration: `idle` is in seconds).
-    pub fn touch(&self, now: Instant) {
-        let ns = now.saturating_duration_since(self.created).as_nanos() as u64;
-        self.activity.last_interaction.store(ns, Ordering::Relaxed);
+    /// `now` in the form [`Self::touch`] takes: nanoseconds since the connection.
+    pub fn clock(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.created).as_nanos() as u64
+    }
+
+    /// A request was read at `clock` (see [`Self::clock`]; the connection reads the
+    /// clock once per batch of requests, as redis caches it once per event-loop
+    /// iteration: `idle` is in seconds).
+    pub fn touch(&self, clock: u64) {
+        self.activity.last_interaction.store(clock, Ordering::Relaxed);
     }
 
     /// The command about to run (past its checks), shown as `cmd=`.

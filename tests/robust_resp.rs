@@ -310,6 +310,9 @@ fn numbers_encode_at_their_extremes() {
         out.clear();
         rsentinel::resp::put_bulk_u64(&mut out, port);
         let text = port.to_string();
-        assert_eq!(&out[..], format!("${}\r\n{text}\r\n", text.len()).as_bytes());
+        assert_eq!(
+            &out[..],
+            format!("${}\r\n{text}\r\n", text.len()).as_bytes()
+        );
     }
 }

@@ -95,8 +95,8 @@ fn is_sub_of(parent: &CmdSpec, full: &str, sub: &[u8]) -> bool {
     full.len() == parent.name.len() + 1 + sub.len()
         && full
             .strip_prefix(parent.name)
-        .and_then(|r| r.strip_prefix('|'))
-        .is_some_and(|r| r.as_bytes().eq_ignore_ascii_case(sub))
+            .and_then(|r| r.strip_prefix('|'))
+            .is_some_and(|r| r.as_bytes().eq_ignore_ascii_case(sub))
 }
 
 /// The alias (`sentinel|primary`) a client used for a subcommand of `parent`, if the

@@ -161,7 +161,9 @@ impl ClientShared {
     /// clock once per batch of requests, as redis caches it once per event-loop
     /// iteration: `idle` is in seconds).
     pub fn touch(&self, clock: u64) {
-        self.activity.last_interaction.store(clock, Ordering::Relaxed);
+        self.activity
+            .last_interaction
+            .store(clock, Ordering::Relaxed);
     }
 
     /// The command about to run (past its checks), shown as `cmd=`.
@@ -244,7 +246,11 @@ impl ClientShared {
     /// Take everything queued so far without waking a task waiting for `drained` (the
     /// connection's reader, the only such task, takes its own output this way).
     pub fn take_queued(&self) -> BytesMut {
-        self.out.lock().unwrap_or_else(|e| e.into_inner()).buf.split()
+        self.out
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .buf
+            .split()
     }
 
     pub fn pending_output(&self) -> usize {
@@ -277,7 +283,9 @@ impl ClientShared {
         let s = self.state();
         let now = Instant::now();
         let age = now.duration_since(self.created).as_secs();
-        let idle = now.saturating_duration_since(self.last_interaction()).as_secs();
+        let idle = now
+            .saturating_duration_since(self.last_interaction())
+            .as_secs();
         let last_cmd = self.last_cmd();
         let a = &self.activity;
         let qbuf = a.qbuf.load(Ordering::Relaxed);

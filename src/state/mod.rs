@@ -266,10 +266,11 @@ impl CommandNames {
     fn get(&self, name: &[u8]) -> Option<&'static CmdSpec> {
         // Names are UTF-8, so only a miss can be invalid UTF-8: that is matched as its
         // lossy text, as a renamed name read from the config file is.
-        self.exact(name).or_else(|| match String::from_utf8_lossy(name) {
-            std::borrow::Cow::Owned(lossy) => self.exact(lossy.as_bytes()),
-            std::borrow::Cow::Borrowed(_) => None,
-        })
+        self.exact(name)
+            .or_else(|| match String::from_utf8_lossy(name) {
+                std::borrow::Cow::Owned(lossy) => self.exact(lossy.as_bytes()),
+                std::borrow::Cow::Borrowed(_) => None,
+            })
     }
 
     fn exact(&self, name: &[u8]) -> Option<&'static CmdSpec> {

@@ -167,3 +167,42 @@ fn binary_garbage_never_panics() {
         "ERR Protocol error: expected '$', got 'x'"
     );
 }
+
+/// Count lines of one to three digits are read without a search: leading zeros, a CR
+/// without its next byte, longer counts and the bytes after the CR behave as on the
+/// general path.
+#[test]
+fn short_count_lines_follow_the_general_rules() {
+    let multibulk = "ERR Protocol error: invalid multibulk length";
+    let bulk = "ERR Protocol error: invalid bulk length";
+    assert_eq!(err(b"*01\r\n$1\r\na\r\n"), multibulk);
+    assert_eq!(err(b"*00\r\n"), multibulk);
+    assert_eq!(err(b"*1\r\n$01\r\na\r\n"), bulk);
+    assert_eq!(err(b"*1\r\n$007\r\nabcdefg\r\n"), bulk);
+    // `*0` is skipped; a `$0` bulk is an empty argument.
+    assert_eq!(
+        parse_all(b"*0\r\n*1\r\n$0\r\n\r\n", false).0,
+        vec![vec![String::new()]]
+    );
+    // The byte after the CR is not checked, but it must have arrived.
+    assert_eq!(
+        parse_all(b"*1\rx$1\rxa\r\n", false).0,
+        vec![vec!["a".to_string()]]
+    );
+    assert_eq!(parse_all(b"*1\r", false), (vec![], None));
+    assert_eq!(parse_all(b"*1\r\n$3\r", false), (vec![], None));
+    // Two, three and four digits.
+    let ten: String = (0..10).map(|_| "$1\r\nx\r\n").collect();
+    assert_eq!(
+        parse_all(format!("*10\r\n{ten}").as_bytes(), false).0.len(),
+        1
+    );
+    let long = "y".repeat(999);
+    let r = parse_all(format!("*1\r\n$999\r\n{long}\r\n").as_bytes(), false).0;
+    assert_eq!(r, vec![vec![long]]);
+    let long = "z".repeat(1000);
+    let r = parse_all(format!("*1\r\n$1000\r\n{long}\r\n").as_bytes(), false).0;
+    assert_eq!(r, vec![vec![long]]);
+    assert_eq!(parse_all(b"*1000\r\n", false), (vec![], None));
+    assert_eq!(err(b"*1\r\n$-1\r\n"), bulk);
+}

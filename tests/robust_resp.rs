@@ -287,3 +287,32 @@ fn unknown_command_text_stops_at_nul() {
         "ERR unknown command 'f', with args beginning with: 'a' "
     );
 }
+
+/// Numbers are formatted on the stack: the extremes of an integer reply, and bulk
+/// lengths of one and several digits, keep their exact wire form.
+#[test]
+fn numbers_encode_at_their_extremes() {
+    for (n, want) in [
+        (0i64, ":0\r\n".to_string()),
+        (-1, ":-1\r\n".to_string()),
+        (i64::MAX, format!(":{}\r\n", i64::MAX)),
+        (i64::MIN, format!(":{}\r\n", i64::MIN)),
+    ] {
+        assert_eq!(&Reply::Int(n).to_bytes(2)[..], want.as_bytes());
+    }
+    for len in [0usize, 9, 10, 12345] {
+        let body = "x".repeat(len);
+        let want = format!("${len}\r\n{body}\r\n");
+        assert_eq!(&Reply::bulk(&body).to_bytes(3)[..], want.as_bytes());
+    }
+    let mut out = bytes::BytesMut::new();
+    for port in [0u64, 7, 6379, 65535, u64::MAX] {
+        out.clear();
+        rsentinel::resp::put_bulk_u64(&mut out, port);
+        let text = port.to_string();
+        assert_eq!(
+            &out[..],
+            format!("${}\r\n{text}\r\n", text.len()).as_bytes()
+        );
+    }
+}

@@ -361,3 +361,30 @@ fn hostname_mode_shows_hostnames() {
     ));
     assert_eq!(r, b"*3\r\n:0\r\n$1\r\n*\r\n:0\r\n");
 }
+
+/// The client query path encodes GET-MASTER-ADDR-BY-NAME in place: the same bytes as the
+/// reply the SENTINEL command builds, in both protocols, known master or not, and with
+/// hostnames announced or not.
+#[test]
+fn master_addr_encoded_in_place_matches_the_reply() {
+    use rsentinel::commands::sentinel::{encode_master_addr, master_addr};
+    let mut cfg = s1_config(41211, &[]);
+    cfg.masters[0].host = "localhost".into();
+    cfg.announce_hostnames = true;
+    let mut core = core_from(&cfg);
+    core.test_access().masters[0].common.ip = "127.0.0.1".into();
+    for announce in ["yes", "no"] {
+        run(
+            &mut core,
+            &format!("SENTINEL CONFIG SET announce-hostnames {announce}"),
+        );
+        for name in ["mymaster", "nosuch", ""] {
+            for proto in [2, 3] {
+                let mut ours = bytes::BytesMut::new();
+                encode_master_addr(&core, name, proto, &mut ours);
+                let want = master_addr(&core, name).to_bytes(proto);
+                assert_eq!(show(&ours), show(&want), "{name} RESP{proto} {announce}");
+            }
+        }
+    }
+}

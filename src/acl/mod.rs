@@ -133,6 +133,11 @@ impl User {
     /// every channel it touches. When none does, the most specific denial wins (a
     /// channel denial over a command denial), as in Redis.
     pub fn check(&self, cmd: &CmdSpec, args: &[bytes::Bytes]) -> Result<(), Denied> {
+        // The usual user (`+@all` and `&*` in the root selector) is allowed without
+        // listing the channels: this runs for every command.
+        if self.root.allcommands && self.root.allchannels {
+            return Ok(());
+        }
         let channels = crate::acl::selector::command_channels(cmd.name, args);
         self.check_channels(cmd, args, &channels)
     }

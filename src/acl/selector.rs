@@ -81,12 +81,32 @@ pub fn all_commands() -> &'static [&'static CmdSpec] {
     })
 }
 
-/// The id of a command spec (by full name).
+/// The id of a command spec. Every spec the dispatcher hands out lives in the static
+/// table, so its address finds it without comparing names (this runs for every request
+/// a restricted user sends); a spec from elsewhere (a copy) is found by its full name.
 pub fn id_of(cmd: &CmdSpec) -> usize {
-    all_commands()
-        .iter()
-        .position(|c| c.name == cmd.name)
-        .expect("command in table")
+    id_at(cmd as *const CmdSpec as usize).unwrap_or_else(|| {
+        all_commands()
+            .iter()
+            .position(|c| c.name == cmd.name)
+            .expect("command in table")
+    })
+}
+
+/// The id of the table's spec at address `addr`, if there is one.
+pub fn id_at(addr: usize) -> Option<usize> {
+    static BY_ADDR: OnceLock<Vec<(usize, usize)>> = OnceLock::new();
+    let by_addr = BY_ADDR.get_or_init(|| {
+        let mut v: Vec<(usize, usize)> = all_commands()
+            .iter()
+            .enumerate()
+            .map(|(id, c)| (*c as *const CmdSpec as usize, id))
+            .collect();
+        v.sort_unstable();
+        v
+    });
+    let i = by_addr.binary_search_by_key(&addr, |&(a, _)| a).ok()?;
+    Some(by_addr[i].1)
 }
 
 fn in_category(cmd: &CmdSpec, cat: &str) -> bool {

@@ -56,19 +56,30 @@ pub const SUB_ALIASES: &[(&str, &str)] = &[
 
 /// A subcommand of `parent` by the name a client sent (any case), aliases included.
 pub fn find_sub(parent: &'static CmdSpec, sub: &[u8]) -> Option<&'static CmdSpec> {
-    // No allocation: this runs for every SENTINEL request.
+    find_sub_as(parent, sub).map(|(spec, _)| spec)
+}
+
+/// [`find_sub`], with the alias the client used if it used one (what [`alias_name`]
+/// gives: no alias is also the name of a subcommand, so a direct match used none).
+pub fn find_sub_as(
+    parent: &'static CmdSpec,
+    sub: &[u8],
+) -> Option<(&'static CmdSpec, Option<&'static str>)> {
+    // No allocation, and names are only compared once their lengths match: this runs
+    // for every SENTINEL request.
     let by_name = |n: &[u8]| {
-        parent
-            .subs
-            .iter()
-            .find(|s| sub_part(parent, s.name).eq_ignore_ascii_case(n))
+        parent.subs.iter().find(|s| {
+            (s.name.len() == parent.name.len() + 1 + n.len() || s.name.len() == n.len())
+                && sub_part(parent, s.name).eq_ignore_ascii_case(n)
+        })
     };
-    by_name(sub).or_else(|| {
-        let (_, target) = SUB_ALIASES
-            .iter()
-            .find(|(a, _)| is_sub_of(parent, a, sub))?;
-        by_name(target.split('|').nth(1)?.as_bytes())
-    })
+    if let Some(spec) = by_name(sub) {
+        return Some((spec, None));
+    }
+    let (alias, target) = SUB_ALIASES
+        .iter()
+        .find(|(a, _)| is_sub_of(parent, a, sub))?;
+    Some((by_name(target.split('|').nth(1)?.as_bytes())?, Some(*alias)))
 }
 
 /// The `sub` of `parent|sub` (the whole name if it is not one of `parent`'s).
@@ -81,9 +92,11 @@ fn sub_part<'a>(parent: &CmdSpec, full: &'a str) -> &'a [u8] {
 
 /// Whether `full` is `parent|sub`, `sub` in any case.
 fn is_sub_of(parent: &CmdSpec, full: &str, sub: &[u8]) -> bool {
-    full.strip_prefix(parent.name)
-        .and_then(|r| r.strip_prefix('|'))
-        .is_some_and(|r| r.as_bytes().eq_ignore_ascii_case(sub))
+    full.len() == parent.name.len() + 1 + sub.len()
+        && full
+            .strip_prefix(parent.name)
+            .and_then(|r| r.strip_prefix('|'))
+            .is_some_and(|r| r.as_bytes().eq_ignore_ascii_case(sub))
 }
 
 /// The alias (`sentinel|primary`) a client used for a subcommand of `parent`, if the

@@ -78,7 +78,7 @@ pub fn acl(ctx: &mut Ctx, args: &[Bytes]) {
                 if name == "default" {
                     return ctx.error("ERR The 'default' user cannot be removed");
                 }
-                if ctx.state.users().users.remove(&name).is_some() {
+                if ctx.state.users_mut().users.remove(&name).is_some() {
                     n += 1;
                     kill_user_clients(ctx, &name);
                 }
@@ -191,7 +191,7 @@ fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
     if let Some(original) = &original {
         kill_revoked_subscribers(ctx, original, &u);
     }
-    ctx.state.users().users.insert(name, u);
+    ctx.state.users_mut().users.insert(name, u);
     ctx.reply(Reply::ok())
 }
 

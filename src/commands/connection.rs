@@ -15,7 +15,8 @@ pub fn ping(ctx: &mut Ctx, args: &[Bytes]) {
     }
     match args.get(1) {
         Some(m) => ctx.reply(Reply::Bulk(m.clone())),
-        None => ctx.reply(Reply::Status("PONG".into())),
+        // `+PONG` in both protocols, written without building a reply.
+        None => ctx.encode_with(|_, out| out.extend_from_slice(b"+PONG\r\n")),
     }
 }
 
@@ -28,7 +29,7 @@ fn login(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
         return false;
     }
     ctx.sess.authed = true;
-    ctx.sess.client.state().user = user;
+    ctx.sess.set_user(user);
     true
 }
 
@@ -108,7 +109,7 @@ pub fn hello(ctx: &mut Ctx, args: &[Bytes]) {
             (!n.is_empty()).then(|| String::from_utf8_lossy(&n).into_owned());
     }
     if let Some(v) = ver {
-        ctx.sess.client.state().resp = v;
+        ctx.sess.client.set_resp(v);
     }
     let r = Reply::Map(vec![
         (Reply::bulk("server"), Reply::bulk("redis")),
@@ -156,10 +157,16 @@ pub fn sentinel(ctx: &mut Ctx, args: &[Bytes]) {
         && (super::is(&args[1], "get-master-addr-by-name")
             || super::is(&args[1], "get-primary-addr-by-name"))
     {
-        let reply = ctx
-            .shell
-            .read_core(|c| super::sentinel::master_addr(c, &String::from_utf8_lossy(&args[2])));
-        return ctx.reply(reply);
+        let shell = ctx.shell;
+        // The lossy conversion the SENTINEL command makes, without its slower scan
+        // when the name is valid UTF-8 (it always is in practice).
+        let name = match std::str::from_utf8(&args[2]) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(&args[2]),
+        };
+        return ctx.encode_with(|proto, out| {
+            shell.read_core(|c| super::sentinel::encode_master_addr(c, &name, proto, out))
+        });
     }
     // Vote requests: their actions (the vote's config write, `+vote-for-leader`) wait
     // for the end of the connection's batch, so a peer's pipelined requests for many

@@ -22,7 +22,6 @@ use crate::shell::Shell;
 use crate::state::State;
 use bytes::{Bytes, BytesMut};
 use session::Session;
-use std::time::Instant;
 
 /// What a command implementation gets: the shared state, the core (through the shell),
 /// the connection, and where replies go.
@@ -38,6 +37,10 @@ impl Ctx<'_> {
     pub fn reply(&mut self, r: Reply) {
         let r = sanitize(r);
         r.encode(self.sess.resp(), self.out);
+    }
+    /// Encode a reply in place: `f` gets the connection's protocol and the output.
+    pub fn encode_with(&mut self, f: impl FnOnce(u8, &mut BytesMut)) {
+        f(self.sess.resp(), self.out)
     }
     pub fn error(&mut self, text: impl Into<String>) {
         self.reply(Reply::Error(text.into()));
@@ -67,7 +70,8 @@ pub fn defers_actions(args: &[Bytes]) -> bool {
     }
 }
 
-/// Execute one request, appending the encoded replies to `out`.
+/// Execute one request, appending the encoded replies to `out`. The connection has
+/// already recorded the request's arrival (`CLIENT LIST`'s `idle`, `qbuf`, `argv-mem`).
 pub fn execute(
     state: &State,
     shell: &Shell,
@@ -81,13 +85,8 @@ pub fn execute(
         sess,
         out,
     };
-    {
-        let mut st = ctx.sess.client.state();
-        st.last_interaction = Instant::now();
-        st.last_req_len = args.iter().map(|a| a.len()).sum();
-    }
     let Some(name) = args.first() else { return };
-    let Some(spec) = state.resolve(name).and_then(command_table::find) else {
+    let Some(spec) = state.resolve_spec(name) else {
         ctx.error(unknown_command(args));
         return;
     };
@@ -95,10 +94,10 @@ pub fn execute(
     // The name errors show: the subcommand as called, aliases included.
     let mut shown = spec.name;
     if !spec.subs.is_empty() && args.len() >= 2 {
-        match command_table::find_sub(spec, &args[1]) {
-            Some(sub) => {
+        match command_table::find_sub_as(spec, &args[1]) {
+            Some((sub, alias)) => {
                 cmd = sub;
-                shown = command_table::alias_name(spec, &args[1]).unwrap_or(sub.name);
+                shown = alias.unwrap_or(sub.name);
             }
             None => {
                 ctx.error(format!(
@@ -112,7 +111,7 @@ pub fn execute(
     }
     // `SENTINEL FAILOVER <name> COORDINATED` (issue #10) is one argument more than the
     // table (redis-sentinel's, as COMMAND shows it) allows; the subcommand checks it.
-    let extension = cmd.name == "sentinel|failover" && args.len() == 4;
+    let extension = args.len() == 4 && cmd.name == "sentinel|failover";
     if !extension
         && ((cmd.arity > 0 && args.len() as i32 != cmd.arity)
             || (cmd.arity < 0 && (args.len() as i32) < -cmd.arity))
@@ -126,7 +125,7 @@ pub fn execute(
         ctx.error("NOAUTH Authentication required.");
         return;
     }
-    match permitted(&ctx, cmd, args) {
+    match permitted(&mut ctx, cmd, args) {
         Ok(()) => {}
         Err(Denied::Command) => {
             ctx.error(format!(
@@ -139,15 +138,17 @@ pub fn execute(
             return;
         }
     }
-    if ctx.sess.resp() == 2 && ctx.sess.subscribed() && !allowed_in_pubsub(spec.name) {
+    if ctx.sess.subscribed() && ctx.sess.resp() == 2 && !allowed_in_pubsub(spec.name) {
         ctx.error(format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             cmd.name
         ));
         return;
     }
-    ctx.sess.client.state().last_cmd = cmd.name;
+    ctx.sess.client.set_last_cmd(cmd);
+    // The query path's commands first: a string match tests the arms in order.
     match spec.name {
+        "sentinel" => connection::sentinel(&mut ctx, args),
         "ping" => connection::ping(&mut ctx, args),
         "auth" => connection::auth(&mut ctx, args),
         "hello" => connection::hello(&mut ctx, args),
@@ -161,15 +162,12 @@ pub fn execute(
             pubsub::subscription(&mut ctx, spec.name, args)
         }
         "publish" => pubsub::publish(&mut ctx, args),
-        "sentinel" => connection::sentinel(&mut ctx, args),
         _ => ctx.error(unknown_command(args)),
     }
 }
 
-fn permitted(ctx: &Ctx, cmd: &CmdSpec, args: &[Bytes]) -> Result<(), Denied> {
-    let user = ctx.sess.client.state().user.clone();
-    let users = ctx.state.users();
-    match users.users.get(&user) {
+fn permitted(ctx: &mut Ctx, cmd: &CmdSpec, args: &[Bytes]) -> Result<(), Denied> {
+    match ctx.sess.acl_user(ctx.state) {
         Some(u) => u.check(cmd, args),
         None => Err(Denied::Command),
     }

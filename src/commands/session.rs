@@ -2,6 +2,8 @@
 //! (not with the socket loop in `server::conn`) because only the commands give it
 //! meaning: AUTH sets `authed`, SUBSCRIBE fills the lists, CLIENT REPLY sets the mode.
 
+use crate::acl::User;
+use crate::state::State;
 use crate::state::clients::ClientShared;
 use bytes::Bytes;
 use std::sync::Arc;
@@ -31,6 +33,17 @@ pub struct Session {
     /// Actions of this connection's vote requests not performed yet (see
     /// [`crate::shell::Shell::with_core_deferred`]).
     pub deferred: crate::shell::Deferred,
+    /// The connection's user as of a generation of the ACL users: the rules every
+    /// command is checked against, without locking the users or looking the name up
+    /// per command. Dropped when the connection logs in as someone else; stale as soon
+    /// as any user changes (`ACL SETUSER`, `ACL DELUSER`), and then looked up again.
+    acl: Option<AclCache>,
+}
+
+struct AclCache {
+    gen_: u64,
+    /// `None`: the user no longer exists (deleted: every command is refused).
+    user: Option<User>,
 }
 
 impl Session {
@@ -44,7 +57,31 @@ impl Session {
             reply_mode: ReplyMode::On,
             close: false,
             deferred: Default::default(),
+            acl: None,
         }
+    }
+
+    /// The connection is now authenticated as `user` (AUTH, HELLO AUTH).
+    pub fn set_user(&mut self, user: String) {
+        self.client.state().user = user;
+        self.acl = None;
+    }
+
+    /// The rules of the connection's user as they are now (`None`: no such user).
+    pub fn acl_user(&mut self, state: &State) -> Option<&User> {
+        let gen_ = state.users_gen();
+        if self.acl.as_ref().is_none_or(|c| c.gen_ != gen_) {
+            let name = self.client.state().user.clone();
+            let users = state.users();
+            // Read under the users' lock: a change made after this read moves the
+            // generation past the one kept here.
+            let gen_ = state.users_gen();
+            self.acl = Some(AclCache {
+                gen_,
+                user: users.users.get(&name).cloned(),
+            });
+        }
+        self.acl.as_ref().and_then(|c| c.user.as_ref())
     }
     pub fn resp(&self) -> u8 {
         self.client.resp()

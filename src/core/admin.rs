@@ -506,6 +506,13 @@ impl Sentinel {
     /// The address clients should use for master `m`: the promoted replica's once the
     /// failover reached `reconf_slaves`, else the master's own.
     pub fn current_master_addr(&self, m: usize) -> (String, u16) {
+        let (host, port) = self.current_master_addr_ref(m);
+        (host.to_string(), port)
+    }
+
+    /// [`Self::current_master_addr`] without copying the host (the client query path
+    /// encodes it straight into the reply).
+    pub fn current_master_addr_ref(&self, m: usize) -> (&str, u16) {
         let master = &self.masters[m];
         let switching = master.common.flags & flags::FAILOVER_IN_PROGRESS != 0
             && matches!(
@@ -518,6 +525,6 @@ impl Sentinel {
             .and_then(|p| master.replica(p))
             .filter(|_| switching);
         let c = promoted.map_or(&master.common, |r| &r.common);
-        (self.announced_addr(c).to_string(), c.port)
+        (self.announced_addr(c), c.port)
     }
 }

@@ -559,8 +559,12 @@ impl Sentinel {
     /// Position of the master called `name`. Hellos and replies look masters up by name
     /// thousands of times a second at 1,000+ masters, so this goes through a name index;
     /// the index is a cache, checked on every use, so a stale entry (after direct edits of
-    /// `masters`) costs a linear search, never a wrong answer.
+    /// `masters`) costs a linear search, never a wrong answer. A handful of masters are
+    /// compared directly: cheaper than hashing the name (the client query path).
     pub fn master_index(&self, name: &str) -> Option<usize> {
+        if self.masters.len() <= 4 {
+            return self.masters.iter().position(|m| m.common.name == name);
+        }
         match self.master_names.get(name) {
             Some(&i) if self.masters.get(i).is_some_and(|m| m.common.name == name) => Some(i),
             _ => self.masters.iter().position(|m| m.common.name == name),

@@ -58,18 +58,14 @@ impl Reply {
         match self {
             Reply::Status(s) => line(out, b'+', one_line(s).as_bytes()),
             Reply::Error(s) => line(out, b'-', one_line(s).as_bytes()),
-            Reply::Int(i) => num(out, b':', *i as i128),
-            Reply::Bulk(b) => {
-                num(out, b'$', b.len() as i128);
-                out.put_slice(b);
-                out.put_slice(b"\r\n");
-            }
+            Reply::Int(i) => num(out, b':', *i),
+            Reply::Bulk(b) => put_bulk(out, b),
             Reply::Verbatim(s) => {
                 if proto >= 3 {
-                    num(out, b'=', (s.len() + 4) as i128);
+                    num(out, b'=', (s.len() + 4) as i64);
                     out.put_slice(b"txt:");
                 } else {
-                    num(out, b'$', s.len() as i128);
+                    num(out, b'$', s.len() as i64);
                 }
                 out.put_slice(s.as_bytes());
                 out.put_slice(b"\r\n");
@@ -77,24 +73,24 @@ impl Reply {
             Reply::Null => out.put_slice(if proto >= 3 { b"_\r\n" } else { b"$-1\r\n" }),
             Reply::NullArray => out.put_slice(if proto >= 3 { b"_\r\n" } else { b"*-1\r\n" }),
             Reply::Array(items) => {
-                num(out, b'*', items.len() as i128);
+                put_array_len(out, items.len());
                 items.iter().for_each(|r| r.encode(proto, out));
             }
             Reply::Set(items) => {
                 let t = if proto >= 3 { b'~' } else { b'*' };
-                num(out, t, items.len() as i128);
+                num(out, t, items.len() as i64);
                 items.iter().for_each(|r| r.encode(proto, out));
             }
             Reply::Push(items) => {
                 let t = if proto >= 3 { b'>' } else { b'*' };
-                num(out, t, items.len() as i128);
+                num(out, t, items.len() as i64);
                 items.iter().for_each(|r| r.encode(proto, out));
             }
             Reply::Map(pairs) => {
                 if proto >= 3 {
-                    num(out, b'%', pairs.len() as i128);
+                    num(out, b'%', pairs.len() as i64);
                 } else {
-                    num(out, b'*', (pairs.len() * 2) as i128);
+                    num(out, b'*', (pairs.len() * 2) as i64);
                 }
                 for (k, v) in pairs {
                     k.encode(proto, out);
@@ -124,12 +120,27 @@ pub fn one_line(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// A protocol line whose body is a decimal number (formatted on the stack: lengths and
-/// counts are in every reply).
-fn num(out: &mut BytesMut, tag: u8, n: i128) {
-    let mut digits = [0u8; 40];
+/// The wire form of a bulk string (the same in RESP2 and RESP3), for replies encoded in
+/// place rather than built as a [`Reply`].
+pub fn put_bulk(out: &mut BytesMut, b: &[u8]) {
+    out.reserve(b.len() + 16);
+    num(out, b'$', b.len() as i64);
+    out.extend_from_slice(b);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The header of an array of `n` elements (the same in RESP2 and RESP3).
+pub fn put_array_len(out: &mut BytesMut, n: usize) {
+    num(out, b'*', n as i64);
+}
+
+/// A bulk string holding the decimal form of `n` (a port, a count), formatted on the
+/// stack and appended in one copy.
+pub fn put_bulk_u64(out: &mut BytesMut, n: u64) {
+    // `$`, up to 2 length digits, CRLF, up to 20 digits, CRLF.
+    let mut digits = [0u8; 20];
     let mut i = digits.len();
-    let mut v = n.unsigned_abs();
+    let mut v = n;
     loop {
         i -= 1;
         digits[i] = b'0' + (v % 10) as u8;
@@ -138,11 +149,50 @@ fn num(out: &mut BytesMut, tag: u8, n: i128) {
             break;
         }
     }
+    let digits = &digits[i..];
+    let mut bulk = [0u8; 29];
+    let len = digits.len();
+    let mut at = 0;
+    bulk[at] = b'$';
+    at += 1;
+    if len >= 10 {
+        bulk[at] = b'0' + (len / 10) as u8;
+        at += 1;
+    }
+    bulk[at] = b'0' + (len % 10) as u8;
+    at += 1;
+    bulk[at..at + 2].copy_from_slice(b"\r\n");
+    at += 2;
+    bulk[at..at + len].copy_from_slice(digits);
+    at += len;
+    bulk[at..at + 2].copy_from_slice(b"\r\n");
+    at += 2;
+    out.extend_from_slice(&bulk[..at]);
+}
+
+/// A protocol line whose body is a decimal number, formatted on the stack and appended
+/// in one copy (lengths and counts are in every reply).
+fn num(out: &mut BytesMut, tag: u8, n: i64) {
+    // Tag, sign, up to 19 digits, CRLF (u64 arithmetic: i128 division is a library call).
+    let mut line = [0u8; 24];
+    let mut i = line.len() - 2;
+    line[i..].copy_from_slice(b"\r\n");
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        line[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
     if n < 0 {
         i -= 1;
-        digits[i] = b'-';
+        line[i] = b'-';
     }
-    line(out, tag, &digits[i..]);
+    i -= 1;
+    line[i] = tag;
+    out.extend_from_slice(&line[i..]);
 }
 
 /// One protocol line (the body is already free of CR/LF: see [`one_line`]).

@@ -76,7 +76,6 @@ impl ProtoError {
 #[derive(Debug, Default)]
 struct Partial {
     remaining: usize,
-    args: Vec<Bytes>,
     /// Length of the bulk being received, once its `$N` line has been read.
     bulk_len: Option<usize>,
 }
@@ -85,6 +84,10 @@ struct Partial {
 #[derive(Debug, Default)]
 pub struct RequestParser {
     partial: Option<Partial>,
+    /// The arguments of the multibulk being received. Handed out by swapping with the
+    /// caller's (emptied) vector, so a connection's two vectors take turns and a request
+    /// costs no allocation for its argument list.
+    args: Vec<Bytes>,
 }
 
 impl RequestParser {
@@ -100,20 +103,35 @@ impl RequestParser {
         buf: &mut BytesMut,
         need_auth: bool,
     ) -> Result<Option<Vec<Bytes>>, ProtoError> {
+        let mut args = Vec::new();
+        Ok(self.next_into(buf, need_auth, &mut args)?.then_some(args))
+    }
+
+    /// [`Self::next`] into `out`, which must be empty: true when it holds a request.
+    pub fn next_into(
+        &mut self,
+        buf: &mut BytesMut,
+        need_auth: bool,
+        out: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtoError> {
+        debug_assert!(out.is_empty());
         loop {
             if self.partial.is_none() {
                 if buf.is_empty() {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 if buf[0] != b'*' {
                     match parse_inline(buf)? {
-                        None => return Ok(None),
+                        None => return Ok(false),
                         Some(args) if args.is_empty() => continue,
-                        Some(args) => return Ok(Some(args)),
+                        Some(args) => {
+                            *out = args;
+                            return Ok(true);
+                        }
                     }
                 }
                 let Some(n) = read_count_line(buf, ProtoError::TooBigMbulkCount)? else {
-                    return Ok(None);
+                    return Ok(false);
                 };
                 let n = n.ok_or(ProtoError::InvalidMultibulkLength)?;
                 if n > i32::MAX as i64 {
@@ -125,9 +143,10 @@ impl RequestParser {
                 if n <= 0 {
                     continue;
                 }
+                self.args.clear();
+                self.args.reserve((n as usize).min(PREALLOC_CAP));
                 self.partial = Some(Partial {
                     remaining: n as usize,
-                    args: Vec::with_capacity((n as usize).min(PREALLOC_CAP)),
                     bulk_len: None,
                 });
             }
@@ -137,13 +156,13 @@ impl RequestParser {
                     Some(l) => l,
                     None => {
                         if buf.is_empty() {
-                            return Ok(None);
+                            return Ok(false);
                         }
                         if buf[0] != b'$' {
                             return Err(ProtoError::ExpectedDollar(buf[0]));
                         }
                         let Some(l) = read_count_line(buf, ProtoError::TooBigBulkCount)? else {
-                            return Ok(None);
+                            return Ok(false);
                         };
                         let l = match l {
                             Some(l) if (0..=PROTO_MAX_BULK_LEN).contains(&l) => l,
@@ -158,16 +177,19 @@ impl RequestParser {
                 };
                 // Redis skips the two bytes after the payload without checking them.
                 if buf.len() < len + 2 {
-                    return Ok(None);
+                    return Ok(false);
                 }
-                let arg = buf.split_to(len).freeze();
-                buf.advance(2);
-                p.args.push(arg);
+                // One split for the payload and its two trailing bytes, which are then cut
+                // off the argument (cheaper than a split and an advance).
+                let mut arg = buf.split_to(len + 2);
+                arg.truncate(len);
+                self.args.push(arg.freeze());
                 p.bulk_len = None;
                 p.remaining -= 1;
             }
-            let p = self.partial.take().expect("partial set");
-            return Ok(Some(p.args));
+            self.partial = None;
+            std::mem::swap(out, &mut self.args);
+            return Ok(true);
         }
     }
 }
@@ -179,12 +201,38 @@ fn read_count_line(
     buf: &mut BytesMut,
     too_big: ProtoError,
 ) -> Result<Option<Option<i64>>, ProtoError> {
+    if let Some((value, used)) = short_count_line(buf) {
+        buf.advance(used);
+        return Ok(Some(Some(value)));
+    }
     let Some(cr) = find_line_end(buf, too_big)? else {
         return Ok(None);
     };
     let value = parse_i64_strict(&buf[1..cr]);
     buf.advance(cr + 2);
     Ok(Some(value))
+}
+
+/// The common count line, read without searching: one to three digits (no leading
+/// zero) then CR and one more byte, `*3\r\n` or `$23\r\n`. Returns the value and the
+/// bytes the line takes; `None` for anything else, which the general path reads (the
+/// first CR is the one found here, so both agree wherever this answers).
+fn short_count_line(buf: &[u8]) -> Option<(i64, usize)> {
+    let first = *buf.get(1)?;
+    if !first.is_ascii_digit() {
+        return None;
+    }
+    let mut value = i64::from(first - b'0');
+    for k in 2..5 {
+        match *buf.get(k)? {
+            b'\r' if k + 2 <= buf.len() && (k == 2 || first != b'0') => {
+                return Some((value, k + 2));
+            }
+            d if d.is_ascii_digit() && k < 4 => value = value * 10 + i64::from(d - b'0'),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Position of the CR ending the count line at the front of `buf`, once the byte after

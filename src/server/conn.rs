@@ -133,39 +133,47 @@ async fn read_loop(
     let client = sess.client.clone();
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut parser = RequestParser::new();
+    let mut args = Vec::new();
+    // The time of the requests being executed (`CLIENT LIST`'s `idle`, in seconds): read
+    // at the first command after each wait, not per command (a clock read cost about as
+    // much as a pipelined PING).
+    let mut now: Option<u64> = None;
     loop {
         loop {
             let need_auth = !sess.authed;
             let before_len = buf.len();
-            match parser.next(&mut buf, need_auth) {
-                Ok(Some(args)) => {
-                    client.state().qbuf = before_len - buf.len();
+            match parser.next_into(&mut buf, need_auth, &mut args) {
+                Ok(true) => {
+                    client.activity.set_qbuf(before_len - buf.len());
                     if state.current_pause().is_some() {
                         // Earlier replies of the batch are not held back by the pause.
                         server.shell.perform_deferred(&mut sess.deferred);
                         queue_replies(state, &client, replies);
                         wait_if_paused(state, &client, &args).await;
+                        now = None;
                     }
                     if client.is_killed() {
                         return;
                     }
                     if !sess.deferred.is_empty() && !crate::commands::defers_actions(&args) {
                         server.shell.perform_deferred(&mut sess.deferred);
+                        now = None;
                     }
+                    client.touch(*now.get_or_insert_with(|| client.clock(Instant::now())));
+                    client
+                        .activity
+                        .set_req_len(args.iter().map(|a| a.len()).sum());
                     // The reply is encoded straight into the batch (dropped again if
                     // CLIENT REPLY says so).
                     let start = replies.len();
                     let before = sess.reply_mode;
                     crate::commands::execute(state, &server.shell, sess, &args, replies);
+                    args.clear();
                     state
                         .stats
                         .commands_processed
                         .fetch_add(1, Ordering::Relaxed);
-                    {
-                        let mut st = client.state();
-                        st.qbuf = 0;
-                        st.last_reply_len = replies.len() - start;
-                    }
+                    client.activity.end_request(replies.len() - start);
                     emit(sess, before, start, replies);
                     if sess.close {
                         return;
@@ -180,9 +188,10 @@ async fn read_loop(
                         {
                             return;
                         }
+                        now = None;
                     }
                 }
-                Ok(None) => break,
+                Ok(false) => break,
                 Err(e) => {
                     replies.extend_from_slice(&e.to_wire());
                     return;
@@ -209,11 +218,20 @@ async fn read_loop(
             }
         };
         buf.reserve(16 * 1024);
+        // Checked here too (an atomic) so that the read can go first below: while bytes
+        // keep arriving, a killed client still stops at the next read.
+        if client.is_killed() {
+            return;
+        }
+        // The read first: when bytes are already there the other branches are never
+        // polled, so they do not register (and then unregister) their wakers.
         tokio::select! {
+            biased;
             r = rd.read_buf(&mut buf) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
                     state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    now = None;
                 }
             },
             _ = client.cancel.cancelled() => return,
@@ -278,7 +296,8 @@ async fn flush_replies(
         queue_replies(state, client, replies);
         return true;
     };
-    let queued = client.take_output();
+    // Not `take_output`: only this task waits for `drained`, and it is not waiting now.
+    let queued = client.take_queued();
     let data = if queued.is_empty() {
         replies.split()
     } else {
@@ -287,7 +306,10 @@ async fn flush_replies(
         replies.clear();
         q
     };
+    // The write first: it usually completes at once, and then the cancellation branch
+    // is never polled (registering its waker costs a lock).
     tokio::select! {
+        biased;
         r = w.write_all(&data) => {
             if r.is_err() {
                 client.kill();

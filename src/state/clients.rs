@@ -7,34 +7,66 @@
 //! moment bytes are added: a subscriber that stops reading is disconnected instead of
 //! making the process grow without bound.
 
+use crate::command_table::CmdSpec;
 use bytes::BytesMut;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-/// Mutable per-connection facts shown by `CLIENT LIST` / `CLIENT INFO`.
+/// Mutable per-connection facts shown by `CLIENT LIST` / `CLIENT INFO` that change
+/// rarely (AUTH, HELLO, CLIENT SETNAME, SUBSCRIBE). What changes with every request
+/// lives in [`Activity`] instead, so the query path takes no lock for it.
 #[derive(Debug, Clone)]
 pub struct ClientState {
     pub name: Option<String>,
     pub user: String,
-    pub resp: u8,
     pub sub: usize,
     pub psub: usize,
-    /// Full name of the last command (`client|list`), `NULL` before the first.
-    pub last_cmd: &'static str,
-    pub last_interaction: Instant,
     pub no_evict: bool,
     pub tracking: bool,
+}
+
+/// The per-request facts of `CLIENT LIST` (`cmd`, `idle`, `qbuf`, `argv-mem`, `rbp`):
+/// written by the connection task around every command and only read by `CLIENT
+/// LIST/INFO`, so plain relaxed atomics replace a mutex round-trip each (a pipelining
+/// client runs hundreds of thousands of commands a second). A reader may see the fields
+/// of two neighbouring requests mixed, as it could already see them between the
+/// separate lockings before.
+#[derive(Debug, Default)]
+pub struct Activity {
+    /// Address of the last command's spec in the static command table (its name is
+    /// looked up only when shown), 0 before the first (`cmd=NULL`).
+    last_cmd: AtomicUsize,
+    /// Nanoseconds from `created` to the last interaction.
+    last_interaction: AtomicU64,
     /// Bytes of the arguments of the last request (`argv-mem` while it runs).
-    pub last_req_len: usize,
+    last_req_len: AtomicUsize,
     /// Raw bytes of the request being executed, 0 between requests (`qbuf`).
-    pub qbuf: usize,
+    qbuf: AtomicUsize,
     /// Size of the last reply (`rbp`, the reply buffer peak, of a recently active client).
-    pub last_reply_len: usize,
+    last_reply_len: AtomicUsize,
+}
+
+impl Activity {
+    /// A request of `n` raw bytes was taken from the query buffer.
+    pub fn set_qbuf(&self, n: usize) {
+        self.qbuf.store(n, Ordering::Relaxed);
+    }
+
+    /// The request about to run has `n` bytes of arguments.
+    pub fn set_req_len(&self, n: usize) {
+        self.last_req_len.store(n, Ordering::Relaxed);
+    }
+
+    /// The request finished with a reply of `reply_len` bytes.
+    pub fn end_request(&self, reply_len: usize) {
+        self.qbuf.store(0, Ordering::Relaxed);
+        self.last_reply_len.store(reply_len, Ordering::Relaxed);
+    }
 }
 
 /// What Redis' `CLIENT LIST` memory fields look like in the three states a sentinel
@@ -63,6 +95,9 @@ pub struct ClientShared {
     pub fd: i32,
     pub created: Instant,
     pub state: Mutex<ClientState>,
+    pub activity: Activity,
+    /// The protocol version (HELLO): read for every reply and every pub/sub message.
+    resp: AtomicU8,
     out: Mutex<Out>,
     /// Woken when output is queued or the client is killed.
     pub wake: Notify,
@@ -70,6 +105,9 @@ pub struct ClientShared {
     pub drained: Notify,
     /// Cancelled when the client is killed: both connection halves stop at once.
     pub cancel: CancellationToken,
+    /// Set with `cancel`: checked before every command, where the token's own check
+    /// (a mutex) would cost more than the command.
+    killed: AtomicBool,
     /// Close once the queued output is written (protocol errors, CLIENT KILL of self).
     closing: AtomicBool,
 }
@@ -86,21 +124,18 @@ impl ClientShared {
             state: Mutex::new(ClientState {
                 name: None,
                 user: "default".into(),
-                resp: 2,
                 sub: 0,
                 psub: 0,
-                last_cmd: "NULL",
-                last_interaction: now,
                 no_evict: false,
                 tracking: false,
-                last_req_len: 0,
-                qbuf: 0,
-                last_reply_len: 0,
             }),
+            activity: Activity::default(),
+            resp: AtomicU8::new(2),
             out: Mutex::new(Out::default()),
             wake: Notify::new(),
             drained: Notify::new(),
             cancel: CancellationToken::new(),
+            killed: AtomicBool::new(false),
             closing: AtomicBool::new(false),
         }
     }
@@ -110,7 +145,45 @@ impl ClientShared {
     }
 
     pub fn resp(&self) -> u8 {
-        self.state().resp
+        self.resp.load(Ordering::Relaxed)
+    }
+
+    pub fn set_resp(&self, v: u8) {
+        self.resp.store(v, Ordering::Relaxed)
+    }
+
+    /// `now` in the form [`Self::touch`] takes: nanoseconds since the connection.
+    pub fn clock(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.created).as_nanos() as u64
+    }
+
+    /// A request was read at `clock` (see [`Self::clock`]; the connection reads the
+    /// clock once per batch of requests, as redis caches it once per event-loop
+    /// iteration: `idle` is in seconds).
+    pub fn touch(&self, clock: u64) {
+        self.activity
+            .last_interaction
+            .store(clock, Ordering::Relaxed);
+    }
+
+    /// The command about to run (past its checks), shown as `cmd=`.
+    pub fn set_last_cmd(&self, cmd: &'static CmdSpec) {
+        let addr = cmd as *const CmdSpec as usize;
+        self.activity.last_cmd.store(addr, Ordering::Relaxed);
+    }
+
+    /// Full name of the last command (`client|list`), `NULL` before the first.
+    pub fn last_cmd(&self) -> &'static str {
+        use crate::acl::selector::{all_commands, id_at};
+        match self.activity.last_cmd.load(Ordering::Relaxed) {
+            0 => "NULL",
+            addr => id_at(addr).map_or("NULL", |id| all_commands()[id].name),
+        }
+    }
+
+    fn last_interaction(&self) -> Instant {
+        let ns = self.activity.last_interaction.load(Ordering::Relaxed);
+        self.created + std::time::Duration::from_nanos(ns)
     }
 
     fn is_pubsub(&self) -> bool {
@@ -170,18 +243,29 @@ impl ClientShared {
         b
     }
 
+    /// Take everything queued so far without waking a task waiting for `drained` (the
+    /// connection's reader, the only such task, takes its own output this way).
+    pub fn take_queued(&self) -> BytesMut {
+        self.out
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .buf
+            .split()
+    }
+
     pub fn pending_output(&self) -> usize {
         self.out.lock().unwrap_or_else(|e| e.into_inner()).buf.len()
     }
 
     pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
         self.cancel.cancel();
         self.wake.notify_one();
         self.drained.notify_waiters();
     }
 
     pub fn is_killed(&self) -> bool {
-        self.cancel.is_cancelled()
+        self.killed.load(Ordering::SeqCst)
     }
 
     /// Stop reading; the writer closes the socket once the queued output is sent.
@@ -199,22 +283,27 @@ impl ClientShared {
         let s = self.state();
         let now = Instant::now();
         let age = now.duration_since(self.created).as_secs();
-        let idle = now.duration_since(s.last_interaction).as_secs();
+        let idle = now
+            .saturating_duration_since(self.last_interaction())
+            .as_secs();
+        let last_cmd = self.last_cmd();
+        let a = &self.activity;
+        let qbuf = a.qbuf.load(Ordering::Relaxed);
         let flags = if s.sub + s.psub > 0 { "P" } else { "N" };
         let obl = self.pending_output();
         // (qbuf, qbuf-free, argv-mem, rbs, rbp, tot-mem without output)
-        let (qbuf, qfree, argv, rbs, rbp, mem) = if s.qbuf > 0 {
+        let (qbuf, qfree, argv, rbs, rbp, mem) = if qbuf > 0 {
             let mem = BASE_MEM + (16384 - 1024) + QUERYBUF_ALLOC;
             (
-                s.qbuf,
-                QUERYBUF_ALLOC.saturating_sub(s.qbuf),
-                s.last_req_len,
+                qbuf,
+                QUERYBUF_ALLOC.saturating_sub(qbuf),
+                a.last_req_len.load(Ordering::Relaxed),
                 16384,
                 16384,
                 mem,
             )
-        } else if idle < IDLE_SHRINK_SECS && s.last_cmd != "NULL" {
-            let rbp = s.last_reply_len.min(1024);
+        } else if idle < IDLE_SHRINK_SECS && last_cmd != "NULL" {
+            let rbp = a.last_reply_len.load(Ordering::Relaxed).min(1024);
             (
                 0,
                 QUERYBUF_ALLOC,
@@ -248,9 +337,9 @@ impl ClientShared {
             obl,
             mem + obl,
             events,
-            s.last_cmd,
+            last_cmd,
             s.user,
-            s.resp
+            self.resp()
         )
     }
 }

@@ -22,12 +22,13 @@ pub mod proxy;
 pub mod rates;
 
 use crate::acl;
+use crate::command_table::CmdSpec;
 use crate::config::ServerConfig;
 use clients::Clients;
 use hub::Hub;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -76,10 +77,16 @@ pub struct State {
     pub stats: Stats,
     /// The built-in proxy's counters (`INFO proxy`).
     pub proxy: proxy::ProxyStats,
-    pub users: Mutex<acl::Users>,
+    /// Read with [`State::users`], changed with [`State::users_mut`] (which bumps
+    /// `users_gen`).
+    users: Mutex<acl::Users>,
+    /// Bumped by every change of `users`: a connection keeps its user's rules between
+    /// commands and looks them up again only when this moved (see
+    /// [`crate::commands::session::Session`]).
+    users_gen: AtomicU64,
     hub: Arc<Hub>,
-    /// Lower-case name a client sends -> canonical command name, after `rename-command`.
-    names: HashMap<String, &'static str>,
+    /// The names a client may send, after `rename-command`.
+    names: CommandNames,
     pause: Mutex<Option<Pause>>,
     /// Whether `pause` may hold a pause: the per-command check skips the lock when not.
     pause_set: AtomicBool,
@@ -92,9 +99,9 @@ impl State {
     pub fn new(cfg: ServerConfig, info: ProcessInfo) -> Arc<State> {
         let users = acl::Users::from_config(cfg.requirepass.as_deref(), &cfg.users)
             .unwrap_or_else(|_| acl::Users::from_config(None, &[]).expect("default users"));
-        let mut names: HashMap<String, &'static str> = crate::command_table::COMMANDS
+        let mut names: HashMap<String, &'static CmdSpec> = crate::command_table::COMMANDS
             .iter()
-            .map(|c| (c.name.to_string(), c.name))
+            .map(|c| (c.name.to_string(), c))
             .collect();
         for (from, to) in &cfg.rename_commands {
             if let Some(canon) = names.remove(&from.to_ascii_lowercase())
@@ -103,6 +110,7 @@ impl State {
                 names.insert(to.to_ascii_lowercase(), canon);
             }
         }
+        let names = CommandNames::new(names);
         Arc::new(State {
             hub: Arc::new(Hub::new(cfg.pubsub_limit)),
             info,
@@ -110,6 +118,7 @@ impl State {
             stats: Stats::default(),
             proxy: proxy::ProxyStats::default(),
             users: Mutex::new(users),
+            users_gen: AtomicU64::new(0),
             names,
             pause: Mutex::new(None),
             pause_set: AtomicBool::new(false),
@@ -125,22 +134,32 @@ impl State {
 
     /// The canonical command a client-sent name refers to, after `rename-command`.
     pub fn resolve(&self, name: &[u8]) -> Option<&'static str> {
-        // Command names are short: lower-case them on the stack (every request comes here).
-        let mut small = [0u8; 32];
-        if name.len() <= small.len() {
-            let small = &mut small[..name.len()];
-            small.copy_from_slice(name);
-            small.make_ascii_lowercase();
-            if let Ok(lower) = std::str::from_utf8(small) {
-                return self.names.get(lower).copied();
-            }
-        }
-        let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-        self.names.get(&lower).copied()
+        self.resolve_spec(name).map(|c| c.name)
     }
 
-    pub fn users(&self) -> std::sync::MutexGuard<'_, acl::Users> {
-        self.users.lock().unwrap_or_else(|e| e.into_inner())
+    /// The top-level command a client-sent name (any case) refers to, after
+    /// `rename-command`.
+    pub fn resolve_spec(&self, name: &[u8]) -> Option<&'static CmdSpec> {
+        self.names.get(name)
+    }
+
+    pub fn users(&self) -> UsersRead<'_> {
+        UsersRead(self.users.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The users, to change: the generation moves when the guard is dropped (still
+    /// under the lock), so a connection that sees the new generation reads the new
+    /// users.
+    pub fn users_mut(&self) -> UsersWrite<'_> {
+        UsersWrite {
+            guard: self.users.lock().unwrap_or_else(|e| e.into_inner()),
+            gen_: &self.users_gen,
+        }
+    }
+
+    /// The generation of the users (see `users_gen`).
+    pub fn users_gen(&self) -> u64 {
+        self.users_gen.load(AtomicOrdering::Acquire)
     }
 
     /// Ask the process to stop (SHUTDOWN).
@@ -178,5 +197,87 @@ impl State {
             }
             None => None,
         }
+    }
+}
+
+/// The ACL users, locked for reading.
+pub struct UsersRead<'a>(MutexGuard<'a, acl::Users>);
+
+impl std::ops::Deref for UsersRead<'_> {
+    type Target = acl::Users;
+    fn deref(&self) -> &acl::Users {
+        &self.0
+    }
+}
+
+/// The ACL users, locked for changing; dropping it bumps the generation.
+pub struct UsersWrite<'a> {
+    guard: MutexGuard<'a, acl::Users>,
+    gen_: &'a AtomicU64,
+}
+
+impl std::ops::Deref for UsersWrite<'_> {
+    type Target = acl::Users;
+    fn deref(&self) -> &acl::Users {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for UsersWrite<'_> {
+    fn deref_mut(&mut self) -> &mut acl::Users {
+        &mut self.guard
+    }
+}
+
+impl Drop for UsersWrite<'_> {
+    fn drop(&mut self) {
+        // Runs before `guard` is dropped, so before the lock is released.
+        self.gen_.fetch_add(1, AtomicOrdering::AcqRel);
+    }
+}
+
+/// Command names a client may send -> top-level command, bucketed by length and
+/// compared case-insensitively in place: no hashing (the name is the client's, and
+/// SipHash of it cost more than the whole lookup) and no lower-cased copy. There are a
+/// dozen names, so a bucket holds one to four.
+struct CommandNames {
+    /// `by_len[n]`: the lower-case names of `n` bytes.
+    by_len: Vec<Vec<NamedCommand>>,
+}
+
+/// A lower-case name a client may send, and the command it runs.
+type NamedCommand = (Box<[u8]>, &'static CmdSpec);
+
+impl CommandNames {
+    fn new(names: HashMap<String, &'static CmdSpec>) -> Self {
+        let mut by_len: Vec<Vec<NamedCommand>> = Vec::new();
+        let mut names: Vec<_> = names.into_iter().collect();
+        names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (name, spec) in names {
+            let n = name.len();
+            if by_len.len() <= n {
+                by_len.resize_with(n + 1, Vec::new);
+            }
+            by_len[n].push((name.into_bytes().into_boxed_slice(), spec));
+        }
+        CommandNames { by_len }
+    }
+
+    fn get(&self, name: &[u8]) -> Option<&'static CmdSpec> {
+        // Names are UTF-8, so only a miss can be invalid UTF-8: that is matched as its
+        // lossy text, as a renamed name read from the config file is.
+        self.exact(name)
+            .or_else(|| match String::from_utf8_lossy(name) {
+                std::borrow::Cow::Owned(lossy) => self.exact(lossy.as_bytes()),
+                std::borrow::Cow::Borrowed(_) => None,
+            })
+    }
+
+    fn exact(&self, name: &[u8]) -> Option<&'static CmdSpec> {
+        self.by_len
+            .get(name.len())?
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|&(_, spec)| spec)
     }
 }

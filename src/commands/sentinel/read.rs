@@ -4,7 +4,8 @@
 use super::{master_index, no_such_master};
 use crate::core::Sentinel;
 use crate::core::instance::flags;
-use crate::resp::Reply;
+use crate::resp::{self, Reply};
+use bytes::BytesMut;
 
 pub fn masters(core: &Sentinel, now: u64) -> Reply {
     Reply::Array(
@@ -56,6 +57,19 @@ pub fn master_addr(core: &Sentinel, name: &str) -> Reply {
     };
     let (host, port) = core.current_master_addr(m);
     Reply::Array(vec![Reply::bulk(host), Reply::bulk(port.to_string())])
+}
+
+/// [`master_addr`]'s reply encoded straight into `out` for protocol `proto`, with no
+/// intermediate values: this is the query every client sends on connect, and the
+/// allocations of a [`Reply`] cost more than the lookup.
+pub fn encode_master_addr(core: &Sentinel, name: &str, proto: u8, out: &mut BytesMut) {
+    let Some(m) = master_index(core, name) else {
+        return Reply::NullArray.encode(proto, out);
+    };
+    let (host, port) = core.current_master_addr_ref(m);
+    resp::put_array_len(out, 2);
+    resp::put_bulk(out, host.as_bytes());
+    resp::put_bulk_u64(out, u64::from(port));
 }
 
 /// Usable = this sentinel plus every known peer not SDOWN/ODOWN; a failover needs

@@ -297,30 +297,42 @@ async fn flush_replies(
         return true;
     };
     // Not `take_output`: only this task waits for `drained`, and it is not waiting now.
-    let queued = client.take_queued();
-    let data = if queued.is_empty() {
-        replies.split()
+    let mut queued = client.take_queued();
+    // Without queued output the batch is written from `replies` itself, which keeps its
+    // allocation for the next batch: handing it over made every batch grow a new buffer
+    // from nothing (a copy at each doubling; 10% of the time of `SENTINEL MASTERS -P 16`).
+    let data: &[u8] = if queued.is_empty() {
+        replies
     } else {
-        let mut q = queued;
-        q.extend_from_slice(replies);
-        replies.clear();
-        q
+        queued.extend_from_slice(replies);
+        &queued
     };
+    let len = data.len();
     // The write first: it usually completes at once, and then the cancellation branch
     // is never polled (registering its waker costs a lock).
-    tokio::select! {
+    let ok = tokio::select! {
         biased;
-        r = w.write_all(&data) => {
+        r = w.write_all(data) => {
             if r.is_err() {
                 client.kill();
-                return false;
+                false
+            } else {
+                state.stats.net_output_bytes.fetch_add(len as u64, Ordering::Relaxed);
+                true
             }
-            state.stats.net_output_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-            true
         }
         _ = client.cancel.cancelled() => false,
+    };
+    replies.clear();
+    // A one-off large reply does not pin its buffer for the life of the connection.
+    if replies.capacity() > KEEP_REPLY_BUFFER {
+        *replies = BytesMut::new();
     }
+    ok
 }
+
+/// Largest reply buffer a connection keeps between batches.
+const KEEP_REPLY_BUFFER: usize = 64 * 1024;
 
 /// Block command execution while a CLIENT PAUSE is in effect.
 /// `WRITE` pauses only stop PUBLISH, the one "may-replicate" command of a sentinel.

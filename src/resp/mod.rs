@@ -139,16 +139,7 @@ pub fn put_array_len(out: &mut BytesMut, n: usize) {
 pub fn put_bulk_u64(out: &mut BytesMut, n: u64) {
     // `$`, up to 2 length digits, CRLF, up to 20 digits, CRLF.
     let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
+    let i = digits_before(&mut digits, 20, n);
     let digits = &digits[i..];
     let mut bulk = [0u8; 29];
     let len = digits.len();
@@ -177,15 +168,7 @@ fn num(out: &mut BytesMut, tag: u8, n: i64) {
     let mut line = [0u8; 24];
     let mut i = line.len() - 2;
     line[i..].copy_from_slice(b"\r\n");
-    let mut v = n.unsigned_abs();
-    loop {
-        i -= 1;
-        line[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
+    i = digits_before(&mut line, i, n.unsigned_abs());
     if n < 0 {
         i -= 1;
         line[i] = b'-';
@@ -193,6 +176,20 @@ fn num(out: &mut BytesMut, tag: u8, n: i64) {
     i -= 1;
     line[i] = tag;
     out.extend_from_slice(&line[i..]);
+}
+
+/// Write the decimal digits of `v` into `buf` so that they end just before `end`; returns
+/// where they start. `buf` has room for them (20 bytes before `end` hold any `u64`).
+fn digits_before(buf: &mut [u8], end: usize, mut v: u64) -> usize {
+    let mut i = end;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return i;
+        }
+    }
 }
 
 /// One protocol line (the body is already free of CR/LF: see [`one_line`]).

@@ -168,6 +168,13 @@ pub fn sentinel(ctx: &mut Ctx, args: &[Bytes]) {
             shell.read_core(|c| super::sentinel::encode_master_addr(c, &name, proto, out))
         });
     }
+    // The other frequent read (dashboards, clients listing masters): no actions either,
+    // so no action round and no observer run after it.
+    if args.len() == 2 && (super::is(&args[1], "masters") || super::is(&args[1], "primaries")) {
+        let now = crate::shell::now_ms();
+        let reply = ctx.shell.read_core(|c| super::sentinel::masters(c, now));
+        return ctx.reply(reply);
+    }
     // Vote requests: their actions (the vote's config write, `+vote-for-leader`) wait
     // for the end of the connection's batch, so a peer's pipelined requests for many
     // masters cost one config write (the connection performs them before any reply).

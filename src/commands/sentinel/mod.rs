@@ -24,7 +24,9 @@ use crate::core::Sentinel;
 use crate::resp::Reply;
 use bytes::Bytes;
 
-pub use read::{ckquorum, encode_master_addr, info_sentinel_section, master_addr, role_masters};
+pub use read::{
+    ckquorum, encode_master_addr, info_sentinel_section, master_addr, masters, role_masters,
+};
 
 /// The reply that replaces `+OK` when the config flush of the same call failed.
 pub const FLUSH_FAILED: &str = "ERR Failed to save config file. Check server logs.";

@@ -244,3 +244,27 @@ fn live_acl_users_are_persisted_by_the_rewrite() {
     assert!(!files[1].iter().any(|l| l.starts_with("user bob ")));
     assert_eq!(files[0], files[1], "user lines: real vs ours");
 }
+
+/// `ACL SETUSER` refuses user names with spaces or NUL like the real one (a name with a
+/// newline would break the config file the next rewrite writes it to).
+#[test]
+fn setuser_refuses_names_with_spaces_like_real_sentinel() {
+    require!("redis-server");
+    require!("redis-sentinel");
+    let p = start_pair();
+    let mut real = Raw::connect(p.real.port);
+    let mut ours = Raw::connect(p.ours.port);
+    for name in ["a b", "a\tb", "a\nb", "a\0b", "a\rb", "plain"] {
+        let args = ["ACL", "SETUSER", name, "on"];
+        let (a, b) = (real.cmd(&args), ours.cmd(&args));
+        assert_eq!(
+            String::from_utf8_lossy(&b),
+            String::from_utf8_lossy(&a),
+            "{name:?}"
+        );
+    }
+    assert_eq!(
+        ours.cmd(&["ACL", "SETUSER", "a b", "on"]),
+        b"-ERR Usernames can't contain spaces or null characters\r\n"
+    );
+}

@@ -118,6 +118,26 @@ fn config_user_lines_fail_like_redis() {
     );
 }
 
+/// Found by the `config_roundtrip` fuzz target: `user "ab\ncd"` loaded, and the config
+/// rewrite wrote the name back with its newline, breaking the file. redis-sentinel 7.0.15
+/// loads such a line but refuses to start (`ACLLoadConfiguredUsers`): "Spaces not allowed in
+/// ACL usernames", then "Critical error while loading ACLs. Exiting.", exit 1 (checked on the
+/// real binary for a space, a tab, a newline, a NUL, and a quote opened mid-word).
+#[test]
+fn user_names_with_spaces_load_but_do_not_start_like_redis() {
+    for name in ["ab cd", "ab\tcd", "ab\ncd", "ab\0cd", "x\ry"] {
+        let line = s(&[name, "on", "nopass"]);
+        assert!(validate_user_line(&line, &[]).is_ok(), "{name:?}");
+        let err = Users::from_config(None, std::slice::from_ref(&line)).unwrap_err();
+        assert_eq!(err, "Spaces not allowed in ACL usernames", "{name:?}");
+    }
+    // The check comes per user, in order: an earlier user's bad rule is reported first.
+    let err =
+        Users::from_config(None, &[s(&["bob", "on", "+nosuch"]), s(&["a b", "on"])]).unwrap_err();
+    assert!(err.starts_with("Error loading ACL rule '+nosuch'"), "{err}");
+    assert!(Users::from_config(None, &[s(&["a-b_c.d", "on"])]).is_ok());
+}
+
 #[test]
 fn requirepass_and_default_user_lines() {
     let u = Users::from_config(Some("sentpw"), &[]).unwrap();

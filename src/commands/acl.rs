@@ -173,6 +173,9 @@ fn selector_fields(s: &Selector) -> Vec<(Reply, Reply)> {
 }
 
 fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
+    if crate::acl::name_has_spaces(&args[2]) {
+        return ctx.error("ERR Usernames can't contain spaces or null characters");
+    }
     let name = String::from_utf8_lossy(&args[2]).into_owned();
     let original = ctx.state.users().users.get(&name).cloned();
     let mut u = original.clone().unwrap_or_else(|| User::new(&name));

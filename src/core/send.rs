@@ -17,6 +17,7 @@ use super::instance::*;
 use super::monitor::Inst;
 use super::{Action, Sentinel};
 use bytes::Bytes;
+use std::collections::BTreeMap;
 
 /// A request waiting for the local address of its link's command connection.
 #[derive(Debug, Clone)]
@@ -135,26 +136,22 @@ impl Sentinel {
             ConnKind::Cmd => std::mem::take(&mut l.pending),
             ConnKind::PubSub => std::mem::take(&mut l.pc_pending),
         };
-        let mut unanswered = Vec::new();
-        for (r, what) in gone {
-            if what == Request::Ignored {
-                l.pending_commands = l.pending_commands.saturating_sub(1);
-            }
-            if let Some(owner) = self.req_owner.remove(&r) {
-                unanswered.push((owner, what));
-            }
-        }
-        self.forget_in_flight(unanswered);
+        let ignored = gone.values().filter(|w| **w == Request::Ignored).count() as u32;
+        l.pending_commands = l.pending_commands.saturating_sub(ignored);
+        self.forget_requests(gone);
         if conn == ConnKind::Cmd {
             self.held.remove(&id);
             self.link_local_ip.remove(&id);
         }
     }
 
-    /// Requests that will never be answered (their connection is gone) no longer hold
-    /// back the next INFO or hello of their instance.
-    fn forget_in_flight(&mut self, gone: Vec<(super::monitor::InstanceKey, Request)>) {
-        for (owner, what) in gone {
+    /// Requests that will never be answered (their connection is gone): their owners are
+    /// forgotten, and they no longer hold back the next INFO or hello of their instance.
+    fn forget_requests(&mut self, gone: BTreeMap<ReqId, Request>) {
+        for (r, what) in gone {
+            let Some(owner) = self.req_owner.remove(&r) else {
+                continue;
+            };
             let Some(i) = self.resolve(&owner) else {
                 continue;
             };
@@ -179,13 +176,7 @@ impl Sentinel {
             }
             ConnKind::PubSub => std::mem::take(&mut l.pc_pending),
         };
-        let mut unanswered = Vec::new();
-        for (r, what) in gone {
-            if let Some(owner) = self.req_owner.remove(&r) {
-                unanswered.push((owner, what));
-            }
-        }
-        self.forget_in_flight(unanswered);
+        self.forget_requests(gone);
         if conn == ConnKind::Cmd {
             self.held.remove(&id);
             self.link_local_ip.remove(&id);

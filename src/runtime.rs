@@ -198,13 +198,7 @@ pub async fn drive(
                 }
                 // At 1,000+ masters replies and hellos arrive in bursts; one lock and
                 // one action flush per burst instead of per event.
-                shell.with_core(|c, now| {
-                    for ev in batch.drain(..) {
-                        if let Some(ev) = filter.accept(ev) {
-                            c.handle(now, ev);
-                        }
-                    }
-                });
+                shell.with_core(|c, now| filter.accept_all(batch.drain(..), |ev| c.handle(now, ev)));
                 // Let the reactor run before the next batch. On this single thread the
                 // links read their sockets only when it has polled, so going straight
                 // back to the channel would take the next burst (e.g. 300 masters'

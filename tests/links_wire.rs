@@ -5,6 +5,7 @@ use crate::support::{bytes_args, next_link_event};
 use rsentinel::core::Event;
 use rsentinel::core::instance::{ConnKind, LinkId, ReqId};
 use rsentinel::links::{LinkManager, LinkOptions};
+use rsentinel::resp::Reply;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -180,6 +181,67 @@ async fn protocol_error_is_reported() {
         Event::Connected { .. }
     ));
     s.write_all(b"?garbage\r\n").await.unwrap();
+    match next_link_event(&mut events).await {
+        Event::Disconnected { error, .. } => {
+            assert_eq!(error, "Protocol error, got \"?\" as reply type byte")
+        }
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
+}
+
+/// Replies are cut anywhere by TCP: several in one read, one over several reads (an
+/// INFO larger than the scratch read), a reply split inside its length line. Each
+/// request gets its own reply, in order, and junk after good replies is reported only
+/// after those replies were delivered.
+#[tokio::test]
+async fn replies_split_and_joined_anywhere_reach_their_requests_in_order() {
+    let (l, port) = listener().await;
+    let (links, mut events) = LinkManager::new(LinkOptions::default());
+    links.connect(LinkId(1), ConnKind::Cmd, "127.0.0.1", port);
+    for i in 0..5 {
+        links.send(
+            LinkId(1),
+            ConnKind::Cmd,
+            Some(ReqId(i)),
+            &bytes_args(&["PING"]),
+        );
+    }
+    let (mut s, _) = l.accept().await.unwrap();
+    assert!(matches!(
+        next_link_event(&mut events).await,
+        Event::Connected { .. }
+    ));
+    let big = "x".repeat(40 * 1024);
+    let stream = format!(
+        "+PONG\r\n:7\r\n${}\r\n{big}\r\n*2\r\n$1\r\na\r\n$-1\r\n*-1\r\n?junk\r\n",
+        big.len()
+    );
+    // Two whole replies and the start of the big one, the rest of it in pieces, then a
+    // cut inside the array's first element header.
+    let cuts = [16, 9000, 30000, stream.len() - 30, stream.len() - 22];
+    let mut at = 0;
+    for cut in cuts.into_iter().chain([stream.len()]) {
+        s.write_all(&stream.as_bytes()[at..cut]).await.unwrap();
+        s.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        at = cut;
+    }
+    let want = [
+        Reply::Status("PONG".into()),
+        Reply::Int(7),
+        Reply::Bulk(big.clone().into()),
+        Reply::Array(vec![Reply::Bulk("a".into()), Reply::Null]),
+        Reply::NullArray,
+    ];
+    for (i, want) in want.into_iter().enumerate() {
+        match next_link_event(&mut events).await {
+            Event::Reply { req, reply, .. } => {
+                assert_eq!(req, ReqId(i as u64));
+                assert_eq!(reply, want, "reply {i}");
+            }
+            other => panic!("reply {i}: expected a reply, got {other:?}"),
+        }
+    }
     match next_link_event(&mut events).await {
         Event::Disconnected { error, .. } => {
             assert_eq!(error, "Protocol error, got \"?\" as reply type byte")

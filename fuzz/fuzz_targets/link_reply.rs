@@ -1,9 +1,10 @@
 //! Replies read on the links to monitored instances and peers: decoding never panics,
-//! and the replies decoded do not depend on how the bytes arrive.
+//! and the replies decoded do not depend on how the bytes arrive, nor on whether they
+//! are decoded one at a time or a whole read at once (the links' scratch-buffer path).
 #![no_main]
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use rsentinel::links::wire::decode_reply;
+use rsentinel::links::wire::{decode_replies, decode_reply};
 
 fn run(chunks: &[&[u8]]) -> (Vec<String>, bool) {
     let mut buf = BytesMut::new();
@@ -23,6 +24,10 @@ fn run(chunks: &[&[u8]]) -> (Vec<String>, bool) {
 
 fuzz_target!(|data: &[u8]| {
     let whole = run(&[data]);
+    let mut batch = Vec::new();
+    let _ = decode_replies(data, &mut batch);
+    let batch: Vec<String> = batch.iter().map(|r| format!("{r:?}")).collect();
+    assert_eq!(batch, whole.0, "a whole read at once");
     for k in 1..4 {
         let s = data.len() * k / 4;
         let (a, b) = data.split_at(s);

@@ -47,7 +47,6 @@ impl Sentinel {
         if self.link_of(i).disconnected() {
             return false;
         }
-        let publish = self.command(i.master(), "PUBLISH", &[]).remove(0);
         match self.hello_payload(i) {
             Some(payload) => {
                 let channel = super::monitor::HELLO_CHANNEL;
@@ -55,6 +54,7 @@ impl Sentinel {
                 self.send_cmd(i, Request::Publish, args)
             }
             None => {
+                let publish = self.command(i.master(), "PUBLISH", &[]).remove(0);
                 let tail = self.hello_tail(i);
                 self.send_hello_pending_ip(i, publish, tail)
             }
@@ -75,15 +75,31 @@ impl Sentinel {
     /// A sentinel announcing itself by a name not resolved yet waits for the answer
     /// (when `may_wait`) so its record is created with the right IP.
     fn hello_inner(&mut self, payload: &[u8], may_wait: bool) {
-        // Our own hellos come back on every pub/sub link: the substring test runs for
-        // every message, so it is a plain byte scan (no searcher to build, no decoding).
+        // Our own hellos come back on every pub/sub link. redis-sentinel drops a hello
+        // that contains our id anywhere. An id without a comma can only sit inside one
+        // field, and only fields at least as long are searched: ours carry it as the run
+        // id, found with one comparison, and others cost a few length checks.
         let me = self.myid.as_bytes();
-        if !me.is_empty() && payload.windows(me.len()).any(|w| w == me) {
+        let contains = |hay: &[u8]| hay.len() >= me.len() && hay.windows(me.len()).any(|w| w == me);
+        let ours = if me.contains(&b',') {
+            contains(payload)
+        } else {
+            payload.split(|&b| b == b',').any(contains)
+        };
+        if !me.is_empty() && ours {
             return;
         }
         let text = String::from_utf8_lossy(payload);
-        let t: Vec<&str> = text.split(',').collect();
-        if t.len() != 8 {
+        let mut t = [""; 8];
+        let mut n = 0;
+        for f in text.split(',') {
+            if n == t.len() {
+                return;
+            }
+            t[n] = f;
+            n += 1;
+        }
+        if n != t.len() {
             return;
         }
         let Some(mi) = self.master_index(t[4]) else {

@@ -328,11 +328,15 @@ impl Master {
     /// Apply the rename map to a command name, as every command sent to this master's
     /// instances (and its peer sentinels) goes through it.
     pub fn renamed(&self, cmd: &str) -> String {
+        self.renamed_as(cmd).unwrap_or(cmd).to_string()
+    }
+
+    /// The name `cmd` is renamed to on this master, if it is.
+    pub fn renamed_as(&self, cmd: &str) -> Option<&str> {
         self.rename_commands
             .iter()
             .find(|(c, _)| c.eq_ignore_ascii_case(cmd))
-            .map(|(_, n)| n.clone())
-            .unwrap_or_else(|| cmd.to_string())
+            .map(|(_, n)| n.as_str())
     }
 }
 

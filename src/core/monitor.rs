@@ -123,8 +123,13 @@ impl Sentinel {
 
     /// `cmd` with its first word mapped through master `mi`'s rename table, as every
     /// command to a master, its replicas and its sentinels is.
-    pub fn command(&self, mi: usize, name: &str, rest: &[&str]) -> Vec<Bytes> {
-        let mut v = vec![Bytes::from(self.masters[mi].renamed(name))];
+    pub fn command(&self, mi: usize, name: &'static str, rest: &[&str]) -> Vec<Bytes> {
+        let mut v = Vec::with_capacity(1 + rest.len());
+        // The name is a literal: no copy unless the master renames the command.
+        v.push(match self.masters[mi].renamed_as(name) {
+            Some(renamed) => Bytes::copy_from_slice(renamed.as_bytes()),
+            None => Bytes::from_static(name.as_bytes()),
+        });
         v.extend(rest.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())));
         v
     }

@@ -5,7 +5,9 @@
 //! connection fails, the peer closes it, or the manager aborts the task (an explicit
 //! `Close`, which reports nothing). Its last word is always one `Disconnected`.
 
-use super::wire::{as_message, decode_reply, encode_request, io_error_text, is_subscription_ack};
+use super::wire::{
+    as_message, decode_replies, decode_reply, encode_request, io_error_text, is_subscription_ack,
+};
 use super::{LinkEvent, LinkOptions};
 use crate::core::Event;
 use crate::core::instance::{ConnKind, LinkId, ReqId};
@@ -13,8 +15,10 @@ use crate::resp::Reply;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Notify, mpsc};
 
@@ -221,8 +225,44 @@ async fn writer(
     Ok(())
 }
 
-/// Read buffer of an idle link (see [`reader`]).
+/// Read buffer of a link that holds part of a reply (see [`reader`]).
 const READ_IDLE: usize = 1024;
+/// The scratch buffer every link of a thread reads into: one `recv` takes a whole INFO
+/// reply or a burst of hellos, as redis-sentinel's 16 KiB reads do, while an idle link
+/// holds no buffer at all (2,000 links at 1,000 masters).
+const SCRATCH: usize = 16 * 1024;
+
+thread_local! {
+    static SCRATCH_BUF: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0u8; SCRATCH].into_boxed_slice());
+}
+
+/// One read into the thread's scratch buffer, decoded at once: complete replies go to
+/// `out`, an incomplete tail to `rest`. `Ok(false)`: the server closed the connection.
+/// A protocol error is returned after the replies before it.
+fn poll_read_scratch(
+    cx: &mut Context<'_>,
+    r: &mut (impl AsyncRead + Unpin),
+    out: &mut Vec<Reply>,
+    rest: &mut BytesMut,
+) -> Poll<Result<bool, String>> {
+    SCRATCH_BUF.with_borrow_mut(|scratch| {
+        let mut rb = ReadBuf::new(scratch);
+        match Pin::new(r).poll_read(cx, &mut rb) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(io_error_text(&e))),
+            Poll::Ready(Ok(())) => {}
+        }
+        let data = rb.filled();
+        if data.is_empty() {
+            return Poll::Ready(Ok(false));
+        }
+        // An error with replies before it comes back when `rest` is decoded next.
+        let used = decode_replies(data, out).map_err(|e| e.0)?;
+        rest.extend_from_slice(&data[used..]);
+        Poll::Ready(Ok(true))
+    })
+}
 
 /// Decode replies and route them: pub/sub messages to `Message`, replies to the
 /// request they answer (in order), replies nobody waits for are dropped.
@@ -232,71 +272,95 @@ async fn reader(
     pending: &Mutex<VecDeque<Option<ReqId>>>,
     events: &mpsc::Sender<LinkEvent>,
 ) -> Result<(), String> {
+    // `buf` holds only an incomplete reply (a large INFO split over reads).
     let mut buf = BytesMut::new();
+    let mut replies = Vec::new();
     loop {
-        while let Some(reply) = decode_reply(&mut buf).map_err(|e| e.0)? {
-            let event = if spec.conn == ConnKind::PubSub
-                && let Some((channel, payload)) = as_message(&reply)
-            {
-                Some(Event::Message {
-                    link: spec.link,
-                    channel,
-                    payload,
-                })
-            } else {
-                let req = pending
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .pop_front()
-                    .flatten();
-                match (req, reply) {
-                    (Some(_), reply)
-                        if spec.conn == ConnKind::PubSub && is_subscription_ack(&reply) =>
-                    {
-                        None
-                    }
-                    (Some(req), reply) => Some(Event::Reply {
-                        link: spec.link,
-                        req,
-                        reply,
-                    }),
-                    // On the pub/sub connection only SUBSCRIBE goes without an id; its
-                    // error is news for the core. Elsewhere `None` means "drop the reply".
-                    (None, Reply::Error(e)) if spec.conn == ConnKind::PubSub => {
-                        Some(Event::UntrackedError {
-                            link: spec.link,
-                            conn: spec.conn,
-                            error: e,
-                        })
-                    }
-                    (None, _) => None,
-                }
-            };
-            if let Some(ev) = event
-                && events.send(spec.event(ev)).await.is_err()
-            {
+        let failed = loop {
+            match decode_reply(&mut buf) {
+                Ok(Some(reply)) => replies.push(reply),
+                Ok(None) => break None,
+                Err(e) => break Some(e.0),
+            }
+        };
+        // The replies before a protocol error are delivered before it is reported.
+        for reply in replies.drain(..) {
+            if !route(spec, reply, pending, events).await {
                 return Ok(());
             }
+        }
+        if let Some(e) = failed {
+            return Err(e);
         }
         if buf.len() > spec.opts.max_reply_bytes {
             return Err("Reply too large".to_string());
         }
-        // Small while idle (PING replies, hellos), growing only for a reply that does not
-        // fit (INFO): at 1,000 masters, 2,000 links each holding 16 KiB were a third of
-        // the process' memory. Emptied after a large reply, the buffer is given back.
-        if buf.is_empty() && buf.capacity() > READ_IDLE {
-            buf = BytesMut::new();
+        if buf.is_empty() {
+            // Emptied after a large reply, the buffer is given back.
+            if buf.capacity() > READ_IDLE {
+                buf = BytesMut::new();
+            }
+            let open =
+                std::future::poll_fn(|cx| poll_read_scratch(cx, &mut r, &mut replies, &mut buf));
+            if !open.await? {
+                return Err("Server closed the connection".to_string());
+            }
+            continue;
         }
-        let want = if buf.is_empty() {
-            READ_IDLE
-        } else {
-            buf.len().max(READ_IDLE) * 2
-        };
-        buf.reserve(want);
+        // Growing only for a reply that does not fit.
+        buf.reserve(buf.len().max(READ_IDLE) * 2);
         match r.read_buf(&mut buf).await {
             Ok(0) => return Err("Server closed the connection".to_string()),
             Ok(_) => {}
             Err(e) => return Err(io_error_text(&e)),
         }
+    }
+}
+
+/// Route one reply; `false` when nobody listens any more.
+async fn route(
+    spec: &Spec,
+    reply: Reply,
+    pending: &Mutex<VecDeque<Option<ReqId>>>,
+    events: &mpsc::Sender<LinkEvent>,
+) -> bool {
+    let event = if spec.conn == ConnKind::PubSub
+        && let Some((channel, payload)) = as_message(&reply)
+    {
+        Some(Event::Message {
+            link: spec.link,
+            channel,
+            payload,
+        })
+    } else {
+        let req = pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+            .flatten();
+        match (req, reply) {
+            (Some(_), reply) if spec.conn == ConnKind::PubSub && is_subscription_ack(&reply) => {
+                None
+            }
+            (Some(req), reply) => Some(Event::Reply {
+                link: spec.link,
+                req,
+                reply,
+            }),
+            // On the pub/sub connection only SUBSCRIBE goes without an id; its
+            // error is news for the core. Elsewhere `None` means "drop the reply".
+            (None, Reply::Error(e)) if spec.conn == ConnKind::PubSub => {
+                Some(Event::UntrackedError {
+                    link: spec.link,
+                    conn: spec.conn,
+                    error: e,
+                })
+            }
+            (None, _) => None,
+        }
+    };
+    match event {
+        Some(ev) => events.send(spec.event(ev)).await.is_ok(),
+        None => true,
     }
 }

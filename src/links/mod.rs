@@ -281,7 +281,32 @@ impl LinkFilter {
         if ev.generation == NO_CONNECTION {
             return Some(ev.event);
         }
+        Self::accept_in(&mut self.inner.conns(), ev)
+    }
+
+    /// [`accept`](Self::accept) for a batch of events, taking the connection table's
+    /// lock once: `handle` gets every event that is still about a live connection.
+    /// `handle` must not perform link actions (it runs under that lock); feeding the
+    /// core, which only queues them, is what it is for.
+    pub fn accept_all(
+        &self,
+        events: impl Iterator<Item = LinkEvent>,
+        mut handle: impl FnMut(Event),
+    ) {
         let mut conns = self.inner.conns();
+        for ev in events {
+            let ev = if ev.generation == NO_CONNECTION {
+                Some(ev.event)
+            } else {
+                Self::accept_in(&mut conns, ev)
+            };
+            if let Some(ev) = ev {
+                handle(ev);
+            }
+        }
+    }
+
+    fn accept_in(conns: &mut HashMap<(LinkId, ConnKind), Handle>, ev: LinkEvent) -> Option<Event> {
         let key = (ev.link, ev.conn);
         match conns.get(&key) {
             Some(h) if h.generation == ev.generation => {

@@ -3,12 +3,13 @@
 //!
 //! The sentinel only ever speaks RESP2 to the instances it monitors (it never sends
 //! HELLO), so requests are plain multibulks and replies are decoded with the RESP2
-//! decoder of `redis-protocol`.
+//! decoder of `redis-protocol` (its range form: offsets into the bytes read).
 
 use crate::resp::Reply;
 use bytes::{BufMut, Bytes, BytesMut};
-use redis_protocol::resp2::decode::decode_bytes_mut;
-use redis_protocol::resp2::types::BytesFrame;
+use redis_protocol::error::RedisProtocolError;
+use redis_protocol::resp2::decode::decode_range;
+use redis_protocol::resp2::types::RangeFrame;
 
 /// Append `args` as a RESP2 multibulk (`*N\r\n$len\r\narg\r\n...`), the exact form
 /// redis-sentinel writes.
@@ -35,6 +36,56 @@ pub struct ProtocolError(pub String);
 
 /// Take one complete reply off the front of `buf`, if there is one.
 pub fn decode_reply(buf: &mut BytesMut) -> Result<Option<Reply>, ProtocolError> {
+    let Some(frame) = decode_frame(buf)? else {
+        return Ok(None);
+    };
+    let raw = buf.split_to(frame.len).freeze();
+    frame.reply(&raw, 0).map(Some)
+}
+
+/// Decode every complete reply at the front of `data` into `out`; the length they took.
+/// Their strings are views into one copy of those bytes: the (shared) read buffer is free
+/// again at once, for one allocation per read.
+pub fn decode_replies(data: &[u8], out: &mut Vec<Reply>) -> Result<usize, ProtocolError> {
+    let mut frames = Vec::new();
+    let mut used = 0;
+    let mut failed = None;
+    loop {
+        match decode_frame(&data[used..]) {
+            Ok(Some(f)) => {
+                let len = f.len;
+                frames.push((used, f));
+                used += len;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    if !frames.is_empty() {
+        let raw = Bytes::copy_from_slice(&data[..used]);
+        for (at, f) in frames {
+            out.push(f.reply(&raw, at)?);
+        }
+    }
+    match failed {
+        // The replies before the junk are delivered first; the caller meets it again.
+        Some(e) if out.is_empty() => Err(e),
+        _ => Ok(used),
+    }
+}
+
+/// A complete reply located by the decoder: its offsets and its length.
+struct Frame {
+    range: RangeFrame,
+    len: usize,
+    /// RESP2 has two nulls; the decoder folds them together, the raw bytes don't.
+    null_is_array: bool,
+}
+
+fn decode_frame(buf: &[u8]) -> Result<Option<Frame>, ProtocolError> {
     // hiredis' wording for the most common failure, a reply that starts with junk.
     if let Some(&b) = buf.first()
         && !b"+-:$*".contains(&b)
@@ -44,32 +95,49 @@ pub fn decode_reply(buf: &mut BytesMut) -> Result<Option<Reply>, ProtocolError> 
             "Protocol error, got \"{shown}\" as reply type byte"
         )));
     }
-    match decode_bytes_mut(buf) {
-        Ok(None) => Ok(None),
-        Ok(Some((frame, _, raw))) => {
-            // RESP2 has two nulls; the decoder folds them together, the raw bytes don't.
-            let top_null_array = raw.first() == Some(&b'*');
-            Ok(Some(frame_to_reply(frame, top_null_array)))
-        }
-        Err(e) => Err(ProtocolError(format!("Protocol error: {}", e.details()))),
+    Ok(decode_range(buf)
+        .map_err(protocol)?
+        .map(|(range, len)| Frame {
+            range,
+            len,
+            null_is_array: buf.first() == Some(&b'*'),
+        }))
+}
+
+fn protocol(e: RedisProtocolError) -> ProtocolError {
+    ProtocolError(format!("Protocol error: {}", e.details()))
+}
+
+impl Frame {
+    /// The reply, its strings sliced from `raw` where the frame starts at `at`.
+    fn reply(self, raw: &Bytes, at: usize) -> Result<Reply, ProtocolError> {
+        range_to_reply(raw, at, self.range, self.null_is_array).map_err(protocol)
     }
 }
 
-fn frame_to_reply(frame: BytesFrame, null_is_array: bool) -> Reply {
-    match frame {
-        BytesFrame::SimpleString(b) => Reply::Status(String::from_utf8_lossy(&b).into_owned()),
-        BytesFrame::Error(s) => Reply::Error(s.to_string()),
-        BytesFrame::Integer(i) => Reply::Int(i),
-        BytesFrame::BulkString(b) => Reply::Bulk(b),
-        BytesFrame::Null if null_is_array => Reply::NullArray,
-        BytesFrame::Null => Reply::Null,
-        BytesFrame::Array(items) => Reply::Array(
+fn range_to_reply(
+    raw: &Bytes,
+    at: usize,
+    frame: RangeFrame,
+    null_is_array: bool,
+) -> Result<Reply, RedisProtocolError> {
+    let bytes = |(a, b): (usize, usize)| raw.slice(at + a..at + b);
+    Ok(match frame {
+        RangeFrame::SimpleString(r) => {
+            Reply::Status(String::from_utf8_lossy(&bytes(r)).into_owned())
+        }
+        RangeFrame::Error(r) => Reply::Error(String::from_utf8(bytes(r).to_vec())?),
+        RangeFrame::Integer(i) => Reply::Int(i),
+        RangeFrame::BulkString(r) => Reply::Bulk(bytes(r)),
+        RangeFrame::Null if null_is_array => Reply::NullArray,
+        RangeFrame::Null => Reply::Null,
+        RangeFrame::Array(items) => Reply::Array(
             items
                 .into_iter()
-                .map(|f| frame_to_reply(f, false))
-                .collect(),
+                .map(|f| range_to_reply(raw, at, f, false))
+                .collect::<Result<_, _>>()?,
         ),
-    }
+    })
 }
 
 /// If `reply` is a pub/sub `message` frame, its channel and payload.

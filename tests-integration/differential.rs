@@ -248,7 +248,7 @@ fn live_acl_users_are_persisted_by_the_rewrite() {
 /// `ACL SETUSER` refuses user names with spaces or NUL like the real one (a name with a
 /// newline would break the config file the next rewrite writes it to).
 #[test]
-fn setuser_refuses_names_with_spaces_like_real_sentinel() {
+fn setuser_refuses_spaces_in_names_and_patterns_like_real_sentinel() {
     require!("redis-server");
     require!("redis-sentinel");
     let p = start_pair();
@@ -266,5 +266,22 @@ fn setuser_refuses_names_with_spaces_like_real_sentinel() {
     assert_eq!(
         ours.cmd(&["ACL", "SETUSER", "a b", "on"]),
         b"-ERR Usernames can't contain spaces or null characters\r\n"
+    );
+    // Key and channel patterns too (a fuzz finding: a newline in a channel pattern went
+    // into the rewritten `user` line and broke the file).
+    for rule in [
+        "&a\nb", "&a b", "~a\tb", "%R~a\rb", "%W~a\0b", "~a\x0bb", "&ok", "~ok",
+    ] {
+        let args = ["ACL", "SETUSER", "pat", "on", rule];
+        let (a, b) = (real.cmd(&args), ours.cmd(&args));
+        assert_eq!(
+            String::from_utf8_lossy(&b),
+            String::from_utf8_lossy(&a),
+            "{rule:?}"
+        );
+    }
+    assert_eq!(
+        ours.cmd(&["ACL", "SETUSER", "pat", "&a\nb"]),
+        b"-ERR Error in ACL SETUSER modifier '&a b': Syntax error\r\n"
     );
 }

@@ -138,6 +138,25 @@ fn user_names_with_spaces_load_but_do_not_start_like_redis() {
     assert!(Users::from_config(None, &[s(&["a-b_c.d", "on"])]).is_ok());
 }
 
+/// Key and channel patterns with whitespace or NUL are a syntax error at load, as in
+/// redis (`ACLStringHasSpaces`); found by fuzzing: `&a\nb` loaded, and the rewrite wrote
+/// the newline into the `user` line, leaving a file that no longer loads.
+#[test]
+fn patterns_with_spaces_are_a_syntax_error_like_redis() {
+    for rule in [
+        "&a\nb", "&a b", "~a\tb", "%R~a\rb", "%W~a\0b", "~a\x0bb", "&a\x0cb",
+    ] {
+        let err = validate_user_line(&s(&["u", "on", "nopass", rule]), &[]).unwrap_err();
+        assert_eq!(err.err.message(), "Syntax error", "{rule:?}");
+    }
+    for rule in ["&a-b", "~a*b", "%RW~k:*"] {
+        assert!(
+            validate_user_line(&s(&["u", "on", rule]), &[]).is_ok(),
+            "{rule:?}"
+        );
+    }
+}
+
 #[test]
 fn requirepass_and_default_user_lines() {
     let u = Users::from_config(Some("sentpw"), &[]).unwrap();

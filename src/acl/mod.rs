@@ -216,10 +216,11 @@ pub struct UserLineError {
     pub err: AclErr,
 }
 
-/// Redis' `ACLStringHasSpaces`: C `isspace()` or NUL anywhere in a user name. Such a name
-/// could not be written back to the config file (it would break its line), so neither the
-/// start-up nor `ACL SETUSER` accepts it.
-pub fn name_has_spaces(name: &[u8]) -> bool {
+/// Redis' `ACLStringHasSpaces`: C `isspace()` or NUL anywhere. User names and key and
+/// channel patterns with one are refused: they could not be written back to the config
+/// file (a newline would break its line), so neither the start-up nor `ACL SETUSER`
+/// accepts them.
+pub fn has_spaces(name: &[u8]) -> bool {
     name.iter()
         .any(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0))
 }
@@ -271,7 +272,7 @@ impl Users {
             let Some((name, rules)) = line.split_first() else {
                 continue;
             };
-            if name_has_spaces(name.as_bytes()) {
+            if has_spaces(name.as_bytes()) {
                 return Err("Spaces not allowed in ACL usernames".to_string());
             }
             let mut u = match users.remove(name) {

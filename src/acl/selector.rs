@@ -218,7 +218,7 @@ impl Selector {
                 if self.allchannels {
                     return Err(AclErr::ChannelAfterAll);
                 }
-                if op[1..].contains(' ') {
+                if super::has_spaces(op[1..].as_bytes()) {
                     return Err(AclErr::Syntax);
                 }
                 if !self.channels.iter().any(|c| c == &op[1..]) {
@@ -268,7 +268,7 @@ impl Selector {
             return Err(AclErr::Syntax);
         }
         let pat = &op[offset..];
-        if pat.contains(' ') {
+        if super::has_spaces(pat.as_bytes()) {
             return Err(AclErr::Syntax);
         }
         match self.keys.iter_mut().find(|(p, _)| p == pat) {

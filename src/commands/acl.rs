@@ -173,7 +173,7 @@ fn selector_fields(s: &Selector) -> Vec<(Reply, Reply)> {
 }
 
 fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
-    if crate::acl::name_has_spaces(&args[2]) {
+    if crate::acl::has_spaces(&args[2]) {
         return ctx.error("ERR Usernames can't contain spaces or null characters");
     }
     let name = String::from_utf8_lossy(&args[2]).into_owned();
@@ -182,8 +182,10 @@ fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
     for r in &args[3..] {
         let rule = String::from_utf8_lossy(r).into_owned();
         if let Err(e) = u.apply(&rule) {
+            // Redis formats the rule with `%s`: it ends at a NUL.
+            let shown = rule.split('\0').next().unwrap_or_default();
             return ctx.error(format!(
-                "ERR Error in ACL SETUSER modifier '{rule}': {}",
+                "ERR Error in ACL SETUSER modifier '{shown}': {}",
                 e.message()
             ));
         }

@@ -31,3 +31,4 @@ mod soak;
 mod spellings;
 mod supervised;
 mod tls;
+mod upstream;

@@ -7,6 +7,10 @@
 //!
 //! `cargo test --release --test integration upstream -- --ignored --nocapture`
 //!
+//! Run twice: all five sentinels rsentinel, then a mixed cluster where sentinels 1 and 3
+//! are the real redis-sentinel (a wrapper in place of `src/redis-sentinel` picks the binary
+//! by the instance's directory), so every vote, hello and failover crosses implementations.
+//!
 //! The suite's ports are its own (sentinels from 20000, servers from 30000, both below
 //! the ephemeral range); it kills the instances it started when it ends.
 
@@ -59,13 +63,45 @@ fn upstream_sentinel_suite_passes() {
         );
         return;
     };
-    // A fresh tree each run: the suite leaves its instances' directories behind.
+    let ours = rsentinel_bin();
+    run_suite(&cache, &tar, "rsentinel", &ours);
+    if crate::harness::have("redis-sentinel") {
+        // `exec` keeps the pid the suite spawned, so it stops the right process.
+        let wrapper = cache.join("mixed-sentinel");
+        let script = format!(
+            "#!/bin/sh\ncase \"$1\" in\n  *sentinel_1/*|*sentinel_3/*) exec {} \"$@\" ;;\n  *) exec {} \"$@\" ;;\nesac\n",
+            which("redis-sentinel").display(),
+            ours.display()
+        );
+        std::fs::write(&wrapper, script).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        run_suite(
+            &cache,
+            &tar,
+            "mixed (sentinels 1, 3 redis-sentinel)",
+            &wrapper,
+        );
+    }
+}
+
+fn which(b: &str) -> PathBuf {
+    let out = Command::new("sh")
+        .args(["-c", &format!("command -v {b}")])
+        .output()
+        .unwrap();
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// Unpack a fresh tree (the suite leaves its instances' directories behind), put the
+/// binaries in its `src/`, run it, and require its "no errors" verdict.
+fn run_suite(cache: &Path, tar: &Path, what: &str, sentinel: &Path) {
     let tree = cache.join("tree");
     let _ = std::fs::remove_dir_all(&tree);
     std::fs::create_dir_all(&tree).unwrap();
     let untar = Command::new("tar")
         .args(["xzf"])
-        .arg(&tar)
+        .arg(tar)
         .arg("-C")
         .arg(&tree)
         .args(["--strip-components=1"])
@@ -74,16 +110,10 @@ fn upstream_sentinel_suite_passes() {
     assert!(untar.success(), "could not unpack {}", tar.display());
     let src = tree.join("src");
     std::fs::create_dir_all(&src).unwrap();
-    let which = |b: &str| {
-        let out = Command::new("sh")
-            .args(["-c", &format!("command -v {b}")])
-            .output()
-            .unwrap();
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-    };
     std::os::unix::fs::symlink(which("redis-server"), src.join("redis-server")).unwrap();
     std::os::unix::fs::symlink(which("redis-cli"), src.join("redis-cli")).unwrap();
-    std::os::unix::fs::symlink(rsentinel_bin(), src.join("redis-sentinel")).unwrap();
+    std::os::unix::fs::symlink(sentinel, src.join("redis-sentinel")).unwrap();
+    println!("== upstream Sentinel suite: {what}");
     let out = Command::new("timeout")
         .arg(Duration::from_secs(20 * 60).as_secs().to_string())
         .arg("./runtest-sentinel")
@@ -99,7 +129,7 @@ fn upstream_sentinel_suite_passes() {
         .collect();
     assert!(
         out.status.success() && text.contains("GOOD! No errors.") && failed.is_empty(),
-        "the upstream suite failed ({:?}): {failed:#?}",
+        "the upstream suite failed, {what} ({:?}): {failed:#?}",
         out.status
     );
 }

@@ -14,6 +14,7 @@ mod bench_proxy;
 mod bench_scale;
 mod cli;
 mod client_kill;
+mod clients;
 mod command_table;
 mod conformance;
 mod coordinated;

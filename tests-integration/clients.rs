@@ -1,0 +1,154 @@
+//! Sentinel-aware client libraries other than Rust's, against rsentinel: the library does
+//! its own discovery (SENTINEL GET-MASTER-ADDR-BY-NAME, SENTINEL REPLICAS, its ROLE
+//! check) and must follow a failover after the master is SIGKILLed.
+//!
+//! redis-py (`pip install redis`) and ioredis (`npm install --prefix target/node ioredis`),
+//! both installed by `.ci/run`; a missing library is a loud `SKIPPED`, as for a missing
+//! binary.
+
+use crate::harness::{
+    Proc, Raw, field, parse_pairs, redis_server, rsentinel_bin, sentinel, wait_until,
+};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+/// The client's script: discover, write, kill the master itself (by the pid its INFO
+/// names), keep writing until a write lands on another master, check a replica read.
+/// Prints one `RESULT ...` line; exits non-zero on any failed expectation.
+const REDIS_PY: &str = r#"
+import os, signal, sys, time
+from redis.sentinel import Sentinel
+ports = [int(p) for p in sys.argv[1:]]
+s = Sentinel([('127.0.0.1', p) for p in ports], socket_timeout=0.5)
+old = s.discover_master('mymaster')
+replicas = s.discover_slaves('mymaster')
+assert replicas, 'no replica discovered'
+m = s.master_for('mymaster', socket_timeout=0.5)
+m.set('k', 'v')
+pid = int(m.info('server')['process_id'])
+os.kill(pid, signal.SIGKILL)
+killed = time.time()
+first = None
+while time.time() - killed < 40:
+    try:
+        m.incr('n')
+        first = time.time() - killed
+        break
+    except Exception:
+        time.sleep(0.05)
+assert first is not None, 'no write accepted within 40 s of the kill'
+new = s.discover_master('mymaster')
+assert new != old, f'master still {old}'
+assert m.connection_pool.get_master_address() == new
+r = s.slave_for('mymaster', socket_timeout=0.5)
+r.ping()
+print(f'RESULT old={old} new={new} first_write_after_kill={first:.2f}s')
+"#;
+
+fn have_python_module(module: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The same for ioredis: writes through a client with `failoverDetector`, the master
+/// killed by the script, the first write accepted afterwards must be on the new master.
+const IOREDIS: &str = r#"
+const Redis = require('ioredis');
+const { execSync } = require('child_process');
+const ports = process.argv.slice(1).map(Number);
+const sentinels = ports.map(port => ({ host: '127.0.0.1', port }));
+const r = new Redis({ sentinels, name: 'mymaster', failoverDetector: true,
+  sentinelRetryStrategy: () => 100, retryStrategy: () => 50, maxRetriesPerRequest: null });
+r.on('error', () => {});
+const sleep = ms => new Promise(res => setTimeout(res, ms));
+(async () => {
+  await r.set('k', 'v');
+  const old = r.stream.remotePort;
+  const pid = (await r.info('server')).match(/process_id:(\d+)/)[1];
+  process.kill(Number(pid), 'SIGKILL');
+  const killed = Date.now();
+  let first = null;
+  while (Date.now() - killed < 40000) {
+    try { await r.incr('n'); first = (Date.now() - killed) / 1000; break; }
+    catch (e) { await sleep(50); }
+  }
+  if (first === null) { console.log('no write accepted within 40 s'); process.exit(1); }
+  const now = r.stream.remotePort;
+  if (now === old) { console.log('still on the old master ' + old); process.exit(1); }
+  console.log(`RESULT old=${old} new=${now} first_write_after_kill=${first.toFixed(2)}s`);
+  process.exit(0);
+})().catch(e => { console.log('error ' + e); process.exit(1); });
+"#;
+
+/// Where `.ci/run` installs node modules, unless `NODE_PATH` says otherwise.
+fn node_path() -> PathBuf {
+    std::env::var_os("NODE_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/node/node_modules")
+        })
+}
+
+/// A master, two replicas and three rsentinels (quorum 2, down-after 1 s) that know each
+/// other; the client script gets the sentinel ports as arguments.
+fn run_client_against_cluster(program: &str, args: &[&str], env: &[(&str, PathBuf)]) {
+    let master = redis_server(&[]);
+    let mport = master.port.to_string();
+    let _replicas: Vec<Proc> = (0..2)
+        .map(|_| redis_server(&["--replicaof", "127.0.0.1", &mport]))
+        .collect();
+    let conf = format!(
+        "sentinel monitor mymaster 127.0.0.1 {} 2\nsentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 10000\n",
+        master.port
+    );
+    let sentinels: Vec<Proc> = (0..3).map(|_| sentinel(&rsentinel_bin(), &conf)).collect();
+    for s in &sentinels {
+        let mut c = Raw::connect(s.port);
+        wait_until("replicas and peers known", Duration::from_secs(30), || {
+            let m = parse_pairs(&c.cmd(&["SENTINEL", "MASTER", "mymaster"]));
+            field(&m, "num-slaves") == "2" && field(&m, "num-other-sentinels") == "2"
+        });
+    }
+    let mut cmd = Command::new("timeout");
+    cmd.arg("90").arg(program).args(args);
+    cmd.args(sentinels.iter().map(|s| s.port.to_string()));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && stdout.contains("RESULT "),
+        "{program} client failed"
+    );
+}
+
+#[test]
+fn redis_py_follows_a_failover() {
+    require!("redis-server");
+    require!("python3");
+    if !have_python_module("redis") {
+        eprintln!("SKIPPED: the python `redis` module is not installed (pip install redis)");
+        return;
+    }
+    run_client_against_cluster("python3", &["-c", REDIS_PY], &[]);
+}
+
+#[test]
+fn ioredis_follows_a_failover() {
+    require!("redis-server");
+    require!("node");
+    let modules = node_path();
+    if !modules.join("ioredis").exists() {
+        eprintln!(
+            "SKIPPED: ioredis is not installed in {} (npm install --prefix target/node ioredis@5)",
+            modules.display()
+        );
+        return;
+    }
+    run_client_against_cluster("node", &["-e", IOREDIS], &[("NODE_PATH", modules)]);
+}

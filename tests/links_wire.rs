@@ -141,6 +141,18 @@ async fn oversized_reply_drops_the_connection() {
     }
 }
 
+/// Queue `n` PINGs on link 1's command connection, request ids 0..n.
+fn queue_pings(links: &LinkManager, n: u64) {
+    for i in 0..n {
+        links.send(
+            LinkId(1),
+            ConnKind::Cmd,
+            Some(ReqId(i)),
+            &bytes_args(&["PING"]),
+        );
+    }
+}
+
 #[tokio::test]
 async fn request_queue_overflow_drops_the_connection() {
     let (l, port) = listener().await;
@@ -150,14 +162,7 @@ async fn request_queue_overflow_drops_the_connection() {
     };
     let (links, mut events) = LinkManager::new(opts);
     links.connect(LinkId(1), ConnKind::Cmd, "127.0.0.1", port);
-    for i in 0..5 {
-        links.send(
-            LinkId(1),
-            ConnKind::Cmd,
-            Some(ReqId(i)),
-            &bytes_args(&["PING"]),
-        );
-    }
+    queue_pings(&links, 5);
     let (_s, _) = l.accept().await.unwrap();
     let mut saw_disconnect = false;
     for _ in 0..2 {
@@ -198,14 +203,7 @@ async fn replies_split_and_joined_anywhere_reach_their_requests_in_order() {
     let (l, port) = listener().await;
     let (links, mut events) = LinkManager::new(LinkOptions::default());
     links.connect(LinkId(1), ConnKind::Cmd, "127.0.0.1", port);
-    for i in 0..5 {
-        links.send(
-            LinkId(1),
-            ConnKind::Cmd,
-            Some(ReqId(i)),
-            &bytes_args(&["PING"]),
-        );
-    }
+    queue_pings(&links, 5);
     let (mut s, _) = l.accept().await.unwrap();
     assert!(matches!(
         next_link_event(&mut events).await,

@@ -218,7 +218,7 @@ impl Selector {
                 if self.allchannels {
                     return Err(AclErr::ChannelAfterAll);
                 }
-                if super::has_spaces(op[1..].as_bytes()) {
+                if super::has_spaces(&op.as_bytes()[1..]) {
                     return Err(AclErr::Syntax);
                 }
                 if !self.channels.iter().any(|c| c == &op[1..]) {

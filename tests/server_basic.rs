@@ -140,6 +140,19 @@ async fn hello_and_resp3() {
         info.starts_with('=') && info.contains("\r\ntxt:id=") && info.ends_with("resp=3\n\r\n"),
         "{info}"
     );
+    // Captured from redis-sentinel 7.0.15: ACL GETUSER's flags are a set (`~` in RESP3),
+    // and CLIENT NO-EVICT on shows as flag `e`.
+    assert_eq!(
+        s(&c.cmd(&["ACL", "GETUSER", "default"]).await),
+        "%6\r\n$5\r\nflags\r\n~2\r\n$2\r\non\r\n$6\r\nnopass\r\n$9\r\npasswords\r\n*0\r\n\
+         $8\r\ncommands\r\n$5\r\n+@all\r\n$4\r\nkeys\r\n$2\r\n~*\r\n$8\r\nchannels\r\n$2\r\n&*\r\n\
+         $9\r\nselectors\r\n*0\r\n"
+    );
+    assert!(s(&c.cmd(&["CLIENT", "INFO"]).await).contains(" flags=N "));
+    assert_eq!(s(&c.cmd(&["CLIENT", "NO-EVICT", "on"]).await), "+OK\r\n");
+    assert!(s(&c.cmd(&["CLIENT", "INFO"]).await).contains(" flags=e "));
+    assert_eq!(s(&c.cmd(&["CLIENT", "NO-EVICT", "off"]).await), "+OK\r\n");
+    assert!(s(&c.cmd(&["CLIENT", "INFO"]).await).contains(" flags=N "));
     // Subscribed RESP3 clients may run anything; confirmations are push frames.
     assert_eq!(
         c.cmd(&["SUBSCRIBE", "foo"]).await,

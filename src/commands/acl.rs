@@ -134,7 +134,8 @@ fn getuser(u: &User) -> Reply {
     let mut m = vec![
         (
             Reply::bulk("flags"),
-            Reply::Array(u.flags().into_iter().map(Reply::bulk).collect()),
+            // A set, as redis replies (`~` in RESP3, an array in RESP2).
+            Reply::Set(u.flags().into_iter().map(Reply::bulk).collect()),
         ),
         (
             Reply::bulk("passwords"),

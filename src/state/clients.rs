@@ -289,7 +289,18 @@ impl ClientShared {
         let last_cmd = self.last_cmd();
         let a = &self.activity;
         let qbuf = a.qbuf.load(Ordering::Relaxed);
-        let flags = if s.sub + s.psub > 0 { "P" } else { "N" };
+        // Redis' letters in its order; a sentinel client can only be P(ub/sub) or e
+        // (CLIENT NO-EVICT on).
+        let mut flags = String::with_capacity(2);
+        if s.sub + s.psub > 0 {
+            flags.push('P');
+        }
+        if s.no_evict {
+            flags.push('e');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
         let obl = self.pending_output();
         // (qbuf, qbuf-free, argv-mem, rbs, rbp, tot-mem without output)
         let (qbuf, qfree, argv, rbs, rbp, mem) = if qbuf > 0 {

@@ -157,6 +157,52 @@ fn patterns_with_spaces_are_a_syntax_error_like_redis() {
     }
 }
 
+/// Selectors spread over arguments are joined as redis' `ACLMergeSelectorArguments` does
+/// (redis' config rewrite writes `(~k* resetchannels +@all)` unquoted, so a config it
+/// rewrote must load); an unclosed one names its opening argument.
+#[test]
+fn selectors_spread_over_arguments_are_merged_like_redis() {
+    use rsentinel::acl::merge_selector_args;
+    assert_eq!(
+        merge_selector_args(&["on", "(~k*", "resetchannels", "+@all)", "x"]),
+        Ok(s(&["on", "(~k* resetchannels +@all)", "x"]))
+    );
+    assert_eq!(
+        merge_selector_args(&["(~a)", "(%R~b", "+@read)"]),
+        Ok(s(&["(~a)", "(%R~b +@read)"]))
+    );
+    // An opening argument inside an open selector starts it over, as in redis.
+    assert_eq!(
+        merge_selector_args(&["(~a", "(~b", "+@all)"]),
+        Ok(s(&["(~b +@all)"]))
+    );
+    assert_eq!(merge_selector_args(&["on", "(+get", "~k*"]), Err(1));
+    let line = s(&[
+        "u",
+        "on",
+        "nopass",
+        "resetchannels",
+        "-@all",
+        "(~k*",
+        "resetchannels",
+        "+@all)",
+    ]);
+    assert!(validate_user_line(&line, &[]).is_ok());
+    let users = Users::from_config(None, &[line]).unwrap();
+    assert_eq!(
+        users.describe_all()[1],
+        "user u on nopass resetchannels -@all (~k* resetchannels +@all)"
+    );
+    let err = validate_user_line(&s(&["u", "on", "nopass", "(+get", "~k*"]), &[]).unwrap_err();
+    assert_eq!(
+        (err.arg, err.err.message()),
+        (2, "Unknown command or category name in ACL")
+    );
+    let err =
+        validate_user_line(&s(&["u", "on", "nopass", "(~k*", "+@all)", "x"]), &[]).unwrap_err();
+    assert_eq!((err.arg, err.err.message()), (3, "Syntax error"));
+}
+
 #[test]
 fn requirepass_and_default_user_lines() {
     let u = Users::from_config(Some("sentpw"), &[]).unwrap();

@@ -225,6 +225,35 @@ pub fn has_spaces(name: &[u8]) -> bool {
         .any(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0))
 }
 
+/// Redis' `ACLMergeSelectorArguments`: a selector may be spread over several arguments,
+/// `(~k* +@all)` given as `(~k*` and `+@all)` (its own config rewrite writes it that way,
+/// unquoted). An argument starting with `(` and not ending with `)` opens one, the one
+/// ending with `)` closes it; they are joined with spaces. `Err` is the index of an
+/// opening argument never closed.
+pub fn merge_selector_args<S: AsRef<str>>(args: &[S]) -> Result<Vec<String>, usize> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut open: Option<(usize, String)> = None;
+    for (j, a) in args.iter().enumerate() {
+        let a = a.as_ref();
+        // As in redis, an opening argument starts over even inside an open selector.
+        if a.starts_with('(') && !a.ends_with(')') {
+            open = Some((j, a.to_string()));
+        } else if let Some((_, sel)) = open.as_mut() {
+            sel.push(' ');
+            sel.push_str(a);
+            if a.ends_with(')') {
+                out.push(open.take().expect("open").1);
+            }
+        } else {
+            out.push(a.to_string());
+        }
+    }
+    match open {
+        Some((j, _)) => Err(j),
+        None => Ok(out),
+    }
+}
+
 /// Check a `user` directive (arguments after `user`) the way the config loader does:
 /// every rule must parse, except unknown commands/categories, which are only reported
 /// once the users are actually created ([`Users::from_config`]).
@@ -240,6 +269,14 @@ pub fn validate_user_line(args: &[String], seen: &[Vec<String>]) -> Result<(), U
             err: AclErr::Duplicate,
         });
     }
+    // Redis reports an unclosed selector with whatever `errno` says; at config load that
+    // reads "Unknown command or category name in ACL", and the argument shown is the
+    // opening one's index applied to the whole line (its quirk, as for every rule below:
+    // the index counts merged rules).
+    let rules = merge_selector_args(rules).map_err(|arg| UserLineError {
+        arg,
+        err: AclErr::Unknown,
+    })?;
     let mut fake = User::new(name);
     for (i, r) in rules.iter().enumerate() {
         match fake.apply(r) {
@@ -282,7 +319,9 @@ impl Users {
                 }
                 None => User::new(name),
             };
-            for r in rules {
+            // Lines were checked at load (`validate_user_line`): selectors are closed.
+            let rules = merge_selector_args(rules).unwrap_or_else(|_| rules.to_vec());
+            for r in &rules {
                 if let Err(e) = u.apply(r) {
                     return Err(format!(
                         "Error loading ACL rule '{r}' for the user named '{name}': {}",

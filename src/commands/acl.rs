@@ -180,8 +180,20 @@ fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
     let name = String::from_utf8_lossy(&args[2]).into_owned();
     let original = ctx.state.users().users.get(&name).cloned();
     let mut u = original.clone().unwrap_or_else(|| User::new(&name));
-    for r in &args[3..] {
-        let rule = String::from_utf8_lossy(r).into_owned();
+    let given: Vec<String> = args[3..]
+        .iter()
+        .map(|r| String::from_utf8_lossy(r).into_owned())
+        .collect();
+    let rules = match crate::acl::merge_selector_args(&given) {
+        Ok(rules) => rules,
+        Err(i) => {
+            return ctx.error(format!(
+                "ERR Unmatched parenthesis in acl selector starting at '{}'.",
+                given[i]
+            ));
+        }
+    };
+    for rule in rules {
         if let Err(e) = u.apply(&rule) {
             // Redis formats the rule with `%s`: it ends at a NUL.
             let shown = rule.split('\0').next().unwrap_or_default();

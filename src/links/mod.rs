@@ -278,9 +278,6 @@ impl LinkFilter {
     /// forgets the connection,
     /// so the next `Connect` starts a fresh one. Call with the core lock held.
     pub fn accept(&self, ev: LinkEvent) -> Option<Event> {
-        if ev.generation == NO_CONNECTION {
-            return Some(ev.event);
-        }
         Self::accept_in(&mut self.inner.conns(), ev)
     }
 
@@ -295,18 +292,16 @@ impl LinkFilter {
     ) {
         let mut conns = self.inner.conns();
         for ev in events {
-            let ev = if ev.generation == NO_CONNECTION {
-                Some(ev.event)
-            } else {
-                Self::accept_in(&mut conns, ev)
-            };
-            if let Some(ev) = ev {
+            if let Some(ev) = Self::accept_in(&mut conns, ev) {
                 handle(ev);
             }
         }
     }
 
     fn accept_in(conns: &mut HashMap<(LinkId, ConnKind), Handle>, ev: LinkEvent) -> Option<Event> {
+        if ev.generation == NO_CONNECTION {
+            return Some(ev.event);
+        }
         let key = (ev.link, ev.conn);
         match conns.get(&key) {
             Some(h) if h.generation == ev.generation => {

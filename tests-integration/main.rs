@@ -26,6 +26,7 @@ mod hostile;
 mod metrics;
 mod monitoring;
 mod proxy;
+mod proxy_handover;
 mod relay;
 mod scripts;
 mod soak;

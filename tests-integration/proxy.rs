@@ -48,6 +48,31 @@ impl Line {
         Ok(l.trim_end().to_string())
     }
 
+    /// One whole reply of any RESP2/RESP3 type, flattened: aggregates as their
+    /// elements joined by spaces, strings and numbers as their text (errors keep `-`).
+    pub(crate) fn value(&mut self) -> std::io::Result<String> {
+        let head = self.line()?;
+        let n = || -> std::io::Result<i64> {
+            head[1..]
+                .parse()
+                .map_err(|_| std::io::Error::other(head.clone()))
+        };
+        match head.as_bytes().first() {
+            Some(b'$' | b'=' | b'!') if n()? >= 0 => {
+                let mut body = vec![0u8; n()? as usize + 2];
+                std::io::Read::read_exact(&mut self.r, &mut body)?;
+                Ok(String::from_utf8_lossy(&body[..body.len() - 2]).into_owned())
+            }
+            Some(b'*' | b'~' | b'>' | b'%') if n()? >= 0 => {
+                let count = n()? * if head.starts_with('%') { 2 } else { 1 };
+                let parts = (0..count).map(|_| self.value());
+                Ok(parts.collect::<std::io::Result<Vec<_>>>()?.join(" "))
+            }
+            Some(b'+' | b':' | b',' | b'#' | b'(') => Ok(head[1..].to_string()),
+            _ => Ok(head),
+        }
+    }
+
     /// A command whose reply is one line (`+OK`, `:1`, `-ERR ...`).
     pub(crate) fn simple(&mut self, args: &[&str]) -> std::io::Result<String> {
         self.send(args)?;
@@ -113,7 +138,7 @@ impl Switches {
 }
 
 /// Field `key` of `INFO proxy`'s per-master line `proxy0:...`.
-fn proxy_field(sentinel_port: u16, key: &str) -> String {
+pub(crate) fn proxy_field(sentinel_port: u16, key: &str) -> String {
     let info = Line::connect(sentinel_port, Duration::from_secs(5))
         .and_then(|mut l| l.bulk(&["INFO", "proxy"]))
         .ok()
@@ -131,7 +156,7 @@ fn proxy_field(sentinel_port: u16, key: &str) -> String {
 
 /// Wait until the sentinel sees `n` healthy replicas of `mymaster` (the read port's set,
 /// which also means the failover has a replica to promote).
-fn wait_healthy(sentinel_port: u16, n: usize) {
+pub(crate) fn wait_healthy(sentinel_port: u16, n: usize) {
     wait_until(
         &format!("{n} healthy replicas in INFO proxy"),
         Duration::from_secs(20),
@@ -216,7 +241,7 @@ impl Writer {
     }
 }
 
-fn cmdstat_calls(port: u16, cmd: &str) -> u64 {
+pub(crate) fn cmdstat_calls(port: u16, cmd: &str) -> u64 {
     let info = Line::connect(port, Duration::from_secs(5))
         .and_then(|mut l| l.bulk(&["INFO", "commandstats"]))
         .ok()

@@ -34,6 +34,7 @@ mod links_wire;
 mod metrics_render;
 mod proxy_config;
 mod proxy_forward;
+mod proxy_handover;
 mod repo_paths;
 mod resp_request;
 mod robust_config;

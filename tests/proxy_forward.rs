@@ -23,6 +23,9 @@ fn view(proxy_port: u16, master: u16, fenced: bool) -> Routes {
         config_epoch: 0,
         fenced,
         replicas: Vec::new(),
+        handover_from: None,
+        auth_user: None,
+        auth_pass: None,
     }])
 }
 

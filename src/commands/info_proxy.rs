@@ -22,7 +22,8 @@ pub fn proxy_section(state: &State, routes: &[RouteView]) -> String {
         out,
         "proxy_masters:{}\r\nproxy_connections_received:{}\r\nproxy_connections_active:{}\r\n\
          proxy_connections_waiting:{}\r\nproxy_connections_refused:{}\r\n\
-         proxy_connections_rerouted:{}\r\nproxy_bytes_to_server:{}\r\n\
+         proxy_connections_rerouted:{}\r\nproxy_connections_moved:{}\r\n\
+         proxy_bytes_to_server:{}\r\n\
          proxy_bytes_to_client:{}\r\nproxy_switches:{}\r\n",
         routes.len(),
         total(|s| S::get(&s.connections_received)),
@@ -30,6 +31,7 @@ pub fn proxy_section(state: &State, routes: &[RouteView]) -> String {
         total(|s| S::get(&s.connections_waiting)),
         total(|s| S::get(&s.connections_refused)),
         total(|s| S::get(&s.connections_rerouted)),
+        total(|s| S::get(&s.connections_moved)),
         total(|s| S::get(&s.bytes_to_server)),
         total(|s| S::get(&s.bytes_to_client)),
         total(|s| S::get(&s.switches)),

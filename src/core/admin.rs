@@ -432,6 +432,7 @@ impl Sentinel {
         master.failover_start_time = 0;
         master.promoted = None;
         master.handover = None;
+        master.handed_over_from = None;
         master.common.runid.clear();
         master.common.role_reported_time = now;
         master.common.role_reported = Role::Master;

@@ -298,6 +298,11 @@ pub struct Master {
     /// connection sends one first thing, after a `FAILOVER ABORT` when the flag says
     /// the handover was given up before the master demoted itself (see `coordinated`).
     pub unpause_after_switch: Option<(String, u16, bool)>,
+    /// The old master's address after our own coordinated failover switched: it was
+    /// demoted by its own `FAILOVER TO` with every acknowledged write handed over, so
+    /// the proxy may move its open connections to the new master instead of closing
+    /// them (issue #11). Cleared by the next reset or change of address.
+    pub handed_over_from: Option<(String, u16)>,
     /// Keyed by `ip:port` name; order of insertion kept for stable output.
     pub replicas: Vec<Replica>,
     /// Keyed by run id.

@@ -40,6 +40,7 @@ impl Sentinel {
             coordinated_failover: m.coordinated_failover,
             handover: None,
             unpause_after_switch: None,
+            handed_over_from: None,
             replicas: Vec::new(),
             sentinels: Vec::new(),
         };

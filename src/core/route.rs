@@ -29,6 +29,15 @@ pub struct RouteView {
     /// Replicas that are up (not SDOWN, links connected), report the replica role and
     /// `master-link-status:ok`, in the core's stable order.
     pub replicas: Vec<(String, u16)>,
+    /// The old master of our own coordinated failover, once the new one is confirmed:
+    /// it handed every acknowledged write over and demoted itself, so connections
+    /// open to it may be moved to `master` (a pause for their clients) instead of
+    /// being closed. `None` after any other kind of switch.
+    pub handover_from: Option<(String, u16)>,
+    /// The master's `auth-user` / `auth-pass`: the proxy authenticates a moved
+    /// connection as the same user only when it is the one these name.
+    pub auth_user: Option<String>,
+    pub auth_pass: Option<String>,
 }
 
 impl Sentinel {
@@ -76,6 +85,15 @@ impl Sentinel {
             config_epoch: master.config_epoch,
             fenced: down && !switching,
             replicas,
+            handover_from: match &master.handover {
+                Some(_) if switching => Some((
+                    self.announced_addr(&master.common).to_string(),
+                    master.common.port,
+                )),
+                _ => master.handed_over_from.clone(),
+            },
+            auth_user: master.auth_user.clone(),
+            auth_pass: master.auth_pass.clone(),
         }
     }
 }

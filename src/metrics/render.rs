@@ -118,7 +118,7 @@ fn render_proxy(w: &mut TextWriter, proxy: &[(String, ProxyValues)]) {
         return;
     }
     type Get = fn(&ProxyValues) -> u64;
-    let families: [(&str, &str, &str, Get); 6] = [
+    let families: [(&str, &str, &str, Get); 7] = [
         (
             "rsentinel_proxy_connections_received_total",
             "counter",
@@ -148,6 +148,12 @@ fn render_proxy(w: &mut TextWriter, proxy: &[(String, ProxyValues)]) {
             "counter",
             "Forwarded connections closed because their server stopped being the target.",
             |v| v.connections_rerouted,
+        ),
+        (
+            "rsentinel_proxy_connections_moved_total",
+            "counter",
+            "Open connections moved to the new master after a coordinated failover.",
+            |v| v.connections_moved,
         ),
         (
             "rsentinel_proxy_switches_total",

@@ -8,6 +8,7 @@
 //! Not `tokio::io::copy_bidirectional`: the fence has to sit between a client read and
 //! the write to the server, which that function gives no place for.
 
+use super::handover::{self, Inspector, Moving};
 use super::{Kind, Routes};
 use crate::core::route::RouteView;
 use crate::state::proxy::MasterProxyStats as S;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::sync::watch;
@@ -46,6 +47,9 @@ pub enum Verdict {
     Hold,
     /// The target is no longer valid (a switch, an unhealthy replica, the port is off).
     Close,
+    /// The target is the old master of our own coordinated failover: hold the bytes and
+    /// move the connection to the new master (see [`super::handover`]).
+    Move,
 }
 
 /// The view of master `name`, if it still has a proxy port of kind `kind`.
@@ -69,6 +73,8 @@ pub fn verdict(routes: &Routes, name: &str, kind: Kind, target: &(String, u16)) 
         }
     } else if kind == Kind::Replicas && v.replicas.contains(target) {
         Verdict::Forward
+    } else if kind == Kind::Master && v.handover_from.as_ref() == Some(target) {
+        Verdict::Move
     } else {
         Verdict::Close
     }
@@ -96,6 +102,7 @@ pub struct Ctx {
     pub seq: usize,
     pub routes: watch::Receiver<Routes>,
     pub stats: Arc<S>,
+    pub inspector: Arc<Inspector>,
 }
 
 /// Decrements the active (and waiting) gauges however the task ends.
@@ -159,22 +166,60 @@ async fn connect(ctx: &mut Ctx) -> Option<((String, u16), TcpStream)> {
     }
 }
 
-/// Forward both ways until a side closes, an I/O error, or the view closes the target.
-///
-/// Both directions are [`Pump`]s polled from one `poll_fn` of the connection's task, next
-/// to a watcher of the view that ends the connection at a switch. The watcher also wakes
-/// the task whenever the view changes, which is what releases bytes held by the fence.
+/// Forward both ways until a side closes, an I/O error, or the view closes the target;
+/// at the switch of our own coordinated failover, move to the new master and go on.
 async fn forward(mut client: TcpStream, mut server: TcpStream, target: &(String, u16), ctx: Ctx) {
+    let (mut up, mut down) = (Pump::new(), Pump::new());
+    let mut target = target.clone();
+    while let Some(routes) = pump(&mut client, &mut server, &target, &ctx, &mut up, &mut down).await
+    {
+        let Some(view) = view_of(&routes, &ctx.name, ctx.kind) else {
+            break;
+        };
+        // The old master's replies already read go to the client first; a side that
+        // ended is not moved.
+        if up.eof || down.eof || client.write_all(down.take()).await.is_err() {
+            break;
+        }
+        let old = std::mem::replace(&mut target, view.master.clone());
+        let moving = Moving {
+            client: &mut client,
+            server,
+            old: &old,
+            view,
+            inspector: &ctx.inspector,
+        };
+        let Some(new) = handover::move_to_new_master(moving).await else {
+            S::add(&ctx.stats.connections_rerouted, 1);
+            return;
+        };
+        S::add(&ctx.stats.connections_moved, 1);
+        server = new;
+    }
+}
+
+/// Forward both ways until a side closes (`None`), or the view asks for a move
+/// (`Some`, with that view): both directions are [`Pump`]s polled from one `poll_fn`
+/// of the connection's task, next to a watcher of the view that ends the connection at
+/// a switch. The watcher also wakes the task whenever the view changes, which is what
+/// releases bytes held by the fence.
+async fn pump(
+    client: &mut TcpStream,
+    server: &mut TcpStream,
+    target: &(String, u16),
+    ctx: &Ctx,
+    up: &mut Pump,
+    down: &mut Pump,
+) -> Option<Routes> {
     let (mut cr, mut cw) = client.split();
     let (mut sr, mut sw) = server.split();
-    let (mut up, mut down) = (Pump::new(), Pump::new());
     let mut gate = ctx.routes.clone();
-    let mut watch = ctx.routes;
+    let mut watch = ctx.routes.clone();
     let (name, kind, stats) = (&ctx.name, ctx.kind, &ctx.stats);
     let mut up_bytes = Tally::new(&stats.bytes_to_server);
     let mut down_bytes = Tally::new(&stats.bytes_to_client);
     // The fence: an atomic version check per write, the view is read only when it moved.
-    let mut allowed = Verdict::Forward;
+    let mut allowed = verdict(&gate.borrow_and_update(), name, kind, target);
     let mut fence = || {
         if gate.has_changed().unwrap_or(true) {
             let routes = gate.borrow_and_update().clone();
@@ -194,19 +239,23 @@ async fn forward(mut client: TcpStream, mut server: TcpStream, target: &(String,
     });
     let closed = async {
         loop {
-            if watch.changed().await.is_err() {
-                return;
-            }
             let routes = watch.borrow_and_update().clone();
-            if verdict(&routes, name, kind, target) == Verdict::Close {
-                S::add(&stats.connections_rerouted, 1);
-                return;
+            match verdict(&routes, name, kind, target) {
+                Verdict::Close => {
+                    S::add(&stats.connections_rerouted, 1);
+                    return None;
+                }
+                Verdict::Move => return Some(routes),
+                Verdict::Forward | Verdict::Hold => {}
+            }
+            if watch.changed().await.is_err() {
+                return None;
             }
         }
     };
     tokio::select! {
-        _ = pumps => {}
-        _ = closed => {}
+        _ = pumps => None,
+        moved = closed => moved,
     }
 }
 
@@ -234,6 +283,13 @@ struct Pump {
 }
 
 impl Pump {
+    /// The bytes read and not written yet, now counted as written.
+    fn take(&mut self) -> &[u8] {
+        let rest = &self.buf[self.pos..self.len];
+        (self.pos, self.len) = (0, 0);
+        rest
+    }
+
     fn new() -> Self {
         Pump {
             buf: vec![0u8; BUF].into_boxed_slice(),
@@ -260,7 +316,7 @@ impl Pump {
             if self.pos < self.len {
                 match fence() {
                     Verdict::Forward => {}
-                    Verdict::Hold => return Poll::Pending,
+                    Verdict::Hold | Verdict::Move => return Poll::Pending,
                     Verdict::Close => return Poll::Ready(Err(ErrorKind::ConnectionAborted.into())),
                 }
                 let n = ready!(Pin::new(&mut *to).poll_write(cx, &self.buf[self.pos..self.len]))?;

@@ -13,6 +13,7 @@
 //! the sentinel's thread never stalls the byte path.
 
 pub mod conn;
+pub mod handover;
 
 use crate::config::LogLevel;
 use crate::core::route::RouteView;
@@ -167,6 +168,7 @@ impl Proxy {
         let mut failed: HashMap<(String, Kind), u16> = HashMap::new();
         let mut last_addr: HashMap<String, (String, u16)> = HashMap::new();
         let mut last_fenced: HashMap<String, bool> = HashMap::new();
+        let inspector = Arc::new(handover::Inspector::default());
         loop {
             let routes = self.routes.borrow_and_update().clone();
             for r in routes.iter() {
@@ -198,7 +200,7 @@ impl Proxy {
                     );
                 }
             }
-            self.reconcile(&routes, &mut listening, &mut failed, &shards)
+            self.reconcile(&routes, &mut listening, &mut failed, &shards, &inspector)
                 .await;
             if failed.is_empty() {
                 if self.routes.changed().await.is_err() {
@@ -217,6 +219,7 @@ impl Proxy {
         listening: &mut HashMap<(String, Kind), Listening>,
         failed: &mut HashMap<(String, Kind), u16>,
         shards: &Shards,
+        inspector: &Arc<handover::Inspector>,
     ) {
         let mut wanted: HashMap<(String, Kind), u16> = HashMap::new();
         for r in routes.iter() {
@@ -233,7 +236,7 @@ impl Proxy {
             if listening.contains_key(&key) {
                 continue;
             }
-            match self.listen(&key.0, key.1, port, shards).await {
+            match self.listen(&key.0, key.1, port, shards, inspector).await {
                 Ok(l) => {
                     failed.remove(&key);
                     listening.insert(key, l);
@@ -260,6 +263,7 @@ impl Proxy {
         kind: Kind,
         port: u16,
         shards: &Shards,
+        inspector: &Arc<handover::Inspector>,
     ) -> std::io::Result<Listening> {
         let mut listeners = Vec::new();
         for (host, optional) in &self.binds {
@@ -280,6 +284,7 @@ impl Proxy {
                     kind,
                     self.routes.clone(),
                     stats.clone(),
+                    inspector.clone(),
                 );
                 tokio::spawn(acc).abort_handle()
             })
@@ -304,6 +309,7 @@ async fn accept(
     kind: Kind,
     routes: watch::Receiver<Routes>,
     stats: Arc<S>,
+    inspector: Arc<handover::Inspector>,
 ) {
     let mut seq = 0usize;
     loop {
@@ -319,6 +325,7 @@ async fn accept(
             seq,
             routes: routes.clone(),
             stats: stats.clone(),
+            inspector: inspector.clone(),
         };
         let shard = &shards[seq % shards.len()];
         seq = seq.wrapping_add(1);

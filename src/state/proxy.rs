@@ -20,6 +20,9 @@ pub struct MasterProxyStats {
     /// Forwarded connections closed because their server stopped being a valid target
     /// (a switch, a replica gone unhealthy, the port turned off).
     pub connections_rerouted: AtomicU64,
+    /// Open connections moved to the new master after our own coordinated failover
+    /// (a pause for their clients, see `proxy::handover`).
+    pub connections_moved: AtomicU64,
     /// Bytes forwarded client to server, and server to client.
     pub bytes_to_server: AtomicU64,
     pub bytes_to_client: AtomicU64,
@@ -35,6 +38,7 @@ pub struct ProxyValues {
     pub connections_refused: u64,
     pub connections_waiting: u64,
     pub connections_rerouted: u64,
+    pub connections_moved: u64,
     pub bytes_to_server: u64,
     pub bytes_to_client: u64,
     pub switches: u64,
@@ -50,6 +54,7 @@ impl MasterProxyStats {
             connections_refused: g(&self.connections_refused),
             connections_waiting: g(&self.connections_waiting),
             connections_rerouted: g(&self.connections_rerouted),
+            connections_moved: g(&self.connections_moved),
             bytes_to_server: g(&self.bytes_to_server),
             bytes_to_client: g(&self.bytes_to_client),
             switches: g(&self.switches),

@@ -5,7 +5,7 @@
 //! whose state cannot be carried (a WATCH, a subscription) are closed, as at any switch.
 
 use crate::harness::*;
-use crate::proxy::{Line, cmdstat_calls, proxy_field, wait_healthy};
+use crate::proxy::{Line, proxy_field, wait_healthy};
 use std::time::Duration;
 
 const PASS: &str = "s3cret";
@@ -15,6 +15,22 @@ fn open(proxy_port: u16) -> Line {
     let mut c = Line::connect(proxy_port, Duration::from_secs(15)).unwrap();
     assert_eq!(c.simple(&["AUTH", PASS]).unwrap(), "+OK");
     c
+}
+
+/// `SET` calls served by the (password-protected) server on `port`.
+fn sets(port: u16) -> u64 {
+    calls(port, "set")
+}
+
+/// Calls of `cmd` served by the (password-protected) server on `port`.
+fn calls(port: u16, cmd: &str) -> u64 {
+    let mut c = Line::connect(port, Duration::from_secs(5)).unwrap();
+    assert_eq!(c.simple(&["AUTH", PASS]).unwrap(), "+OK");
+    let info = c.bulk(&["INFO", "commandstats"]).unwrap().unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("cmdstat_{cmd}:calls=")))
+        .and_then(|v| v.split(',').next())
+        .map_or(0, |v| v.parse().unwrap())
 }
 
 /// `key=value` of a CLIENT INFO line.
@@ -63,7 +79,6 @@ fn coordinated_failover_moves_open_proxied_connections_with_their_session() {
     let mut subscribed = open(proxy_port);
     subscribed.send(&["SUBSCRIBE", "news"]).unwrap();
     assert!(subscribed.value().unwrap().contains("subscribe news 1"));
-    let sets_before = cmdstat_calls(master.port, "set");
 
     let mut admin = Line::connect(s.port, Duration::from_secs(5)).unwrap();
     let mut ev = Events::subscribe(s.port);
@@ -72,8 +87,12 @@ fn coordinated_failover_moves_open_proxied_connections_with_their_session() {
         .unwrap();
     assert_eq!(r, "+OK");
     // Sent during the handover: held by the fence, then answered by the new master.
+    // DBSIZE is not replicated: where it ran says where the held bytes went (the
+    // old master, a replica now, also counts the SET it replicates).
     plain.send(&["SET", "k", "during"]).unwrap();
+    plain.send(&["DBSIZE"]).unwrap();
     assert_eq!(plain.line().unwrap(), "+OK", "the held write must succeed");
+    assert_eq!(plain.line().unwrap(), ":1");
     ev.wait_for("+switch-master", Duration::from_secs(20), |_| true);
 
     // The same connection now talks to the new master, same session.
@@ -90,8 +109,9 @@ fn coordinated_failover_moves_open_proxied_connections_with_their_session() {
     let info = resp3.value().unwrap();
     assert_eq!(field(&info, "laddr"), format!("127.0.0.1:{}", replica.port));
     assert_eq!(field(&info, "resp"), "3");
-    // The write never reached the old master.
-    assert_eq!(cmdstat_calls(master.port, "set"), sets_before);
+    // The held requests never reached the old master.
+    assert_eq!(calls(master.port, "dbsize"), 0);
+    assert_eq!(calls(replica.port, "dbsize"), 1);
     for (what, c) in [("watching", &mut watching), ("subscribed", &mut subscribed)] {
         c.send(&["PING"]).ok();
         assert!(c.line().is_err(), "the {what} connection must be closed");
@@ -102,4 +122,104 @@ fn coordinated_failover_moves_open_proxied_connections_with_their_session() {
         .unwrap()
         .unwrap_or_default();
     assert!(info.contains("proxy_connections_moved:2\r\n"), "{info}");
+}
+
+/// What one looping writer saw: its last acknowledged value, its longest wait for a
+/// reply, and the first reply that was not `+OK` (or the I/O error).
+struct Looped {
+    last: u64,
+    longest: Duration,
+    error: Option<String>,
+}
+
+/// Writers that never reconnect: `SET w<i> <n>` in a loop on one proxied connection
+/// each, through a coordinated failover. Every reply must be `+OK`, and the new master
+/// must hold each writer's last acknowledged value.
+#[test]
+fn coordinated_failover_is_a_pause_for_busy_proxied_writers() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Instant;
+    require!("redis-server");
+    let auth = ["--requirepass", PASS, "--masterauth", PASS];
+    let master = redis_server(&auth);
+    let mp = master.port.to_string();
+    let mut replica_args = auth.to_vec();
+    replica_args.extend(["--replicaof", "127.0.0.1", &mp]);
+    let replica = redis_server(&replica_args);
+    let proxy_port = free_port();
+    let s = sentinel(
+        &rsentinel_bin(),
+        &format!(
+            "sentinel monitor mymaster 127.0.0.1 {mp} 1\n\
+             sentinel auth-pass mymaster {PASS}\n\
+             sentinel failover-timeout mymaster 10000\n\
+             sentinel proxy mymaster {proxy_port}\n"
+        ),
+    );
+    wait_healthy(s.port, 1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let mut c = open(proxy_port);
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut w = Looped {
+                    last: 0,
+                    longest: Duration::ZERO,
+                    error: None,
+                };
+                let key = format!("w{i}");
+                for n in 1.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let t = Instant::now();
+                    match c.simple(&["SET", &key, &n.to_string()]) {
+                        Ok(r) if r == "+OK" => w.last = n,
+                        Ok(r) => w.error = Some(r),
+                        Err(e) => w.error = Some(e.to_string()),
+                    }
+                    w.longest = w.longest.max(t.elapsed());
+                    if w.error.is_some() {
+                        break;
+                    }
+                }
+                w
+            })
+        })
+        .collect();
+    wait_until("writes flowing", Duration::from_secs(10), || {
+        sets(master.port) > 500
+    });
+    let mut admin = Line::connect(s.port, Duration::from_secs(5)).unwrap();
+    let mut ev = Events::subscribe(s.port);
+    let r = admin
+        .simple(&["SENTINEL", "FAILOVER", "mymaster", "COORDINATED"])
+        .unwrap();
+    assert_eq!(r, "+OK");
+    ev.wait_for("+switch-master", Duration::from_secs(20), |_| true);
+    // Writes go on against the new master, on the same connections.
+    let on_new = sets(replica.port);
+    wait_until("writes on the new master", Duration::from_secs(10), || {
+        sets(replica.port) > on_new + 500
+    });
+    stop.store(true, Ordering::Relaxed);
+    let mut new = Line::connect(replica.port, Duration::from_secs(5)).unwrap();
+    assert_eq!(new.simple(&["AUTH", PASS]).unwrap(), "+OK");
+    for (i, h) in writers.into_iter().enumerate() {
+        let w = h.join().unwrap();
+        assert_eq!(w.error, None, "writer {i} got an error");
+        println!(
+            "writer {i}: {} writes, longest wait {:?}",
+            w.last, w.longest
+        );
+        let held = new.bulk(&["GET", &format!("w{i}")]).unwrap();
+        assert_eq!(held, Some(w.last.to_string()), "writer {i}'s last write");
+    }
+    let info = Line::connect(s.port, Duration::from_secs(5))
+        .and_then(|mut l| l.bulk(&["INFO", "proxy"]))
+        .unwrap()
+        .unwrap_or_default();
+    assert!(info.contains("proxy_connections_moved:8\r\n"), "{info}");
 }

@@ -52,6 +52,7 @@ mod server_accept;
 mod server_acl;
 mod server_basic;
 mod server_rates;
+mod server_tracking;
 mod server_votes;
 mod sim_broken;
 mod sim_mass_failover;

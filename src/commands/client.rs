@@ -1,5 +1,5 @@
-//! CLIENT: the 7.0 subcommands over the client registry. Tracking and caching are
-//! accepted for compatibility but have no effect (a sentinel has no keys).
+//! CLIENT: the 7.0 subcommands over the client registry (tracking in
+//! [`super::tracking`]).
 
 use super::command::help_reply;
 use super::connection::valid_client_name;
@@ -106,29 +106,20 @@ pub fn client(ctx: &mut Ctx, args: &[Bytes]) {
             }
         }
         "no-evict" => on_off(ctx, &args[2], |c, v| c.state().no_evict = v),
-        // Tracking options (REDIRECT, PREFIX, BCAST, ...) are accepted without effect.
-        "tracking" => on_off(ctx, &args[2], |c, v| c.state().tracking = v),
-        "caching" => ctx.error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"),
-        "getredir" => {
-            let on = me.state().tracking;
-            ctx.reply(Reply::Int(if on { 0 } else { -1 }))
-        }
-        "trackinginfo" => {
-            let on = me.state().tracking;
-            ctx.reply(Reply::Map(vec![
-                (Reply::bulk("flags"), Reply::Set(vec![Reply::bulk(if on { "on" } else { "off" })])),
-                (Reply::bulk("redirect"), Reply::Int(if on { 0 } else { -1 })),
-                (Reply::bulk("prefixes"), Reply::Array(Vec::new())),
-            ]))
-        }
+        "tracking" => super::tracking::tracking(ctx, args),
+        "caching" => super::tracking::caching(ctx, &args[2]),
+        "getredir" => super::tracking::getredir(ctx),
+        "trackinginfo" => super::tracking::trackinginfo(ctx),
         "unblock" => {
             if int_arg(&args[2]).is_none() {
                 return ctx.error("ERR value is not an integer or out of range");
             }
             if let Some(r) = args.get(3)
-                && !is(r, "timeout") && !is(r, "error") {
-                    return ctx.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
-                }
+                && !is(r, "timeout")
+                && !is(r, "error")
+            {
+                return ctx.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            }
             ctx.reply(Reply::Int(0))
         }
         _ => ctx.reply(help_reply(CLIENT_HELP)),

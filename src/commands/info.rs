@@ -115,9 +115,10 @@ fn server_section(state: &State) -> String {
 
 fn clients_section(state: &State) -> String {
     format!(
-        "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:20480\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+        "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:20480\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:{}\r\nclients_in_timeout_table:0\r\n",
         state.clients.len(),
-        state.cfg.maxclients
+        state.cfg.maxclients,
+        state.tracking.counts().0,
     )
 }
 
@@ -180,7 +181,10 @@ fn stats_section(state: &State) -> String {
         ("current_active_defrag_time", "0".into()),
         ("tracking_total_keys", "0".into()),
         ("tracking_total_items", "0".into()),
-        ("tracking_total_prefixes", "0".into()),
+        (
+            "tracking_total_prefixes",
+            state.tracking.counts().1.to_string(),
+        ),
         ("unexpected_error_replies", "0".into()),
         ("total_error_replies", "0".into()),
         ("dump_payload_sanitizations", "0".into()),

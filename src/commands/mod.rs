@@ -14,6 +14,7 @@ pub mod info_proxy;
 pub mod pubsub;
 pub mod sentinel;
 pub mod session;
+pub mod tracking;
 
 use crate::acl::Denied;
 use crate::command_table::{self, CmdSpec};
@@ -86,6 +87,7 @@ pub fn execute(
         out,
     };
     let Some(name) = args.first() else { return };
+    tracking::after_command(ctx.sess, name);
     let Some(spec) = state.resolve_spec(name) else {
         ctx.error(unknown_command(args));
         return;

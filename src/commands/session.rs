@@ -38,6 +38,23 @@ pub struct Session {
     /// per command. Dropped when the connection logs in as someone else; stale as soon
     /// as any user changes (`ACL SETUSER`, `ACL DELUSER`), and then looked up again.
     acl: Option<AclCache>,
+    /// `CLIENT TRACKING on` (see [`super::tracking`]).
+    pub tracking: Option<Tracking>,
+}
+
+/// A connection's `CLIENT TRACKING` settings, as `CLIENT TRACKINGINFO` shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tracking {
+    /// The client invalidations would go to (0: this connection).
+    pub redirect: u64,
+    pub bcast: bool,
+    pub optin: bool,
+    pub optout: bool,
+    pub noloop: bool,
+    /// `CLIENT CACHING yes|no` given for the next command.
+    pub caching: bool,
+    /// Broadcast prefixes, in byte order as Redis' radix tree lists them.
+    pub prefixes: std::collections::BTreeSet<Bytes>,
 }
 
 struct AclCache {
@@ -58,6 +75,7 @@ impl Session {
             close: false,
             deferred: Default::default(),
             acl: None,
+            tracking: None,
         }
     }
 

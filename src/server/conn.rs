@@ -105,6 +105,7 @@ async fn run_on(server: Arc<Server>, stream: TcpStream, tls: Option<Arc<TlsConte
     read_loop(&server, &mut sess, &mut rd, &wr, &mut replies).await;
     server.shell.perform_deferred(&mut sess.deferred);
     queue_replies(state, &client, &mut replies);
+    crate::commands::tracking::stop(state, &mut sess);
 
     client.close_after_reply();
     let _ = writer.await;

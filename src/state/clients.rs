@@ -27,7 +27,8 @@ pub struct ClientState {
     pub sub: usize,
     pub psub: usize,
     pub no_evict: bool,
-    pub tracking: bool,
+    /// `CLIENT TRACKING on`: (the redirect client id, 0 for none; BCAST).
+    pub tracking: Option<(u64, bool)>,
 }
 
 /// The per-request facts of `CLIENT LIST` (`cmd`, `idle`, `qbuf`, `argv-mem`, `rbp`):
@@ -127,7 +128,7 @@ impl ClientShared {
                 sub: 0,
                 psub: 0,
                 no_evict: false,
-                tracking: false,
+                tracking: None,
             }),
             activity: Activity::default(),
             resp: AtomicU8::new(2),
@@ -289,11 +290,17 @@ impl ClientShared {
         let last_cmd = self.last_cmd();
         let a = &self.activity;
         let qbuf = a.qbuf.load(Ordering::Relaxed);
-        // Redis' letters in its order; a sentinel client can only be P(ub/sub) or e
-        // (CLIENT NO-EVICT on).
-        let mut flags = String::with_capacity(2);
+        // Redis' letters in its order; a sentinel client can only be P(ub/sub),
+        // t(racking), B(CAST tracking) or e (CLIENT NO-EVICT on).
+        let mut flags = String::with_capacity(4);
         if s.sub + s.psub > 0 {
             flags.push('P');
+        }
+        if let Some((_, bcast)) = s.tracking {
+            flags.push('t');
+            if bcast {
+                flags.push('B');
+            }
         }
         if s.no_evict {
             flags.push('e');
@@ -328,7 +335,7 @@ impl ClientShared {
         };
         let events = if obl > 0 { "rw" } else { "r" };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -350,6 +357,7 @@ impl ClientShared {
             events,
             last_cmd,
             s.user,
+            s.tracking.map_or(-1, |(redirect, _)| redirect as i64),
             self.resp()
         )
     }

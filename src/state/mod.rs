@@ -20,6 +20,7 @@ pub mod clients;
 pub mod hub;
 pub mod proxy;
 pub mod rates;
+pub mod tracking;
 
 use crate::acl;
 use crate::command_table::CmdSpec;
@@ -77,6 +78,8 @@ pub struct State {
     pub stats: Stats,
     /// The built-in proxy's counters (`INFO proxy`).
     pub proxy: proxy::ProxyStats,
+    /// `CLIENT TRACKING` counts (`INFO`).
+    pub tracking: tracking::TrackingTable,
     /// Read with [`State::users`], changed with [`State::users_mut`] (which bumps
     /// `users_gen`).
     users: Mutex<acl::Users>,
@@ -117,6 +120,7 @@ impl State {
             clients: Clients::new(),
             stats: Stats::default(),
             proxy: proxy::ProxyStats::default(),
+            tracking: Default::default(),
             users: Mutex::new(users),
             users_gen: AtomicU64::new(0),
             names,

@@ -522,3 +522,34 @@ async fn rename_command_and_maxclients() {
         "-ERR max number of clients reached\r\n"
     );
 }
+
+/// `total_error_replies` counts every error reply as redis-sentinel 7.0.15 does (checked
+/// against it with this sequence: 6): unknown commands, command errors, errors while
+/// `CLIENT REPLY OFF` hides them, the subscribed context's refusal, protocol errors.
+#[tokio::test]
+async fn error_replies_are_counted_like_redis() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let errors = |info: Vec<u8>| {
+        s(&info)
+            .split("\r\n")
+            .find_map(|l| l.strip_prefix("total_error_replies:").map(str::to_string))
+            .unwrap()
+    };
+    let mut a = Conn::open(addr).await;
+    assert_eq!(errors(a.cmd(&["INFO", "stats"]).await), "0");
+    a.cmd(&["FOO"]).await;
+    a.cmd(&["SENTINEL", "MASTER", "x"]).await;
+    a.cmd(&["CLIENT", "SETNAME"]).await;
+    a.send(&encode(&["CLIENT", "REPLY", "OFF"])).await;
+    a.send(&encode(&["FOO"])).await;
+    assert_eq!(a.cmd(&["CLIENT", "REPLY", "ON"]).await, b"+OK\r\n");
+    a.cmd(&["SUBSCRIBE", "x"]).await;
+    a.cmd(&["INFO"]).await;
+    a.cmd(&["UNSUBSCRIBE"]).await;
+    let mut b = Conn::open(addr).await;
+    b.send(b"*1\r\n$x\r\n").await;
+    let err = b.frame().await.unwrap();
+    assert!(s(&err).starts_with("-ERR Protocol error"), "{}", s(&err));
+    assert!(b.is_closed().await);
+    assert_eq!(errors(a.cmd(&["INFO", "stats"]).await), "6");
+}

@@ -45,6 +45,11 @@ const ACL_HELP: &[&str] = &[
 
 pub fn acl(ctx: &mut Ctx, args: &[Bytes]) {
     let sub = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
+    // Redis' `aclCommand` takes these with at most one argument (`argc <= 3`); the
+    // table's arity (-2) lets more through to its catch-all error.
+    if matches!(sub.as_str(), "cat" | "genpass" | "log") && args.len() > 3 {
+        return ctx.error(super::subcommand_syntax_error(&args[1], "ACL"));
+    }
     match sub.as_str() {
         "whoami" => {
             let u = ctx.sess.client.state().user.clone();

@@ -111,14 +111,18 @@ pub fn client(ctx: &mut Ctx, args: &[Bytes]) {
         "getredir" => super::tracking::getredir(ctx),
         "trackinginfo" => super::tracking::trackinginfo(ctx),
         "unblock" => {
-            if int_arg(&args[2]).is_none() {
-                return ctx.error("ERR value is not an integer or out of range");
+            // Redis: at most a reason after the id, and the reason is looked at first.
+            if args.len() > 4 {
+                return ctx.error(super::subcommand_syntax_error(&args[1], "CLIENT"));
             }
             if let Some(r) = args.get(3)
                 && !is(r, "timeout")
                 && !is(r, "error")
             {
                 return ctx.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            }
+            if int_arg(&args[2]).is_none() {
+                return ctx.error("ERR value is not an integer or out of range");
             }
             ctx.reply(Reply::Int(0))
         }

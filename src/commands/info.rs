@@ -186,7 +186,10 @@ fn stats_section(state: &State) -> String {
             state.tracking.counts().1.to_string(),
         ),
         ("unexpected_error_replies", "0".into()),
-        ("total_error_replies", "0".into()),
+        (
+            "total_error_replies",
+            st.error_replies.load(Ordering::Relaxed).to_string(),
+        ),
         ("dump_payload_sanitizations", "0".into()),
         ("total_reads_processed", reads.to_string()),
         ("total_writes_processed", reads.to_string()),

@@ -36,6 +36,9 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Encode a reply with the connection's current protocol.
     pub fn reply(&mut self, r: Reply) {
+        if matches!(r, Reply::Error(_)) {
+            (self.state.stats.error_replies).fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         let r = sanitize(r);
         r.encode(self.sess.resp(), self.out);
     }
@@ -179,6 +182,16 @@ fn allowed_in_pubsub(name: &str) -> bool {
     matches!(
         name,
         "ping" | "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe"
+    )
+}
+
+/// Redis' `addReplySubcommandSyntaxError`: the subcommand as typed (`%.128s`, so it
+/// stops at a NUL byte too), for a subcommand called with arguments its code refuses.
+pub fn subcommand_syntax_error(sub: &[u8], command: &str) -> String {
+    let shown = sub.split(|&c| c == 0).next().unwrap_or_default();
+    format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {command} HELP.",
+        trunc(shown, 128)
     )
 }
 

@@ -195,6 +195,7 @@ async fn read_loop(
                 Ok(false) => break,
                 Err(e) => {
                     replies.extend_from_slice(&e.to_wire());
+                    state.stats.error_replies.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
             }

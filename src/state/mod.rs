@@ -60,6 +60,8 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub rejected_connections: AtomicU64,
+    /// Error replies sent (`total_error_replies`), protocol errors included.
+    pub error_replies: AtomicU64,
     pub rates: rates::Rates,
 }
 

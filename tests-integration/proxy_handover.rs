@@ -133,8 +133,8 @@ struct Looped {
 }
 
 /// Writers that never reconnect: `SET w<i> <n>` in a loop on one proxied connection
-/// each, through a coordinated failover. Every reply must be `+OK`, and the new master
-/// must hold each writer's last acknowledged value.
+/// each, through two coordinated failovers (there and back). Every reply must be
+/// `+OK`, and the final master must hold each writer's last acknowledged value.
 #[test]
 fn coordinated_failover_is_a_pause_for_busy_proxied_writers() {
     use std::sync::Arc;
@@ -194,18 +194,23 @@ fn coordinated_failover_is_a_pause_for_busy_proxied_writers() {
     });
     let mut admin = Line::connect(s.port, Duration::from_secs(5)).unwrap();
     let mut ev = Events::subscribe(s.port);
-    let r = admin
-        .simple(&["SENTINEL", "FAILOVER", "mymaster", "COORDINATED"])
-        .unwrap();
-    assert_eq!(r, "+OK");
-    ev.wait_for("+switch-master", Duration::from_secs(20), |_| true);
-    // Writes go on against the new master, on the same connections.
-    let on_new = sets(replica.port);
-    wait_until("writes on the new master", Duration::from_secs(10), || {
-        sets(replica.port) > on_new + 500
-    });
+    // There and back: the second handover moves connections that were moved once.
+    for (from, to) in [(master.port, replica.port), (replica.port, master.port)] {
+        wait_healthy(s.port, 1);
+        let r = admin
+            .simple(&["SENTINEL", "FAILOVER", "mymaster", "COORDINATED"])
+            .unwrap();
+        assert_eq!(r, "+OK");
+        let switch = format!("mymaster 127.0.0.1 {from} 127.0.0.1 {to}");
+        ev.wait_for("+switch-master", Duration::from_secs(20), |p| p == switch);
+        // Writes go on against the new master, on the same connections.
+        let on_new = sets(to);
+        wait_until("writes on the new master", Duration::from_secs(10), || {
+            sets(to) > on_new + 500
+        });
+    }
     stop.store(true, Ordering::Relaxed);
-    let mut new = Line::connect(replica.port, Duration::from_secs(5)).unwrap();
+    let mut new = Line::connect(master.port, Duration::from_secs(5)).unwrap();
     assert_eq!(new.simple(&["AUTH", PASS]).unwrap(), "+OK");
     for (i, h) in writers.into_iter().enumerate() {
         let w = h.join().unwrap();
@@ -221,5 +226,5 @@ fn coordinated_failover_is_a_pause_for_busy_proxied_writers() {
         .and_then(|mut l| l.bulk(&["INFO", "proxy"]))
         .unwrap()
         .unwrap_or_default();
-    assert!(info.contains("proxy_connections_moved:8\r\n"), "{info}");
+    assert!(info.contains("proxy_connections_moved:16\r\n"), "{info}");
 }

@@ -311,16 +311,24 @@ impl Sentinel {
             info_due && !in_flight(c.info_sent),
             pub_due && !in_flight(c.hello_sent),
         );
-        if !matches!(i, Inst::Sentinel(..)) && info_due {
+        let info = !matches!(i, Inst::Sentinel(..)) && info_due;
+        if info {
             let args = self.command(i.master(), "INFO", &[]);
             self.send_cmd(i, Request::Info, args);
         }
-        if now.saturating_sub(last_pong) > ping_period
-            && now.saturating_sub(last_ping) > ping_period / 2
-        {
+        let hello = pub_due && !self.hello_would_stall(i);
+        // A PING that would be due within half a period goes out with the hello or the
+        // INFO: they leave in one write and come back in one read. Pings are never later
+        // than redis-sentinel's, at most half a period earlier, and idle CPU at many
+        // masters is mostly the kernel's cost per message (issue #14: a third fewer
+        // `sendto` at 300 masters).
+        let ping_due = now.saturating_sub(last_pong) > ping_period;
+        let carrier = hello || info;
+        let ping_soon = guard && carrier && now.saturating_sub(last_pong) > ping_period / 2;
+        if (ping_due || ping_soon) && now.saturating_sub(last_ping) > ping_period / 2 {
             self.send_ping(i);
         }
-        if pub_due && !self.hello_would_stall(i) {
+        if hello {
             self.send_hello(i);
         }
     }

@@ -132,6 +132,39 @@ struct Looped {
     error: Option<String>,
 }
 
+/// A writer that never reconnects: `SET <key> <n>` in a loop on one proxied
+/// connection until `stop`, or until a reply is not `+OK`.
+fn spawn_writer(
+    proxy_port: u16,
+    key: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Looped> {
+    let mut c = open(proxy_port);
+    std::thread::spawn(move || {
+        let mut w = Looped {
+            last: 0,
+            longest: Duration::ZERO,
+            error: None,
+        };
+        for n in 1.. {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
+            let t = std::time::Instant::now();
+            match c.simple(&["SET", &key, &n.to_string()]) {
+                Ok(r) if r == "+OK" => w.last = n,
+                Ok(r) => w.error = Some(r),
+                Err(e) => w.error = Some(e.to_string()),
+            }
+            w.longest = w.longest.max(t.elapsed());
+            if w.error.is_some() {
+                break;
+            }
+        }
+        w
+    })
+}
+
 /// Writers that never reconnect: `SET w<i> <n>` in a loop on one proxied connection
 /// each, through two coordinated failovers (there and back). Every reply must be
 /// `+OK`, and the final master must hold each writer's last acknowledged value.
@@ -139,7 +172,6 @@ struct Looped {
 fn coordinated_failover_is_a_pause_for_busy_proxied_writers() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::time::Instant;
     require!("redis-server");
     let auth = ["--requirepass", PASS, "--masterauth", PASS];
     let master = redis_server(&auth);
@@ -160,34 +192,7 @@ fn coordinated_failover_is_a_pause_for_busy_proxied_writers() {
     wait_healthy(s.port, 1);
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..8)
-        .map(|i| {
-            let mut c = open(proxy_port);
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                let mut w = Looped {
-                    last: 0,
-                    longest: Duration::ZERO,
-                    error: None,
-                };
-                let key = format!("w{i}");
-                for n in 1.. {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let t = Instant::now();
-                    match c.simple(&["SET", &key, &n.to_string()]) {
-                        Ok(r) if r == "+OK" => w.last = n,
-                        Ok(r) => w.error = Some(r),
-                        Err(e) => w.error = Some(e.to_string()),
-                    }
-                    w.longest = w.longest.max(t.elapsed());
-                    if w.error.is_some() {
-                        break;
-                    }
-                }
-                w
-            })
-        })
+        .map(|i| spawn_writer(proxy_port, format!("w{i}"), stop.clone()))
         .collect();
     wait_until("writes flowing", Duration::from_secs(10), || {
         sets(master.port) > 500
@@ -227,4 +232,97 @@ fn coordinated_failover_is_a_pause_for_busy_proxied_writers() {
         .unwrap()
         .unwrap_or_default();
     assert!(info.contains("proxy_connections_moved:16\r\n"), "{info}");
+}
+
+/// `proxy_connections_moved` of a sentinel.
+fn moved(sentinel_port: u16) -> u64 {
+    let info = Line::connect(sentinel_port, Duration::from_secs(5))
+        .and_then(|mut l| l.bulk(&["INFO", "proxy"]))
+        .unwrap()
+        .unwrap_or_default();
+    info.lines()
+        .find_map(|l| l.strip_prefix("proxy_connections_moved:"))
+        .map_or(0, |v| v.trim().parse().unwrap())
+}
+
+/// Three rsentinels, each with a proxy, clients writing through all three: the leader
+/// announces the handover (`__rsentinel__:handover`) before pausing the master, so the
+/// observers hold their clients' writes too and move their connections when the
+/// leader's hello brings the switch. No writer on any proxy sees an error.
+#[test]
+fn coordinated_failover_is_a_pause_on_every_sentinels_proxy() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    require!("redis-server");
+    let auth = ["--requirepass", PASS, "--masterauth", PASS];
+    let master = redis_server(&auth);
+    let mp = master.port.to_string();
+    let mut replica_args = auth.to_vec();
+    replica_args.extend(["--replicaof", "127.0.0.1", &mp]);
+    let replica = redis_server(&replica_args);
+    let proxies: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let sentinels: Vec<Proc> = proxies
+        .iter()
+        .map(|p| {
+            sentinel(
+                &rsentinel_bin(),
+                &format!(
+                    "sentinel monitor mymaster 127.0.0.1 {mp} 2\n\
+                     sentinel auth-pass mymaster {PASS}\n\
+                     sentinel failover-timeout mymaster 10000\n\
+                     sentinel proxy mymaster {p}\n"
+                ),
+            )
+        })
+        .collect();
+    for s in &sentinels {
+        wait_healthy(s.port, 1);
+        wait_until("peers discovered", Duration::from_secs(20), || {
+            let m = parse_pairs(&Raw::connect(s.port).cmd(&["SENTINEL", "MASTER", "mymaster"]));
+            crate::harness::field(&m, "num-other-sentinels") == "2"
+        });
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..9)
+        .map(|i| spawn_writer(proxies[i % 3], format!("w{i}"), stop.clone()))
+        .collect();
+    wait_until("writes flowing", Duration::from_secs(10), || {
+        sets(master.port) > 500
+    });
+    let mut ev = Events::subscribe(sentinels[1].port);
+    let mut admin = Line::connect(sentinels[0].port, Duration::from_secs(5)).unwrap();
+    let r = admin
+        .simple(&["SENTINEL", "FAILOVER", "mymaster", "COORDINATED"])
+        .unwrap();
+    assert_eq!(r, "+OK");
+    // An observer's switch, from the leader's hello.
+    let switch = format!("mymaster 127.0.0.1 {mp} 127.0.0.1 {}", replica.port);
+    ev.wait_for("+switch-master", Duration::from_secs(20), |p| p == switch);
+    let on_new = sets(replica.port);
+    wait_until("writes on the new master", Duration::from_secs(10), || {
+        sets(replica.port) > on_new + 900
+    });
+    stop.store(true, Ordering::Relaxed);
+    let mut new = Line::connect(replica.port, Duration::from_secs(5)).unwrap();
+    assert_eq!(new.simple(&["AUTH", PASS]).unwrap(), "+OK");
+    for (i, h) in writers.into_iter().enumerate() {
+        let w = h.join().unwrap();
+        println!(
+            "writer {i} (proxy of sentinel {}): {} writes, longest wait {:?}",
+            i % 3,
+            w.last,
+            w.longest
+        );
+        assert_eq!(
+            w.error,
+            None,
+            "writer {i} (sentinel {}) got an error",
+            i % 3
+        );
+        let held = new.bulk(&["GET", &format!("w{i}")]).unwrap();
+        assert_eq!(held, Some(w.last.to_string()), "writer {i}'s last write");
+    }
+    for (k, s) in sentinels.iter().enumerate() {
+        assert_eq!(moved(s.port), 3, "sentinel {k}'s proxy");
+    }
 }

@@ -6,6 +6,7 @@ use crate::support::fixture::*;
 use bytes::Bytes;
 use rsentinel::commands::sentinel::sentinel_command;
 use rsentinel::config::{load, rewrite_text};
+use rsentinel::core::Event;
 use rsentinel::core::instance::{FailoverState, flags};
 use rsentinel::resp::Reply;
 
@@ -58,7 +59,8 @@ fn state(sim: &Sim) -> FailoverState {
     sim.core.masters()[0].failover_state
 }
 
-/// The command, then one tick: elected (forced), selected, the transaction sent.
+/// The command, then one tick: elected (forced), selected, the handover announced;
+/// nobody heard the notice, so the transaction goes at once.
 fn start(sim: &mut Sim) {
     assert_eq!(
         command(sim, "SENTINEL FAILOVER mymaster COORDINATED"),
@@ -66,6 +68,17 @@ fn start(sim: &mut Sim) {
     );
     let t = sim.now + 100;
     sim.tick_at(t);
+    answer_notice(sim, 0);
+}
+
+/// Answer the handover notice (`PUBLISH __rsentinel__:handover ...`) with `heard`.
+fn answer_notice(sim: &mut Sim, heard: i64) {
+    let notice = sim
+        .pending("PUBLISH")
+        .into_iter()
+        .find(|s| s.args[1] == "__rsentinel__:handover")
+        .expect("the handover notice");
+    sim.answer(&notice, Reply::Int(heard));
 }
 
 fn master_sends(sim: &Sim) -> Vec<String> {
@@ -124,15 +137,15 @@ fn handover_transaction_then_promotion_ends_like_any_failover() {
     assert_eq!(state(&sim), FailoverState::CoordinatedHandover);
     // Both the old master and the target are polled on every tick meanwhile, each as
     // soon as its last INFO is answered (one INFO in flight per instance).
+    // (The transaction left on the notice's reply, between two ticks.)
     let rl = sim.replica_link("127.0.0.1:41001");
-    assert_eq!(
-        sim.pending("INFO").len(),
-        1,
-        "the target's INFO is in flight"
-    );
+    assert!(sim.pending("INFO").is_empty());
     sim.tick_at(sim.now + 100);
     let infos = sim.pending("INFO");
-    assert_eq!(infos.len(), 2, "the master polled again: {infos:?}");
+    assert_eq!(infos.len(), 2, "both polled: {infos:?}");
+    sim.tick_at(sim.now + 100);
+    let infos = sim.pending("INFO");
+    assert_eq!(infos.len(), 2, "not sent again while unanswered: {infos:?}");
     assert_eq!(
         infos.iter().filter(|s| s.link == rl).count(),
         1,
@@ -310,6 +323,7 @@ fn plain_failover_is_coordinated_with_the_option_and_unchanged_without() {
     assert!(sim.core.masters()[0].coordinated_failover);
     assert_eq!(command(&mut sim, "SENTINEL FAILOVER mymaster"), Reply::ok());
     sim.tick_at(sim.now + 100);
+    answer_notice(&mut sim, 0);
     assert_eq!(state(&sim), FailoverState::CoordinatedHandover);
 }
 
@@ -441,4 +455,87 @@ fn a_newer_epoch_from_a_peer_stops_the_handover_and_releases_the_master() {
             assert!(sim.has_event("-failover-abort-superseded master mymaster 127.0.0.1 41000"));
         }
     }
+}
+
+/// Issue #11: the handover is announced on `__rsentinel__:handover` before the pause;
+/// when an rsentinel heard it, the transaction waits `NOTICE_LEAD_MS` for its proxies to
+/// stop forwarding.
+#[test]
+fn the_handover_is_announced_first_and_waits_for_listeners() {
+    let mut sim = ready();
+    assert_eq!(
+        command(&mut sim, "SENTINEL FAILOVER mymaster COORDINATED"),
+        Reply::ok()
+    );
+    let t0 = sim.now + 100;
+    sim.tick_at(t0);
+    let sends = master_sends(&sim);
+    let notice = sends
+        .iter()
+        .find(|s| s.starts_with("PUBLISH __rsentinel__:handover "))
+        .expect("notice");
+    let myid = sim.core.myid().to_string();
+    assert_eq!(
+        *notice,
+        format!("PUBLISH __rsentinel__:handover {myid},mymaster,1,127.0.0.1,41000,4000")
+    );
+    assert!(!sends.iter().any(|s| s == "MULTI"), "{sends:?}");
+    answer_notice(&mut sim, 2);
+    assert!(!master_sends(&sim).iter().any(|s| s == "MULTI"));
+    sim.tick_at(t0 + 100);
+    assert!(master_sends(&sim).iter().any(|s| s == "MULTI"));
+    assert_eq!(state(&sim), FailoverState::CoordinatedHandover);
+}
+
+/// Issue #11, the observer's side: a peer's notice fences this sentinel's proxy view,
+/// and the peer's hello with the new address under the notice's epoch lets it move
+/// connections (a switch under another epoch does not).
+#[test]
+fn an_observer_fences_on_a_peer_notice_and_moves_at_its_switch() {
+    for same_epoch in [true, false] {
+        let mut sim = ready();
+        assert_eq!(
+            command(&mut sim, "SENTINEL SET mymaster proxy 6380"),
+            Reply::ok()
+        );
+        sim.tick_at(sim.now + 100);
+        // The pub/sub connection subscribes to the notices once a proxy is set.
+        assert!(
+            sim.sent
+                .iter()
+                .any(|s| s.args.join(" ") == "SUBSCRIBE __rsentinel__:handover")
+        );
+        let link = sim.master_link();
+        let old = ("127.0.0.1".to_string(), 41000);
+        assert!(!sim.core.route_view(0).fenced);
+        sim.feed(Event::Message {
+            link,
+            channel: Bytes::from_static(b"__rsentinel__:handover"),
+            payload: Bytes::from(format!("{PEER1},mymaster,7,127.0.0.1,41000,4000")),
+        });
+        assert!(sim.core.route_view(0).fenced);
+        let epoch = if same_epoch { 7 } else { 8 };
+        sim.hello_on_master(&format!(
+            "127.0.0.1,41101,{PEER1},{epoch},mymaster,127.0.0.1,41001,{epoch}"
+        ));
+        let v = sim.core.route_view(0);
+        assert_eq!(v.master, ("127.0.0.1".to_string(), 41001));
+        assert!(!v.fenced);
+        assert_eq!(v.handover_from, same_epoch.then_some(old));
+    }
+    // A notice that ends without a switch stops fencing when its pause would have.
+    let mut sim = ready();
+    assert_eq!(
+        command(&mut sim, "SENTINEL SET mymaster proxy 6380"),
+        Reply::ok()
+    );
+    let link = sim.master_link();
+    sim.feed(Event::Message {
+        link,
+        channel: Bytes::from_static(b"__rsentinel__:handover"),
+        payload: Bytes::from(format!("{PEER1},mymaster,7,127.0.0.1,41000,1000")),
+    });
+    assert!(sim.core.route_view(0).fenced);
+    sim.tick_at(sim.now + 1100);
+    assert!(!sim.core.route_view(0).fenced);
 }

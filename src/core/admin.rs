@@ -218,7 +218,13 @@ impl Sentinel {
                 self.drop_master_connections(m);
             }
             MasterOption::RenameCommand(cmd, new) => self.set_rename_command(m, &cmd, &new),
-            MasterOption::Proxy(port) => master.proxy_port = port,
+            MasterOption::Proxy(port) => {
+                let was = master.proxy_port;
+                master.proxy_port = port;
+                if was == 0 && port != 0 {
+                    self.subscribe_handover(m);
+                }
+            }
             MasterOption::ProxyReplicas(port) => master.proxy_replicas_port = port,
             MasterOption::CoordinatedFailover(on) => master.coordinated_failover = on,
         }
@@ -433,6 +439,8 @@ impl Sentinel {
         master.promoted = None;
         master.handover = None;
         master.handed_over_from = None;
+        master.peer_handover = None;
+        master.handover_notice = None;
         master.common.runid.clear();
         master.common.role_reported_time = now;
         master.common.role_reported = Role::Master;
@@ -456,6 +464,7 @@ impl Sentinel {
         let epoch = self.current_epoch;
         let master = &mut self.masters[m];
         master.failover_state = FailoverState::WaitStart;
+        master.handover_notice = None;
         master.common.flags |= flags::FAILOVER_IN_PROGRESS;
         master.failover_epoch = epoch;
         let name = master.common.name.clone();

@@ -121,6 +121,7 @@ impl Sentinel {
                 }
             }
             Request::IsMasterDownByAddr { .. } => self.on_is_master_down_reply(i, &reply),
+            Request::HandoverNotice => self.on_handover_notice_reply(i, &reply),
             Request::Ignored => {}
         }
     }
@@ -134,6 +135,8 @@ impl Sentinel {
         }
         if channel == super::monitor::HELLO_CHANNEL.as_bytes() {
             self.process_hello(payload);
+        } else if channel == super::monitor::HANDOVER_CHANNEL.as_bytes() {
+            self.on_handover_notice(payload);
         }
     }
 }

@@ -55,6 +55,9 @@ pub const MAX_HANDOVER_TIMEOUT_MS: u64 = 10_000;
 /// long past it this sentinel waits for the master to say how the handover ended.
 pub const HANDOVER_GRACE_MS: u64 = 1_000;
 
+/// How long observing rsentinels get between our handover notice and the pause.
+pub const NOTICE_LEAD_MS: u64 = 100;
+
 impl Sentinel {
     /// The `FAILOVER TO` timeout for master `mi`: its failover-timeout, capped.
     pub(crate) fn handover_timeout(&self, mi: usize) -> u64 {
@@ -92,6 +95,9 @@ impl Sentinel {
         let (host, port) = (self.announced_addr(rc).to_string(), rc.port.to_string());
         let pause = (timeout + HANDOVER_GRACE_MS).to_string();
         let t = timeout.to_string();
+        if !self.handover_announced(mi, timeout) {
+            return;
+        }
         let cmds = [
             self.command(mi, "MULTI", &[]),
             self.command(mi, "CLIENT", &["PAUSE", &pause, "WRITE"]),
@@ -269,6 +275,92 @@ impl Sentinel {
         let c = &self.masters[mi].common;
         let old = (c.host.clone(), c.port, abort);
         self.masters[mi].unpause_after_switch = Some(old);
+    }
+
+    /// Announce the handover on [`super::monitor::HANDOVER_CHANNEL`] before the
+    /// transaction pauses the master (a `PUBLISH` would then wait): observing rsentinels
+    /// hold their proxies' traffic too and move their connections at the switch (issue
+    /// #11). `true` once the transaction may go: nobody heard the notice, or those who
+    /// did had [`NOTICE_LEAD_MS`] to stop forwarding (what their proxies sent before
+    /// reaches the master before the pause), or its reply never came.
+    fn handover_announced(&mut self, mi: usize, timeout: u64) -> bool {
+        let Some((sent, heard)) = self.masters[mi].handover_notice else {
+            let m = &self.masters[mi];
+            let notice = format!(
+                "{},{},{},{},{},{}",
+                self.myid,
+                m.common.name,
+                m.failover_epoch,
+                self.announced_addr(&m.common),
+                m.common.port,
+                timeout + HANDOVER_GRACE_MS,
+            );
+            let channel = super::monitor::HANDOVER_CHANNEL;
+            let args = self.command(mi, "PUBLISH", &[channel, &notice]);
+            if self.send_cmd(Inst::Master(mi), Request::HandoverNotice, args) {
+                self.masters[mi].handover_notice = Some((self.now, None));
+            }
+            return false;
+        };
+        let waited = self.now.saturating_sub(sent);
+        match heard {
+            Some(0) => true,
+            Some(_) => waited >= NOTICE_LEAD_MS,
+            None => waited >= HANDOVER_GRACE_MS,
+        }
+    }
+
+    /// The reply to our handover notice: with no listener the transaction goes at once.
+    pub(crate) fn on_handover_notice_reply(&mut self, i: Inst, reply: &crate::resp::Reply) {
+        let Inst::Master(mi) = i else { return };
+        let heard = match reply {
+            crate::resp::Reply::Int(n) => *n,
+            _ => 0,
+        };
+        if let Some((_, h)) = self.masters[mi].handover_notice.as_mut() {
+            *h = Some(heard);
+        }
+        if heard == 0 && self.masters[mi].failover_state == FailoverState::SendFailoverTo {
+            self.failover_state_machine(mi);
+        }
+    }
+
+    /// A notice on [`super::monitor::HANDOVER_CHANNEL`]:
+    /// `<runid>,<master>,<epoch>,<ip>,<port>,<pause ms>`. Another sentinel is about to
+    /// hand master `<master>` at `<ip>:<port>` over under `<epoch>`: hold our proxy's
+    /// traffic until the switch (or the pause's end), and move its connections at a
+    /// switch to that epoch. Notices about another address, an epoch we already have,
+    /// or from ourselves are ignored.
+    pub(crate) fn on_handover_notice(&mut self, payload: &[u8]) {
+        let Ok(text) = std::str::from_utf8(payload) else {
+            return;
+        };
+        let f: Vec<&str> = text.split(',').collect();
+        let [runid, name, epoch, ip, port, pause] = f[..] else {
+            return;
+        };
+        let (Ok(epoch), Ok(port), Ok(pause)) = (
+            epoch.parse::<u64>(),
+            port.parse::<u16>(),
+            pause.parse::<u64>(),
+        ) else {
+            return;
+        };
+        if runid == self.myid {
+            return;
+        }
+        let Some(mi) = self.masters.iter().position(|m| m.common.name == name) else {
+            return;
+        };
+        let m = &self.masters[mi];
+        if m.config_epoch >= epoch
+            || m.common.port != port
+            || !self.addr_matches_host(&m.common, ip)
+        {
+            return;
+        }
+        let until = self.now + pause.min(MAX_HANDOVER_TIMEOUT_MS + HANDOVER_GRACE_MS);
+        self.masters[mi].peer_handover = Some(PeerHandover { epoch, until });
     }
 
     fn handover_demoted(&self, mi: usize) -> bool {

@@ -177,7 +177,16 @@ impl Sentinel {
             mi,
             format!("{name} {old_addr} {old_port} {maddr} {mport}"),
         );
+        // A peer's coordinated handover ending in its own epoch: the old master handed
+        // every write over, the proxy may move its connections (issue #11).
+        let handed_over = self.masters[mi]
+            .peer_handover
+            .filter(|h| h.epoch == self.masters[mi].config_epoch)
+            .map(|_| (old_addr.clone(), old_port));
         self.reset_master_and_change_address(mi, maddr, mport);
+        if handed_over.is_some() {
+            self.masters[mi].handed_over_from = handed_over;
+        }
         if let Some(path) = self.masters[mi].client_reconfig_script.clone() {
             let (new_addr, new_port) = self.current_master_addr(mi);
             let args = [&name, "observer", "start", &old_addr]

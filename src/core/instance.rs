@@ -34,6 +34,9 @@ pub enum Request {
     },
     /// Reply ignored (AUTH, CLIENT SETNAME, the reconfiguration transaction, ...).
     Ignored,
+    /// Our `PUBLISH` on `__rsentinel__:handover` before a coordinated handover: the
+    /// reply says how many rsentinels heard it (see `coordinated`).
+    HandoverNotice,
 }
 
 /// Instance flags, rendered in this fixed order by `flags_string`.
@@ -303,10 +306,27 @@ pub struct Master {
     /// the proxy may move its open connections to the new master instead of closing
     /// them (issue #11). Cleared by the next reset or change of address.
     pub handed_over_from: Option<(String, u16)>,
+    /// Another rsentinel announced a coordinated handover of this master (on
+    /// `__rsentinel__:handover`): the proxy holds traffic like during our own, and a
+    /// switch to that epoch moves connections instead of closing them (issue #11).
+    pub peer_handover: Option<PeerHandover>,
+    /// Our own coordinated failover announced its handover (when, and how many
+    /// subscribers the `PUBLISH` reached once its reply is in).
+    pub handover_notice: Option<(u64, Option<i64>)>,
     /// Keyed by `ip:port` name; order of insertion kept for stable output.
     pub replicas: Vec<Replica>,
     /// Keyed by run id.
     pub sentinels: Vec<SentinelPeer>,
+}
+
+/// A peer's coordinated handover of a master we observe (see `coordinated`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerHandover {
+    /// The failover epoch: the switch it ends with comes under this config epoch.
+    pub epoch: u64,
+    /// When to stop holding traffic if no switch came (the handover's write pause
+    /// has run out by then on the master).
+    pub until: u64,
 }
 
 /// A coordinated handover in progress (issue #10, see `coordinated`).

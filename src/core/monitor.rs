@@ -14,6 +14,10 @@ use bytes::Bytes;
 
 /// The pub/sub channel sentinels announce themselves on.
 pub const HELLO_CHANNEL: &str = "__sentinel__:hello";
+/// rsentinel's own channel on masters: a leader announces a coordinated handover
+/// there before it pauses the master (see `coordinated`). Subscribed only for masters
+/// with a proxy port, the only thing that acts on it.
+pub const HANDOVER_CHANNEL: &str = "__rsentinel__:handover";
 
 /// A record by position, valid only until the record lists change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,7 +224,23 @@ impl Sentinel {
             self.send_pubsub(i, Some(Request::Ignored), args);
             let args = self.command(mi, "SUBSCRIBE", &[HELLO_CHANNEL]);
             self.send_pubsub(i, None, args);
+            if matches!(i, Inst::Master(_)) {
+                self.subscribe_handover(mi);
+            }
         }
+    }
+
+    /// Subscribe master `mi`'s pub/sub connection, if there is one, to
+    /// [`HANDOVER_CHANNEL`] when it has a proxy port. With a request id, unlike the
+    /// hello SUBSCRIBE: a refusal (an ACL without that channel) is then an ignored
+    /// reply, not the end of the hello subscription.
+    pub(crate) fn subscribe_handover(&mut self, mi: usize) {
+        let i = Inst::Master(mi);
+        if self.masters[mi].proxy_port == 0 || !self.link_of(i).pc {
+            return;
+        }
+        let args = self.command(mi, "SUBSCRIBE", &[HANDOVER_CHANNEL]);
+        self.send_pubsub(i, Some(Request::Ignored), args);
     }
 
     /// A record whose name never resolved has no address: redis-sentinel's connect to

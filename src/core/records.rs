@@ -41,6 +41,8 @@ impl Sentinel {
             handover: None,
             unpause_after_switch: None,
             handed_over_from: None,
+            peer_handover: None,
+            handover_notice: None,
             replicas: Vec::new(),
             sentinels: Vec::new(),
         };

@@ -57,7 +57,9 @@ impl Sentinel {
     pub fn route_view(&self, m: usize) -> RouteView {
         let master = &self.masters[m];
         let switching = promotion_confirmed(master);
-        let down = master.common.flags & (flags::O_DOWN | flags::FAILOVER_IN_PROGRESS) != 0;
+        let peer_handover = master.peer_handover.is_some_and(|h| self.now < h.until);
+        let down = master.common.flags & (flags::O_DOWN | flags::FAILOVER_IN_PROGRESS) != 0
+            || peer_handover;
         let (host, port) = self.current_master_addr(m);
         let promoted = master.promoted.as_deref().filter(|_| switching);
         let replicas = master

@@ -205,6 +205,27 @@ pub fn random_hello(rng: &mut DriverRng, hellos: &[String]) -> String {
     mutate_fields(rng, base, ",")
 }
 
+/// A `__rsentinel__:handover` notice: `<runid>,<master>,<epoch>,<ip>,<port>,<pause>`,
+/// about the configured master or with fields mangled.
+pub fn random_notice(rng: &mut DriverRng) -> String {
+    let base = format!(
+        "{:040x},mymaster,{},127.0.0.1,{},{}",
+        rng.r#gen::<u128>(),
+        rng.gen_range(0..8u32),
+        if rng.gen_bool(0.7) {
+            41000
+        } else {
+            rng.gen_range(0..70000u32)
+        },
+        rng.gen_range(0..20_000u32),
+    );
+    if rng.gen_bool(0.7) {
+        base
+    } else {
+        mutate_fields(rng, &base, ",")
+    }
+}
+
 pub fn random_reply(rng: &mut DriverRng, depth: u32, infos: &[String]) -> Reply {
     let leaf = depth >= 2 || rng.gen_bool(0.5);
     let k = if leaf {
@@ -391,10 +412,14 @@ impl World {
                         payload: Bytes::from(payload),
                     });
                 } else if let Some(&(link, _)) = self.conns.choose(rng) {
-                    let channel = if rng.gen_bool(0.9) {
-                        Bytes::from_static(b"__sentinel__:hello")
-                    } else {
-                        Bytes::from(weird(rng))
+                    let (channel, payload) = match rng.gen_range(0..10) {
+                        0..=7 => (Bytes::from_static(b"__sentinel__:hello"), payload),
+                        // rsentinel's handover notices (issue #11), plausible or mangled.
+                        8 => (
+                            Bytes::from_static(b"__rsentinel__:handover"),
+                            random_notice(rng),
+                        ),
+                        _ => (Bytes::from(weird(rng)), payload),
                     };
                     self.feed(Event::Message {
                         link,

@@ -121,9 +121,10 @@ fn cat(ctx: &mut Ctx, which: Option<&Bytes>) {
     let Some(c) = which else {
         return ctx.reply(Reply::Array(CATEGORIES.iter().map(Reply::bulk).collect()));
     };
+    let shown = super::cstr(c);
     let c = String::from_utf8_lossy(c).to_ascii_lowercase();
     if !CATEGORIES.contains(&c.as_str()) {
-        return ctx.error(format!("ERR Unknown category '{c}'"));
+        return ctx.error(format!("ERR Unknown category '{shown}'"));
     }
     let tag = format!("@{c}");
     let names: Vec<Reply> = COMMANDS
@@ -286,9 +287,9 @@ fn kill_user_clients(ctx: &mut Ctx, name: &str) {
 fn dryrun(ctx: &mut Ctx, args: &[Bytes]) {
     let name = String::from_utf8_lossy(&args[2]).into_owned();
     let Some(user) = ctx.state.users().users.get(&name).cloned() else {
-        return ctx.error(format!("ERR User '{name}' not found"));
+        return ctx.error(format!("ERR User '{}' not found", super::cstr(&args[2])));
     };
-    let cmdname = String::from_utf8_lossy(&args[3]).into_owned();
+    let cmdname = super::cstr(&args[3]);
     let Some(mut cmd) = ctx
         .state
         .resolve(&args[3])

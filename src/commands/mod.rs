@@ -185,13 +185,19 @@ fn allowed_in_pubsub(name: &str) -> bool {
     )
 }
 
+/// An argument as Redis' `%s` prints it: up to its first NUL byte.
+pub fn cstr(arg: &[u8]) -> String {
+    let until_nul = arg.split(|&c| c == 0).next().unwrap_or_default();
+    String::from_utf8_lossy(until_nul).into_owned()
+}
+
 /// Redis' `addReplySubcommandSyntaxError`: the subcommand as typed (`%.128s`, so it
 /// stops at a NUL byte too), for a subcommand called with arguments its code refuses.
 pub fn subcommand_syntax_error(sub: &[u8], command: &str) -> String {
-    let shown = sub.split(|&c| c == 0).next().unwrap_or_default();
+    let shown = cstr(sub);
     format!(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try {command} HELP.",
-        trunc(shown, 128)
+        trunc(shown.as_bytes(), 128)
     )
 }
 

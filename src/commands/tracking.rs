@@ -116,10 +116,7 @@ fn prefixes_fit(ctx: &mut Ctx, prefixes: &[Bytes]) -> bool {
         let n = a.len().min(b.len());
         a[..n] == b[..n]
     };
-    let text = |b: &[u8]| {
-        let cstr = b.split(|&c| c == 0).next().unwrap_or_default();
-        String::from_utf8_lossy(cstr).into_owned()
-    };
+    let text = super::cstr;
     let have = ctx.sess.tracking.as_ref().map(|t| t.prefixes.clone());
     for (i, p) in prefixes.iter().enumerate() {
         if let Some(old) = have.iter().flatten().find(|old| overlap(old, p)) {

@@ -10,6 +10,38 @@ use std::time::Duration;
 
 const PASS: &str = "s3cret";
 
+/// A password-protected master and its replica.
+fn authed_pair() -> (Proc, Proc) {
+    let auth = ["--requirepass", PASS, "--masterauth", PASS];
+    let master = redis_server(&auth);
+    let mp = master.port.to_string();
+    let mut replica_args = auth.to_vec();
+    replica_args.extend(["--replicaof", "127.0.0.1", &mp]);
+    let replica = redis_server(&replica_args);
+    (master, replica)
+}
+
+/// `n` rsentinels (quorum `quorum`) on the master at `master_port`, each with a proxy
+/// port: the sentinels and their proxy ports.
+fn proxied_sentinels(master_port: u16, n: usize, quorum: u32) -> (Vec<Proc>, Vec<u16>) {
+    let proxies: Vec<u16> = (0..n).map(|_| free_port()).collect();
+    let sentinels = proxies
+        .iter()
+        .map(|p| {
+            sentinel(
+                &rsentinel_bin(),
+                &format!(
+                    "sentinel monitor mymaster 127.0.0.1 {master_port} {quorum}\n\
+                     sentinel auth-pass mymaster {PASS}\n\
+                     sentinel failover-timeout mymaster 10000\n\
+                     sentinel proxy mymaster {p}\n"
+                ),
+            )
+        })
+        .collect();
+    (sentinels, proxies)
+}
+
 /// A proxied connection, authenticated.
 fn open(proxy_port: u16) -> Line {
     let mut c = Line::connect(proxy_port, Duration::from_secs(15)).unwrap();
@@ -44,22 +76,9 @@ fn field(info: &str, key: &str) -> String {
 #[test]
 fn coordinated_failover_moves_open_proxied_connections_with_their_session() {
     require!("redis-server");
-    let auth = ["--requirepass", PASS, "--masterauth", PASS];
-    let master = redis_server(&auth);
-    let mp = master.port.to_string();
-    let mut replica_args = auth.to_vec();
-    replica_args.extend(["--replicaof", "127.0.0.1", &mp]);
-    let replica = redis_server(&replica_args);
-    let proxy_port = free_port();
-    let s = sentinel(
-        &rsentinel_bin(),
-        &format!(
-            "sentinel monitor mymaster 127.0.0.1 {mp} 1\n\
-             sentinel auth-pass mymaster {PASS}\n\
-             sentinel failover-timeout mymaster 10000\n\
-             sentinel proxy mymaster {proxy_port}\n"
-        ),
-    );
+    let (master, replica) = authed_pair();
+    let (mut sentinels, proxies) = proxied_sentinels(master.port, 1, 1);
+    let (s, proxy_port) = (sentinels.remove(0), proxies[0]);
     wait_healthy(s.port, 1);
 
     // A RESP2 connection with a database and a name.
@@ -173,22 +192,9 @@ fn coordinated_failover_is_a_pause_for_busy_proxied_writers() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     require!("redis-server");
-    let auth = ["--requirepass", PASS, "--masterauth", PASS];
-    let master = redis_server(&auth);
-    let mp = master.port.to_string();
-    let mut replica_args = auth.to_vec();
-    replica_args.extend(["--replicaof", "127.0.0.1", &mp]);
-    let replica = redis_server(&replica_args);
-    let proxy_port = free_port();
-    let s = sentinel(
-        &rsentinel_bin(),
-        &format!(
-            "sentinel monitor mymaster 127.0.0.1 {mp} 1\n\
-             sentinel auth-pass mymaster {PASS}\n\
-             sentinel failover-timeout mymaster 10000\n\
-             sentinel proxy mymaster {proxy_port}\n"
-        ),
-    );
+    let (master, replica) = authed_pair();
+    let (mut sentinels, proxies) = proxied_sentinels(master.port, 1, 1);
+    let (s, proxy_port) = (sentinels.remove(0), proxies[0]);
     wait_healthy(s.port, 1);
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..8)
@@ -254,27 +260,9 @@ fn coordinated_failover_is_a_pause_on_every_sentinels_proxy() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     require!("redis-server");
-    let auth = ["--requirepass", PASS, "--masterauth", PASS];
-    let master = redis_server(&auth);
+    let (master, replica) = authed_pair();
     let mp = master.port.to_string();
-    let mut replica_args = auth.to_vec();
-    replica_args.extend(["--replicaof", "127.0.0.1", &mp]);
-    let replica = redis_server(&replica_args);
-    let proxies: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let sentinels: Vec<Proc> = proxies
-        .iter()
-        .map(|p| {
-            sentinel(
-                &rsentinel_bin(),
-                &format!(
-                    "sentinel monitor mymaster 127.0.0.1 {mp} 2\n\
-                     sentinel auth-pass mymaster {PASS}\n\
-                     sentinel failover-timeout mymaster 10000\n\
-                     sentinel proxy mymaster {p}\n"
-                ),
-            )
-        })
-        .collect();
+    let (sentinels, proxies) = proxied_sentinels(master.port, 3, 2);
     for s in &sentinels {
         wait_healthy(s.port, 1);
         wait_until("peers discovered", Duration::from_secs(20), || {

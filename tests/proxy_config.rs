@@ -183,6 +183,44 @@ fn sentinel_set_turns_the_ports_on_and_off_and_master_shows_them_last() {
     }
 }
 
+#[test]
+fn sentinel_set_refuses_a_port_the_sentinel_already_listens_on() {
+    let mut other = master_cfg();
+    other.name = "other".into();
+    other.port = 42000;
+    other.proxy_port = 6390;
+    let mut core = core_from(&config(vec![master_cfg(), other]));
+    let own = core.identity().port;
+    let cases = [
+        (
+            "proxy 6390".to_string(),
+            "-ERR Proxy port 6390 is already used by master 'other'\r\n".to_string(),
+        ),
+        (
+            "proxy-replicas 6390".to_string(),
+            "-ERR Proxy port 6390 is already used by master 'other'\r\n".to_string(),
+        ),
+        (
+            format!("proxy {own}"),
+            format!("-ERR Proxy port {own} is this sentinel's own port\r\n"),
+        ),
+    ];
+    for (args, want) in cases {
+        let reply = resp2(&run(&mut core, &format!("SENTINEL SET mymaster {args}")));
+        assert_eq!(show(&reply), show(want.as_bytes()), "{args}");
+    }
+    // The same master's write and read ports may not be one port either; setting a
+    // port again is fine.
+    let ok = |core: &mut Sentinel, args: &str| {
+        resp2(&run(core, &format!("SENTINEL SET mymaster {args}")))
+    };
+    assert_eq!(ok(&mut core, "proxy 6380"), b"+OK\r\n");
+    assert_eq!(ok(&mut core, "proxy 6380"), b"+OK\r\n");
+    let want = b"-ERR Proxy port 6380 is already used by master 'mymaster'\r\n";
+    assert_eq!(show(&ok(&mut core, "proxy-replicas 6380")), show(want));
+    assert_eq!(core.config_snapshot().masters[0].proxy_replicas_port, 0);
+}
+
 /// A core watching mymaster (41000) with replicas 41001 and 41002, all links up, the
 /// replicas replicating; proxy ports set.
 fn routed_core() -> Sentinel {

@@ -21,7 +21,7 @@ pub fn set(core: &mut Sentinel, now: u64, a: &[String]) -> Reply {
     let mut j = 1;
     let mut failure = None;
     while j < a.len() {
-        match parse_one(core, &a[j..]) {
+        match parse_one(core, m, &a[j..]) {
             Ok((used, option, shown)) => {
                 changes += 1;
                 core.set_master_option(now, m, option, &shown);
@@ -42,7 +42,11 @@ pub fn set(core: &mut Sentinel, now: u64, a: &[String]) -> Reply {
 /// Validate the option at `a[0]` with its value(s). Returns how many arguments it used,
 /// the option and the `+set` payload after `%@` (the option as typed, then its values;
 /// auth-pass redacted).
-fn parse_one(core: &Sentinel, a: &[String]) -> Result<(usize, MasterOption, String), Reply> {
+fn parse_one(
+    core: &Sentinel,
+    m: usize,
+    a: &[String],
+) -> Result<(usize, MasterOption, String), Reply> {
     let opt = &a[0];
     let more = a.len() - 1;
     let lower = opt.to_ascii_lowercase();
@@ -122,6 +126,9 @@ fn parse_one(core: &Sentinel, a: &[String]) -> Result<(usize, MasterOption, Stri
                 Some(v) if (0..=65535).contains(&v) => v as u16,
                 _ => return Err(invalid(val)),
             };
+            if let Some(e) = proxy_port_taken(core, m, lower == "proxy", port) {
+                return Err(err(e));
+            }
             if lower == "proxy" {
                 MasterOption::Proxy(port)
             } else {
@@ -137,4 +144,28 @@ fn parse_one(core: &Sentinel, a: &[String]) -> Result<(usize, MasterOption, Stri
         _ => return Err(unknown()),
     };
     Ok((2, option, shown))
+}
+
+/// A proxy port this sentinel already listens on for something else: its own port,
+/// another master's proxy, or the other proxy kind of the same master. Refused at
+/// SENTINEL SET rather than left to a bind that fails in the background (a port taken
+/// by another process is still only found then: logged and retried every second).
+fn proxy_port_taken(core: &Sentinel, m: usize, write_port: bool, port: u16) -> Option<String> {
+    if port == 0 {
+        return None;
+    }
+    if port == core.identity().port || port == core.identity().tls_port {
+        return Some(format!("ERR Proxy port {port} is this sentinel's own port"));
+    }
+    core.masters().iter().enumerate().find_map(|(i, other)| {
+        let uses = |p: u16| p == port;
+        let taken = (i != m || !write_port) && uses(other.proxy_port)
+            || (i != m || write_port) && uses(other.proxy_replicas_port);
+        taken.then(|| {
+            format!(
+                "ERR Proxy port {port} is already used by master '{}'",
+                other.common.name
+            )
+        })
+    })
 }

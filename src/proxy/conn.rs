@@ -173,23 +173,30 @@ async fn forward(mut client: TcpStream, mut server: TcpStream, target: &(String,
     let mut target = target.clone();
     while let Some(routes) = pump(&mut client, &mut server, &target, &ctx, &mut up, &mut down).await
     {
-        let Some(view) = view_of(&routes, &ctx.name, ctx.kind) else {
-            break;
-        };
         // The old master's replies already read go to the client first; a side that
         // ended is not moved.
-        if up.eof || down.eof || client.write_all(down.take()).await.is_err() {
-            break;
+        let view = view_of(&routes, &ctx.name, ctx.kind).filter(|_| !up.eof && !down.eof);
+        let rest = down.take();
+        let delivered = view.is_some() && client.write_all(rest).await.is_ok();
+        if delivered {
+            S::add(&ctx.stats.bytes_to_client, rest.len() as u64);
         }
-        let old = std::mem::replace(&mut target, view.master.clone());
-        let moving = Moving {
-            client: &mut client,
-            server,
-            old: &old,
-            view,
-            inspector: &ctx.inspector,
+        let new = match view.filter(|_| delivered) {
+            Some(view) => {
+                let old = std::mem::replace(&mut target, view.master.clone());
+                let moving = Moving {
+                    client: &mut client,
+                    server,
+                    old: &old,
+                    view,
+                    inspector: &ctx.inspector,
+                };
+                handover::move_to_new_master(moving).await
+            }
+            None => None,
         };
-        let Some(new) = handover::move_to_new_master(moving).await else {
+        let Some(new) = new else {
+            // Closed, as at any other switch.
             S::add(&ctx.stats.connections_rerouted, 1);
             return;
         };

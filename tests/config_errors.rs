@@ -208,3 +208,58 @@ fn fuzz_crash_user_rule_with_invalid_utf8_is_an_error() {
     assert!(msg.contains(">>> 'user default"), "{msg}");
     assert!(msg.contains("Syntax error"), "{msg}");
 }
+
+/// `include` with a wildcard is a glob(3) pattern, as in Redis 7.0: every match is read
+/// (in glob's sorted order), no match is no error (an empty conf.d), while a plain name
+/// that does not open is fatal. Checked against redis-sentinel 7.0.15.
+#[test]
+fn include_globs_wildcards_and_skips_an_empty_match() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("conf.d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(
+        d.join("a.conf"),
+        "sentinel down-after-milliseconds m 5000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("b.conf"),
+        "sentinel down-after-milliseconds m 7000\n",
+    )
+    .unwrap();
+    let main = t.path().join("s.conf");
+    let body = format!(
+        "sentinel monitor m 127.0.0.1 6379 2\ninclude {}/*.conf\ninclude {}/none-*.conf\n",
+        d.display(),
+        d.display()
+    );
+    std::fs::write(&main, body).unwrap();
+    let loaded = load(&main, &[]).unwrap();
+    // b.conf comes after a.conf.
+    assert_eq!(loaded.sentinel.masters[0].down_after_ms, 7000);
+    std::fs::write(&main, format!("include {}/none.conf\n", d.display())).unwrap();
+    let e = load(&main, &[]).unwrap_err();
+    assert_eq!(e.kind(), ConfigErrorKind::CantOpen);
+}
+
+/// `client-output-buffer-limit` with no argument changes nothing and is no error (Redis
+/// only asks for a multiple of four); one to three arguments are.
+#[test]
+fn client_output_buffer_limit_without_arguments_loads() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("s.conf");
+    std::fs::write(
+        &p,
+        "sentinel monitor m 127.0.0.1 6379 2\nclient-output-buffer-limit\n",
+    )
+    .unwrap();
+    assert!(load(&p, &[]).is_ok());
+    assert_eq!(
+        err_of("client-output-buffer-limit normal 0\n", &[]),
+        block(
+            1,
+            "client-output-buffer-limit normal 0",
+            "Wrong number of arguments in buffer limit configuration."
+        )
+    );
+}

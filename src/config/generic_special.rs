@@ -115,7 +115,9 @@ pub(crate) type CoblLimit = (u64, u64, u64);
 
 /// Parses `client-output-buffer-limit <class> <hard> <soft> <secs> ...`.
 pub(crate) fn parse_cobl(args: &[String]) -> Result<Vec<(usize, CoblLimit)>, String> {
-    if args.is_empty() || !args.len().is_multiple_of(4) {
+    // No argument at all is accepted and changes nothing (Redis only asks for a
+    // multiple of four).
+    if !args.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut out = Vec::new();

@@ -191,16 +191,27 @@ impl LoadState {
         }
     }
 
+    /// `include <file>`. A name with a wildcard (`*`, `?`, `[`) is a glob(3) pattern,
+    /// as in Redis: every match is read in glob's order, and no match at all is no
+    /// error (an empty `conf.d/*.conf`); a plain name must open.
     fn include(&mut self, file: &str) -> Result<(), LineErr> {
         let path = self.cwd.join(file);
-        let text = std::fs::read(&path).map_err(|e| {
-            LineErr::Fatal(ConfigError::CantOpen {
-                path: file.to_string(),
-                reason: strerror(&e),
-            })
-        })?;
-        self.process_text(&String::from_utf8_lossy(&text))
-            .map_err(LineErr::Fatal)
+        let files = if file.contains(['*', '?', '[']) {
+            glob_paths(&path.to_string_lossy())
+        } else {
+            vec![(file.to_string(), path)]
+        };
+        for (shown, path) in files {
+            let text = std::fs::read(&path).map_err(|e| {
+                LineErr::Fatal(ConfigError::CantOpen {
+                    path: shown,
+                    reason: strerror(&e),
+                })
+            })?;
+            self.process_text(&String::from_utf8_lossy(&text))
+                .map_err(LineErr::Fatal)?;
+        }
+        Ok(())
     }
 
     fn rename(&mut self, from: &str, to: &str) -> Result<(), LineErr> {
@@ -377,5 +388,30 @@ impl Loaded {
         }
         let text = super::rewrite_text_with_users(&old, &self.generic, &server, sentinel, users);
         super::write_atomic(&self.path, &text)
+    }
+}
+
+/// The paths glob(3) finds for `pattern` (flags 0, as Redis calls it; sorted), each as
+/// shown in errors and as opened.
+fn glob_paths(pattern: &str) -> Vec<(String, std::path::PathBuf)> {
+    use std::ffi::{CStr, CString};
+    let Ok(c) = CString::new(pattern) else {
+        return Vec::new();
+    };
+    // SAFETY: glob(3) fills the zeroed glob_t, read only when it succeeded, and
+    // globfree releases it either way.
+    unsafe {
+        let mut g: libc::glob_t = std::mem::zeroed();
+        let mut out = Vec::new();
+        if libc::glob(c.as_ptr(), 0, None, &mut g) == 0 {
+            for i in 0..g.gl_pathc {
+                let p = CStr::from_ptr(*g.gl_pathv.add(i))
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((p.clone(), std::path::PathBuf::from(p)));
+            }
+        }
+        libc::globfree(&mut g);
+        out
     }
 }

@@ -37,10 +37,15 @@ pub(crate) fn parse_special(name: &str, args: &[String]) -> Result<Option<String
         }),
         "latency-tracking-info-percentiles" => {
             let mut out = Vec::new();
-            for a in args.iter().filter(|a| !a.is_empty()) {
-                let v: f64 = a
-                    .parse()
-                    .map_err(|_| "Invalid latency-tracking-info-percentiles parameters")?;
+            // One empty argument is the empty list; an empty one among others is not.
+            let args = if args.len() == 1 && args[0].is_empty() {
+                &[][..]
+            } else {
+                args
+            };
+            for a in args {
+                let v =
+                    string2d(a).ok_or("Invalid latency-tracking-info-percentiles parameters")?;
                 if !(0.0..=100.0).contains(&v) {
                     return Err(
                         "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
@@ -173,4 +178,24 @@ fn notify_flags(s: &str) -> Result<String, String> {
     }
     out.extend("KEm".chars().filter(|c| set.contains(*c)));
     Ok(out)
+}
+
+/// Redis' `string2d`: strtod(3) over the whole string, no leading space, no NaN, no
+/// overflow (so hex floats and `inf` parse as they do in Redis, unlike `f64::from_str`).
+fn string2d(s: &str) -> Option<f64> {
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace() || c == '\x0b') {
+        return None;
+    }
+    let c = std::ffi::CString::new(s).ok()?;
+    let mut end: *mut libc::c_char = std::ptr::null_mut();
+    // SAFETY: strtod reads the NUL-terminated string and sets `end` inside it.
+    let v = unsafe {
+        *libc::__errno_location() = 0;
+        libc::strtod(c.as_ptr(), &mut end)
+    };
+    // SAFETY: `end` points into `c`'s buffer (or at its start).
+    let used = unsafe { end.offset_from(c.as_ptr()) } as usize;
+    let erange = unsafe { *libc::__errno_location() } == libc::ERANGE;
+    let overflow = erange && (v.is_infinite() || v == 0.0);
+    (used == s.len() && !overflow && !v.is_nan()).then_some(v)
 }

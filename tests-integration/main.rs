@@ -20,6 +20,7 @@ mod conformance;
 mod coordinated;
 mod demo;
 mod differential;
+mod differential_config;
 mod differential_random;
 mod disk_faults;
 mod failover;

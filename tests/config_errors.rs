@@ -263,3 +263,19 @@ fn client_output_buffer_limit_without_arguments_loads() {
         )
     );
 }
+
+/// A file that includes itself (`include *.conf` in its own directory) is an error after
+/// 32 nested includes; redis-sentinel 7.0.15 dies of a stack overflow on it.
+#[test]
+fn an_include_loop_is_an_error_not_a_crash() {
+    let t = tempfile::tempdir().unwrap();
+    let main = t.path().join("s.conf");
+    let body = format!(
+        "sentinel monitor m 127.0.0.1 6379 2\ninclude {}/*.conf\n",
+        t.path().display()
+    );
+    std::fs::write(&main, body).unwrap();
+    let e = load(&main, &[]).unwrap_err();
+    assert_eq!(e.kind(), ConfigErrorKind::CantOpen);
+    assert!(e.to_string().contains("nested includes"), "{e}");
+}

@@ -42,10 +42,17 @@ pub(crate) fn parse_mem(s: &str) -> Option<u64> {
         "gb" => 1024 * 1024 * 1024,
         _ => return None,
     };
-    if num.is_empty() {
+    // Redis' memtoull: no digit at all is 0 (`maxmemory ''`, `maxmemory m`), the
+    // digits go through strtoull (which saturates on overflow) and the product wraps.
+    if num.len() >= 128 {
         return None;
     }
-    num.parse::<u64>().ok()?.checked_mul(mul)
+    let val = if num.is_empty() {
+        0
+    } else {
+        num.parse::<u64>().unwrap_or(u64::MAX)
+    };
+    Some(val.wrapping_mul(mul))
 }
 
 /// Redis `rewriteConfigFormatMemory`: the largest exact unit among gb/mb/kb.

@@ -52,7 +52,13 @@ struct LoadState {
     queue: Vec<Queued>,
     commands: Vec<String>,
     warnings: Vec<String>,
+    /// How many `include`s deep the line being read is.
+    include_depth: usize,
 }
+
+/// Deepest chain of `include`s read. redis-sentinel has no limit and dies of a stack
+/// overflow on a file that includes itself (`include *.conf` in its own directory).
+const MAX_INCLUDE_DEPTH: usize = 32;
 
 /// Loads `path` then applies `overrides` (lines from [`super::args_to_lines`]).
 /// Does not chdir: the caller chdirs to `server.dir` when it is set.
@@ -93,6 +99,7 @@ pub fn load_with_stdin(
         queue: Vec::new(),
         commands: SENTINEL_COMMANDS.iter().map(|s| s.to_string()).collect(),
         warnings: Vec::new(),
+        include_depth: 0,
     };
     st.process_text(&text)?;
     let sentinel = apply_queue(&st.queue, &st.cwd)?;
@@ -202,14 +209,24 @@ impl LoadState {
             vec![(file.to_string(), path)]
         };
         for (shown, path) in files {
+            if self.include_depth >= MAX_INCLUDE_DEPTH {
+                return Err(LineErr::Fatal(ConfigError::CantOpen {
+                    path: shown,
+                    reason: format!(
+                        "more than {MAX_INCLUDE_DEPTH} nested includes (a file that includes itself?)"
+                    ),
+                }));
+            }
             let text = std::fs::read(&path).map_err(|e| {
                 LineErr::Fatal(ConfigError::CantOpen {
                     path: shown,
                     reason: strerror(&e),
                 })
             })?;
-            self.process_text(&String::from_utf8_lossy(&text))
-                .map_err(LineErr::Fatal)?;
+            self.include_depth += 1;
+            let done = self.process_text(&String::from_utf8_lossy(&text));
+            self.include_depth -= 1;
+            done.map_err(LineErr::Fatal)?;
         }
         Ok(())
     }
@@ -321,6 +338,11 @@ impl LoadState {
     }
 
     fn dir(&mut self, d: &str) -> Result<(), LineErr> {
+        // chdir("") fails with ENOENT in Redis; joining "" would name the current one.
+        if d.is_empty() {
+            let e = std::io::Error::from_raw_os_error(libc::ENOENT);
+            return Err(LineErr::Msg(strerror(&e)));
+        }
         let target = self.cwd.join(d);
         let resolved = std::fs::metadata(&target)
             .and_then(|m| {

@@ -553,3 +553,30 @@ async fn error_replies_are_counted_like_redis() {
     assert!(b.is_closed().await);
     assert_eq!(errors(a.cmd(&["INFO", "stats"]).await), "6");
 }
+
+/// CLIENT REPLY as Redis' `resetClient` runs it (checked against redis-sentinel 7.0.15):
+/// a SKIP given while skipping skips the next command too; subscription confirmations
+/// are pushes, which neither OFF nor SKIP silence; ON answers from SKIP as from OFF.
+#[tokio::test]
+async fn client_reply_skip_renews_and_spares_subscription_pushes() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut a = Conn::open(addr).await;
+    a.send(&encode(&["CLIENT", "REPLY", "SKIP"])).await;
+    a.send(&encode(&["CLIENT", "REPLY", "SKIP"])).await;
+    a.send(&encode(&["HELLO", "2", "AUTH", "default"])).await;
+    assert_eq!(a.cmd(&["PING", "after"]).await, b"$5\r\nafter\r\n");
+    a.send(&encode(&["CLIENT", "REPLY", "OFF"])).await;
+    a.send(&encode(&["PING"])).await;
+    assert_eq!(
+        a.cmd(&["SUBSCRIBE", "ch"]).await,
+        b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["UNSUBSCRIBE", "ch"]).await,
+        b"*3\r\n$11\r\nunsubscribe\r\n$2\r\nch\r\n:0\r\n"
+    );
+    assert_eq!(a.cmd(&["CLIENT", "REPLY", "ON"]).await, b"+OK\r\n");
+    a.send(&encode(&["CLIENT", "REPLY", "SKIP"])).await;
+    assert_eq!(a.cmd(&["CLIENT", "REPLY", "ON"]).await, b"+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]).await, b"+PONG\r\n");
+}

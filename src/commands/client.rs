@@ -98,7 +98,7 @@ pub fn client(ctx: &mut Ctx, args: &[Bytes]) {
             } else if is(a, "off") {
                 ctx.sess.reply_mode = ReplyMode::Off;
             } else if is(a, "skip") {
-                if ctx.sess.reply_mode == ReplyMode::On {
+                if ctx.sess.reply_mode != ReplyMode::Off {
                     ctx.sess.reply_mode = ReplyMode::SkipNext;
                 }
             } else {

@@ -20,6 +20,9 @@ pub fn subscription(ctx: &mut Ctx, kind: &str, args: &[Bytes]) {
     let names: Vec<Bytes> = args[1..].to_vec();
     let pattern = kind.starts_with('p');
     let subscribing = !kind.contains("unsub");
+    // Redis sends subscription confirmations as pushes: CLIENT REPLY OFF/SKIP do not
+    // silence them.
+    ctx.sess.pushing = true;
     if subscribing {
         for n in names {
             let list = if pattern {

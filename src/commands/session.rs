@@ -40,6 +40,9 @@ pub struct Session {
     acl: Option<AclCache>,
     /// `CLIENT TRACKING on` (see [`super::tracking`]).
     pub tracking: Option<Tracking>,
+    /// The command being run answered with pushes (subscription confirmations), which
+    /// `CLIENT REPLY OFF|SKIP` do not silence; reset after each command.
+    pub pushing: bool,
 }
 
 /// A connection's `CLIENT TRACKING` settings, as `CLIENT TRACKINGINFO` shows them.
@@ -76,6 +79,7 @@ impl Session {
             deferred: Default::default(),
             acl: None,
             tracking: None,
+            pushing: false,
         }
     }
 

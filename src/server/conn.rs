@@ -167,7 +167,6 @@ async fn read_loop(
                     // The reply is encoded straight into the batch (dropped again if
                     // CLIENT REPLY says so).
                     let start = replies.len();
-                    let before = sess.reply_mode;
                     crate::commands::execute(state, &server.shell, sess, &args, replies);
                     args.clear();
                     state
@@ -175,7 +174,7 @@ async fn read_loop(
                         .commands_processed
                         .fetch_add(1, Ordering::Relaxed);
                     client.activity.end_request(replies.len() - start);
-                    emit(sess, before, start, replies);
+                    emit(sess, start, replies);
                     if sess.close {
                         return;
                     }
@@ -242,21 +241,18 @@ async fn read_loop(
     }
 }
 
-/// Keep or drop a command's output (`replies[start..]`), honouring `CLIENT REPLY OFF|SKIP`.
-fn emit(sess: &mut Session, before: ReplyMode, start: usize, replies: &mut BytesMut) {
-    let send = match (before, sess.reply_mode) {
-        (ReplyMode::Skip, _) => {
-            sess.reply_mode = ReplyMode::On;
-            false
-        }
-        // CLIENT REPLY ON from OFF replies +OK.
-        (ReplyMode::Off, ReplyMode::On) => true,
-        (_, ReplyMode::Off) | (_, ReplyMode::SkipNext) | (ReplyMode::Off, _) => false,
-        _ => true,
+/// Keep or drop a command's output (`replies[start..]`), honouring `CLIENT REPLY OFF|SKIP`
+/// (but not for pushes, as Redis' `CLIENT_PUSHING`). As Redis' `resetClient`: a SKIP
+/// lasts one command, and a `CLIENT REPLY SKIP` (even one that was itself skipped)
+/// skips the next; `CLIENT REPLY ON` answers `+OK` from OFF and from SKIP.
+fn emit(sess: &mut Session, start: usize, replies: &mut BytesMut) {
+    let send = sess.reply_mode == ReplyMode::On || std::mem::take(&mut sess.pushing);
+    sess.reply_mode = match sess.reply_mode {
+        ReplyMode::SkipNext => ReplyMode::Skip,
+        ReplyMode::Skip => ReplyMode::On,
+        mode => mode,
     };
-    if sess.reply_mode == ReplyMode::SkipNext {
-        sess.reply_mode = ReplyMode::Skip;
-    }
+    sess.pushing = false;
     if !send {
         replies.truncate(start);
     }

@@ -204,7 +204,7 @@ fn random_admin_commands_match_real_sentinel_in_resp2_and_resp3() {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let (mut x, mut y) = (mask(&a.cmd(&args)), mask(&b.cmd(&args)));
             // ACL CAT <category> lists Redis' command dict in its random order.
-            if args[..2] == ["acl", "cat"] {
+            if args.starts_with(&["acl", "cat"]) {
                 (x, y) = (as_set(&x), as_set(&y));
             }
             if x != y {

@@ -159,14 +159,8 @@ fn outcome(bin: &Path, dir: &Path, text: &str) -> (Option<i32>, String) {
 #[test]
 fn random_config_files_load_or_fail_like_real_sentinel() {
     require!("redis-sentinel");
-    let seed: u64 = std::env::var("DIFF_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
-    let n: usize = std::env::var("DIFF_CONFIGS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(150);
+    let seed = crate::bench::env_or("DIFF_SEED", 1);
+    let n = crate::bench::env_or("DIFF_CONFIGS", 150) as usize;
     let mut rng = StdRng::seed_from_u64(seed);
     let (real_dir, ours_dir) = (tempdir("cfgdiff-real"), tempdir("cfgdiff-ours"));
     let mut mismatches = Vec::new();

@@ -174,14 +174,8 @@ fn random_command(rng: &mut StdRng) -> Option<Vec<String>> {
 fn random_admin_commands_match_real_sentinel_in_resp2_and_resp3() {
     require!("redis-server");
     require!("redis-sentinel");
-    let seed: u64 = std::env::var("DIFF_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
-    let n: usize = std::env::var("DIFF_COMMANDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(400);
+    let seed = crate::bench::env_or("DIFF_SEED", 1);
+    let n = crate::bench::env_or("DIFF_COMMANDS", 400) as usize;
     let master = redis_server(&[]);
     let body = format!(
         "sentinel monitor mymaster 127.0.0.1 {} 2\nsentinel down-after-milliseconds mymaster 30000\n",

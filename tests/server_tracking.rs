@@ -1,4 +1,5 @@
-//! `CLIENT TRACKING` and friends kept as redis-sentinel 7.0.15 keeps them (checked
+//! `CLIENT TRACKING` and friends kept as redis-sentinel 7.0.15 keeps them (and, at the
+//! end, the NUL rule of ACL SETUSER's error texts) (checked
 //! against the real binary: `differential::admin_and_introspection_sweep...` compares
 //! the single-connection replies live). Here what needs more than one connection or a
 //! look at the byte stream: the redirect target must exist, the counts in INFO follow
@@ -115,5 +116,25 @@ async fn an_overlap_past_the_first_prefix_is_reported_and_tracking_goes_on() {
                 .await
         ),
         "-ERR Prefix 'xy' overlaps with an existing prefix 'x'. Prefixes for a single client must not overlap.\r\n"
+    );
+}
+
+/// ACL SETUSER's errors show the offending argument as Redis' `%s` does: up to a NUL
+/// (checked against redis-sentinel 7.0.15).
+#[tokio::test]
+async fn setuser_errors_stop_at_a_nul_like_redis() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut a = Conn::open(addr).await;
+    a.send(&encode(&[&b"ACL"[..], b"SETUSER", b"zz", b"(~a\0b"]))
+        .await;
+    assert_eq!(
+        s(&a.frame().await.unwrap()),
+        "-ERR Unmatched parenthesis in acl selector starting at '(~a'.\r\n"
+    );
+    a.send(&encode(&[&b"ACL"[..], b"SETUSER", b"zz", b"bad\0x"]))
+        .await;
+    assert_eq!(
+        s(&a.frame().await.unwrap()),
+        "-ERR Error in ACL SETUSER modifier 'bad': Syntax error\r\n"
     );
 }

@@ -195,16 +195,15 @@ fn setuser(ctx: &mut Ctx, args: &[Bytes]) {
         Err(i) => {
             return ctx.error(format!(
                 "ERR Unmatched parenthesis in acl selector starting at '{}'.",
-                given[i]
+                super::cstr(given[i].as_bytes())
             ));
         }
     };
     for rule in rules {
         if let Err(e) = u.apply(&rule) {
-            // Redis formats the rule with `%s`: it ends at a NUL.
-            let shown = rule.split('\0').next().unwrap_or_default();
             return ctx.error(format!(
-                "ERR Error in ACL SETUSER modifier '{shown}': {}",
+                "ERR Error in ACL SETUSER modifier '{}': {}",
+                super::cstr(rule.as_bytes()),
                 e.message()
             ));
         }

@@ -37,7 +37,8 @@ impl Ctx<'_> {
     /// Encode a reply with the connection's current protocol.
     pub fn reply(&mut self, r: Reply) {
         if matches!(r, Reply::Error(_)) {
-            (self.state.stats.error_replies).fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let errors = &self.state.stats.error_replies;
+            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         let r = sanitize(r);
         r.encode(self.sess.resp(), self.out);

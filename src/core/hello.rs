@@ -184,9 +184,7 @@ impl Sentinel {
             .filter(|h| h.epoch == self.masters[mi].config_epoch)
             .map(|_| (old_addr.clone(), old_port));
         self.reset_master_and_change_address(mi, maddr, mport);
-        if handed_over.is_some() {
-            self.masters[mi].handed_over_from = handed_over;
-        }
+        self.masters[mi].handed_over_from = handed_over;
         if let Some(path) = self.masters[mi].client_reconfig_script.clone() {
             let (new_addr, new_port) = self.current_master_addr(mi);
             let args = [&name, "observer", "start", &old_addr]

@@ -131,10 +131,9 @@ impl Sentinel {
             .handover
             .is_some()
             .then(|| (self.announced_addr(&m.common).to_string(), m.common.port));
-        let coordinated = m.handover.is_some();
         self.emit_for_master(LogLevel::Warning, "+switch-master", mi, payload);
         self.reset_master_and_change_address(mi, &new_host, new_port);
-        if coordinated {
+        if handed_over_from.is_some() {
             self.masters[mi].handed_over_from = handed_over_from;
             self.masters[mi].unpause_after_switch = Some(old);
         }

@@ -252,7 +252,6 @@ fn emit(sess: &mut Session, start: usize, replies: &mut BytesMut) {
         ReplyMode::Skip => ReplyMode::On,
         mode => mode,
     };
-    sess.pushing = false;
     if !send {
         replies.truncate(start);
     }

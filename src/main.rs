@@ -205,7 +205,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         None
     };
     logger.log(LogLevel::Notice, "monotonic clock: POSIX clock_gettime");
-    if server_cfg.port == 0 && tls_cfg.port == 0 {
+    if server_cfg.port == 0 && tls_cfg.port == 0 && server_cfg.unixsocket.is_none() {
         logger.log(
             LogLevel::Warning,
             "Configured to not listen anywhere, exiting.",
@@ -252,6 +252,19 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
             }
         }
     }
+    let unix_listener = match &server_cfg.unixsocket {
+        Some(path) => match rsentinel::server::unix::bind(path, server_cfg.unixsocketperm) {
+            Ok(l) => Some((l, Arc::<str>::from(path.as_str()))),
+            Err(e) => {
+                logger.log(
+                    LogLevel::Warning,
+                    &format!("Failed opening Unix socket: {e}"),
+                );
+                return 1;
+            }
+        },
+        None => None,
+    };
     // The HTTP endpoint (rsentinel's `sentinel metrics-port`) binds on the same
     // addresses; a taken port is as fatal as the RESP port's.
     let metrics_port = loaded.sentinel.metrics_port;
@@ -385,6 +398,9 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     for l in listeners {
         tokio::spawn(server.clone().serve(l));
     }
+    if let Some((l, path)) = unix_listener {
+        tokio::spawn(server.clone().serve_unix(l, path));
+    }
     if !metrics_listeners.is_empty() {
         let endpoint = rsentinel::metrics::Endpoint::new(shell.clone(), counters, state.clone());
         for l in metrics_listeners {
@@ -428,6 +444,9 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     if let Some(pidfile) = &server_cfg.pidfile {
         logger.log(LogLevel::Notice, "Removing the pid file.");
         let _ = std::fs::remove_file(pidfile);
+    }
+    if let Some(path) = &server_cfg.unixsocket {
+        log_all(rsentinel::server::unix::remove(path));
     }
     logger.log(
         LogLevel::Warning,

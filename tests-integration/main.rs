@@ -35,4 +35,5 @@ mod soak;
 mod spellings;
 mod supervised;
 mod tls;
+mod unixsocket;
 mod upstream;

@@ -197,7 +197,7 @@ fn kill(ctx: &mut Ctx, opts: &[Bytes]) {
     if opts.len() == 1 {
         // Old form: CLIENT KILL ip:port, +OK or an error.
         let addr = String::from_utf8_lossy(&opts[0]).into_owned();
-        return match all.iter().find(|c| c.addr.to_string() == addr) {
+        return match all.iter().find(|c| c.addr == addr) {
             Some(c) => {
                 kill_one(ctx, c, &me);
                 ctx.reply(Reply::ok())
@@ -225,9 +225,9 @@ fn kill(ctx: &mut Ctx, opts: &[Bytes]) {
             }
             filters.push(Box::new(move |c| type_matches(c, &t)));
         } else if is(k, "addr") {
-            filters.push(Box::new(move |c| c.addr.to_string() == vs));
+            filters.push(Box::new(move |c| c.addr == vs));
         } else if is(k, "laddr") {
-            filters.push(Box::new(move |c| c.laddr.to_string() == vs));
+            filters.push(Box::new(move |c| c.laddr == vs));
         } else if is(k, "user") {
             if !ctx.state.users().users.contains_key(&vs) {
                 return ctx.error(format!("ERR No such user '{vs}'"));

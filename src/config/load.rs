@@ -293,6 +293,12 @@ impl LoadState {
                 }
             }
             "pidfile" => s.pidfile = raw(),
+            "unixsocket" => s.unixsocket = raw(),
+            "unixsocketperm" => {
+                s.unixsocketperm = value
+                    .and_then(|v| u32::from_str_radix(v, 8).ok())
+                    .unwrap_or(0)
+            }
             "logfile" => s.logfile = vals[0].clone(),
             "loglevel" => {
                 s.loglevel = match value {

@@ -131,6 +131,10 @@ pub struct ServerConfig {
     pub daemonize: bool,
     pub supervised: Supervised,
     pub pidfile: Option<String>,
+    /// `unixsocket`: also serve clients on this Unix domain socket.
+    pub unixsocket: Option<String>,
+    /// `unixsocketperm` (0 = leave the umask's mode).
+    pub unixsocketperm: u32,
     /// Empty = stdout.
     pub logfile: String,
     pub loglevel: LogLevel,
@@ -245,6 +249,8 @@ impl Default for ServerConfig {
             daemonize: false,
             supervised: Supervised::No,
             pidfile: None,
+            unixsocket: None,
+            unixsocketperm: 0,
             logfile: String::new(),
             loglevel: LogLevel::Notice,
             dir: None,

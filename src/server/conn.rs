@@ -14,14 +14,15 @@ use crate::commands::session::{ReplyMode, Session};
 use crate::config::LogLevel;
 use crate::resp::request::RequestParser;
 use crate::state::State;
-use crate::state::clients::ClientShared;
+use crate::state::clients::{ClientShared, Endpoints};
 use crate::tls::TlsContexts;
 use bytes::{Bytes, BytesMut};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 
 type Reader = Box<dyn AsyncRead + Send + Unpin>;
 type Writer = Box<dyn AsyncWrite + Send + Unpin>;
@@ -36,27 +37,47 @@ const BACKPRESSURE_BYTES: usize = 4 * 1024 * 1024;
 const BATCH_FLUSH_BYTES: usize = 64 * 1024;
 
 pub async fn run(server: Arc<Server>, stream: TcpStream) {
-    run_on(server, stream, None).await
+    run_tcp(server, stream, None).await
 }
 
 /// A client of `tls-port`: the handshake first (a failure is logged like redis does and
 /// closes the connection), then the same session as on the plain port.
 pub async fn run_tls(server: Arc<Server>, stream: TcpStream, tls: Arc<TlsContexts>) {
-    run_on(server, stream, Some(tls)).await
+    run_tcp(server, stream, Some(tls)).await
 }
 
-async fn run_on(server: Arc<Server>, stream: TcpStream, tls: Option<Arc<TlsContexts>>) {
-    let state = &*server.state;
-    let _ = stream.set_nodelay(true);
+/// A client of the `unixsocket`: local by definition (protected mode lets it in), no
+/// TCP options to set.
+pub async fn run_unix(server: Arc<Server>, stream: UnixStream, path: Arc<str>) {
+    count_connection(&server.state);
+    let fd = raw_fd(&stream);
+    let (r, w) = stream.into_split();
+    serve_client(
+        server,
+        Endpoints::unix(&path),
+        None,
+        fd,
+        Box::new(r),
+        Box::new(w),
+    )
+    .await
+}
+
+fn count_connection(state: &State) {
     state
         .stats
         .connections_received
         .fetch_add(1, Ordering::Relaxed);
+}
+
+async fn run_tcp(server: Arc<Server>, stream: TcpStream, tls: Option<Arc<TlsContexts>>) {
+    let _ = stream.set_nodelay(true);
+    count_connection(&server.state);
     let (Ok(addr), Ok(laddr)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
     };
     let fd = raw_fd(&stream);
-    let (mut rd, mut wr): (Reader, Writer) = match tls {
+    let (rd, wr): (Reader, Writer) = match tls {
         None => {
             let (r, w) = stream.into_split();
             (Box::new(r), Box::new(w))
@@ -75,27 +96,31 @@ async fn run_on(server: Arc<Server>, stream: TcpStream, tls: Option<Arc<TlsConte
             }
         },
     };
+    serve_client(server, Endpoints::tcp(addr, laddr), Some(addr), fd, rd, wr).await
+}
+
+/// The session of an accepted connection, whatever its transport: `remote` is the TCP
+/// peer (protected mode and keepalive apply to it), `None` for the unix socket.
+async fn serve_client(
+    server: Arc<Server>,
+    at: Endpoints,
+    remote: Option<SocketAddr>,
+    fd: i32,
+    mut rd: Reader,
+    mut wr: Writer,
+) {
+    let state = &*server.state;
     if state.clients.len() >= state.cfg.maxclients as usize {
-        state
-            .stats
-            .rejected_connections
-            .fetch_add(1, Ordering::Relaxed);
-        let _ = wr
-            .write_all(b"-ERR max number of clients reached\r\n")
-            .await;
-        return;
+        return refuse(state, &mut wr, b"-ERR max number of clients reached\r\n").await;
     }
-    let default_nopass = state.users().users.get("default").is_some_and(|u| u.nopass);
-    if super::accept::protected_denied(state.cfg.protected_mode, default_nopass, &addr) {
-        state
-            .stats
-            .rejected_connections
-            .fetch_add(1, Ordering::Relaxed);
-        let _ = wr.write_all(super::accept::DENIED.as_bytes()).await;
-        return;
+    if let Some(remote) = remote {
+        let default_nopass = state.users().users.get("default").is_some_and(|u| u.nopass);
+        if super::accept::protected_denied(state.cfg.protected_mode, default_nopass, &remote) {
+            return refuse(state, &mut wr, super::accept::DENIED.as_bytes()).await;
+        }
+        super::accept::set_keepalive(fd, state.cfg.tcp_keepalive);
     }
-    super::accept::set_keepalive(fd, state.cfg.tcp_keepalive);
-    let client = Arc::new(ClientShared::new(state.clients.next_id(), addr, laddr, fd));
+    let client = Arc::new(ClientShared::new(state.clients.next_id(), at, fd));
     state.clients.add(client.clone());
     let wr: SharedWriter = Arc::new(tokio::sync::Mutex::new(wr));
     let writer = tokio::spawn(write_loop(server.state.clone(), client.clone(), wr.clone()));
@@ -113,14 +138,17 @@ async fn run_on(server: Arc<Server>, stream: TcpStream, tls: Option<Arc<TlsConte
     state.clients.remove(client.id);
 }
 
-#[cfg(unix)]
-fn raw_fd(s: &TcpStream) -> i32 {
-    use std::os::fd::AsRawFd;
-    s.as_raw_fd()
+/// A connection turned away before its session starts: the error, then close.
+async fn refuse(state: &State, wr: &mut Writer, error: &[u8]) {
+    state
+        .stats
+        .rejected_connections
+        .fetch_add(1, Ordering::Relaxed);
+    let _ = wr.write_all(error).await;
 }
-#[cfg(not(unix))]
-fn raw_fd(_: &TcpStream) -> i32 {
-    -1
+
+fn raw_fd(s: &impl std::os::fd::AsRawFd) -> i32 {
+    s.as_raw_fd()
 }
 
 async fn read_loop(

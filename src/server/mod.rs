@@ -7,6 +7,7 @@
 
 pub mod accept;
 pub mod conn;
+pub mod unix;
 
 use crate::config::LogLevel;
 use crate::log::Logger;
@@ -47,7 +48,22 @@ impl Server {
         self.serve_on(listener, Some(tls)).await
     }
 
-    async fn serve_on(self: Arc<Server>, listener: TcpListener, tls: Option<Arc<TlsContexts>>) {
+    /// Accept `unixsocket` connections forever; `path` is the configured one, which
+    /// `CLIENT LIST` shows as every such client's address.
+    pub async fn serve_unix(self: Arc<Server>, listener: tokio::net::UnixListener, path: Arc<str>) {
+        self.start_sampling();
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    let (s, path) = (self.clone(), path.clone());
+                    tokio::spawn(async move { conn::run_unix(s, stream, path).await });
+                }
+                Err(e) => self.accept_failed(&e).await,
+            }
+        }
+    }
+
+    fn start_sampling(&self) {
         if self
             .sampling
             .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
@@ -55,6 +71,19 @@ impl Server {
         {
             tokio::spawn(sample_rates(self.state.clone()));
         }
+    }
+
+    async fn accept_failed(&self, e: &std::io::Error) {
+        // redis-sentinel 7.0.15 logs this at warning level (acceptTcpHandler).
+        self.logger
+            .log(LogLevel::Warning, &accept::accept_error_line(e));
+        // Redis retries on the next readiness; the pause keeps a persistent failure
+        // (EMFILE) from spinning the loop.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    async fn serve_on(self: Arc<Server>, listener: TcpListener, tls: Option<Arc<TlsContexts>>) {
+        self.start_sampling();
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
@@ -67,14 +96,7 @@ impl Server {
                         }
                     };
                 }
-                Err(e) => {
-                    // redis-sentinel 7.0.15 logs this at warning level (acceptTcpHandler).
-                    self.logger
-                        .log(LogLevel::Warning, &accept::accept_error_line(&e));
-                    // Redis retries on the next readiness; the pause keeps a persistent
-                    // failure (EMFILE) from spinning the loop.
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
+                Err(e) => self.accept_failed(&e).await,
             }
         }
     }

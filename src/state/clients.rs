@@ -10,7 +10,6 @@
 use crate::command_table::CmdSpec;
 use bytes::BytesMut;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -89,10 +88,41 @@ struct Out {
 /// Pub/sub output-buffer limit: (hard bytes, soft bytes, soft seconds); 0 = none.
 pub type OutLimit = (u64, u64, u64);
 
+/// Where a connection comes from, as `CLIENT LIST` shows and `CLIENT KILL` matches it:
+/// `ip:port` (IPv6 in brackets), or for a `unixsocket` client the configured path with
+/// `:0` on both sides (Redis' `genClientAddrString`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    pub addr: String,
+    pub laddr: String,
+    /// A `unixsocket` client: flag `U`, never refused by protected mode.
+    pub unix: bool,
+}
+
+impl Endpoints {
+    pub fn tcp(peer: std::net::SocketAddr, local: std::net::SocketAddr) -> Self {
+        Endpoints {
+            addr: peer.to_string(),
+            laddr: local.to_string(),
+            unix: false,
+        }
+    }
+
+    pub fn unix(path: &str) -> Self {
+        let a = format!("{path}:0");
+        Endpoints {
+            addr: a.clone(),
+            laddr: a,
+            unix: true,
+        }
+    }
+}
+
 pub struct ClientShared {
     pub id: u64,
-    pub addr: SocketAddr,
-    pub laddr: SocketAddr,
+    pub addr: String,
+    pub laddr: String,
+    pub unix: bool,
     pub fd: i32,
     pub created: Instant,
     pub state: Mutex<ClientState>,
@@ -114,12 +144,13 @@ pub struct ClientShared {
 }
 
 impl ClientShared {
-    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32) -> Self {
+    pub fn new(id: u64, at: Endpoints, fd: i32) -> Self {
         let now = Instant::now();
         ClientShared {
             id,
-            addr,
-            laddr,
+            addr: at.addr,
+            laddr: at.laddr,
+            unix: at.unix,
             fd,
             created: now,
             state: Mutex::new(ClientState {
@@ -291,7 +322,7 @@ impl ClientShared {
         let a = &self.activity;
         let qbuf = a.qbuf.load(Ordering::Relaxed);
         // Redis' letters in its order; a sentinel client can only be P(ub/sub),
-        // t(racking), B(CAST tracking) or e (CLIENT NO-EVICT on).
+        // t(racking), B(CAST tracking), U(nix socket) or e (CLIENT NO-EVICT on).
         let mut flags = String::with_capacity(4);
         if s.sub + s.psub > 0 {
             flags.push('P');
@@ -301,6 +332,9 @@ impl ClientShared {
             if bcast {
                 flags.push('B');
             }
+        }
+        if self.unix {
+            flags.push('U');
         }
         if s.no_evict {
             flags.push('e');

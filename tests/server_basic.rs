@@ -580,3 +580,34 @@ async fn client_reply_skip_renews_and_spares_subscription_pushes() {
     assert_eq!(a.cmd(&["CLIENT", "REPLY", "ON"]).await, b"+OK\r\n");
     assert_eq!(a.cmd(&["PING"]).await, b"+PONG\r\n");
 }
+
+/// `cmd=` in `CLIENT LIST` is Redis' `lastcmd`, set by the lookup before any check: a
+/// command refused for its arity still shows, an unknown command or subcommand shows
+/// `NULL` (checked on redis-sentinel 7.0.15).
+#[tokio::test]
+async fn client_list_cmd_is_the_last_lookup() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut a = Conn::open(addr).await;
+    let mut b = Conn::open(addr).await;
+    let mut cmd_of_a = async |b: &mut Conn| {
+        let list = s(&b.cmd(&["CLIENT", "LIST"]).await);
+        let line = list
+            .lines()
+            .find(|l| l.contains("id=1 "))
+            .unwrap()
+            .to_string();
+        let field = line.split(' ').find(|f| f.starts_with("cmd=")).unwrap();
+        field.to_string()
+    };
+    for (req, shown) in [
+        (&["ACL", "WHOAMI"][..], "cmd=acl|whoami"),
+        (&["SENTINEL", "MASTERS", "x"], "cmd=sentinel|masters"),
+        (&["NOSUCH"], "cmd=NULL"),
+        (&["CLIENT"], "cmd=client"),
+        (&["SENTINEL", "NOSUCH"], "cmd=NULL"),
+        (&["CLIENT", "SETNAME"], "cmd=client|setname"),
+    ] {
+        a.cmd(req).await;
+        assert_eq!(cmd_of_a(&mut b).await, shown, "after {req:?}");
+    }
+}

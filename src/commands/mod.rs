@@ -93,6 +93,8 @@ pub fn execute(
     let Some(name) = args.first() else { return };
     tracking::after_command(ctx.sess, name);
     let Some(spec) = state.resolve_spec(name) else {
+        // Redis' `lastcmd` is the lookup's result: no command, `cmd=NULL`.
+        ctx.sess.client.clear_last_cmd();
         ctx.error(unknown_command(args));
         return;
     };
@@ -106,6 +108,7 @@ pub fn execute(
                 shown = alias.unwrap_or(sub.name);
             }
             None => {
+                ctx.sess.client.clear_last_cmd();
                 ctx.error(format!(
                     "ERR unknown subcommand '{}'. Try {} HELP.",
                     trunc(&args[1], 128),
@@ -115,6 +118,9 @@ pub fn execute(
             }
         }
     }
+    // Set at lookup, as Redis' processCommand does: a command refused for its arity,
+    // authentication or permissions still shows as the client's `cmd=`.
+    ctx.sess.client.set_last_cmd(cmd);
     // `SENTINEL FAILOVER <name> COORDINATED` (issue #10) is one argument more than the
     // table (redis-sentinel's, as COMMAND shows it) allows; the subcommand checks it.
     let extension = args.len() == 4 && cmd.name == "sentinel|failover";
@@ -151,7 +157,6 @@ pub fn execute(
         ));
         return;
     }
-    ctx.sess.client.set_last_cmd(cmd);
     // The query path's commands first: a string match tests the arms in order.
     match spec.name {
         "sentinel" => connection::sentinel(&mut ctx, args),

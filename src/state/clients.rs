@@ -49,6 +49,8 @@ pub struct Activity {
     qbuf: AtomicUsize,
     /// Size of the last reply (`rbp`, the reply buffer peak, of a recently active client).
     last_reply_len: AtomicUsize,
+    /// At least one request ran (`cmd` may still be `NULL`: an unknown command).
+    served: AtomicBool,
 }
 
 impl Activity {
@@ -60,6 +62,7 @@ impl Activity {
     /// The request about to run has `n` bytes of arguments.
     pub fn set_req_len(&self, n: usize) {
         self.last_req_len.store(n, Ordering::Relaxed);
+        self.served.store(true, Ordering::Relaxed);
     }
 
     /// The request finished with a reply of `reply_len` bytes.
@@ -204,7 +207,13 @@ impl ClientShared {
         self.activity.last_cmd.store(addr, Ordering::Relaxed);
     }
 
-    /// Full name of the last command (`client|list`), `NULL` before the first.
+    /// The last request named no command (unknown command or subcommand).
+    pub fn clear_last_cmd(&self) {
+        self.activity.last_cmd.store(0, Ordering::Relaxed);
+    }
+
+    /// Full name of the last command (`client|list`), `NULL` before the first and
+    /// after a request that named no command.
     pub fn last_cmd(&self) -> &'static str {
         use crate::acl::selector::{all_commands, id_at};
         match self.activity.last_cmd.load(Ordering::Relaxed) {
@@ -354,7 +363,7 @@ impl ClientShared {
                 16384,
                 mem,
             )
-        } else if idle < IDLE_SHRINK_SECS && last_cmd != "NULL" {
+        } else if idle < IDLE_SHRINK_SECS && a.served.load(Ordering::Relaxed) {
             let rbp = a.last_reply_len.load(Ordering::Relaxed).min(1024);
             (
                 0,

@@ -589,7 +589,7 @@ async fn client_list_cmd_is_the_last_lookup() {
     let (_srv, addr) = start(ServerConfig::default()).await;
     let mut a = Conn::open(addr).await;
     let mut b = Conn::open(addr).await;
-    let mut cmd_of_a = async |b: &mut Conn| {
+    let cmd_of_a = async |b: &mut Conn| {
         let list = s(&b.cmd(&["CLIENT", "LIST"]).await);
         let line = list
             .lines()

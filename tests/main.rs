@@ -50,6 +50,7 @@ mod sentinel_cmd_read;
 mod sentinel_cmd_valkey;
 mod server_accept;
 mod server_acl;
+mod server_acl_log;
 mod server_basic;
 mod server_rates;
 mod server_tracking;

@@ -249,20 +249,28 @@ fn channel_permissions_like_redis() {
     let bob = user("bob", &["on", "nopass", "+@all"]);
     let carol = user("carol", &["on", "nopass", "&news*", "+@all"]);
     let all = user("dave", &["on", "nopass", "allchannels", "+@all"]);
-    assert_eq!(check(&bob, &["SUBSCRIBE", "foo"]), Err(Denied::Channel));
+    assert_eq!(check(&bob, &["SUBSCRIBE", "foo"]), Err(Denied::Channel(0)));
     assert_eq!(
         check(&bob, &["PUBLISH", "__sentinel__:hello", "x"]),
-        Err(Denied::Channel)
+        Err(Denied::Channel(0))
     );
     assert_eq!(check(&bob, &["UNSUBSCRIBE", "foo"]), Ok(()));
     assert_eq!(check(&bob, &["PING"]), Ok(()));
     assert_eq!(check(&carol, &["SUBSCRIBE", "newsx"]), Ok(()));
     assert_eq!(
         check(&carol, &["SUBSCRIBE", "newsx", "foo"]),
-        Err(Denied::Channel)
+        Err(Denied::Channel(1))
     );
     assert_eq!(check(&carol, &["PSUBSCRIBE", "news*"]), Ok(()));
-    assert_eq!(check(&carol, &["PSUBSCRIBE", "*"]), Err(Denied::Channel));
+    assert_eq!(check(&carol, &["PSUBSCRIBE", "*"]), Err(Denied::Channel(0)));
+    // Across selectors, the refused channel furthest into the arguments is the one
+    // named (Redis' ACLCheckAllUserCommandPerm): the root refuses `b` (1), the
+    // selector `a` (0).
+    let two = user("frank", &["on", "nopass", "&a", "+@all", "(&b +@all)"]);
+    assert_eq!(
+        check(&two, &["SUBSCRIBE", "a", "b"]),
+        Err(Denied::Channel(1))
+    );
     assert_eq!(check(&all, &["PSUBSCRIBE", "*"]), Ok(()));
     let nopub = user("erin", &["on", "nopass", "&x", "+@all", "-publish"]);
     assert_eq!(check(&nopub, &["PUBLISH", "y", "z"]), Err(Denied::Command));

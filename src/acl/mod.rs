@@ -149,16 +149,21 @@ impl User {
         args: &[bytes::Bytes],
         channels: &[(&[u8], bool)],
     ) -> Result<(), Denied> {
+        // Redis' `ACLCheckAllUserCommandPerm`: a channel refusal outranks a command one,
+        // and among selectors the refused channel furthest into the arguments is named.
         let mut denied = Denied::Command;
         for s in std::iter::once(&self.root).chain(self.selectors.iter()) {
             if !s.allows(cmd, args) {
                 continue;
             }
-            if !s.allows_channels(channels) {
-                denied = Denied::Channel;
-                continue;
+            match s.first_denied_channel(channels) {
+                None => return Ok(()),
+                Some(i) => {
+                    if !matches!(denied, Denied::Channel(j) if j >= i) {
+                        denied = Denied::Channel(i);
+                    }
+                }
             }
-            return Ok(());
         }
         Err(denied)
     }
@@ -361,7 +366,9 @@ impl Users {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denied {
     Command,
-    Channel,
+    /// The channel at this index of the checked list (for a command's own channels,
+    /// [`selector::command_channels`], argument index + 1).
+    Channel(usize),
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {

@@ -309,21 +309,24 @@ impl Selector {
 
     /// Redis' `ACLCheckChannelAgainstList`: a channel must match an allowed pattern; a
     /// pattern (PSUBSCRIBE) is only allowed if it is literally one of them.
-    pub fn allows_channels(&self, channels: &[(&[u8], bool)]) -> bool {
-        self.allchannels
-            || channels.iter().all(|(ch, is_pattern)| {
-                self.channels.iter().any(|p| {
-                    if *is_pattern {
-                        p.as_bytes() == *ch
-                    } else {
-                        crate::glob::glob_match(p.as_bytes(), ch, false)
-                    }
-                })
+    /// The index in `channels` of the first one refused, `None` when all are allowed.
+    pub fn first_denied_channel(&self, channels: &[(&[u8], bool)]) -> Option<usize> {
+        if self.allchannels {
+            return None;
+        }
+        channels.iter().position(|(ch, is_pattern)| {
+            !self.channels.iter().any(|p| {
+                if *is_pattern {
+                    p.as_bytes() == *ch
+                } else {
+                    crate::glob::glob_match(p.as_bytes(), ch, false)
+                }
             })
+        })
     }
 
     /// Whether this selector lets `cmd` run with `args` (command permission only; a
-    /// sentinel has no keys, and channels are checked by [`Self::allows_channels`]).
+    /// sentinel has no keys, and channels are checked by [`Self::first_denied_channel`]).
     pub fn allows(&self, cmd: &CmdSpec, args: &[bytes::Bytes]) -> bool {
         if self.allcommands || cmd.flags.contains(&"no_auth") {
             return true;
@@ -437,7 +440,8 @@ impl Selector {
 }
 
 /// The channels a command touches, with whether each is a pattern: SUBSCRIBE and
-/// PUBLISH name channels, PSUBSCRIBE patterns. (P)UNSUBSCRIBE are never checked.
+/// PUBLISH name channels, PSUBSCRIBE patterns. (P)UNSUBSCRIBE are never checked. In
+/// argument order: the i-th is the command's argument i + 1.
 pub fn command_channels<'a>(name: &str, args: &'a [bytes::Bytes]) -> Vec<(&'a [u8], bool)> {
     match name {
         "subscribe" => args.iter().skip(1).map(|a| (a.as_ref(), false)).collect(),

@@ -105,16 +105,51 @@ pub fn acl(ctx: &mut Ctx, args: &[Bytes]) {
                 .collect();
             ctx.reply(Reply::bulk(pass))
         }
-        "log" => match args.get(2) {
-            None => ctx.reply(Reply::Array(Vec::new())),
-            Some(a) if is(a, "reset") => ctx.reply(Reply::ok()),
-            Some(a) if int_arg(a).is_some() => ctx.reply(Reply::Array(Vec::new())),
-            Some(_) => ctx.error("ERR value is not an integer or out of range"),
-        },
+        "log" => log(ctx, args.get(2)),
         "dryrun" => dryrun(ctx, args),
         "load" | "save" => ctx.error(NO_ACLFILE),
         _ => ctx.reply(help_reply(ACL_HELP)),
     }
+}
+
+/// `ACL LOG [count|RESET]`: the newest entries first, 10 unless a count is given.
+fn log(ctx: &mut Ctx, arg: Option<&Bytes>) {
+    let count = match arg {
+        None => 10,
+        Some(a) if is(a, "reset") => {
+            ctx.state.acl_log().reset();
+            return ctx.reply(Reply::ok());
+        }
+        Some(a) => match int_arg(a) {
+            Some(n) => n.max(0) as usize,
+            None => return ctx.error("ERR value is not an integer or out of range"),
+        },
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let entries = ctx
+        .state
+        .acl_log()
+        .newest(count)
+        .map(|e| {
+            let age = now_ms as i64 - e.ctime_ms as i64;
+            Reply::Map(vec![
+                (Reply::bulk("count"), Reply::Int(e.count as i64)),
+                (Reply::bulk("reason"), Reply::bulk(e.reason.name())),
+                // A sentinel runs no MULTI and no scripts.
+                (Reply::bulk("context"), Reply::bulk("toplevel")),
+                (Reply::bulk("object"), Reply::Bulk(e.object.clone())),
+                (Reply::bulk("username"), Reply::Bulk(e.username.clone())),
+                (
+                    Reply::bulk("age-seconds"),
+                    Reply::Double(age as f64 / 1000.0),
+                ),
+                (Reply::bulk("client-info"), Reply::bulk(&e.client_info)),
+            ])
+        })
+        .collect();
+    ctx.reply(Reply::Array(entries))
 }
 
 fn cat(ctx: &mut Ctx, which: Option<&Bytes>) {
@@ -315,16 +350,11 @@ fn dryrun(ctx: &mut Ctx, args: &[Bytes]) {
             "This user has no permissions to run the '{}' command",
             cmd.name
         ))),
-        Err(Denied::Channel) => {
-            // Name the first channel no command-allowing selector accepts, as Redis does.
+        Err(Denied::Channel(i)) => {
             let channels = command_channels(cmd.name, run);
             let bad = channels
-                .iter()
-                .find(|c| {
-                    user.check_channels(cmd, run, std::slice::from_ref(c))
-                        .is_err()
-                })
-                .map(|(c, _)| String::from_utf8_lossy(c).into_owned())
+                .get(i)
+                .map(|(c, _)| super::cstr(c))
                 .unwrap_or_default();
             ctx.reply(Reply::bulk(format!(
                 "This user has no permissions to access the '{bad}' channel"

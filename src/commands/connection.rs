@@ -3,6 +3,7 @@
 
 use super::{Ctx, int_arg, is};
 use crate::resp::Reply;
+use crate::state::acl_log::Reason;
 use bytes::Bytes;
 
 pub fn ping(ctx: &mut Ctx, args: &[Bytes]) {
@@ -22,10 +23,14 @@ pub fn ping(ctx: &mut Ctx, args: &[Bytes]) {
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
-/// Try to log in; on success the connection becomes `user`.
-fn login(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
-    let user = String::from_utf8_lossy(user).into_owned();
+/// Try to log in; on success the connection becomes `user`. A failure is an `auth`
+/// entry of `ACL LOG` whose object is `command` as the client typed it.
+fn login(ctx: &mut Ctx, command: &[u8], user_arg: &[u8], pass: &[u8]) -> bool {
+    let user = String::from_utf8_lossy(user_arg).into_owned();
     if !ctx.state.users().check(&user, pass) {
+        let client = &ctx.sess.client;
+        ctx.state
+            .log_refusal(Reason::Auth, command, user_arg, client);
         return false;
     }
     ctx.sess.authed = true;
@@ -50,7 +55,7 @@ pub fn auth(ctx: &mut Ctx, args: &[Bytes]) {
             return ctx.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
         }
     }
-    if login(ctx, user, pass) {
+    if login(ctx, &args[0], user, pass) {
         ctx.reply(Reply::ok())
     } else {
         ctx.error(WRONGPASS)
@@ -93,7 +98,7 @@ pub fn hello(ctx: &mut Ctx, args: &[Bytes]) {
         j += 1;
     }
     if let Some((u, p)) = creds
-        && !login(ctx, &u, &p)
+        && !login(ctx, &args[0], &u, &p)
     {
         return ctx.error(WRONGPASS);
     }

@@ -21,6 +21,7 @@ use crate::command_table::{self, CmdSpec};
 use crate::resp::{Reply, one_line};
 use crate::shell::Shell;
 use crate::state::State;
+use crate::state::acl_log::Reason;
 use bytes::{Bytes, BytesMut};
 use session::Session;
 
@@ -137,18 +138,30 @@ pub fn execute(
         ctx.error("NOAUTH Authentication required.");
         return;
     }
-    match permitted(&mut ctx, cmd, args) {
-        Ok(()) => {}
-        Err(Denied::Command) => {
-            ctx.error(format!(
-                "NOPERM this user has no permissions to run the '{shown}' command"
-            ));
-            return;
+    if let Err(denied) = permitted(&mut ctx, cmd, args) {
+        // Logged first: the entry's client line is the client's before the error.
+        let user = ctx.sess.client.state().user.clone();
+        let client = &ctx.sess.client;
+        match denied {
+            Denied::Command => {
+                ctx.state.log_refusal(
+                    Reason::Command,
+                    cmd.name.as_bytes(),
+                    user.as_bytes(),
+                    client,
+                );
+                ctx.error(format!(
+                    "NOPERM this user has no permissions to run the '{shown}' command"
+                ));
+            }
+            Denied::Channel(i) => {
+                let channel = args.get(i + 1).map_or(&b""[..], |a| a.as_ref());
+                ctx.state
+                    .log_refusal(Reason::Channel, channel, user.as_bytes(), client);
+                ctx.error("NOPERM this user has no permissions to access one of the channels used as arguments");
+            }
         }
-        Err(Denied::Channel) => {
-            ctx.error("NOPERM this user has no permissions to access one of the channels used as arguments");
-            return;
-        }
+        return;
     }
     if ctx.sess.subscribed() && ctx.sess.resp() == 2 && !allowed_in_pubsub(spec.name) {
         ctx.error(format!(

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 /// A logical reply. Maps become flat arrays in RESP2; `Null` is `$-1` and `NullArray`
 /// is `*-1` in RESP2, both `_` in RESP3; `Push` is `>` in RESP3 and `*` in RESP2.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     Status(String),
     /// Error text without the leading `-`, e.g. `ERR unknown command ...`.
@@ -25,6 +25,9 @@ pub enum Reply {
     Map(Vec<(Reply, Reply)>),
     Set(Vec<Reply>),
     Push(Vec<Reply>),
+    /// A double as Redis' `addReplyDouble` writes it (`%.17g`): a bulk string in RESP2,
+    /// `,` in RESP3.
+    Double(f64),
     /// Plain text (`CLIENT INFO`/`CLIENT LIST`): a bulk string in RESP2, a `txt`
     /// verbatim string (`=N\r\ntxt:...`) in RESP3.
     Verbatim(String),
@@ -60,6 +63,14 @@ impl Reply {
             Reply::Error(s) => line(out, b'-', one_line(s).as_bytes()),
             Reply::Int(i) => num(out, b':', *i),
             Reply::Bulk(b) => put_bulk(out, b),
+            Reply::Double(d) => {
+                let text = format_g17(*d);
+                if proto >= 3 {
+                    line(out, b',', text.as_bytes());
+                } else {
+                    put_bulk(out, text.as_bytes());
+                }
+            }
             Reply::Verbatim(s) => {
                 if proto >= 3 {
                     num(out, b'=', (s.len() + 4) as i64);
@@ -104,6 +115,42 @@ impl Reply {
         let mut b = BytesMut::new();
         self.encode(proto, &mut b);
         b
+    }
+}
+
+/// C's `%.17g`: 17 significant digits, trailing zeros dropped, exponent form below
+/// 1e-4 or from 1e17 (`inf`, `-inf` and `nan` as glibc prints them).
+pub fn format_g17(d: f64) -> String {
+    const P: i32 = 17;
+    if !d.is_finite() {
+        return if d.is_nan() {
+            "nan"
+        } else if d > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        }
+        .into();
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    // The exponent of the value rounded to 17 digits decides the style, as in C.
+    let sci = format!("{:.*e}", (P - 1) as usize, d);
+    let (mantissa, exp) = sci.split_once('e').expect("exponent form");
+    let exp: i32 = exp.parse().expect("exponent");
+    let trim = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if !(-4..P).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa), exp.abs())
+    } else {
+        trim(&format!("{:.*}", (P - 1 - exp) as usize, d))
     }
 }
 

@@ -16,6 +16,7 @@
 //!
 //! It is tokio-light: `Notify` and `CancellationToken` to wake waiting tasks, no I/O.
 
+pub mod acl_log;
 pub mod clients;
 pub mod hub;
 pub mod proxy;
@@ -82,6 +83,8 @@ pub struct State {
     pub proxy: proxy::ProxyStats,
     /// `CLIENT TRACKING` counts (`INFO`).
     pub tracking: tracking::TrackingTable,
+    /// `ACL LOG`: read through [`State::acl_log`], written by [`State::log_refusal`].
+    acl_log: Mutex<acl_log::AclLog>,
     /// Read with [`State::users`], changed with [`State::users_mut`] (which bumps
     /// `users_gen`).
     users: Mutex<acl::Users>,
@@ -123,6 +126,7 @@ impl State {
             stats: Stats::default(),
             proxy: proxy::ProxyStats::default(),
             tracking: Default::default(),
+            acl_log: Mutex::default(),
             users: Mutex::new(users),
             users_gen: AtomicU64::new(0),
             names,
@@ -166,6 +170,33 @@ impl State {
     /// The generation of the users (see `users_gen`).
     pub fn users_gen(&self) -> u64 {
         self.users_gen.load(AtomicOrdering::Acquire)
+    }
+
+    pub fn acl_log(&self) -> MutexGuard<'_, acl_log::AclLog> {
+        self.acl_log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Record a refusal in `ACL LOG`, with `client`'s `CLIENT LIST` line as it is now.
+    pub fn log_refusal(
+        &self,
+        reason: acl_log::Reason,
+        object: &[u8],
+        username: &[u8],
+        client: &clients::ClientShared,
+    ) {
+        let ctime_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let entry = acl_log::Entry {
+            count: 1,
+            reason,
+            object: bytes::Bytes::copy_from_slice(object),
+            username: bytes::Bytes::copy_from_slice(username),
+            ctime_ms,
+            client_info: client.describe(),
+        };
+        let max = usize::try_from(self.cfg.acllog_max_len).unwrap_or(usize::MAX);
+        self.acl_log().add(entry, max);
     }
 
     /// Ask the process to stop (SHUTDOWN).

@@ -49,7 +49,7 @@ fn header(b: &[u8], pos: usize) -> Option<(u8, &str, usize)> {
 pub fn frame_len(b: &[u8]) -> Option<usize> {
     let (t, line, after) = header(b, 0)?;
     match t {
-        b'+' | b'-' | b':' | b'_' => Some(after),
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' => Some(after),
         b'$' | b'=' => {
             let n: i64 = line.parse().ok()?;
             if n < 0 {

@@ -98,6 +98,12 @@ fn main() {
     if loaded.server.daemonize && !supervision.supervised {
         daemonize();
     }
+    // As Redis' initServer: a hangup (the terminal closing, a `kill -HUP` meant as a
+    // reload) does not stop a sentinel. SIGPIPE is already ignored by Rust's runtime.
+    // SAFETY: setting a signal's disposition to SIG_IGN, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+    }
     // One thread, like redis-sentinel: the core sits behind one lock anyway, and the
     // measured idle cost at 1,000 masters did not improve with more workers. A config
     // flush blocks the loop for its fsync, as redis-sentinel's synchronous flush does.

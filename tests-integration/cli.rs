@@ -341,3 +341,25 @@ fn accept_failure_is_logged_with_redis_text() {
         s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
     });
 }
+
+/// SIGHUP does not stop a sentinel (Redis' initServer ignores it; a `kill -HUP` meant
+/// as a reload, or a closing terminal, must not take the sentinel down). Checked on
+/// redis-sentinel 7.0.15 too when installed.
+#[test]
+fn sighup_is_ignored_like_redis() {
+    let mut bins = vec![rsentinel_bin()];
+    if have("redis-sentinel") {
+        bins.push("redis-sentinel".into());
+    }
+    for bin in bins {
+        let mut p = start_with(&bin, "sentinel monitor mymaster 127.0.0.1 1 2\n", &[]);
+        unsafe { libc::kill(p.child.id() as i32, libc::SIGHUP) };
+        let mut c = Raw::connect(p.port);
+        assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n", "{}", bin.display());
+        assert!(
+            p.child.try_wait().unwrap().is_none(),
+            "{}: stopped by SIGHUP",
+            bin.display()
+        );
+    }
+}

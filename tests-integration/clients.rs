@@ -121,6 +121,16 @@ fn run_client_against_cluster(program: &str, args: &[&str], env: &[(&str, PathBu
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    if !(out.status.success() && stdout.contains("RESULT ")) {
+        // What the sentinels did, to tell a client problem from a failover that did
+        // not happen.
+        for s in &sentinels {
+            let log = std::fs::read_to_string(s.dir.join("sentinel.log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            println!("--- sentinel {} log tail ---\n{tail}", s.port);
+        }
+    }
     assert!(
         out.status.success() && stdout.contains("RESULT "),
         "{program} client failed"

@@ -539,3 +539,23 @@ fn an_observer_fences_on_a_peer_notice_and_moves_at_its_switch() {
     sim.tick_at(sim.now + 1100);
     assert!(!sim.core.route_view(0).fenced);
 }
+
+/// Issue #11: the notices are listened to only while a proxy is on: turning it off
+/// unsubscribes, changing its port does not touch the subscription.
+#[test]
+fn the_handover_channel_follows_the_proxy_port() {
+    let mut sim = ready();
+    let count = |sim: &Sim, cmd: &str| {
+        sim.sent
+            .iter()
+            .filter(|s| s.args.join(" ") == format!("{cmd} __rsentinel__:handover"))
+            .count()
+    };
+    for (port, subscribes, unsubscribes) in [("6380", 1, 0), ("6381", 1, 0), ("0", 1, 1)] {
+        let line = format!("SENTINEL SET mymaster proxy {port}");
+        assert_eq!(command(&mut sim, &line), Reply::ok());
+        sim.tick_at(sim.now + 100); // the actions are drained with the next event
+        assert_eq!(count(&sim, "SUBSCRIBE"), subscribes, "{line}");
+        assert_eq!(count(&sim, "UNSUBSCRIBE"), unsubscribes, "{line}");
+    }
+}

@@ -243,6 +243,17 @@ impl Sentinel {
         self.send_pubsub(i, Some(Request::Ignored), args);
     }
 
+    /// Stop listening to [`HANDOVER_CHANNEL`] on master `mi`'s pub/sub connection (its
+    /// proxy was turned off); a link opened later does not subscribe either.
+    pub(crate) fn unsubscribe_handover(&mut self, mi: usize) {
+        let i = Inst::Master(mi);
+        if !self.link_of(i).pc {
+            return;
+        }
+        let args = self.command(mi, "UNSUBSCRIBE", &[HANDOVER_CHANNEL]);
+        self.send_pubsub(i, Some(Request::Ignored), args);
+    }
+
     /// A record whose name never resolved has no address: redis-sentinel's connect to
     /// the empty IP fails on the spot, which closes the connection (resetting the
     /// pending count) and logs the resolver's error at debug level.

@@ -593,7 +593,7 @@ async fn client_list_cmd_is_the_last_lookup() {
         let list = s(&b.cmd(&["CLIENT", "LIST"]).await);
         let line = list
             .lines()
-            .find(|l| l.contains("id=1 "))
+            .find(|l| l.contains("id=3 "))
             .unwrap()
             .to_string();
         let field = line.split(' ').find(|f| f.starts_with("cmd=")).unwrap();
@@ -610,4 +610,15 @@ async fn client_list_cmd_is_the_last_lookup() {
         a.cmd(req).await;
         assert_eq!(cmd_of_a(&mut b).await, shown, "after {req:?}");
     }
+}
+
+/// Client ids count from 3, as in redis-sentinel 7.0.15: its initServer creates two
+/// internal (Lua) clients before the first connection.
+#[tokio::test]
+async fn the_first_connection_is_client_3() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut a = Conn::open(addr).await;
+    assert_eq!(a.cmd(&["CLIENT", "ID"]).await, b":3\r\n");
+    let mut b = Conn::open(addr).await;
+    assert_eq!(b.cmd(&["CLIENT", "ID"]).await, b":4\r\n");
 }

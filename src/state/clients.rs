@@ -417,7 +417,10 @@ impl Clients {
     pub fn new() -> Self {
         Clients {
             map: Mutex::new(BTreeMap::new()),
-            next_id: AtomicU64::new(1),
+            // Redis' initServer makes two internal clients (the Lua clients of EVAL and
+            // FUNCTION) before any connection, also in sentinel mode: the first
+            // connection of redis-sentinel is id 3.
+            next_id: AtomicU64::new(3),
         }
     }
 

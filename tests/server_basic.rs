@@ -622,3 +622,24 @@ async fn the_first_connection_is_client_3() {
     let mut b = Conn::open(addr).await;
     assert_eq!(b.cmd(&["CLIENT", "ID"]).await, b":4\r\n");
 }
+
+/// `total_reads_processed` / `total_writes_processed` count socket reads and writes
+/// like Redis' readQueryFromClient / writeToClient (the figures of redis-sentinel
+/// 7.0.15 for the same exchange: a pipelined pair of PINGs is one read and one write,
+/// the INFO reply is not written yet when it is built).
+#[tokio::test]
+async fn reads_and_writes_are_counted_like_redis() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut a = Conn::open(addr).await;
+    assert_eq!(a.cmd(&["PING"]).await, b"+PONG\r\n");
+    a.send(&[encode(&["PING"]), encode(&["PING"])].concat())
+        .await;
+    assert_eq!(a.frame().await.unwrap(), b"+PONG\r\n");
+    assert_eq!(a.frame().await.unwrap(), b"+PONG\r\n");
+    a.cmd(&["SUBSCRIBE", "x"]).await;
+    let mut b = Conn::open(addr).await;
+    assert_eq!(b.cmd(&["PING"]).await, b"+PONG\r\n");
+    let info = s(&b.cmd(&["INFO", "stats"]).await);
+    assert!(info.contains("total_reads_processed:5\r\n"), "{info}");
+    assert!(info.contains("total_writes_processed:4\r\n"), "{info}");
+}

@@ -68,6 +68,13 @@ pub fn render(state: &State, shell: &Shell, sections: &[&str]) -> String {
     parts.join("\r\n")
 }
 
+/// Wall-clock microseconds (`server_time_usec` has Redis' microsecond resolution).
+fn now_us() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros())
+}
+
 fn server_section(state: &State) -> String {
     let info = &state.info;
     let now = now_ms();
@@ -97,7 +104,7 @@ fn server_section(state: &State) -> String {
         ),
         ("run_id", info.run_id.clone()),
         ("tcp_port", state.cfg.main_port().to_string()),
-        ("server_time_usec", (now * 1000).to_string()),
+        ("server_time_usec", now_us().to_string()),
         ("uptime_in_seconds", uptime.to_string()),
         ("uptime_in_days", (uptime / 86400).to_string()),
         ("hz", hz.to_string()),
@@ -125,7 +132,8 @@ fn clients_section(state: &State) -> String {
 fn stats_section(state: &State) -> String {
     let st = &state.stats;
     let (channels, patterns) = state.hub().counts();
-    let reads = st.commands_processed.load(Ordering::Relaxed);
+    let reads = st.reads_processed.load(Ordering::Relaxed);
+    let writes = st.writes_processed.load(Ordering::Relaxed);
     let (ops, in_kbps, out_kbps) = st.rates.render();
     let mut s = String::from("# Stats\r\n");
     let lines: Vec<(&str, String)> = vec![
@@ -192,7 +200,7 @@ fn stats_section(state: &State) -> String {
         ),
         ("dump_payload_sanitizations", "0".into()),
         ("total_reads_processed", reads.to_string()),
-        ("total_writes_processed", reads.to_string()),
+        ("total_writes_processed", writes.to_string()),
         ("io_threaded_reads_processed", "0".into()),
         ("io_threaded_writes_processed", "0".into()),
         ("reply_buffer_shrinks", "0".into()),

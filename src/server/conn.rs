@@ -256,13 +256,16 @@ async fn read_loop(
         // polled, so they do not register (and then unregister) their wakers.
         tokio::select! {
             biased;
-            r = rd.read_buf(&mut buf) => match r {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
-                    now = None;
+            r = rd.read_buf(&mut buf) => {
+                state.stats.reads_processed.fetch_add(1, Ordering::Relaxed);
+                match r {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                        now = None;
+                    }
                 }
-            },
+            }
             _ = client.cancel.cancelled() => return,
             _ = idle_timer => return,
         }
@@ -333,6 +336,7 @@ async fn flush_replies(
         &queued
     };
     let len = data.len();
+    state.stats.writes_processed.fetch_add(1, Ordering::Relaxed);
     // The write first: it usually completes at once, and then the cancellation branch
     // is never polled (registering its waker costs a lock).
     let ok = tokio::select! {
@@ -399,6 +403,7 @@ async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, wr: SharedWrit
             }
             continue;
         }
+        state.stats.writes_processed.fetch_add(1, Ordering::Relaxed);
         tokio::select! {
             r = w.write_all(&data) => {
                 if r.is_err() {

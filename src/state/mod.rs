@@ -61,6 +61,12 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub rejected_connections: AtomicU64,
+    /// Reads from and writes to client sockets (`total_reads_processed`,
+    /// `total_writes_processed`): one per read of a request batch and one per write of
+    /// a batch of output, as Redis counts its `readQueryFromClient` and
+    /// `writeToClient` calls.
+    pub reads_processed: AtomicU64,
+    pub writes_processed: AtomicU64,
     /// Error replies sent (`total_error_replies`), protocol errors included.
     pub error_replies: AtomicU64,
     pub rates: rates::Rates,

@@ -341,6 +341,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     // events on its hub, and the config rewrite reads its live ACL users (ACL SETUSER
     // changes them), as redis rewrites live users.
     let state = State::new(server_cfg.clone(), process_info(&loaded, seed, pid));
+    state.hub().set_logger(logger.clone());
     let publish: runtime::Publish = {
         let hub = state.hub();
         Arc::new(move |channel: &str, msg: &str| {

@@ -440,6 +440,8 @@ async fn slow_subscriber_is_disconnected() {
         ..Default::default()
     };
     let (srv, addr) = start(cfg).await;
+    let (logger, lines) = rsentinel::log::Logger::memory(rsentinel::config::LogLevel::Notice);
+    srv.hub().set_logger(std::sync::Arc::new(logger));
     let mut c = Conn::open(addr).await;
     c.cmd(&["SUBSCRIBE", "ch"]).await;
     // Never read; publish far more than the hard limit plus socket buffers.
@@ -455,6 +457,16 @@ async fn slow_subscriber_is_disconnected() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(srv.clients.len(), 0, "slow subscriber still connected");
     assert!(delivered < 2000);
+    // Redis' warning, with the client's line as it was at the limit.
+    let lines = lines.lock().unwrap();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = &lines[0];
+    assert!(line.contains(" # Client id=3 addr=127.0.0.1:"), "{line}");
+    assert!(line.contains(" flags=P "), "{line}");
+    assert!(
+        line.ends_with(" scheduled to be closed ASAP for overcoming of output buffer limits."),
+        "{line}"
+    );
 }
 
 #[tokio::test]

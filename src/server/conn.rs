@@ -307,7 +307,7 @@ async fn backpressure(client: &ClientShared) -> bool {
 /// Hand the collected replies to the writer task (behind anything already queued).
 fn queue_replies(state: &State, client: &ClientShared, replies: &mut BytesMut) {
     if !replies.is_empty() {
-        client.queue(replies, state.hub().limit());
+        state.hub().queue_for(client, replies);
         replies.clear();
     }
 }

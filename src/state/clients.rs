@@ -88,6 +88,28 @@ struct Out {
     closed: bool,
 }
 
+/// Why [`ClientShared::queue`] did not take output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The client is gone or going.
+    Dead,
+    /// This output broke the pub/sub output-buffer limit: the client is now killed.
+    /// Its `CLIENT LIST` line, for the log.
+    OverLimit(String),
+}
+
+impl Refused {
+    /// Redis' warning for a client closed at its output-buffer limit.
+    pub fn log_line(&self) -> Option<String> {
+        match self {
+            Refused::OverLimit(line) => Some(format!(
+                "Client {line} scheduled to be closed ASAP for overcoming of output buffer limits."
+            )),
+            Refused::Dead => None,
+        }
+    }
+}
+
 /// Pub/sub output-buffer limit: (hard bytes, soft bytes, soft seconds); 0 = none.
 pub type OutLimit = (u64, u64, u64);
 
@@ -234,15 +256,16 @@ impl ClientShared {
 
     /// Append output. For clients in pub/sub mode `limit` is enforced: past the hard
     /// limit, or past the soft limit for longer than its seconds, the client is killed
-    /// and the bytes are dropped. Returns false if the client is (now) dead.
-    pub fn queue(&self, bytes: &[u8], limit: OutLimit) -> bool {
+    /// and the bytes are dropped ([`Refused::OverLimit`], with the client's line for
+    /// Redis' warning). Refused too if the client is already dead.
+    pub fn queue(&self, bytes: &[u8], limit: OutLimit) -> Result<(), Refused> {
         if self.is_killed() {
-            return false;
+            return Err(Refused::Dead);
         }
         let pubsub = self.is_pubsub();
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         if out.closed {
-            return false;
+            return Err(Refused::Dead);
         }
         let size = (out.buf.len() + bytes.len()) as u64;
         if pubsub {
@@ -261,17 +284,20 @@ impl ClientShared {
                 }
             };
             if over_hard || soft_expired {
+                // The line as Redis logs it: with the output that broke the limit.
                 out.closed = true;
-                out.buf.clear();
+                out.buf.extend_from_slice(bytes);
                 drop(out);
+                let line = self.describe();
+                self.out.lock().unwrap_or_else(|e| e.into_inner()).buf = BytesMut::new();
                 self.kill();
-                return false;
+                return Err(Refused::OverLimit(line));
             }
         }
         out.buf.extend_from_slice(bytes);
         drop(out);
         self.wake.notify_one();
-        true
+        Ok(())
     }
 
     /// Take everything queued so far (the writer task sends it).

@@ -3,7 +3,9 @@
 //! buffer, where the pub/sub output-buffer limit applies.
 
 use super::clients::{ClientShared, OutLimit};
+use crate::config::LogLevel;
 use crate::glob::glob_match;
+use crate::log::Logger;
 use crate::resp::Reply;
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -20,6 +22,9 @@ struct Inner {
 pub struct Hub {
     inner: Mutex<Inner>,
     limit: OutLimit,
+    /// Where clients closed at their output-buffer limit are reported (Redis logs a
+    /// warning with the client's line); none in tests that do not set one.
+    logger: std::sync::OnceLock<Arc<Logger>>,
 }
 
 impl Hub {
@@ -27,11 +32,26 @@ impl Hub {
         Hub {
             inner: Mutex::new(Inner::default()),
             limit,
+            logger: std::sync::OnceLock::new(),
         }
     }
 
-    pub fn limit(&self) -> OutLimit {
-        self.limit
+    pub fn set_logger(&self, logger: Arc<Logger>) {
+        let _ = self.logger.set(logger);
+    }
+
+    /// Queue `bytes` for `c` under the pub/sub output limit; a client this closes is
+    /// logged. False if `c` did not take them.
+    pub fn queue_for(&self, c: &ClientShared, bytes: &[u8]) -> bool {
+        match c.queue(bytes, self.limit) {
+            Ok(()) => true,
+            Err(refused) => {
+                if let (Some(line), Some(log)) = (refused.log_line(), self.logger.get()) {
+                    log.log(LogLevel::Warning, &line);
+                }
+                false
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -79,7 +99,7 @@ impl Hub {
             deliveries.push((frame_for(Some(p), c.resp()), c));
         }
         for (k, c) in deliveries {
-            c.queue(&frames[k].2, self.limit);
+            self.queue_for(c, &frames[k].2);
         }
         direct.len() + by_pattern.len()
     }

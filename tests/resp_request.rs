@@ -206,3 +206,31 @@ fn short_count_lines_follow_the_general_rules() {
     assert_eq!(parse_all(b"*1000\r\n", false), (vec![], None));
     assert_eq!(err(b"*1\r\n$-1\r\n"), bulk);
 }
+
+/// The query-buffer sample of Redis' protocol-error log line (`setProtocolError`).
+#[test]
+fn protocol_error_log_samples_the_buffer_like_redis() {
+    use rsentinel::resp::request::ProtoError;
+    assert_eq!(
+        ProtoError::query_dump(b"$x\r\n"),
+        "Query buffer during protocol error: '$x..'"
+    );
+    // `%s` stops at a NUL.
+    assert_eq!(
+        ProtoError::query_dump(b":a\x00b\r\n"),
+        "Query buffer during protocol error: ':a'"
+    );
+    // 128 bytes or more: the first and last 64 around the count of the rest.
+    let long = [b"$".as_slice(), &[b'9'; 300]].concat();
+    let dump = ProtoError::query_dump(&long);
+    let expect = format!(
+        "Query buffer during protocol error: '${}' (... more 173 bytes ...) '{}'",
+        "9".repeat(63),
+        "9".repeat(64)
+    );
+    assert_eq!(dump, expect);
+    assert_eq!(
+        ProtoError::InvalidMultibulkLength.log_reason(),
+        "invalid mbulk count"
+    );
+}

@@ -413,14 +413,33 @@ async fn protocol_errors_close_the_connection() {
         "-ERR Protocol error: too big inline request\r\n"
     );
     assert!(c.is_closed().await);
-    // Binary garbage after a multibulk header.
+    // Something other than `$` where a bulk header belongs: Redis finds the line's end
+    // first (strchr for the CR) and only then checks the `$`, so the error waits for
+    // the CR, and a NUL before the CR hides it for good (checked on redis-sentinel
+    // 7.0.15: no reply to `*2\r\n\x00\xff\xfe\r\n`).
+    let quiet = async |c: &mut Conn| {
+        tokio::time::timeout(Duration::from_millis(300), c.frame())
+            .await
+            .is_err()
+    };
     let mut c = Conn::open(addr).await;
-    c.send(b"*2\r\n\x00\xff\xfe").await;
+    c.send(b"*2\r\n:x").await;
+    assert!(quiet(&mut c).await, "answered before the line ended");
+    c.send(b"\r\n").await;
     assert_eq!(
         c.frame().await.unwrap(),
-        b"-ERR Protocol error: expected '$', got '\x00'\r\n"
+        b"-ERR Protocol error: expected '$', got ':'\r\n"
     );
     assert!(c.is_closed().await);
+    let mut c = Conn::open(addr).await;
+    c.send(b"*2\r\n\x00\xff\xfe\r\n").await;
+    assert!(quiet(&mut c).await, "a NUL before the CR must hide it");
+    let mut c = Conn::open(addr).await;
+    c.send(b"*2\r\n\r\n").await;
+    assert_eq!(
+        c.frame().await.unwrap(),
+        b"-ERR Protocol error: expected '$', got ' '\r\n"
+    );
     // Pipelined requests before the error are all answered.
     let mut c = Conn::open(addr).await;
     c.send(b"PING\r\n*1\r\n$4\r\nPING\r\n*x\r\n").await;
@@ -654,4 +673,58 @@ async fn reads_and_writes_are_counted_like_redis() {
     let info = s(&b.cmd(&["INFO", "stats"]).await);
     assert!(info.contains("total_reads_processed:5\r\n"), "{info}");
     assert!(info.contains("total_writes_processed:4\r\n"), "{info}");
+}
+
+/// At `loglevel verbose`, Redis' client lines: the accept, a protocol error with the
+/// client and the unparsed query buffer (from the offending line, non-printable bytes
+/// as dots), a connection closed by the client. Texts as redis-sentinel 7.0.15 logs
+/// them for the same exchange.
+#[tokio::test]
+async fn client_events_are_logged_at_verbose_like_redis() {
+    use rsentinel::config::LogLevel;
+    let (_srv, addr, lines) =
+        crate::support::server::start_logged(ServerConfig::default(), LogLevel::Verbose).await;
+    let mut c = Conn::open(addr).await;
+    c.send(b"*1\r\n$x\r\n").await;
+    assert!(c.frame().await.is_some());
+    assert!(c.is_closed().await);
+    let mut c = Conn::open(addr).await;
+    assert_eq!(c.cmd(&["PING"]).await, b"+PONG\r\n");
+    drop(c);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let msgs = loop {
+        let msgs: Vec<String> = lines
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| l.splitn(6, ' ').nth(5).unwrap_or("").to_string())
+            .collect();
+        if msgs.len() >= 4 || std::time::Instant::now() > deadline {
+            break msgs;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(msgs.len(), 4, "{msgs:?}");
+    assert!(msgs[0].starts_with("- Accepted 127.0.0.1:"), "{msgs:?}");
+    assert!(
+        msgs[1].starts_with(
+            "- Protocol error (invalid bulk length) from client: id=3 addr=127.0.0.1:"
+        ),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[1].ends_with(
+            " cmd=NULL user=default redir=-1 resp=2. Query buffer during protocol error: '$x..'"
+        ),
+        "{msgs:?}"
+    );
+    assert!(msgs[2].starts_with("- Accepted 127.0.0.1:"), "{msgs:?}");
+    assert!(
+        msgs[3].starts_with("- Client closed connection id=4 addr="),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[3].ends_with(" cmd=ping user=default redir=-1 resp=2"),
+        "{msgs:?}"
+    );
 }

@@ -39,6 +39,48 @@ pub enum ProtoError {
 }
 
 impl ProtoError {
+    /// The reason Redis' `setProtocolError` logs (not the reply's wording).
+    pub fn log_reason(&self) -> &'static str {
+        match self {
+            ProtoError::InvalidMultibulkLength => "invalid mbulk count",
+            ProtoError::InvalidBulkLength => "invalid bulk length",
+            ProtoError::ExpectedDollar(_) => "expected $ but got something else",
+            ProtoError::TooBigInline => "too big inline request",
+            ProtoError::TooBigMbulkCount => "too big mbulk count string",
+            ProtoError::TooBigBulkCount => "too big bulk count string",
+            ProtoError::UnbalancedQuotes => "unbalanced quotes in inline request",
+            ProtoError::UnauthenticatedMultibulk => "unauth mbulk count",
+            ProtoError::UnauthenticatedBulk => "unauth bulk length",
+        }
+    }
+
+    /// `Query buffer during protocol error: ...` of Redis' log line, from the bytes
+    /// not parsed yet: up to 127 of them whole, else the first and last 64 around a
+    /// count; `%s` stops at a NUL and anything not printable shows as `.`.
+    pub fn query_dump(rest: &[u8]) -> String {
+        const DUMP: usize = 128;
+        let cstr = |b: &[u8]| b.split(|&c| c == 0).next().unwrap_or_default().to_vec();
+        let mut text = b"Query buffer during protocol error: '".to_vec();
+        if rest.len() < DUMP {
+            text.extend(cstr(rest));
+            text.push(b'\'');
+        } else {
+            text.extend(cstr(&rest[..DUMP / 2]));
+            text.extend(format!("' (... more {} bytes ...) '", rest.len() - DUMP).bytes());
+            text.extend(cstr(&rest[rest.len() - DUMP / 2..]));
+            text.push(b'\'');
+        }
+        text.iter()
+            .map(|&c| {
+                if (0x20..0x7f).contains(&c) {
+                    c as char
+                } else {
+                    '.'
+                }
+            })
+            .collect()
+    }
+
     pub fn message(&self) -> String {
         let what = match self {
             ProtoError::InvalidMultibulkLength => "invalid multibulk length".to_string(),
@@ -130,7 +172,7 @@ impl RequestParser {
                         }
                     }
                 }
-                let Some(n) = read_count_line(buf, ProtoError::TooBigMbulkCount)? else {
+                let Some((n, used)) = read_count_line(buf, ProtoError::TooBigMbulkCount)? else {
                     return Ok(false);
                 };
                 let n = n.ok_or(ProtoError::InvalidMultibulkLength)?;
@@ -140,6 +182,7 @@ impl RequestParser {
                 if n > UNAUTH_MAX_MULTIBULK && need_auth {
                     return Err(ProtoError::UnauthenticatedMultibulk);
                 }
+                buf.advance(used);
                 if n <= 0 {
                     continue;
                 }
@@ -158,12 +201,14 @@ impl RequestParser {
                         if buf.is_empty() {
                             return Ok(false);
                         }
+                        // Redis looks for the line's end before it checks the `$`.
+                        let Some((l, used)) = read_count_line(buf, ProtoError::TooBigBulkCount)?
+                        else {
+                            return Ok(false);
+                        };
                         if buf[0] != b'$' {
                             return Err(ProtoError::ExpectedDollar(buf[0]));
                         }
-                        let Some(l) = read_count_line(buf, ProtoError::TooBigBulkCount)? else {
-                            return Ok(false);
-                        };
                         let l = match l {
                             Some(l) if (0..=PROTO_MAX_BULK_LEN).contains(&l) => l,
                             _ => return Err(ProtoError::InvalidBulkLength),
@@ -171,6 +216,7 @@ impl RequestParser {
                         if l > UNAUTH_MAX_BULK && need_auth {
                             return Err(ProtoError::UnauthenticatedBulk);
                         }
+                        buf.advance(used);
                         p.bulk_len = Some(l as usize);
                         l as usize
                     }
@@ -197,20 +243,23 @@ impl RequestParser {
 /// Read a `*N` / `$N` line (first byte is the type). `Ok(None)`: incomplete;
 /// `Ok(Some(None))`: not a valid integer. The line ends at the first CR, which must be
 /// followed by one more byte (Redis requires the full CRLF to be buffered).
+///
+/// The line is left in `buf` (its length is returned with the value): the caller takes
+/// it once the value is accepted, so after a protocol error the buffer still starts at
+/// the offending line, as Redis' query buffer does for its log.
 fn read_count_line(
-    buf: &mut BytesMut,
+    buf: &BytesMut,
     too_big: ProtoError,
-) -> Result<Option<Option<i64>>, ProtoError> {
+) -> Result<Option<(Option<i64>, usize)>, ProtoError> {
     if let Some((value, used)) = short_count_line(buf) {
-        buf.advance(used);
-        return Ok(Some(Some(value)));
+        return Ok(Some((Some(value), used)));
     }
     let Some(cr) = find_line_end(buf, too_big)? else {
         return Ok(None);
     };
-    let value = parse_i64_strict(&buf[1..cr]);
-    buf.advance(cr + 2);
-    Ok(Some(value))
+    // An empty line (CR first) is no number; the caller's `$` check names it.
+    let value = buf.get(1..cr).and_then(parse_i64_strict);
+    Ok(Some((value, cr + 2)))
 }
 
 /// The common count line, read without searching: one to three digits (no leading
@@ -241,7 +290,13 @@ fn short_count_line(buf: &[u8]) -> Option<(i64, usize)> {
 /// into reads (Redis only notices when a read leaves no CR in the buffer).
 fn find_line_end(buf: &BytesMut, too_big: ProtoError) -> Result<Option<usize>, ProtoError> {
     let limit = buf.len().min(INLINE_MAX_SIZE + 1);
-    match buf[..limit].iter().position(|&b| b == b'\r') {
+    // strchr() as in Redis: a NUL byte before the CR hides it (the line never
+    // completes until it grows past the limit), as for inline requests.
+    let cr = buf[..limit]
+        .iter()
+        .position(|&b| b == b'\r' || b == 0)
+        .filter(|&i| buf[i] == b'\r');
+    match cr {
         Some(cr) if cr + 2 > buf.len() => Ok(None),
         Some(cr) => Ok(Some(cr)),
         None if buf.len() > INLINE_MAX_SIZE => Err(too_big),

@@ -12,7 +12,7 @@
 use super::Server;
 use crate::commands::session::{ReplyMode, Session};
 use crate::config::LogLevel;
-use crate::resp::request::RequestParser;
+use crate::resp::request::{ProtoError, RequestParser};
 use crate::state::State;
 use crate::state::clients::{ClientShared, Endpoints};
 use crate::tls::TlsContexts;
@@ -49,6 +49,7 @@ pub async fn run_tls(server: Arc<Server>, stream: TcpStream, tls: Arc<TlsContext
 /// A client of the `unixsocket`: local by definition (protected mode lets it in), no
 /// TCP options to set.
 pub async fn run_unix(server: Arc<Server>, stream: UnixStream, path: Arc<str>) {
+    verbose(&server, || format!("Accepted connection to {path}"));
     count_connection(&server.state);
     let fd = raw_fd(&stream);
     let (r, w) = stream.into_split();
@@ -76,6 +77,10 @@ async fn run_tcp(server: Arc<Server>, stream: TcpStream, tls: Option<Arc<TlsCont
     let (Ok(addr), Ok(laddr)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
     };
+    // Redis prints the bare address (no brackets around IPv6).
+    verbose(&server, || {
+        format!("Accepted {}:{}", addr.ip().to_canonical(), addr.port())
+    });
     let fd = raw_fd(&stream);
     let (rd, wr): (Reader, Writer) = match tls {
         None => {
@@ -136,6 +141,13 @@ async fn serve_client(
     let _ = writer.await;
     state.hub().remove_client(client.id);
     state.clients.remove(client.id);
+}
+
+/// A line Redis logs at verbose level about a client (built only when it is logged).
+fn verbose(server: &Server, line: impl FnOnce() -> String) {
+    if server.logger.enabled(LogLevel::Verbose) {
+        server.logger.log(LogLevel::Verbose, &line());
+    }
 }
 
 /// A connection turned away before its session starts: the error, then close.
@@ -223,6 +235,14 @@ async fn read_loop(
                 Err(e) => {
                     replies.extend_from_slice(&e.to_wire());
                     state.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+                    verbose(server, || {
+                        format!(
+                            "Protocol error ({}) from client: {}. {}",
+                            e.log_reason(),
+                            client.describe(),
+                            ProtoError::query_dump(&buf)
+                        )
+                    });
                     return;
                 }
             }
@@ -259,7 +279,14 @@ async fn read_loop(
             r = rd.read_buf(&mut buf) => {
                 state.stats.reads_processed.fetch_add(1, Ordering::Relaxed);
                 match r {
-                    Ok(0) | Err(_) => return,
+                    Ok(0) => {
+                        verbose(server, || format!("Client closed connection {}", client.describe()));
+                        return;
+                    }
+                    Err(e) => {
+                        verbose(server, || format!("Reading from client: {}", crate::config::strerror(&e)));
+                        return;
+                    }
                     Ok(n) => {
                         state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                         now = None;
@@ -267,7 +294,10 @@ async fn read_loop(
                 }
             }
             _ = client.cancel.cancelled() => return,
-            _ = idle_timer => return,
+            _ = idle_timer => {
+                verbose(server, || "Closing idle client".to_string());
+                return;
+            }
         }
     }
 }

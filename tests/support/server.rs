@@ -21,11 +21,35 @@ pub async fn start(cfg: ServerConfig) -> (Arc<State>, SocketAddr) {
     start_with(cfg, sc, Box::new(|_, _| true)).await
 }
 
+/// [`start`] with the server's log kept in memory at `level`: the lines it wrote.
+pub async fn start_logged(
+    cfg: ServerConfig,
+    level: LogLevel,
+) -> (Arc<State>, SocketAddr, Arc<std::sync::Mutex<Vec<String>>>) {
+    let sc = SentinelConfig {
+        myid: Some("f9351bc32a024bcd4d518040ae807e61bcbe50b5".into()),
+        masters: vec![MasterConfig::new("mymaster", "127.0.0.1", 6390, 2)],
+        ..Default::default()
+    };
+    let (logger, lines) = Logger::memory(level);
+    let (state, addr) = serve(cfg, sc, Box::new(|_, _| true), logger).await;
+    (state, addr, lines)
+}
+
 /// [`start`] over a core configured by `sc`, its actions performed by `perform`.
 pub async fn start_with(
     cfg: ServerConfig,
     sc: SentinelConfig,
     perform: rsentinel::shell::Performer,
+) -> (Arc<State>, SocketAddr) {
+    serve(cfg, sc, perform, Logger::memory(LogLevel::Warning).0).await
+}
+
+async fn serve(
+    cfg: ServerConfig,
+    sc: SentinelConfig,
+    perform: rsentinel::shell::Performer,
+    logger: Logger,
 ) -> (Arc<State>, SocketAddr) {
     let core = Sentinel::new(
         &sc,
@@ -44,7 +68,6 @@ pub async fn start_with(
         ..Default::default()
     };
     let state = State::new(cfg, info);
-    let (logger, _) = Logger::memory(LogLevel::Warning);
     let server = Server::new(state.clone(), shell, Arc::new(logger));
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();

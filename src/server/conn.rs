@@ -417,7 +417,12 @@ async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, wr: SharedWrit
     loop {
         // Take the output only with the socket in hand: the reader may be writing its
         // replies, which were queued after anything this would take now.
+        // `biased`, the lock and below the write first: they are usually ready at once,
+        // and then the cancellation branch is never polled (registering its waker and
+        // dropping it again is a cost per message in a fan-out). A kill is still seen: it
+        // wakes the wait below too, and a blocked lock or write polls the token.
         let mut w = tokio::select! {
+            biased;
             w = wr.lock() => w,
             _ = client.cancel.cancelled() => break,
         };
@@ -427,14 +432,14 @@ async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, wr: SharedWrit
             if client.is_killed() || client.is_closing() {
                 break;
             }
-            tokio::select! {
-                _ = client.wake.notified() => {}
-                _ = client.cancel.cancelled() => break,
-            }
+            // `kill` and `close_after_reply` notify `wake` as well, and a notification
+            // given while nobody waits is kept: this wait needs no token.
+            client.wake.notified().await;
             continue;
         }
         state.stats.writes_processed.fetch_add(1, Ordering::Relaxed);
         tokio::select! {
+            biased;
             r = w.write_all(&data) => {
                 if r.is_err() {
                     client.kill();

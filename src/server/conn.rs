@@ -128,7 +128,7 @@ async fn serve_client(
     let client = Arc::new(ClientShared::new(state.clients.next_id(), at, fd));
     state.clients.add(client.clone());
     let wr: SharedWriter = Arc::new(tokio::sync::Mutex::new(wr));
-    let writer = tokio::spawn(write_loop(server.state.clone(), client.clone(), wr.clone()));
+    let writer = tokio::spawn(write_loop(server.clone(), client.clone(), wr.clone()));
 
     let mut sess = Session::new(client.clone(), !state.users().auth_required());
     let mut replies = BytesMut::new();
@@ -223,7 +223,7 @@ async fn read_loop(
                         queue_replies(state, &client, replies);
                     } else if replies.len() > BATCH_FLUSH_BYTES {
                         server.shell.perform_deferred(&mut sess.deferred);
-                        if !(flush_replies(state, &client, wr, replies).await
+                        if !(flush_replies(server, &client, wr, replies).await
                             && backpressure(&client).await)
                         {
                             return;
@@ -249,7 +249,7 @@ async fn read_loop(
         }
         // The batch's votes and hellos are saved (one config write) before the replies.
         server.shell.perform_deferred(&mut sess.deferred);
-        if !replies.is_empty() && !flush_replies(state, &client, wr, replies).await {
+        if !replies.is_empty() && !flush_replies(server, &client, wr, replies).await {
             return;
         }
         if !sess.subscribed() && !backpressure(&client).await {
@@ -345,11 +345,12 @@ fn queue_replies(state: &State, client: &ClientShared, replies: &mut BytesMut) {
 /// Write the collected replies now if the socket is free, else queue them for the writer
 /// task. Output other tasks queued before goes first. False if the client is gone.
 async fn flush_replies(
-    state: &State,
+    server: &Server,
     client: &ClientShared,
     wr: &SharedWriter,
     replies: &mut BytesMut,
 ) -> bool {
+    let state = &*server.state;
     let Ok(mut w) = wr.try_lock() else {
         queue_replies(state, client, replies);
         return true;
@@ -372,8 +373,8 @@ async fn flush_replies(
     let ok = tokio::select! {
         biased;
         r = w.write_all(data) => {
-            if r.is_err() {
-                client.kill();
+            if let Err(e) = r {
+                write_failed(server, client, &e);
                 false
             } else {
                 state.stats.net_output_bytes.fetch_add(len as u64, Ordering::Relaxed);
@@ -413,7 +414,16 @@ async fn wait_if_paused(state: &State, client: &ClientShared, args: &[Bytes]) {
     }
 }
 
-async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, wr: SharedWriter) {
+/// A write to the client failed: Redis' verbose line, and the client goes.
+fn write_failed(server: &Server, client: &ClientShared, e: &std::io::Error) {
+    verbose(server, || {
+        format!("Error writing to client: {}", crate::config::strerror(e))
+    });
+    client.kill();
+}
+
+async fn write_loop(server: Arc<Server>, client: Arc<ClientShared>, wr: SharedWriter) {
+    let state = &server.state;
     loop {
         // Take the output only with the socket in hand: the reader may be writing its
         // replies, which were queued after anything this would take now.
@@ -441,8 +451,8 @@ async fn write_loop(state: Arc<State>, client: Arc<ClientShared>, wr: SharedWrit
         tokio::select! {
             biased;
             r = w.write_all(&data) => {
-                if r.is_err() {
-                    client.kill();
+                if let Err(e) = r {
+                    write_failed(&server, &client, &e);
                     break;
                 }
                 state.stats.net_output_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);

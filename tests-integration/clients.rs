@@ -70,12 +70,16 @@ const sleep = ms => new Promise(res => setTimeout(res, ms));
   const pid = (await r.info('server')).match(/process_id:(\d+)/)[1];
   process.kill(Number(pid), 'SIGKILL');
   const killed = Date.now();
-  let first = null;
+  let first = null, lastErr = null;
   while (Date.now() - killed < 40000) {
     try { await r.incr('n'); first = (Date.now() - killed) / 1000; break; }
-    catch (e) { await sleep(50); }
+    catch (e) { lastErr = e; await sleep(50); }
   }
-  if (first === null) { console.log('no write accepted within 40 s'); process.exit(1); }
+  if (first === null) {
+    const port = r.stream ? r.stream.remotePort : 'none';
+    console.log(`no write accepted within 40 s (status ${r.status}, connected to ${port}, last error: ${lastErr})`);
+    process.exit(1);
+  }
   const now = r.stream.remotePort;
   if (now === old) { console.log('still on the old master ' + old); process.exit(1); }
   console.log(`RESULT old=${old} new=${now} first_write_after_kill=${first.toFixed(2)}s`);

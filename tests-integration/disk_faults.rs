@@ -83,19 +83,8 @@ fn start_in(bin: &Path, dir: &Path, logs: &Path, body: &str) -> Proc {
         ),
     )
     .unwrap();
-    let child = Command::new(bin)
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut p = Proc {
-        child,
-        port,
-        // Proc's drop removes this: a throwaway subdirectory, not the mount point.
-        dir: dir.join("proc-scratch"),
-        name: bin.display().to_string(),
-    };
+    // Proc's drop removes its dir: a throwaway subdirectory, not the mount point.
+    let mut p = spawn_on(bin, &conf, port, dir.join("proc-scratch"));
     wait_until("the sentinel listens", Duration::from_secs(10), || {
         if let Ok(Some(st)) = p.child.try_wait() {
             panic!("{} exited: {st}", bin.display());

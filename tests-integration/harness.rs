@@ -160,6 +160,23 @@ pub fn rsentinel_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_rsentinel"))
 }
 
+/// Spawn `bin` on the config file `conf`, its output discarded; the handle kills it on
+/// drop and removes `dir`. The caller waits for whatever readiness it needs.
+pub fn spawn_on(bin: &Path, conf: &Path, port: u16, dir: PathBuf) -> Proc {
+    let child = Command::new(bin)
+        .arg(conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+    Proc {
+        child,
+        port,
+        dir,
+        name: bin.display().to_string(),
+    }
+}
+
 /// Start a sentinel (`bin` = rsentinel or redis-sentinel) with `conf_body` written to
 /// `<dir>/sentinel.conf`, with `port` and `dir` lines prepended.
 pub fn sentinel(bin: &Path, conf_body: &str) -> Proc {

@@ -5,7 +5,7 @@
 use crate::harness::*;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 fn binaries() -> Vec<std::path::PathBuf> {
@@ -134,18 +134,7 @@ fn port_0_with_a_unixsocket_is_a_sentinel_on_the_socket_only() {
             ),
         )
         .unwrap();
-        let child = Command::new(&bin)
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut p = Proc {
-            child,
-            port: 0,
-            dir,
-            name: bin.display().to_string(),
-        };
+        let mut p = spawn_on(&bin, &conf, 0, dir);
         wait_until("the socket", Duration::from_secs(10), || {
             if let Ok(Some(st)) = p.child.try_wait() {
                 panic!("{}: exited early: {st}", p.name);

@@ -4,8 +4,8 @@
 //! started by both binaries with `--port 0` (so neither stays up): same exit status and
 //! the same fatal error block on stderr. It found `include` with a wildcard (a glob in
 //! Redis), `client-output-buffer-limit` without arguments (accepted by Redis) and
-//! `latency-tracking-info-percentiles` parsing. Left out: `port`/`tls-port` (a run would
-//! listen), `unixsocket` (rsentinel listens on TCP only; see the README), and a wildcard
+//! `latency-tracking-info-percentiles` parsing. Left out: `port`/`tls-port`/`unixsocket`
+//! (a run would listen; `tests-integration/unixsocket.rs` compares those), and a wildcard
 //! that matches the file itself (redis-sentinel dies of a stack overflow on the loop;
 //! rsentinel stops at 32 nested includes with an error).
 //! `DIFF_SEED` / `DIFF_CONFIGS` (default 1 / 150) pick another run.

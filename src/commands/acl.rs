@@ -125,15 +125,14 @@ fn log(ctx: &mut Ctx, arg: Option<&Bytes>) {
             None => return ctx.error("ERR value is not an integer or out of range"),
         },
     };
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let now = std::time::Instant::now();
     let entries = ctx
         .state
         .acl_log()
         .newest(count)
         .map(|e| {
-            let age = now_ms as i64 - e.ctime_ms as i64;
+            // Whole milliseconds, as Redis' `mstime` difference.
+            let age = now.saturating_duration_since(e.at).as_millis();
             Reply::Map(vec![
                 (Reply::bulk("count"), Reply::Int(e.count as i64)),
                 (Reply::bulk("reason"), Reply::bulk(e.reason.name())),

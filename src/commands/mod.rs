@@ -206,8 +206,7 @@ fn allowed_in_pubsub(name: &str) -> bool {
 
 /// An argument as Redis' `%s` prints it: up to its first NUL byte.
 pub fn cstr(arg: &[u8]) -> String {
-    let until_nul = arg.split(|&c| c == 0).next().unwrap_or_default();
-    String::from_utf8_lossy(until_nul).into_owned()
+    String::from_utf8_lossy(crate::resp::until_nul(arg)).into_owned()
 }
 
 /// Redis' `addReplySubcommandSyntaxError`: the subcommand as typed (`%.128s`, so it
@@ -229,7 +228,7 @@ pub fn trunc(b: &[u8], n: usize) -> String {
 /// argument list (quotes and spaces included) stops growing at 128 characters.
 /// Redis formats them with `%s`, so each stops at its first NUL byte.
 pub fn unknown_command(args: &[Bytes]) -> String {
-    let cstr = |b: &[u8]| b.split(|&c| c == 0).next().unwrap_or_default().to_vec();
+    let cstr = |b: &[u8]| crate::resp::until_nul(b).to_vec();
     let mut list: Vec<u8> = Vec::new();
     for a in &args[1..] {
         if list.len() >= 128 {

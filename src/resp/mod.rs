@@ -118,6 +118,11 @@ impl Reply {
     }
 }
 
+/// A byte string as C's `%s` prints it: up to its first NUL.
+pub fn until_nul(b: &[u8]) -> &[u8] {
+    b.split(|&c| c == 0).next().unwrap_or_default()
+}
+
 /// C's `%.17g`: 17 significant digits, trailing zeros dropped, exponent form below
 /// 1e-4 or from 1e17 (`inf`, `-inf` and `nan` as glibc prints them).
 pub fn format_g17(d: f64) -> String {

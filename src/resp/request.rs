@@ -59,17 +59,16 @@ impl ProtoError {
     /// count; `%s` stops at a NUL and anything not printable shows as `.`.
     pub fn query_dump(rest: &[u8]) -> String {
         const DUMP: usize = 128;
-        let cstr = |b: &[u8]| b.split(|&c| c == 0).next().unwrap_or_default().to_vec();
+        let cstr = super::until_nul;
         let mut text = b"Query buffer during protocol error: '".to_vec();
         if rest.len() < DUMP {
             text.extend(cstr(rest));
-            text.push(b'\'');
         } else {
             text.extend(cstr(&rest[..DUMP / 2]));
             text.extend(format!("' (... more {} bytes ...) '", rest.len() - DUMP).bytes());
             text.extend(cstr(&rest[rest.len() - DUMP / 2..]));
-            text.push(b'\'');
         }
+        text.push(b'\'');
         text.iter()
             .map(|&c| {
                 if (0x20..0x7f).contains(&c) {

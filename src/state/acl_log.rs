@@ -9,6 +9,7 @@
 
 use bytes::Bytes;
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 /// Why an entry was logged (`reason` in the reply).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,14 +36,14 @@ pub struct Entry {
     /// The command's full name, the channel, or for `auth` the command as typed.
     pub object: Bytes,
     pub username: Bytes,
-    /// Unix milliseconds of the last refusal counted here.
-    pub ctime_ms: u64,
+    /// The last refusal counted here (monotonic: `age-seconds` is all that shows).
+    pub at: Instant,
     /// The client's `CLIENT LIST` line at that refusal.
     pub client_info: String,
 }
 
-/// Refusals within this many milliseconds of an entry are grouped into it.
-const GROUPING_MS: u64 = 60_000;
+/// Refusals within this long of an entry are grouped into it.
+const GROUPING: Duration = Duration::from_secs(60);
 /// How many of the newest entries are looked at for grouping.
 const GROUPING_SCAN: usize = 10;
 
@@ -57,14 +58,14 @@ impl AclLog {
     pub fn add(&mut self, e: Entry, max_len: usize) {
         let similar = self.entries.iter().take(GROUPING_SCAN).position(|x| {
             x.reason == e.reason
-                && x.ctime_ms.abs_diff(e.ctime_ms) <= GROUPING_MS
+                && x.at.max(e.at).duration_since(x.at.min(e.at)) <= GROUPING
                 && x.object == e.object
                 && x.username == e.username
         });
         match similar.and_then(|i| self.entries.remove(i)) {
             Some(mut x) => {
                 x.count += 1;
-                x.ctime_ms = e.ctime_ms;
+                x.at = e.at;
                 x.client_info = e.client_info;
                 self.entries.push_front(x);
             }

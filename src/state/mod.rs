@@ -190,15 +190,12 @@ impl State {
         username: &[u8],
         client: &clients::ClientShared,
     ) {
-        let ctime_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
         let entry = acl_log::Entry {
             count: 1,
             reason,
             object: bytes::Bytes::copy_from_slice(object),
             username: bytes::Bytes::copy_from_slice(username),
-            ctime_ms,
+            at: Instant::now(),
             client_info: client.describe(),
         };
         let max = usize::try_from(self.cfg.acllog_max_len).unwrap_or(usize::MAX);

@@ -221,11 +221,8 @@ impl Sentinel {
             MasterOption::Proxy(port) => {
                 let was = master.proxy_port;
                 master.proxy_port = port;
-                // Notices matter only to a proxy: listen while one is on.
-                if was == 0 && port != 0 {
-                    self.subscribe_handover(m);
-                } else if was != 0 && port == 0 {
-                    self.unsubscribe_handover(m);
+                if (was == 0) != (port == 0) {
+                    self.follow_handover(m, port != 0);
                 }
             }
             MasterOption::ProxyReplicas(port) => master.proxy_replicas_port = port,

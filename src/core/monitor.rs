@@ -225,32 +225,23 @@ impl Sentinel {
             let args = self.command(mi, "SUBSCRIBE", &[HELLO_CHANNEL]);
             self.send_pubsub(i, None, args);
             if matches!(i, Inst::Master(_)) {
-                self.subscribe_handover(mi);
+                self.follow_handover(mi, true);
             }
         }
     }
 
-    /// Subscribe master `mi`'s pub/sub connection, if there is one, to
-    /// [`HANDOVER_CHANNEL`] when it has a proxy port. With a request id, unlike the
-    /// hello SUBSCRIBE: a refusal (an ACL without that channel) is then an ignored
-    /// reply, not the end of the hello subscription.
-    pub(crate) fn subscribe_handover(&mut self, mi: usize) {
+    /// (Un)subscribe master `mi`'s pub/sub connection, if there is one, to
+    /// [`HANDOVER_CHANNEL`]: listened to while the master has a proxy port (the
+    /// notices matter only to a proxy). With a request id, unlike the hello SUBSCRIBE:
+    /// a refusal (an ACL without that channel) is then an ignored reply, not the end of
+    /// the hello subscription.
+    pub(crate) fn follow_handover(&mut self, mi: usize, listen: bool) {
         let i = Inst::Master(mi);
-        if self.masters[mi].proxy_port == 0 || !self.link_of(i).pc {
+        if (listen && self.masters[mi].proxy_port == 0) || !self.link_of(i).pc {
             return;
         }
-        let args = self.command(mi, "SUBSCRIBE", &[HANDOVER_CHANNEL]);
-        self.send_pubsub(i, Some(Request::Ignored), args);
-    }
-
-    /// Stop listening to [`HANDOVER_CHANNEL`] on master `mi`'s pub/sub connection (its
-    /// proxy was turned off); a link opened later does not subscribe either.
-    pub(crate) fn unsubscribe_handover(&mut self, mi: usize) {
-        let i = Inst::Master(mi);
-        if !self.link_of(i).pc {
-            return;
-        }
-        let args = self.command(mi, "UNSUBSCRIBE", &[HANDOVER_CHANNEL]);
+        let cmd = if listen { "SUBSCRIBE" } else { "UNSUBSCRIBE" };
+        let args = self.command(mi, cmd, &[HANDOVER_CHANNEL]);
         self.send_pubsub(i, Some(Request::Ignored), args);
     }
 

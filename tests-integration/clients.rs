@@ -55,6 +55,19 @@ fn have_python_module(module: &str) -> bool {
 
 /// The same for ioredis: writes through a client with `failoverDetector`, the master
 /// killed by the script, the first write accepted afterwards must be on the new master.
+///
+/// ioredis 5 has a race of its own here: when its failover detector sees `+switch-master`
+/// while a reconnect is resolving the master through a sentinel, the connector's
+/// `disconnect()` makes that reconnect reject with "Connection is closed." and the client
+/// ends for good (status `end`; SentinelConnector.connect checks `this.connecting` after
+/// `resolve`). The odds are the share of the reconnect loop spent resolving. redis-sentinel
+/// peers hit it less: they learn the switch from the leader's next hello, up to 2 s after
+/// the leader already answers with the new master, so the client has usually reconnected
+/// before their `+switch-master`; rsentinel's peers learn it within milliseconds (#7),
+/// while the client still loops (about one run in ten here with a 50 ms retry, every run
+/// with 1 ms, against none of two with redis-sentinel). An application calls `connect()`
+/// again on `end`; so does the script, once, and says so on its result line: the test
+/// still fails if the client cannot reach the new master afterwards.
 const IOREDIS: &str = r#"
 const Redis = require('ioredis');
 const { execSync } = require('child_process');
@@ -70,19 +83,20 @@ const sleep = ms => new Promise(res => setTimeout(res, ms));
   const pid = (await r.info('server')).match(/process_id:(\d+)/)[1];
   process.kill(Number(pid), 'SIGKILL');
   const killed = Date.now();
-  let first = null, lastErr = null;
+  let first = null, lastErr = null, restarted = 0;
   while (Date.now() - killed < 40000) {
+    if (r.status === 'end' && restarted === 0) { restarted = 1; r.connect().catch(() => {}); }
     try { await r.incr('n'); first = (Date.now() - killed) / 1000; break; }
     catch (e) { lastErr = e; await sleep(50); }
   }
   if (first === null) {
     const port = r.stream ? r.stream.remotePort : 'none';
-    console.log(`no write accepted within 40 s (status ${r.status}, connected to ${port}, last error: ${lastErr})`);
+    console.log(`no write accepted within 40 s (status ${r.status}, connected to ${port}, restarted ${restarted}, last error: ${lastErr})`);
     process.exit(1);
   }
   const now = r.stream.remotePort;
   if (now === old) { console.log('still on the old master ' + old); process.exit(1); }
-  console.log(`RESULT old=${old} new=${now} first_write_after_kill=${first.toFixed(2)}s`);
+  console.log(`RESULT old=${old} new=${now} first_write_after_kill=${first.toFixed(2)}s restarted_after_end=${restarted}`);
   process.exit(0);
 })().catch(e => { console.log('error ' + e); process.exit(1); });
 "#;

@@ -172,7 +172,7 @@ fn daemonize() {
 }
 
 async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
-    let server_cfg = loaded.server.clone();
+    let mut server_cfg = loaded.server.clone();
     let logger = Arc::new(Logger::new(&server_cfg.logfile, server_cfg.loglevel));
     let pid = std::process::id();
     let log_all = |lines: Vec<(LogLevel, String)>| {
@@ -210,6 +210,13 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     } else {
         None
     };
+    let files = rsentinel::server::fdlimit::adjust_own(server_cfg.maxclients);
+    log_all(files.log);
+    if files.fatal {
+        logger.flush();
+        return 1;
+    }
+    server_cfg.maxclients = files.maxclients;
     logger.log(LogLevel::Notice, "monotonic clock: POSIX clock_gettime");
     if server_cfg.port == 0 && tls_cfg.port == 0 && server_cfg.unixsocket.is_none() {
         logger.log(

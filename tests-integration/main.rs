@@ -24,6 +24,7 @@ mod differential_config;
 mod differential_random;
 mod disk_faults;
 mod failover;
+mod fdlimit;
 mod hostile;
 mod metrics;
 mod monitoring;

@@ -52,6 +52,7 @@ mod server_accept;
 mod server_acl;
 mod server_acl_log;
 mod server_basic;
+mod server_fdlimit;
 mod server_rates;
 mod server_tracking;
 mod server_votes;

@@ -7,6 +7,7 @@
 
 pub mod accept;
 pub mod conn;
+pub mod fdlimit;
 pub mod unix;
 
 use crate::config::LogLevel;

@@ -218,55 +218,50 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     }
     server_cfg.maxclients = files.maxclients;
     logger.log(LogLevel::Notice, "monotonic clock: POSIX clock_gettime");
-    if server_cfg.port == 0 && tls_cfg.port == 0 && server_cfg.unixsocket.is_none() {
-        logger.log(
-            LogLevel::Warning,
-            "Configured to not listen anywhere, exiting.",
-        );
-        logger.flush();
-        return 1;
-    }
 
     // Bind first: like redis, a taken port is fatal before anything is written.
+    let binds = rsentinel::server::listen::bind_addresses(&server_cfg.bind);
     let mut listeners = Vec::new();
     let mut tls_listeners = Vec::new();
-    let binds = if server_cfg.bind.is_empty() {
-        vec!["*".to_string(), "-::*".to_string()]
-    } else {
-        server_cfg.bind.clone()
-    };
-    for (port, kind) in [(server_cfg.port, "tcp"), (tls_cfg.port, "TLS")] {
+    for (port, kind) in [(server_cfg.port, "TCP"), (tls_cfg.port, "TLS")] {
         if port == 0 {
             continue;
         }
-        for b in &binds {
-            let optional = b.starts_with('-');
-            let host = b.trim_start_matches('-');
-            let host = match host {
-                "*" => "0.0.0.0",
-                "::*" => "::",
-                h => h,
-            };
-            match tokio::net::TcpListener::bind((host, port)).await {
-                Ok(l) if kind == "tcp" => listeners.push(l),
-                Ok(l) => tls_listeners.push(l),
-                Err(_) if optional => {}
+        let bound = rsentinel::server::listen::listen_to_port(&binds, port, server_cfg.tcp_backlog);
+        for w in &bound.warnings {
+            logger.log(LogLevel::Warning, w);
+        }
+        if bound.fatal {
+            logger.log(
+                LogLevel::Warning,
+                &format!("Failed listening on port {port} ({kind}), aborting."),
+            );
+            return 1;
+        }
+        let mut tokio_listeners = Vec::new();
+        for l in bound.listeners {
+            match tokio::net::TcpListener::from_std(l) {
+                Ok(l) => tokio_listeners.push(l),
                 Err(e) => {
                     logger.log(
                         LogLevel::Warning,
-                        &format!("Warning: Could not create server TCP listening socket {host}:{port}: bind: {e}"),
-                    );
-                    logger.log(
-                        LogLevel::Warning,
-                        &format!("Failed listening on port {port} ({kind}), aborting."),
+                        &format!("Failed listening on port {port} ({kind}), aborting: {e}"),
                     );
                     return 1;
                 }
             }
         }
+        match kind {
+            "TCP" => listeners = tokio_listeners,
+            _ => tls_listeners = tokio_listeners,
+        }
     }
     let unix_listener = match &server_cfg.unixsocket {
-        Some(path) => match rsentinel::server::unix::bind(path, server_cfg.unixsocketperm) {
+        Some(path) => match rsentinel::server::unix::bind(
+            path,
+            server_cfg.unixsocketperm,
+            server_cfg.tcp_backlog,
+        ) {
             Ok(l) => Some((l, Arc::<str>::from(path.as_str()))),
             Err(e) => {
                 logger.log(
@@ -278,6 +273,14 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         },
         None => None,
     };
+    if listeners.is_empty() && tls_listeners.is_empty() && unix_listener.is_none() {
+        logger.log(
+            LogLevel::Warning,
+            "Configured to not listen anywhere, exiting.",
+        );
+        logger.flush();
+        return 1;
+    }
     // The HTTP endpoint (rsentinel's `sentinel metrics-port`) binds on the same
     // addresses; a taken port is as fatal as the RESP port's.
     let metrics_port = loaded.sentinel.metrics_port;
@@ -306,6 +309,9 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         LogLevel::Notice,
         &format!("Running mode=sentinel, port={}.", server_cfg.main_port()),
     );
+    if let Some(w) = rsentinel::server::listen::backlog_warning(server_cfg.tcp_backlog) {
+        logger.log(LogLevel::Warning, &w);
+    }
     // Users are created after the config is read: unknown commands in `user` lines
     // only fail here, like Redis' ACLLoadConfiguredUsers.
     if let Err(msg) =

@@ -312,6 +312,7 @@ impl LoadState {
             "maxclients" => s.maxclients = num() as u32,
             "timeout" => s.timeout = num(),
             "tcp-keepalive" => s.tcp_keepalive = num(),
+            "tcp-backlog" => s.tcp_backlog = num().min(i32::MAX as u64) as i32,
             "acllog-max-len" => s.acllog_max_len = num(),
             "aclfile" => self.store.aclfile = !vals[0].is_empty(),
             "tls-port" => s.tls.port = num() as u16,

@@ -147,6 +147,8 @@ pub struct ServerConfig {
     /// Idle client timeout in seconds; 0 = never.
     pub timeout: u64,
     pub tcp_keepalive: u64,
+    /// `tcp-backlog`: the listen backlog of the client listeners.
+    pub tcp_backlog: i32,
     /// `acllog-max-len`: how many `ACL LOG` entries are kept.
     pub acllog_max_len: u64,
     /// `rename-command` of the sentinel's own commands: (command, new name or "").
@@ -261,6 +263,7 @@ impl Default for ServerConfig {
             maxclients: 10000,
             timeout: 0,
             tcp_keepalive: 300,
+            tcp_backlog: 511,
             acllog_max_len: 128,
             rename_commands: Vec::new(),
             pubsub_limit: (32 * 1024 * 1024, 8 * 1024 * 1024, 60),

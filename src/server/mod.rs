@@ -8,6 +8,7 @@
 pub mod accept;
 pub mod conn;
 pub mod fdlimit;
+pub mod listen;
 pub mod unix;
 
 use crate::config::LogLevel;

@@ -11,9 +11,10 @@ const SUN_PATH: usize = 108;
 
 /// Bind `path` as Redis' `initServer` does: remove whatever file is there first (a
 /// socket left by a previous run; a failure to remove is not an error), bind, then
-/// `chmod` to `perm` unless it is 0. The error is the text redis-sentinel logs after
+/// `chmod` to `perm` unless it is 0, listen with `tcp-backlog`. The error is the text redis-sentinel logs after
 /// `Failed opening Unix socket: `.
-pub fn bind(path: &str, perm: u32) -> Result<tokio::net::UnixListener, String> {
+pub fn bind(path: &str, perm: u32, backlog: i32) -> Result<tokio::net::UnixListener, String> {
+    use socket2::{Domain, SockAddr, Socket, Type};
     let _ = std::fs::remove_file(path);
     if path.len() > SUN_PATH - 1 {
         return Err(format!(
@@ -21,15 +22,19 @@ pub fn bind(path: &str, perm: u32) -> Result<tokio::net::UnixListener, String> {
             path.len()
         ));
     }
-    let std_listener = std::os::unix::net::UnixListener::bind(path)
-        .map_err(|e| format!("bind: {}", strerror(&e)))?;
+    let text = |what: &str, e: std::io::Error| format!("{what}: {}", strerror(&e));
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(|e| text("socket", e))?;
+    let addr = SockAddr::unix(path).map_err(|e| text("bind", e))?;
+    socket.bind(&addr).map_err(|e| text("bind", e))?;
     if perm != 0 {
         let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm));
     }
-    std_listener
+    socket.listen(backlog).map_err(|e| text("listen", e))?;
+    socket
         .set_nonblocking(true)
-        .and_then(|()| tokio::net::UnixListener::from_std(std_listener))
-        .map_err(|e| format!("listen: {}", strerror(&e)))
+        .map_err(|e| text("listen", e))?;
+    let std_listener: std::os::unix::net::UnixListener = socket.into();
+    tokio::net::UnixListener::from_std(std_listener).map_err(|e| text("listen", e))
 }
 
 /// Remove the socket file at shutdown, as Redis' `closeListeningSockets`: the log lines

@@ -228,29 +228,16 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
             continue;
         }
         let bound = rsentinel::server::listen::listen_to_port(&binds, port, server_cfg.tcp_backlog);
-        for w in &bound.warnings {
-            logger.log(LogLevel::Warning, w);
+        for w in bound.warnings() {
+            logger.log(LogLevel::Warning, &w);
         }
-        if bound.fatal {
+        let Ok(tokio_listeners) = bound.into_tokio() else {
             logger.log(
                 LogLevel::Warning,
                 &format!("Failed listening on port {port} ({kind}), aborting."),
             );
             return 1;
-        }
-        let mut tokio_listeners = Vec::new();
-        for l in bound.listeners {
-            match tokio::net::TcpListener::from_std(l) {
-                Ok(l) => tokio_listeners.push(l),
-                Err(e) => {
-                    logger.log(
-                        LogLevel::Warning,
-                        &format!("Failed listening on port {port} ({kind}), aborting: {e}"),
-                    );
-                    return 1;
-                }
-            }
-        }
+        };
         match kind {
             "TCP" => listeners = tokio_listeners,
             _ => tls_listeners = tokio_listeners,
@@ -407,7 +394,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         routes: routes_rx,
         state: state.clone(),
         logger: logger.clone(),
-        binds: rsentinel::proxy::bind_hosts(&server_cfg.bind),
+        binds: binds.clone(),
     }
     .spawn();
 

@@ -42,7 +42,7 @@ async fn start(rx: watch::Receiver<Routes>) {
         routes: rx,
         state: State::new(ServerConfig::default(), ProcessInfo::default()),
         logger: Arc::new(logger),
-        binds: vec![("127.0.0.1".into(), false)],
+        binds: vec!["127.0.0.1".into()],
     };
     let shards = Arc::new(vec![tokio::runtime::Handle::current()]);
     tokio::spawn(p.run(shards));

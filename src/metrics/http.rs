@@ -221,19 +221,8 @@ fn json<T: Serialize + ?Sized>(code: StatusCode, v: &T) -> Response<Full<Bytes>>
 /// Bind the HTTP listeners on the sentinel's `bind` addresses (the same list and rules
 /// as the RESP port: a `-` prefix makes an address optional).
 pub async fn bind(binds: &[String], port: u16) -> Result<Vec<TcpListener>, String> {
-    let mut out = Vec::new();
-    for b in binds {
-        let optional = b.starts_with('-');
-        let host = match b.trim_start_matches('-') {
-            "*" => "0.0.0.0",
-            "::*" => "::",
-            h => h,
-        };
-        match TcpListener::bind((host, port)).await {
-            Ok(l) => out.push(l),
-            Err(_) if optional => {}
-            Err(e) => return Err(format!("{host}:{port}: {e}")),
-        }
-    }
-    Ok(out)
+    crate::server::listen::listen_to_port(binds, port, BACKLOG).into_tokio()
 }
+
+/// Redis' default `tcp-backlog`: a scrape endpoint needs no more.
+const BACKLOG: i32 = 511;

@@ -71,25 +71,6 @@ pub fn observer(tx: watch::Sender<Routes>) -> Observer {
     })
 }
 
-/// The hosts to listen on for the sentinel's `bind` setting (`-` marks an optional
-/// address whose failure is ignored), as the sentinel port itself is bound.
-pub fn bind_hosts(bind: &[String]) -> Vec<(String, bool)> {
-    let default = ["*".to_string(), "-::*".to_string()];
-    let binds = if bind.is_empty() { &default[..] } else { bind };
-    binds
-        .iter()
-        .map(|b| {
-            let optional = b.starts_with('-');
-            let host = match b.trim_start_matches('-') {
-                "*" => "0.0.0.0",
-                "::*" => "::",
-                h => h,
-            };
-            (host.to_string(), optional)
-        })
-        .collect()
-}
-
 /// Proxy threads (shards): one per core, at most four. Each proxied request costs the
 /// proxy about what it costs Redis (the kernel's TCP work of a read and a write; the
 /// proxy's own code is ~10% of its profile), so what matters is getting CPU time next
@@ -103,16 +84,20 @@ fn workers() -> usize {
         .clamp(1, 4)
 }
 
+/// Listen backlog of a proxy port (Redis' default `tcp-backlog`).
+const BACKLOG: i32 = 511;
+
 /// How often binding a wanted port that failed is tried again.
 const REBIND_EVERY: Duration = Duration::from_secs(1);
 
 /// What the proxy runs on: the views from the shell's [`observer`], the shared state
-/// its counters live in, the sentinel's logger and its `bind` addresses ([`bind_hosts`]).
+/// its counters live in, the sentinel's logger and its `bind` addresses (as
+/// `server::listen::bind_addresses` gives them).
 pub struct Proxy {
     pub routes: watch::Receiver<Routes>,
     pub state: Arc<State>,
     pub logger: Arc<Logger>,
-    pub binds: Vec<(String, bool)>,
+    pub binds: Vec<String>,
 }
 
 /// A bound port and its accept tasks.
@@ -265,14 +250,9 @@ impl Proxy {
         shards: &Shards,
         inspector: &Arc<handover::Inspector>,
     ) -> std::io::Result<Listening> {
-        let mut listeners = Vec::new();
-        for (host, optional) in &self.binds {
-            match TcpListener::bind((host.as_str(), port)).await {
-                Ok(l) => listeners.push(l),
-                Err(_) if *optional => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let listeners = crate::server::listen::listen_to_port(&self.binds, port, BACKLOG)
+            .into_tokio()
+            .map_err(std::io::Error::other)?;
         let stats = self.state.proxy.master(name);
         let tasks = listeners
             .into_iter()

@@ -16,12 +16,32 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, ToSocketAddr
 #[derive(Debug, Default)]
 pub struct Bound {
     pub listeners: Vec<TcpListener>,
-    /// `Warning: Could not create server TCP listening socket ...` lines, one per
-    /// address that failed, skipped or not.
-    pub warnings: Vec<String>,
+    /// `<addr>:<port>: <anet's error>`, one per address that failed, skipped or not
+    /// (the fatal one last).
+    pub failures: Vec<String>,
     /// An address failed in a way Redis does not skip: start-up must abort (the
     /// listeners already opened are dropped).
     pub fatal: bool,
+}
+
+impl Bound {
+    /// Redis' log line for each failure.
+    pub fn warnings(&self) -> impl Iterator<Item = String> + '_ {
+        self.failures
+            .iter()
+            .map(|f| format!("Warning: Could not create server TCP listening socket {f}"))
+    }
+
+    /// The listeners for tokio, or the failure that makes them unusable.
+    pub fn into_tokio(self) -> Result<Vec<tokio::net::TcpListener>, String> {
+        if self.fatal {
+            return Err(self.failures.last().cloned().unwrap_or_default());
+        }
+        self.listeners
+            .into_iter()
+            .map(|l| tokio::net::TcpListener::from_std(l).map_err(|e| strerror(&e)))
+            .collect()
+    }
 }
 
 /// `bind` as configured, or Redis' default when the config has none.
@@ -42,9 +62,7 @@ pub fn listen_to_port(binds: &[String], port: u16, backlog: i32) -> Bound {
         match open(addr, port, backlog) {
             Ok(l) => out.listeners.push(l),
             Err((text, errno)) => {
-                out.warnings.push(format!(
-                    "Warning: Could not create server TCP listening socket {addr}:{port}: {text}"
-                ));
+                out.failures.push(format!("{addr}:{port}: {text}"));
                 let skip = (errno == libc::EADDRNOTAVAIL && optional)
                     || [
                         libc::ENOPROTOOPT,

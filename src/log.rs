@@ -9,7 +9,7 @@ use crate::config::LogLevel;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -29,6 +29,8 @@ pub struct Logger {
     pid: u32,
     level: AtomicU8,
     sink: Mutex<Sink>,
+    /// `syslog-enabled yes`: each line's message also goes to syslog(3).
+    syslog: AtomicBool,
 }
 
 impl Logger {
@@ -47,7 +49,46 @@ impl Logger {
             pid: std::process::id(),
             level: AtomicU8::new(level_to_u8(level)),
             sink: Mutex::new(sink),
+            syslog: AtomicBool::new(false),
         }
+    }
+
+    /// `syslog-enabled yes`: openlog(3) as Redis' initServer calls it, then every line
+    /// that is written also goes to syslog at the matching priority. Lines logged before
+    /// this (the start-up banner) reach syslog under glibc's defaults (program name, no
+    /// pid, `user`), as redis-sentinel's do.
+    pub fn enable_syslog(&self, ident: &str, facility: &str) {
+        let facility = match facility {
+            "user" => libc::LOG_USER,
+            "local1" => libc::LOG_LOCAL1,
+            "local2" => libc::LOG_LOCAL2,
+            "local3" => libc::LOG_LOCAL3,
+            "local4" => libc::LOG_LOCAL4,
+            "local5" => libc::LOG_LOCAL5,
+            "local6" => libc::LOG_LOCAL6,
+            "local7" => libc::LOG_LOCAL7,
+            _ => libc::LOG_LOCAL0,
+        };
+        // openlog keeps the pointer: the ident lives as long as the process.
+        let ident: &'static std::ffi::CStr = Box::leak(
+            std::ffi::CString::new(crate::resp::until_nul(ident.as_bytes()))
+                .unwrap_or_default()
+                .into_boxed_c_str(),
+        );
+        // SAFETY: a NUL-terminated string that is never freed.
+        unsafe {
+            libc::openlog(
+                ident.as_ptr(),
+                libc::LOG_PID | libc::LOG_NDELAY | libc::LOG_NOWAIT,
+                facility,
+            )
+        };
+        self.syslog.store(true, Ordering::Relaxed);
+    }
+
+    /// The start-up lines before openlog: syslog is on, with glibc's defaults.
+    pub fn syslog_before_openlog(&self) {
+        self.syslog.store(true, Ordering::Relaxed);
     }
 
     /// A logger that keeps its lines in memory; returns the shared line buffer.
@@ -84,7 +125,21 @@ impl Logger {
             return;
         }
         let line = format_line(self.pid, unix_ms(), level, msg);
-        self.write_line(&line);
+        if self.write_line(&line) && self.syslog.load(Ordering::Relaxed) {
+            let priority = match level {
+                LogLevel::Debug => libc::LOG_DEBUG,
+                LogLevel::Verbose => libc::LOG_INFO,
+                LogLevel::Notice => libc::LOG_NOTICE,
+                LogLevel::Warning | LogLevel::Nothing => libc::LOG_WARNING,
+            };
+            // Redis sends the message as formatted into its 1024-byte buffer; a NUL
+            // ends it there as it ends C's string.
+            let cut = &line[line.len() - message_len(msg)..];
+            if let Ok(text) = std::ffi::CString::new(crate::resp::until_nul(cut.as_bytes())) {
+                // SAFETY: a "%s" format with one NUL-terminated argument.
+                unsafe { libc::syslog(priority, c"%s".as_ptr(), text.as_ptr()) };
+            }
+        }
     }
 
     /// The line redis' signal handler writes: `<pid>:signal-handler (<secs>) <msg>`.
@@ -107,7 +162,9 @@ impl Logger {
         }
     }
 
-    fn write_line(&self, line: &str) {
+    /// False when the logfile could not be opened (then, as in Redis' serverLogRaw,
+    /// the line does not reach syslog either).
+    fn write_line(&self, line: &str) -> bool {
         let sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
         match &*sink {
             Sink::Stdout => {
@@ -116,31 +173,38 @@ impl Logger {
                 let _ = out.flush();
             }
             // An unwritable logfile loses the line, as in redis: never fall back to stderr.
-            Sink::File(path) => {
-                if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(path) {
+            Sink::File(path) => match OpenOptions::new().create(true).append(true).open(path) {
+                Ok(mut f) => {
                     let _ = f.write_all(format!("{line}\n").as_bytes());
                 }
-            }
+                Err(_) => return false,
+            },
             Sink::Memory(lines) => lines
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(line.to_string()),
         }
+        true
     }
 }
 
 /// One complete log line (without newline) for `pid` at `unix_ms` local time.
 pub fn format_line(pid: u32, unix_ms: u64, level: LogLevel, msg: &str) -> String {
-    let mut cut = msg.len().min(MAX_MESSAGE);
-    while !msg.is_char_boundary(cut) {
-        cut -= 1;
-    }
     format!(
         "{pid}:X {} {} {}",
         format_time(unix_ms),
         level_char(level),
-        &msg[..cut]
+        &msg[..message_len(msg)]
     )
+}
+
+/// How much of `msg` fits Redis' message buffer (on a character boundary).
+fn message_len(msg: &str) -> usize {
+    let mut cut = msg.len().min(MAX_MESSAGE);
+    while !msg.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
 }
 
 /// `.` debug, `-` verbose, `*` notice, `#` warning.

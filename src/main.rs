@@ -180,6 +180,9 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
             logger.log(level, &text);
         }
     };
+    if server_cfg.syslog_enabled {
+        logger.syslog_before_openlog();
+    }
     log_all(supervision.log.clone());
     logger.log(
         LogLevel::Warning,
@@ -192,6 +195,9 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         ),
     );
     logger.log(LogLevel::Warning, "Configuration loaded");
+    if server_cfg.syslog_enabled {
+        logger.enable_syslog(&server_cfg.syslog_ident, &server_cfg.syslog_facility);
+    }
     // TLS is configured before anything else is set up, as in redis.
     let tls_cfg = &server_cfg.tls;
     let tls = if tls_cfg.enabled() {

@@ -35,6 +35,7 @@ mod scripts;
 mod soak;
 mod spellings;
 mod supervised;
+mod syslog;
 mod tls;
 mod unixsocket;
 mod upstream;

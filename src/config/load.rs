@@ -300,6 +300,9 @@ impl LoadState {
                     .unwrap_or(0)
             }
             "logfile" => s.logfile = vals[0].clone(),
+            "syslog-enabled" => s.syslog_enabled = value == Some("yes"),
+            "syslog-ident" => s.syslog_ident = vals[0].clone(),
+            "syslog-facility" => s.syslog_facility = value.unwrap_or("local0").to_string(),
             "loglevel" => {
                 s.loglevel = match value {
                     Some("debug") => LogLevel::Debug,

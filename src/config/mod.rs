@@ -138,6 +138,11 @@ pub struct ServerConfig {
     /// Empty = stdout.
     pub logfile: String,
     pub loglevel: LogLevel,
+    /// `syslog-enabled`: every log line also goes to syslog(3), under `syslog-ident`
+    /// and `syslog-facility`.
+    pub syslog_enabled: bool,
+    pub syslog_ident: String,
+    pub syslog_facility: String,
     /// Absolute directory the process works in (after `dir`).
     pub dir: Option<String>,
     pub requirepass: Option<String>,
@@ -257,6 +262,9 @@ impl Default for ServerConfig {
             unixsocketperm: 0,
             logfile: String::new(),
             loglevel: LogLevel::Notice,
+            syslog_enabled: false,
+            syslog_ident: "redis".to_string(),
+            syslog_facility: "local0".to_string(),
             dir: None,
             requirepass: None,
             users: Vec::new(),

@@ -33,6 +33,7 @@ pub mod glob;
 pub mod links;
 pub mod log;
 pub mod metrics;
+pub mod process;
 pub mod proxy;
 pub mod resp;
 pub mod runtime;

@@ -37,7 +37,15 @@ fn die(msg: &str) -> ! {
     std::process::exit(1);
 }
 
+/// INFO's `executable`: `argv[0]` made absolute against the directory rsentinel was
+/// started in (before `dir` changes it), as Redis computes it (not the resolved binary:
+/// a `redis-sentinel` symlink shows as itself).
+static EXECUTABLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 fn main() {
+    let argv0 = std::env::args().next().unwrap_or_default();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let _ = EXECUTABLE.set(config::absolute_path(&argv0, &cwd.to_string_lossy()));
     let args: Vec<String> = std::env::args().skip(1).collect();
     // `rsentinel demo`, unless a config file called `demo` exists (then it is that
     // config path, as redis-sentinel would read it).
@@ -103,6 +111,26 @@ fn main() {
     // SAFETY: setting a signal's disposition to SIG_IGN, before any thread exists.
     unsafe {
         libc::signal(libc::SIGHUP, libc::SIG_IGN);
+    }
+    // What `ps` and the scheduler see, while this is still the only thread (the
+    // runtime's threads inherit the affinity; the title rewrites the environment).
+    if loaded.server.set_proc_title {
+        let vars = rsentinel::process::title::Vars {
+            title: std::env::args().next().unwrap_or_default(),
+            first_bind: loaded.server.bind.first().cloned(),
+            port: loaded.server.port,
+            tls_port: loaded.server.tls.port,
+            unixsocket: loaded.server.unixsocket.clone(),
+            config_file: loaded.path.display().to_string(),
+        };
+        if let Some(title) =
+            rsentinel::process::title::expand(&loaded.server.proc_title_template, &vars)
+        {
+            rsentinel::process::title::set(&title);
+        }
+    }
+    if let Some(list) = &loaded.server.server_cpulist {
+        rsentinel::process::cpus::apply(list);
     }
     // One thread, like redis-sentinel: the core sits behind one lock anyway, and the
     // measured idle cost at 1,000 masters did not improve with more workers. A config
@@ -407,6 +435,11 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     let server = Server::new(state.clone(), shell.clone(), logger.clone());
 
     shell.with_core(|core, now| core.announce_startup(now, !had_myid));
+    // After `Sentinel ID is ...`, as Redis' main calls setOOMScoreAdj.
+    let oom = &server_cfg.oom_score_adj;
+    if let Some(w) = rsentinel::process::oom::apply(oom, server_cfg.oom_score_adj_master) {
+        logger.log(LogLevel::Warning, &w);
+    }
 
     for l in listeners {
         tokio::spawn(server.clone().serve(l));
@@ -503,9 +536,7 @@ fn process_info(loaded: &config::Loaded, seed: u64, pid: u32) -> ProcessInfo {
             rsentinel::core::random_hex_id(&mut r)
         },
         config_file: loaded.path.display().to_string(),
-        executable: std::env::current_exe()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
+        executable: EXECUTABLE.get().cloned().unwrap_or_default(),
         start_ms: now_ms(),
         pid,
         hz: 10,

@@ -28,6 +28,7 @@ mod fdlimit;
 mod hostile;
 mod metrics;
 mod monitoring;
+mod process;
 mod proxy;
 mod proxy_handover;
 mod relay;

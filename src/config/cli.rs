@@ -51,3 +51,27 @@ pub fn reads_stdin(args: &[String]) -> bool {
         .enumerate()
         .any(|(j, a)| a == "-" && (j == 0 || j + 1 == rest.len()))
 }
+
+/// Redis' getAbsolutePath, used for the config file and `argv[0]` (INFO's
+/// `config_file` and `executable`): blanks trimmed, an absolute path kept as is, a
+/// relative one joined to the working directory with its leading `../` folded into it
+/// (and nothing else normalised).
+pub fn absolute_path(path: &str, cwd: &str) -> String {
+    let mut rel = path.trim_matches([' ', '\r', '\n', '\t']);
+    if rel.starts_with('/') {
+        return rel.to_string();
+    }
+    let mut abs = cwd.to_string();
+    if !abs.is_empty() && !abs.ends_with('/') {
+        abs.push('/');
+    }
+    while let Some(rest) = rel.strip_prefix("../") {
+        rel = rest;
+        if abs.len() > 1 {
+            // Drop the last element (abs ends with '/').
+            let cut = abs[..abs.len() - 1].rfind('/').map_or(0, |i| i + 1);
+            abs.truncate(cut);
+        }
+    }
+    abs + rel
+}

@@ -74,11 +74,10 @@ pub fn load_with_stdin(
     overrides: &[Vec<String>],
 ) -> Result<Loaded, ConfigError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        cwd.join(path)
-    };
+    let abs = PathBuf::from(super::absolute_path(
+        &path.to_string_lossy(),
+        &cwd.to_string_lossy(),
+    ));
     let text = std::fs::read(&abs).map_err(|e| ConfigError::CantOpen {
         path: abs.display().to_string(),
         reason: strerror(&e),
@@ -268,9 +267,28 @@ impl LoadState {
             return Ok(());
         }
         let value = generic::parse_value(spec, vals)?;
+        if spec.name == "proc-title-template"
+            && !crate::process::title::valid(&vals[0], &self.title_vars())
+        {
+            return Err("template format is invalid or contains unknown variables".into());
+        }
         self.apply_server(spec, vals, value.as_deref());
         self.store.values.insert(spec.name, value);
         Ok(())
+    }
+
+    /// What a title template can name, as far as the file was read (Redis validates
+    /// the template with the settings of the lines before it).
+    fn title_vars(&self) -> crate::process::title::Vars {
+        let s = &self.server;
+        crate::process::title::Vars {
+            title: String::new(),
+            first_bind: s.bind.first().cloned(),
+            port: s.port,
+            tls_port: s.tls.port,
+            unixsocket: s.unixsocket.clone(),
+            config_file: String::new(),
+        }
     }
 
     /// Mirrors the options rsentinel acts on into `ServerConfig`.
@@ -300,6 +318,15 @@ impl LoadState {
                     .unwrap_or(0)
             }
             "logfile" => s.logfile = vals[0].clone(),
+            "set-proc-title" => s.set_proc_title = value == Some("yes"),
+            "proc-title-template" => s.proc_title_template = vals[0].clone(),
+            "server_cpulist" => s.server_cpulist = raw(),
+            "oom-score-adj" => s.oom_score_adj = value.unwrap_or("no").to_string(),
+            "oom-score-adj-values" => {
+                s.oom_score_adj_master = value
+                    .and_then(|v| v.split(' ').next()?.parse().ok())
+                    .unwrap_or(0)
+            }
             "syslog-enabled" => s.syslog_enabled = value == Some("yes"),
             "syslog-ident" => s.syslog_ident = vals[0].clone(),
             "syslog-facility" => s.syslog_facility = value.unwrap_or("local0").to_string(),

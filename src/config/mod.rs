@@ -138,6 +138,15 @@ pub struct ServerConfig {
     /// Empty = stdout.
     pub logfile: String,
     pub loglevel: LogLevel,
+    /// `set-proc-title` / `proc-title-template`: what `ps` shows (see `proctitle`).
+    pub set_proc_title: bool,
+    pub proc_title_template: String,
+    /// `server_cpulist`: the CPUs the sentinel runs on (Redis' cpulist syntax).
+    pub server_cpulist: Option<String>,
+    /// `oom-score-adj` (`no`, `yes`/`relative`, `absolute`) and the master value of
+    /// `oom-score-adj-values` (a sentinel is never a replica).
+    pub oom_score_adj: String,
+    pub oom_score_adj_master: i64,
     /// `syslog-enabled`: every log line also goes to syslog(3), under `syslog-ident`
     /// and `syslog-facility`.
     pub syslog_enabled: bool,
@@ -262,6 +271,11 @@ impl Default for ServerConfig {
             unixsocketperm: 0,
             logfile: String::new(),
             loglevel: LogLevel::Notice,
+            set_proc_title: true,
+            proc_title_template: "{title} {listen-addr} {server-mode}".to_string(),
+            server_cpulist: None,
+            oom_score_adj: "no".to_string(),
+            oom_score_adj_master: 0,
             syslog_enabled: false,
             syslog_ident: "redis".to_string(),
             syslog_facility: "local0".to_string(),
@@ -297,7 +311,7 @@ mod store;
 pub use crate::resp::sds::{repr, split_args, split_args_bytes};
 pub use acl::describe_users;
 pub use atomic::{failed_step, write_atomic};
-pub use cli::{args_to_lines, reads_stdin};
+pub use cli::{absolute_path, args_to_lines, reads_stdin};
 pub use errors::{ConfigError, ConfigErrorKind, strerror};
 pub use load::{Loaded, load, load_with_stdin};
 pub use rewrite::{rewrite_text, rewrite_text_with_users};

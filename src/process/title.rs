@@ -1,0 +1,156 @@
+//! The process title (`set-proc-title`, `proc-title-template`), as Redis sets it.
+//!
+//! redis-sentinel rewrites its command line at start-up, so `ps` shows
+//! `redis-sentinel *:26379 [sentinel]` instead of the arguments it was started with;
+//! operators find sentinels with `ps`/`pgrep -f` on that text, and a drop-in must show
+//! the same. The template language is Redis' `sdstemplate`: `{name}` expands a
+//! variable, `{{` is a literal brace, an unknown name or an unterminated `{` makes the
+//! template invalid (refused at config load), and the result is trimmed of spaces.
+
+/// What a template may name.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    /// `{title}`: the program as executed (`argv[0]`).
+    pub title: String,
+    /// The first `bind` address as written, if any.
+    pub first_bind: Option<String>,
+    pub port: u16,
+    pub tls_port: u16,
+    pub unixsocket: Option<String>,
+    /// `{config-file}`: the absolute path of the config file.
+    pub config_file: String,
+}
+
+impl Vars {
+    fn get(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "title" => self.title.clone(),
+            "listen-addr" if self.port != 0 || self.tls_port != 0 => format!(
+                "{}:{}",
+                self.first_bind.as_deref().unwrap_or("*"),
+                if self.port != 0 {
+                    self.port
+                } else {
+                    self.tls_port
+                }
+            ),
+            "listen-addr" => format!(
+                "unixsocket:{}",
+                self.unixsocket.as_deref().unwrap_or("(null)")
+            ),
+            "server-mode" => "[sentinel]".to_string(),
+            "config-file" => self.config_file.clone(),
+            "port" => self.port.to_string(),
+            "tls-port" => self.tls_port.to_string(),
+            "unixsocket" => self.unixsocket.clone().unwrap_or_default(),
+            _ => return None,
+        })
+    }
+}
+
+/// The title `template` gives, or `None` when the template is invalid.
+pub fn expand(template: &str, vars: &Vars) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        if after.is_empty() {
+            return None;
+        }
+        if let Some(tail) = after.strip_prefix('{') {
+            out.push('{');
+            rest = tail;
+            continue;
+        }
+        let close = after.find('}')?;
+        out.push_str(&vars.get(&after[..close])?);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out.trim_matches(' ').to_string())
+}
+
+/// Redis' load-time check: the template must expand (with an empty title) to
+/// something that is not blank.
+pub fn valid(template: &str, vars: &Vars) -> bool {
+    let probe = Vars {
+        title: String::new(),
+        ..vars.clone()
+    };
+    expand(template, &probe).is_some_and(|t| !t.is_empty())
+}
+
+/// Replace the command line `ps` shows with `title`, in the memory the kernel reports
+/// as this process' argument area (Linux: `/proc/self/stat` fields 48-49). The
+/// environment strings that follow it are moved to the heap first, as Redis'
+/// setproctitle does, so that a title longer than the original arguments fits.
+///
+/// Must run before any other thread exists (it rewrites the environment) and after
+/// the arguments were read (`std::env::args` reads the same memory).
+pub fn set(title: &str) {
+    let Some((start, end, env_end)) = areas() else {
+        return;
+    };
+    // SAFETY: the single-threaded start-up (see above) is the only reader of the
+    // environment while it is re-created on the heap.
+    let room_end = if env_end > end && unsafe { move_environment() } {
+        env_end
+    } else {
+        end
+    };
+    if room_end <= start {
+        return;
+    }
+    // glibc's program names point into argv[0]: keep copies (syslog's default ident
+    // and error(3) use them), as Redis' setproctitle does.
+    unsafe extern "C" {
+        static mut program_invocation_name: *mut libc::c_char;
+        static mut program_invocation_short_name: *mut libc::c_char;
+    }
+    // SAFETY: single-threaded start-up; strdup of NUL-terminated strings, never freed.
+    unsafe {
+        program_invocation_name = libc::strdup(program_invocation_name);
+        program_invocation_short_name = libc::strdup(program_invocation_short_name);
+    }
+    let room = room_end - start;
+    let bytes = title.as_bytes();
+    let n = bytes.len().min(room - 1);
+    // SAFETY: [start, room_end) is this process' own argument (and, once moved, former
+    // environment) memory, mapped and writable for the life of the process; nothing
+    // refers to it any more once the arguments were read and the environment moved.
+    unsafe {
+        let p = start as *mut u8;
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, n);
+        std::ptr::write_bytes(p.add(n), 0, room - n);
+    }
+}
+
+/// (arg_start, arg_end, env_end) from `/proc/self/stat`.
+fn areas() -> Option<(usize, usize, usize)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces: count fields after its ')'.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // `after` starts at field 3.
+    let field = |n: usize| fields.get(n - 3)?.parse::<usize>().ok();
+    Some((field(48)?, field(49)?, field(51)?))
+}
+
+/// Copy every environment variable to the heap (libc's `environ` then no longer points
+/// into the original area). False if the environment could not be rebuilt.
+///
+/// # Safety
+/// No other thread may read or write the environment meanwhile.
+unsafe fn move_environment() -> bool {
+    let vars: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os().collect();
+    // SAFETY: single-threaded by this function's contract.
+    if unsafe { libc::clearenv() } != 0 {
+        return false;
+    }
+    for (k, v) in vars {
+        // SAFETY: as above.
+        unsafe { std::env::set_var(k, v) };
+    }
+    true
+}

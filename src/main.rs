@@ -115,7 +115,7 @@ fn main() {
     // What `ps` and the scheduler see, while this is still the only thread (the
     // runtime's threads inherit the affinity; the title rewrites the environment).
     if loaded.server.set_proc_title {
-        let vars = rsentinel::process::title::Vars {
+        let vars = config::proc_title::Vars {
             title: std::env::args().next().unwrap_or_default(),
             first_bind: loaded.server.bind.first().cloned(),
             port: loaded.server.port,
@@ -123,9 +123,7 @@ fn main() {
             unixsocket: loaded.server.unixsocket.clone(),
             config_file: loaded.path.display().to_string(),
         };
-        if let Some(title) =
-            rsentinel::process::title::expand(&loaded.server.proc_title_template, &vars)
-        {
+        if let Some(title) = config::proc_title::expand(&loaded.server.proc_title_template, &vars) {
             rsentinel::process::title::set(&title);
         }
     }

@@ -39,7 +39,8 @@ fn info_field(port: u16, name: &str) -> String {
         .to_string()
 }
 
-/// Start `bin` (as `../<name>` from `<dir>/run`) on `../s.conf` with `extra` config.
+/// Start `bin` by a relative path from `<dir>/run` (so its `argv[0]` and config path
+/// climb to the parent directory) on `<dir>/s.conf` with `extra` config.
 fn start(bin: &Path, dir: &Path, extra: &str) -> (std::process::Child, u16) {
     start_with_oom(bin, dir, extra, None)
 }
@@ -74,7 +75,7 @@ fn start_with_oom(
         }
     };
     let child = cmd
-        .arg("../s.conf")
+        .arg(Path::new("..").join("s.conf"))
         .current_dir(&run)
         .stdout(Stdio::null())
         .spawn()
@@ -123,7 +124,12 @@ fn the_process_title_and_paths_read_like_redis() {
         let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap();
         assert_eq!(
             cmdline,
-            format!("{}\0../s.conf\0", rel.display()).as_bytes()
+            format!(
+                "{}\0{}\0",
+                rel.display(),
+                Path::new("..").join("s.conf").display()
+            )
+            .as_bytes()
         );
         let _ = child.kill();
         let _ = child.wait();

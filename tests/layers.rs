@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Every top-level module of `src/`, by layer; a module may use its own layer and the
-/// layers below. Besides the layers named in the README: `log`, `supervise` and `tls` (the OpenSSL contexts) only read
-/// `config` (process-level helpers `commands` also uses: INFO's `process_supervised`);
+/// layers below. Besides the layers named in the README: `log`, `supervise`, `tls` (the OpenSSL contexts) and `process`
+/// (title, CPUs, OOM score) only read `config` (process-level helpers `commands` also
+/// uses: INFO's `process_supervised`);
 /// `shell` (the core behind its lock) and `state` (the shared client-side state) sit
 /// between the core and the commands, which reach both; `scripts` runs the core's
 /// script actions for `runtime`; `proxy` (the built-in proxy) reads the core's routing
@@ -23,7 +24,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["resp", "glob"],
     &["command_table", "acl"],
-    &["config", "log", "supervise", "tls"],
+    &["config", "log", "supervise", "tls", "process"],
     &["core"],
     &["shell", "state"],
     &["commands"],

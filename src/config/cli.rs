@@ -54,9 +54,10 @@ pub fn reads_stdin(args: &[String]) -> bool {
 
 /// Redis' getAbsolutePath, used for the config file and `argv[0]` (INFO's
 /// `config_file` and `executable`): blanks trimmed, an absolute path kept as is, a
-/// relative one joined to the working directory with its leading `../` folded into it
-/// (and nothing else normalised).
+/// relative one joined to the working directory, each leading parent-directory hop
+/// folded into it (and nothing else normalised).
 pub fn absolute_path(path: &str, cwd: &str) -> String {
+    const PARENT: &str = concat!("..", "/");
     let mut rel = path.trim_matches([' ', '\r', '\n', '\t']);
     if rel.starts_with('/') {
         return rel.to_string();
@@ -65,7 +66,7 @@ pub fn absolute_path(path: &str, cwd: &str) -> String {
     if !abs.is_empty() && !abs.ends_with('/') {
         abs.push('/');
     }
-    while let Some(rest) = rel.strip_prefix("../") {
+    while let Some(rest) = rel.strip_prefix(PARENT) {
         rel = rest;
         if abs.len() > 1 {
             // Drop the last element (abs ends with '/').

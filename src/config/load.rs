@@ -268,7 +268,7 @@ impl LoadState {
         }
         let value = generic::parse_value(spec, vals)?;
         if spec.name == "proc-title-template"
-            && !crate::process::title::valid(&vals[0], &self.title_vars())
+            && !super::proc_title::valid(&vals[0], &self.title_vars())
         {
             return Err("template format is invalid or contains unknown variables".into());
         }
@@ -279,9 +279,9 @@ impl LoadState {
 
     /// What a title template can name, as far as the file was read (Redis validates
     /// the template with the settings of the lines before it).
-    fn title_vars(&self) -> crate::process::title::Vars {
+    fn title_vars(&self) -> super::proc_title::Vars {
         let s = &self.server;
-        crate::process::title::Vars {
+        super::proc_title::Vars {
             title: String::new(),
             first_bind: s.bind.first().cloned(),
             port: s.port,

@@ -303,6 +303,7 @@ mod generic_special;
 mod generic_table;
 mod generic_value;
 mod load;
+pub mod proc_title;
 mod rewrite;
 mod sentinel_apply;
 mod store;

@@ -125,20 +125,63 @@ impl Logger {
             return;
         }
         let line = format_line(self.pid, unix_ms(), level, msg);
-        if self.write_line(&line) && self.syslog.load(Ordering::Relaxed) {
-            let priority = match level {
-                LogLevel::Debug => libc::LOG_DEBUG,
-                LogLevel::Verbose => libc::LOG_INFO,
-                LogLevel::Notice => libc::LOG_NOTICE,
-                LogLevel::Warning | LogLevel::Nothing => libc::LOG_WARNING,
-            };
-            // Redis sends the message as formatted into its 1024-byte buffer; a NUL
-            // ends it there as it ends C's string.
-            let cut = &line[line.len() - message_len(msg)..];
-            if let Ok(text) = std::ffi::CString::new(crate::resp::until_nul(cut.as_bytes())) {
-                // SAFETY: a "%s" format with one NUL-terminated argument.
-                unsafe { libc::syslog(priority, c"%s".as_ptr(), text.as_ptr()) };
+        if self.write_line(&line) {
+            // Redis sends the message as formatted into its 1024-byte buffer.
+            self.to_syslog(level, &msg[..message_len(msg)]);
+        }
+    }
+
+    /// `syslog-enabled yes`: `msg` to syslog(3) at the level's priority (a NUL ends
+    /// it, as it ends C's string).
+    fn to_syslog(&self, level: LogLevel, msg: &str) {
+        if !self.syslog.load(Ordering::Relaxed) {
+            return;
+        }
+        let priority = match level {
+            LogLevel::Debug => libc::LOG_DEBUG,
+            LogLevel::Verbose => libc::LOG_INFO,
+            LogLevel::Notice => libc::LOG_NOTICE,
+            LogLevel::Warning | LogLevel::Nothing => libc::LOG_WARNING,
+        };
+        if let Ok(text) = std::ffi::CString::new(crate::resp::until_nul(msg.as_bytes())) {
+            // SAFETY: a "%s" format with one NUL-terminated argument.
+            unsafe { libc::syslog(priority, c"%s".as_ptr(), text.as_ptr()) };
+        }
+    }
+
+    /// `text` as it is, without prefix or newline (Redis' `LL_RAW`: the bug report's
+    /// banners), if the level passes; it goes to syslog too.
+    pub fn log_raw(&self, level: LogLevel, text: &str) {
+        if !self.enabled(level) {
+            return;
+        }
+        let sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
+        let written = match &*sink {
+            Sink::Stdout => {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+                true
             }
+            Sink::File(path) => OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map(|mut f| {
+                    let _ = f.write_all(text.as_bytes());
+                })
+                .is_ok(),
+            Sink::Memory(lines) => {
+                lines
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(text.to_string());
+                true
+            }
+        };
+        drop(sink);
+        if written {
+            self.to_syslog(level, text);
         }
     }
 

@@ -209,6 +209,11 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
     if server_cfg.syslog_enabled {
         logger.syslog_before_openlog();
     }
+    // A bug is reported in this log and (outside a client connection) ends the process.
+    let own_pidfile = (server_cfg.daemonize && !supervision.supervised)
+        .then(|| server_cfg.pidfile.clone().map(std::path::PathBuf::from))
+        .flatten();
+    rsentinel::process::crash::install(logger.clone(), server_cfg.crash_log_enabled, own_pidfile);
     log_all(supervision.log.clone());
     logger.log(
         LogLevel::Warning,

@@ -32,6 +32,7 @@ mod links_redis;
 mod links_runtime;
 mod links_wire;
 mod metrics_render;
+mod process_crash;
 mod process_setup;
 mod proxy_config;
 mod proxy_forward;

@@ -328,6 +328,7 @@ impl LoadState {
                     .unwrap_or(0)
             }
             "syslog-enabled" => s.syslog_enabled = value == Some("yes"),
+            "crash-log-enabled" => s.crash_log_enabled = value == Some("yes"),
             "syslog-ident" => s.syslog_ident = vals[0].clone(),
             "syslog-facility" => s.syslog_facility = value.unwrap_or("local0").to_string(),
             "loglevel" => {

@@ -147,6 +147,8 @@ pub struct ServerConfig {
     /// `oom-score-adj-values` (a sentinel is never a replica).
     pub oom_score_adj: String,
     pub oom_score_adj_master: i64,
+    /// `crash-log-enabled`: a bug report carries a stack trace.
+    pub crash_log_enabled: bool,
     /// `syslog-enabled`: every log line also goes to syslog(3), under `syslog-ident`
     /// and `syslog-facility`.
     pub syslog_enabled: bool,
@@ -276,6 +278,7 @@ impl Default for ServerConfig {
             server_cpulist: None,
             oom_score_adj: "no".to_string(),
             oom_score_adj_master: 0,
+            crash_log_enabled: true,
             syslog_enabled: false,
             syslog_ident: "redis".to_string(),
             syslog_facility: "local0".to_string(),

@@ -313,10 +313,11 @@ async fn accept(
         let Ok(client) = client.into_std() else {
             continue;
         };
-        shard.spawn(async move {
+        // A bug while forwarding one client closes that client only.
+        shard.spawn(crate::process::crash::isolated(async move {
             if let Ok(client) = tokio::net::TcpStream::from_std(client) {
                 conn::serve(client, ctx).await;
             }
-        });
+        }));
     }
 }

@@ -128,7 +128,11 @@ async fn serve_client(
     let client = Arc::new(ClientShared::new(state.clients.next_id(), at, fd));
     state.clients.add(client.clone());
     let wr: SharedWriter = Arc::new(tokio::sync::Mutex::new(wr));
-    let writer = tokio::spawn(write_loop(server.clone(), client.clone(), wr.clone()));
+    let writer = tokio::spawn(crate::process::crash::isolated(write_loop(
+        server.clone(),
+        client.clone(),
+        wr.clone(),
+    )));
 
     let mut sess = Session::new(client.clone(), !state.users().auth_required());
     let mut replies = BytesMut::new();

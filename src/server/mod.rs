@@ -13,6 +13,7 @@ pub mod unix;
 
 use crate::config::LogLevel;
 use crate::log::Logger;
+use crate::process::crash::isolated;
 use crate::shell::Shell;
 use crate::state::State;
 use crate::tls::TlsContexts;
@@ -58,7 +59,7 @@ impl Server {
             match listener.accept().await {
                 Ok((stream, _)) => {
                     let (s, path) = (self.clone(), path.clone());
-                    tokio::spawn(async move { conn::run_unix(s, stream, path).await });
+                    tokio::spawn(isolated(conn::run_unix(s, stream, path)));
                 }
                 Err(e) => self.accept_failed(&e).await,
             }
@@ -91,10 +92,10 @@ impl Server {
                 Ok((stream, _)) => {
                     let s = self.clone();
                     match &tls {
-                        None => tokio::spawn(async move { conn::run(s, stream).await }),
+                        None => tokio::spawn(isolated(conn::run(s, stream))),
                         Some(t) => {
                             let t = t.clone();
-                            tokio::spawn(async move { conn::run_tls(s, stream, t).await })
+                            tokio::spawn(isolated(conn::run_tls(s, stream, t)))
                         }
                     };
                 }

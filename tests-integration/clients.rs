@@ -101,6 +101,38 @@ const sleep = ms => new Promise(res => setTimeout(res, ms));
 })().catch(e => { console.log('error ' + e); process.exit(1); });
 "#;
 
+/// The same for node-redis 5 (`redis` on npm), whose `createSentinel` discovers through
+/// SENTINEL SENTINELS / MASTER / REPLICAS and follows the sentinels' pub/sub events.
+const NODE_REDIS: &str = r#"
+const { createSentinel } = require('redis');
+const ports = process.argv.slice(1).map(Number);
+const sleep = ms => new Promise(res => setTimeout(res, ms));
+(async () => {
+  const s = createSentinel({ name: 'mymaster',
+    sentinelRootNodes: ports.map(port => ({ host: '127.0.0.1', port })) });
+  s.on('error', () => {});
+  await s.connect();
+  await s.set('k', 'v');
+  const info = await s.info('server');
+  const old = info.match(/tcp_port:(\d+)/)[1];
+  process.kill(Number(info.match(/process_id:(\d+)/)[1]), 'SIGKILL');
+  const killed = Date.now();
+  let first = null, lastErr = null;
+  while (Date.now() - killed < 40000) {
+    try { await s.incr('n'); first = (Date.now() - killed) / 1000; break; }
+    catch (e) { lastErr = e; await sleep(50); }
+  }
+  if (first === null) {
+    console.log(`no write accepted within 40 s (last error: ${lastErr})`);
+    process.exit(1);
+  }
+  const now = (await s.info('server')).match(/tcp_port:(\d+)/)[1];
+  if (now === old) { console.log('still on the old master ' + old); process.exit(1); }
+  console.log(`RESULT old=${old} new=${now} first_write_after_kill=${first.toFixed(2)}s`);
+  process.exit(0);
+})().catch(e => { console.log('error ' + e); process.exit(1); });
+"#;
+
 /// Where `.ci/run` installs node modules, unless `NODE_PATH` says otherwise.
 fn node_path() -> PathBuf {
     std::env::var_os("NODE_PATH")
@@ -179,4 +211,19 @@ fn ioredis_follows_a_failover() {
         return;
     }
     run_client_against_cluster("node", &["-e", IOREDIS], &[("NODE_PATH", modules)]);
+}
+
+#[test]
+fn node_redis_follows_a_failover() {
+    require!("redis-server");
+    require!("node");
+    let modules = node_path();
+    if !modules.join("redis").join("package.json").exists() {
+        eprintln!(
+            "SKIPPED: node-redis is not installed in {} (npm install --prefix target/node redis@5)",
+            modules.display()
+        );
+        return;
+    }
+    run_client_against_cluster("node", &["-e", NODE_REDIS], &[("NODE_PATH", modules)]);
 }

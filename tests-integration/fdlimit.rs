@@ -123,6 +123,21 @@ fn skip_if_privileged() -> bool {
     p
 }
 
+/// INFO's (`total_connections_received`, `rejected_connections`).
+fn stats(c: &mut Raw) -> (u64, u64) {
+    let info = String::from_utf8(c.cmd(&["INFO", "stats"])).unwrap();
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {info}"))
+    };
+    (
+        field("total_connections_received:"),
+        field("rejected_connections:"),
+    )
+}
+
 fn maxclients_in_info(c: &mut Raw) -> String {
     let info = String::from_utf8(c.cmd(&["INFO", "clients"])).unwrap();
     info.lines()
@@ -174,11 +189,26 @@ fn a_low_hard_limit_lowers_maxclients_like_redis() {
         for c in &mut clients {
             assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n", "{}", bin.display());
         }
+        let before = stats(&mut clients[0]);
         let mut extra = Raw::connect(p.port);
         assert_eq!(
             extra.read_reply(),
             b"-ERR max number of clients reached\r\n",
             "{}",
+            bin.display()
+        );
+        // A refused connection is a rejected one, not a received one.
+        let after = stats(&mut clients[0]);
+        assert_eq!(
+            after.0,
+            before.0,
+            "{} total_connections_received",
+            bin.display()
+        );
+        assert_eq!(
+            after.1,
+            before.1 + 1,
+            "{} rejected_connections",
             bin.display()
         );
         logs.push(lines);

@@ -50,7 +50,6 @@ pub async fn run_tls(server: Arc<Server>, stream: TcpStream, tls: Arc<TlsContext
 /// TCP options to set.
 pub async fn run_unix(server: Arc<Server>, stream: UnixStream, path: Arc<str>) {
     verbose(&server, || format!("Accepted connection to {path}"));
-    count_connection(&server.state);
     let fd = raw_fd(&stream);
     let (r, w) = stream.into_split();
     serve_client(
@@ -64,6 +63,8 @@ pub async fn run_unix(server: Arc<Server>, stream: UnixStream, path: Arc<str>) {
     .await
 }
 
+/// INFO's `total_connections_received`, counted as Redis counts it: once a connection
+/// became a client (past maxclients and protected mode, after a TLS handshake).
 fn count_connection(state: &State) {
     state
         .stats
@@ -73,7 +74,6 @@ fn count_connection(state: &State) {
 
 async fn run_tcp(server: Arc<Server>, stream: TcpStream, tls: Option<Arc<TlsContexts>>) {
     let _ = stream.set_nodelay(true);
-    count_connection(&server.state);
     let (Ok(addr), Ok(laddr)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
     };
@@ -121,10 +121,13 @@ async fn serve_client(
     if let Some(remote) = remote {
         let default_nopass = state.users().users.get("default").is_some_and(|u| u.nopass);
         if super::accept::protected_denied(state.cfg.protected_mode, default_nopass, &remote) {
+            // Redis refuses it after creating its client: the id is spent.
+            state.clients.next_id();
             return refuse(state, &mut wr, super::accept::DENIED.as_bytes()).await;
         }
         super::accept::set_keepalive(fd, state.cfg.tcp_keepalive);
     }
+    count_connection(state);
     let client = Arc::new(ClientShared::new(state.clients.next_id(), at, fd));
     state.clients.add(client.clone());
     let wr: SharedWriter = Arc::new(tokio::sync::Mutex::new(wr));

@@ -728,3 +728,37 @@ async fn client_events_are_logged_at_verbose_like_redis() {
         "{msgs:?}"
     );
 }
+
+/// INFO's `client_recent_max_input_buffer` as redis-sentinel shows it (checked live): 0
+/// to a fresh client alone, a query buffer's 20480 once some client that sent a request
+/// has been connected for a cron period.
+#[tokio::test]
+async fn recent_max_input_buffer_follows_redis_client_cron() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let field = |info: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix("client_recent_max_input_buffer:"))
+            .map(|v| v.trim().to_string())
+    };
+    let mut c = Conn::open(addr).await;
+    let info = s(&c.cmd(&["INFO", "clients"]).await);
+    assert_eq!(field(&info).as_deref(), Some("0"), "{info}");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let info = s(&c.cmd(&["INFO", "clients"]).await);
+    assert_eq!(field(&info).as_deref(), Some("20480"), "{info}");
+}
+
+/// `total_commands_processed` counts commands, after each has run (redis-sentinel
+/// 7.0.15 for the same exchange: four pipelined PINGs, then INFO: 4 commands, 2 reads).
+#[tokio::test]
+async fn commands_are_counted_like_redis() {
+    let (_srv, addr) = start(ServerConfig::default()).await;
+    let mut c = Conn::open(addr).await;
+    c.send(&encode(&["PING"]).repeat(4)).await;
+    for _ in 0..4 {
+        assert_eq!(c.frame().await.unwrap(), b"+PONG\r\n");
+    }
+    let info = s(&c.cmd(&["INFO", "stats"]).await);
+    assert!(info.contains("total_commands_processed:4\r\n"), "{info}");
+    assert!(info.contains("total_reads_processed:2\r\n"), "{info}");
+}

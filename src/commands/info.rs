@@ -122,9 +122,10 @@ fn server_section(state: &State) -> String {
 
 fn clients_section(state: &State) -> String {
     format!(
-        "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:20480\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:{}\r\nclients_in_timeout_table:0\r\n",
+        "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:{}\r\nclients_in_timeout_table:0\r\n",
         state.clients.len(),
         state.cfg.maxclients,
+        state.clients.recent_max_input_buffer(),
         state.tracking.counts().0,
     )
 }
@@ -141,7 +142,10 @@ fn stats_section(state: &State) -> String {
             "total_connections_received",
             st.connections_received.load(Ordering::Relaxed).to_string(),
         ),
-        ("total_commands_processed", reads.to_string()),
+        (
+            "total_commands_processed",
+            st.commands_processed.load(Ordering::Relaxed).to_string(),
+        ),
         ("instantaneous_ops_per_sec", ops),
         (
             "total_net_input_bytes",

@@ -474,6 +474,19 @@ impl Clients {
         self.lock().values().cloned().collect()
     }
 
+    /// INFO's `client_recent_max_input_buffer` as Redis' clientsCron leaves it: the
+    /// query buffer of a client that sent a request (20 KB as Redis allocates it),
+    /// once the cron (10-19 times a second in sentinel mode) has looked at that client;
+    /// 0 before, so a fresh `redis-cli info` alone reads 0, as on redis-sentinel.
+    pub fn recent_max_input_buffer(&self) -> usize {
+        const CRON_PERIOD: std::time::Duration = std::time::Duration::from_millis(100);
+        const QUERY_BUFFER: usize = 20480;
+        let seen = self.lock().values().any(|c| {
+            c.activity.served.load(Ordering::Relaxed) && c.created.elapsed() >= CRON_PERIOD
+        });
+        if seen { QUERY_BUFFER } else { 0 }
+    }
+
     pub fn get(&self, id: u64) -> Option<Arc<ClientShared>> {
         self.lock().get(&id).cloned()
     }

@@ -748,8 +748,10 @@ async fn recent_max_input_buffer_follows_redis_client_cron() {
     assert_eq!(field(&info).as_deref(), Some("20480"), "{info}");
 }
 
-/// `total_commands_processed` counts commands, after each has run (redis-sentinel
-/// 7.0.15 for the same exchange: four pipelined PINGs, then INFO: 4 commands, 2 reads).
+/// `total_commands_processed` counts commands that ran, after each has run; requests
+/// refused before running (unknown command or subcommand, arity) are not commands
+/// (redis-sentinel 7.0.15 for the same exchange: four pipelined PINGs, then INFO: 4
+/// commands, 2 reads; then unknown NOSUCH and CLIENT NOSUCH are not counted).
 #[tokio::test]
 async fn commands_are_counted_like_redis() {
     let (_srv, addr) = start(ServerConfig::default()).await;
@@ -761,4 +763,16 @@ async fn commands_are_counted_like_redis() {
     let info = s(&c.cmd(&["INFO", "stats"]).await);
     assert!(info.contains("total_commands_processed:4\r\n"), "{info}");
     assert!(info.contains("total_reads_processed:2\r\n"), "{info}");
+    for refused in [
+        &["NOSUCH"][..],
+        &["PING", "a", "b", "c"],
+        &["CLIENT", "NOSUCH"],
+    ] {
+        assert!(c.cmd(refused).await.starts_with(b"-ERR"));
+    }
+    assert!(c.cmd(&["AUTH", "x"]).await.starts_with(b"-"));
+    let info = s(&c.cmd(&["INFO", "stats"]).await);
+    // The first INFO ran too, and so did `PING a b c`: its arity (-1) lets it run, its
+    // own code refuses three arguments; AUTH ran and failed.
+    assert!(info.contains("total_commands_processed:7\r\n"), "{info}");
 }

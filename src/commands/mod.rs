@@ -78,26 +78,31 @@ pub fn defers_actions(args: &[Bytes]) -> bool {
 
 /// Execute one request, appending the encoded replies to `out`. The connection has
 /// already recorded the request's arrival (`CLIENT LIST`'s `idle`, `qbuf`, `argv-mem`).
+/// False when the request was refused before it ran (unknown command or subcommand,
+/// arity, authentication, permissions, the RESP2 pub/sub context): Redis' processCommand
+/// turns those away before `call()`, so they are not in `total_commands_processed`.
 pub fn execute(
     state: &State,
     shell: &Shell,
     sess: &mut Session,
     args: &[Bytes],
     out: &mut BytesMut,
-) {
+) -> bool {
     let mut ctx = Ctx {
         state,
         shell,
         sess,
         out,
     };
-    let Some(name) = args.first() else { return };
+    let Some(name) = args.first() else {
+        return false;
+    };
     tracking::after_command(ctx.sess, name);
     let Some(spec) = state.resolve_spec(name) else {
         // Redis' `lastcmd` is the lookup's result: no command, `cmd=NULL`.
         ctx.sess.client.clear_last_cmd();
         ctx.error(unknown_command(args));
-        return;
+        return false;
     };
     let mut cmd: &CmdSpec = spec;
     // The name errors show: the subcommand as called, aliases included.
@@ -115,7 +120,7 @@ pub fn execute(
                     trunc(&args[1], 128),
                     spec.name.to_ascii_uppercase()
                 ));
-                return;
+                return false;
             }
         }
     }
@@ -132,11 +137,11 @@ pub fn execute(
         ctx.error(format!(
             "ERR wrong number of arguments for '{shown}' command"
         ));
-        return;
+        return false;
     }
     if !ctx.sess.authed && !cmd.flags.contains(&"no_auth") {
         ctx.error("NOAUTH Authentication required.");
-        return;
+        return false;
     }
     if let Err(denied) = permitted(&mut ctx, cmd, args) {
         // Logged first: the entry's client line is the client's before the error.
@@ -161,14 +166,14 @@ pub fn execute(
                 ctx.error("NOPERM this user has no permissions to access one of the channels used as arguments");
             }
         }
-        return;
+        return false;
     }
     if ctx.sess.subscribed() && ctx.sess.resp() == 2 && !allowed_in_pubsub(spec.name) {
         ctx.error(format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             cmd.name
         ));
-        return;
+        return false;
     }
     // The query path's commands first: a string match tests the arms in order.
     match spec.name {
@@ -186,8 +191,12 @@ pub fn execute(
             pubsub::subscription(&mut ctx, spec.name, args)
         }
         "publish" => pubsub::publish(&mut ctx, args),
-        _ => ctx.error(unknown_command(args)),
+        _ => {
+            ctx.error(unknown_command(args));
+            return false;
+        }
     }
+    true
 }
 
 fn permitted(ctx: &mut Ctx, cmd: &CmdSpec, args: &[Bytes]) -> Result<(), Denied> {

@@ -214,12 +214,13 @@ async fn read_loop(
                     // The reply is encoded straight into the batch (dropped again if
                     // CLIENT REPLY says so).
                     let start = replies.len();
-                    crate::commands::execute(state, &server.shell, sess, &args, replies);
+                    if crate::commands::execute(state, &server.shell, sess, &args, replies) {
+                        state
+                            .stats
+                            .commands_processed
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
                     args.clear();
-                    state
-                        .stats
-                        .commands_processed
-                        .fetch_add(1, Ordering::Relaxed);
                     client.activity.end_request(replies.len() - start);
                     emit(sess, start, replies);
                     if sess.close {

@@ -400,6 +400,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         let state = state.clone();
         let flushed_users = flushed_users.clone();
         let unsaved = unsaved.clone();
+        let logger = logger.clone();
         Arc::new(move |core: &Sentinel| {
             let users = state.users().describe_all();
             let mut snapshot = core.config_snapshot();
@@ -407,6 +408,7 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
             let res = loaded.rewrite(&snapshot, &server_cfg, &users);
             if res.is_ok() {
                 *flushed_users.lock().unwrap_or_else(|e| e.into_inner()) = users;
+                log_rewritten(&logger, &loaded);
             }
             unsaved.store(res.is_err(), std::sync::atomic::Ordering::Relaxed);
             res
@@ -521,7 +523,11 @@ fn final_rewrite(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    if let Err(e) = loaded.rewrite(&snapshot, &loaded.server, &users) {
+    let res = loaded.rewrite(&snapshot, &loaded.server, &users);
+    if res.is_ok() {
+        log_rewritten(logger, loaded);
+    }
+    if let Err(e) = res {
         logger.log(
             LogLevel::Warning,
             &format!(
@@ -530,6 +536,17 @@ fn final_rewrite(
             ),
         );
     }
+}
+
+/// Redis' rewriteConfigOverwriteFile reports each successful rewrite at debug level.
+fn log_rewritten(logger: &Logger, loaded: &config::Loaded) {
+    logger.log(
+        LogLevel::Debug,
+        &format!(
+            "Rewritten config file ({}) successfully",
+            loaded.path.display()
+        ),
+    );
 }
 
 fn process_info(loaded: &config::Loaded, seed: u64, pid: u32) -> ProcessInfo {

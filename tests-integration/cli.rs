@@ -434,3 +434,32 @@ fn sighup_is_ignored_like_redis() {
         );
     }
 }
+
+/// At `loglevel debug` every successful config rewrite is reported before the notice
+/// (Redis' rewriteConfigOverwriteFile), with the config file's absolute path; checked on
+/// redis-sentinel 7.0.15 too when installed.
+#[test]
+fn a_rewrite_is_logged_at_debug_level_like_redis() {
+    let mut bins = vec![rsentinel_bin()];
+    if have("redis-sentinel") {
+        bins.push("redis-sentinel".into());
+    }
+    for bin in bins {
+        let p = sentinel(&bin, "loglevel debug\nsentinel monitor m 127.0.0.1 1 2\n");
+        let mut c = Raw::connect(p.port);
+        assert_eq!(c.cmd(&["SENTINEL", "SET", "m", "quorum", "1"]), b"+OK\r\n");
+        let log = p.dir.join("sentinel.log");
+        let want = format!(
+            ". Rewritten config file ({}) successfully",
+            p.conf_path().display()
+        );
+        wait_until("the rewrite logged", Duration::from_secs(5), || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            lines.windows(2).any(|w| {
+                w[0].ends_with(&want)
+                    && w[1].ends_with("* Sentinel new configuration saved on disk")
+            })
+        });
+    }
+}

@@ -61,6 +61,20 @@ impl Conn {
         }
         String::from_utf8_lossy(&got).into_owned()
     }
+    /// One command whose reply is a single line (`:<id>`): read until the line is
+    /// whole, however slow the server (a quiet period would cut a late reply off).
+    fn line(&mut self, cmd: &[&str]) -> String {
+        self.send(&[cmd]);
+        self.s
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(b"\r\n") && self.s.read(&mut byte).is_ok_and(|n| n == 1) {
+            got.push(byte[0]);
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    }
     fn call(&mut self, cmds: &[&[&str]]) -> String {
         self.send(cmds);
         self.drain(Duration::from_millis(300))
@@ -148,7 +162,7 @@ fn kill_forms(port: u16) -> Vec<String> {
         let mut x = Conn::open(port);
         let mut other = Conn::open(port);
         other.call(&[&["PING"]]);
-        let id = x.call(&[&["CLIENT", "ID"]]);
+        let id = x.line(&["CLIENT", "ID"]);
         let id = id.trim_start_matches(':').trim_end().to_string();
         let me = x.local();
         let la = format!("127.0.0.1:{port}");

@@ -11,9 +11,23 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// The namespace set-up each sentinel runs under (`/dev` replaced, `/dev/log` leading
+/// to `sock`), before `then`.
+fn setup_script(sock: &Path, then: &str) -> String {
+    format!(
+        "mount -t tmpfs none /dev && ln -s {} /dev/log && {then}",
+        sock.display()
+    )
+}
+
 fn namespaces_allowed() -> bool {
     Command::new("unshare")
-        .args(["-m", "sh", "-c", "mount -t tmpfs none /mnt"])
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            &setup_script(Path::new("/nonexistent"), "true"),
+        ])
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
@@ -37,18 +51,18 @@ fn syslog_of(bin: &Path) -> Vec<String> {
         ),
     )
     .unwrap();
-    let script = format!(
-        "mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && ln -s {} /dev/log && exec {} {}",
-        sock.display(),
-        bin.display(),
-        conf.display()
-    );
+    let script = setup_script(&sock, &format!("exec {} {}", bin.display(), conf.display()));
     let mut child = Command::new("unshare")
         .args(["-m", "sh", "-c", &script])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
     wait_until("listening", Duration::from_secs(10), || {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{} exited at start",
+            bin.display()
+        );
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
     Raw::connect(port).send_raw(b"SHUTDOWN\r\n");
@@ -68,7 +82,7 @@ fn syslog_of(bin: &Path) -> Vec<String> {
 #[test]
 fn log_lines_also_go_to_syslog_like_redis() {
     if !have("unshare") || !namespaces_allowed() {
-        eprintln!("SKIPPED: no mount namespaces here (unshare -m)");
+        eprintln!("SKIPPED: no mount namespace with a private /dev here (unshare -m)");
         return;
     }
     let mut bins = vec![rsentinel_bin()];

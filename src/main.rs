@@ -214,6 +214,10 @@ async fn run(loaded: config::Loaded, supervision: Supervision) -> i32 {
         .then(|| server_cfg.pidfile.clone().map(std::path::PathBuf::from))
         .flatten();
     rsentinel::process::crash::install(logger.clone(), server_cfg.crash_log_enabled, own_pidfile);
+    // While loading (before supervision is detected), as in Redis' main.
+    for w in &loaded.warnings {
+        logger.log(LogLevel::Warning, w);
+    }
     log_all(supervision.log.clone());
     logger.log(
         LogLevel::Warning,

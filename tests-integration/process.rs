@@ -172,17 +172,23 @@ fn the_oom_score_is_set_like_redis() {
         .trim()
         .parse()
         .unwrap();
+    // Scores only go up here (lowering one needs CAP_SYS_RESOURCE): a base of at
+    // least 50, an absolute value above it, a relative one added to it.
     let base = base.max(50);
+    if base > 900 {
+        eprintln!("SKIPPED: this process' OOM score ({base}) leaves no room to raise it");
+        return;
+    }
     for bin in bins(&dir) {
-        for (mode, want) in [
-            ("relative", (base + 100).min(1000)),
-            ("absolute", 100),
-            ("no", base),
+        for (mode, value, want) in [
+            ("relative", 40, base + 40),
+            ("absolute", base + 70, base + 70),
+            ("no", 40, base),
         ] {
             let (mut child, _) = start_with_oom(
                 &bin,
                 &dir,
-                &format!("oom-score-adj {mode}\noom-score-adj-values 100 200 800\n"),
+                &format!("oom-score-adj {mode}\noom-score-adj-values {value} 200 800\n"),
                 Some(base),
             );
             // Both set it after their listeners are up: poll.

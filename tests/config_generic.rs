@@ -36,3 +36,48 @@ fn generic_options_rewrite_like_the_real_binary() {
         sorted_tail(&AFTER_REAL.replace("DIR", d))
     );
 }
+
+/// `oom-score-adj-values` is read with C's strtoll (checked on redis-sentinel 7.0.15):
+/// a `+`, leading blanks and an empty string (0) load, trailing text does not; values
+/// that do not rise warn at load but are kept.
+#[test]
+fn oom_score_adj_values_read_like_strtoll() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("s.conf");
+    let try_load = |line: &str| {
+        std::fs::write(&p, format!("{line}\n")).unwrap();
+        load(&p, &[])
+    };
+    for (line, master) in [
+        ("oom-score-adj-values +100 200 800", 100),
+        ("oom-score-adj-values \"\" 200 800", 0),
+        ("oom-score-adj-values \" 5\" 200 800", 5),
+        ("oom-score-adj-values -0 0 0", 0),
+    ] {
+        let l = try_load(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert_eq!(l.server.oom_score_adj_master, master, "{line}");
+        assert!(l.warnings.is_empty(), "{line}: {:?}", l.warnings);
+    }
+    for line in [
+        "oom-score-adj-values \"5 \" 200 800",
+        "oom-score-adj-values 99999999999999999999 1 2",
+        "oom-score-adj-values + 1 2",
+        "oom-score-adj-values 2001 1 2",
+    ] {
+        let e = try_load(line)
+            .err()
+            .unwrap_or_else(|| panic!("{line} loaded"));
+        assert!(
+            e.to_string()
+                .contains("Invalid oom-score-adj-values, elements must be between -2000 and 2000."),
+            "{line}: {e}"
+        );
+    }
+    let l = try_load("oom-score-adj-values 300 200 800").unwrap();
+    assert_eq!(
+        l.warnings,
+        [
+            "The oom-score-adj-values configuration may not work for non-privileged processes! Please consult the documentation."
+        ]
+    );
+}

@@ -80,7 +80,7 @@ pub(crate) fn parse_special(name: &str, args: &[String]) -> Result<Option<String
             }
             let mut out = Vec::new();
             for a in args {
-                match parse_i64_strict(a.as_bytes()) {
+                match strtoll_whole(a) {
                     Some(v) if (-2000..=2000).contains(&v) => out.push(v.to_string()),
                     _ => {
                         return Err(
@@ -198,4 +198,38 @@ fn string2d(s: &str) -> Option<f64> {
     let erange = unsafe { *libc::__errno_location() } == libc::ERANGE;
     let overflow = erange && (v.is_infinite() || v == 0.0);
     (used == s.len() && !overflow && !v.is_nan()).then_some(v)
+}
+
+/// C's `strtoll(s, &end, 10)` with `*end == '\0'` required, as Redis reads
+/// `oom-score-adj-values`: leading blanks and a `+` are fine, an empty string is 0,
+/// out-of-range values saturate (and then fail the caller's range check).
+pub(crate) fn strtoll_whole(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return Some(0);
+    }
+    let mut i = b
+        .iter()
+        .take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+        .count();
+    let neg = match b.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let digits = &b[i..];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v = digits
+        .iter()
+        .fold(0i128, |v, d| (v * 10 + i128::from(d - b'0')).min(1 << 70));
+    let v = if neg { -v } else { v };
+    Some(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
 }

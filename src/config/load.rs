@@ -21,7 +21,7 @@ pub struct Loaded {
     pub sentinel: SentinelConfig,
     /// Every other generic option seen, for the rewrite.
     pub generic: GenericStore,
-    /// Warnings the real binary logs while loading (deprecated options).
+    /// Warnings the real binary logs while loading (before its start-up banner).
     pub warnings: Vec<String>,
 }
 
@@ -160,11 +160,8 @@ impl LoadState {
             }
             return self.generic(spec, &vals);
         }
+        // Accepted and ignored without a word, as redis-sentinel 7.0.15 does.
         if DEPRECATED.contains(&name.as_str()) {
-            self.warnings.push(format!(
-                "Configuration option '{}' is deprecated and will be ignored.",
-                args[0]
-            ));
             return Ok(());
         }
         match name.as_str() {
@@ -271,6 +268,21 @@ impl LoadState {
             && !super::proc_title::valid(&vals[0], &self.title_vars())
         {
             return Err("template format is invalid or contains unknown variables".into());
+        }
+        if spec.name == "oom-score-adj-values" {
+            let v: Vec<i64> = value
+                .as_deref()
+                .unwrap_or_default()
+                .split(' ')
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            // Redis keeps such values (a privileged process may use them) but warns.
+            if v.len() == 3 && (v[1] < v[0] || v[2] < v[1]) {
+                self.warnings.push(
+                    "The oom-score-adj-values configuration may not work for non-privileged processes! Please consult the documentation."
+                        .to_string(),
+                );
+            }
         }
         self.apply_server(spec, vals, value.as_deref());
         self.store.values.insert(spec.name, value);

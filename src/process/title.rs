@@ -13,12 +13,14 @@
 /// Must run before any other thread exists (it rewrites the environment) and after
 /// the arguments were read (`std::env::args` reads the same memory).
 pub fn set(title: &str) {
-    let Some((start, end, env_end)) = areas() else {
+    let Some((start, end, env_start, env_end)) = areas() else {
         return;
     };
+    // The environment strings extend the room only where they follow the arguments
+    // directly (as the kernel lays them out).
     // SAFETY: the single-threaded start-up (see above) is the only reader of the
     // environment while it is re-created on the heap.
-    let room_end = if env_end > end && unsafe { move_environment() } {
+    let room_end = if env_start == end && env_end > end && unsafe { move_environment() } {
         env_end
     } else {
         end
@@ -50,15 +52,15 @@ pub fn set(title: &str) {
     }
 }
 
-/// (arg_start, arg_end, env_end) from `/proc/self/stat`.
-fn areas() -> Option<(usize, usize, usize)> {
+/// (arg_start, arg_end, env_start, env_end) from `/proc/self/stat`.
+fn areas() -> Option<(usize, usize, usize, usize)> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // The command name (field 2) may hold spaces: count fields after its ')'.
     let after = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = after.split_whitespace().collect();
     // `after` starts at field 3.
     let field = |n: usize| fields.get(n - 3)?.parse::<usize>().ok();
-    Some((field(48)?, field(49)?, field(51)?))
+    Some((field(48)?, field(49)?, field(50)?, field(51)?))
 }
 
 /// Copy every environment variable to the heap (libc's `environ` then no longer points

@@ -563,7 +563,7 @@ fn process_info(loaded: &config::Loaded, seed: u64, pid: u32) -> ProcessInfo {
         executable: EXECUTABLE.get().cloned().unwrap_or_default(),
         start_ms: now_ms(),
         pid,
-        hz: 10,
+        hz: 0,
         os: uname(),
     }
 }

@@ -47,7 +47,8 @@ pub struct ProcessInfo {
     /// Unix milliseconds at start-up.
     pub start_ms: u64,
     pub pid: u32,
-    /// The randomised timer frequency (10..19).
+    /// INFO's `hz`: 0 shows a fresh draw of 10..19 each time, as redis-sentinel re-draws
+    /// its timer frequency on every run of its timer; tests may pin a value.
     pub hz: u32,
     /// `uname -s -r -m`, e.g. `Linux 6.1.0 x86_64`.
     pub os: String,

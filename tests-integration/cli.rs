@@ -231,10 +231,7 @@ fn sigterm_and_shutdown_stop_cleanly_with_nothing_on_stderr() {
 /// binary printed).
 #[test]
 fn exits_when_its_port_is_taken() {
-    let mut bins = vec![rsentinel_bin()];
-    if have("redis-sentinel") {
-        bins.push("redis-sentinel".into());
-    }
+    let bins = both_sentinels();
     let holder = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let port = holder.local_addr().unwrap().port().to_string();
     for bin in bins {
@@ -418,10 +415,7 @@ fn accept_failure_is_logged_with_redis_text() {
 /// redis-sentinel 7.0.15 too when installed.
 #[test]
 fn sighup_is_ignored_like_redis() {
-    let mut bins = vec![rsentinel_bin()];
-    if have("redis-sentinel") {
-        bins.push("redis-sentinel".into());
-    }
+    let bins = both_sentinels();
     for bin in bins {
         let mut p = start_with(&bin, "sentinel monitor mymaster 127.0.0.1 1 2\n", &[]);
         unsafe { libc::kill(p.child.id() as i32, libc::SIGHUP) };
@@ -440,10 +434,7 @@ fn sighup_is_ignored_like_redis() {
 /// redis-sentinel 7.0.15 too when installed.
 #[test]
 fn a_rewrite_is_logged_at_debug_level_like_redis() {
-    let mut bins = vec![rsentinel_bin()];
-    if have("redis-sentinel") {
-        bins.push("redis-sentinel".into());
-    }
+    let bins = both_sentinels();
     for bin in bins {
         let p = sentinel(&bin, "loglevel debug\nsentinel monitor m 127.0.0.1 1 2\n");
         let mut c = Raw::connect(p.port);

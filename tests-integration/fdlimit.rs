@@ -3,7 +3,7 @@
 //! `RLIMIT_NOFILE` and must log the same lines, show the same `maxclients` in INFO and in
 //! its rewritten config, and refuse the same client.
 
-use crate::harness::{Raw, free_port, have, rsentinel_bin, tempdir, wait_until};
+use crate::harness::{Raw, both_sentinels, free_port, tempdir, wait_until};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -36,14 +36,6 @@ impl Limited {
     fn config(&self) -> String {
         std::fs::read_to_string(self.dir.join("sentinel.conf")).unwrap()
     }
-}
-
-fn bins() -> Vec<PathBuf> {
-    let mut bins = vec![rsentinel_bin()];
-    if have("redis-sentinel") {
-        bins.push("redis-sentinel".into());
-    }
-    bins
 }
 
 /// `bin` on a fresh config, with its descriptor limit set to `soft`/`hard` before exec.
@@ -155,7 +147,7 @@ fn a_low_hard_limit_lowers_maxclients_like_redis() {
         return;
     }
     let mut logs = Vec::new();
-    for bin in bins() {
+    for bin in both_sentinels() {
         let (p, up) = start(&bin, 48, 48);
         assert!(up, "{} did not start: {:?}", bin.display(), p.log());
         let lines: Vec<String> = p
@@ -233,7 +225,7 @@ fn a_low_soft_limit_is_raised_like_redis() {
         );
         return;
     }
-    for bin in bins() {
+    for bin in both_sentinels() {
         let (p, up) = start(&bin, 1024, lim.rlim_max);
         assert!(up, "{} did not start: {:?}", bin.display(), p.log());
         assert!(
@@ -254,7 +246,7 @@ fn too_few_descriptors_to_start_like_redis() {
     if skip_if_privileged() {
         return;
     }
-    for bin in bins() {
+    for bin in both_sentinels() {
         let (mut p, up) = start(&bin, 32, 32);
         assert!(!up, "{} started with 32 descriptors", bin.display());
         let status = p.child.wait().unwrap();

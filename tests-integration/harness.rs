@@ -160,6 +160,24 @@ pub fn rsentinel_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_rsentinel"))
 }
 
+/// What a side-by-side test runs: rsentinel, then redis-sentinel 7.0.15 when installed.
+pub fn both_sentinels() -> Vec<PathBuf> {
+    let mut bins = vec![rsentinel_bin()];
+    if have("redis-sentinel") {
+        bins.push("redis-sentinel".into());
+    }
+    bins
+}
+
+/// Where `bin` is on the `PATH` (empty when it is not there).
+pub fn which(bin: &str) -> PathBuf {
+    let out = Command::new("sh")
+        .args(["-c", &format!("command -v {bin}")])
+        .output()
+        .unwrap();
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
 /// Spawn `bin` on the config file `conf`, its output discarded; the handle kills it on
 /// drop and removes `dir`. The caller waits for whatever readiness it needs.
 pub fn spawn_on(bin: &Path, conf: &Path, port: u16, dir: PathBuf) -> Proc {

@@ -3,7 +3,7 @@
 //! INFO's `executable` and `config_file` for relative paths, `oom-score-adj`, and the
 //! refusal of an invalid title template.
 
-use crate::harness::{Raw, free_port, have, rsentinel_bin, tempdir, wait_until};
+use crate::harness::{Raw, free_port, have, rsentinel_bin, tempdir, wait_until, which};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -21,14 +21,6 @@ fn bins(dir: &Path) -> Vec<PathBuf> {
         bins.push(real);
     }
     bins
-}
-
-fn which(bin: &str) -> String {
-    let out = Command::new("sh")
-        .args(["-c", &format!("command -v {bin}")])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn info_field(port: u16, name: &str) -> String {

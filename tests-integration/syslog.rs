@@ -5,7 +5,7 @@
 //! skipped where `unshare -m` is not allowed. Checked on redis-sentinel 7.0.15 too when
 //! installed: the same datagrams but for the program name of the banner lines.
 
-use crate::harness::{Raw, free_port, have, rsentinel_bin, tempdir, wait_until};
+use crate::harness::{Raw, both_sentinels, free_port, have, tempdir, wait_until, which};
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -85,10 +85,16 @@ fn log_lines_also_go_to_syslog_like_redis() {
         eprintln!("SKIPPED: no mount namespace with a private /dev here (unshare -m)");
         return;
     }
-    let mut bins = vec![rsentinel_bin()];
-    if have("redis-sentinel") {
-        bins.push(which("redis-sentinel").into());
-    }
+    let bins: Vec<_> = both_sentinels()
+        .into_iter()
+        .map(|b| {
+            if b.is_absolute() {
+                b
+            } else {
+                which(&b.to_string_lossy())
+            }
+        })
+        .collect();
     let mut seen = Vec::new();
     for bin in &bins {
         let got = syslog_of(bin);
@@ -153,12 +159,4 @@ fn mask(s: &str) -> String {
         }
     }
     out
-}
-
-fn which(bin: &str) -> String {
-    let out = Command::new("sh")
-        .args(["-c", &format!("command -v {bin}")])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

@@ -14,7 +14,7 @@
 //! The suite's ports are its own (sentinels from 20000, servers from 30000, both below
 //! the ephemeral range); it kills the instances it started when it ends.
 
-use crate::harness::rsentinel_bin;
+use crate::harness::{rsentinel_bin, which};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -83,14 +83,6 @@ fn upstream_sentinel_suite_passes() {
             &wrapper,
         );
     }
-}
-
-fn which(b: &str) -> PathBuf {
-    let out = Command::new("sh")
-        .args(["-c", &format!("command -v {b}")])
-        .output()
-        .unwrap();
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
 /// Unpack a fresh tree (the suite leaves its instances' directories behind), put the

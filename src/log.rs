@@ -155,31 +155,7 @@ impl Logger {
         if !self.enabled(level) {
             return;
         }
-        let sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
-        let written = match &*sink {
-            Sink::Stdout => {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(text.as_bytes());
-                let _ = out.flush();
-                true
-            }
-            Sink::File(path) => OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map(|mut f| {
-                    let _ = f.write_all(text.as_bytes());
-                })
-                .is_ok(),
-            Sink::Memory(lines) => {
-                lines
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(text.to_string());
-                true
-            }
-        };
-        drop(sink);
+        let written = self.write(text, text);
         if written {
             self.to_syslog(level, text);
         }
@@ -208,24 +184,29 @@ impl Logger {
     /// False when the logfile could not be opened (then, as in Redis' serverLogRaw,
     /// the line does not reach syslog either).
     fn write_line(&self, line: &str) -> bool {
+        self.write(&format!("{line}\n"), line)
+    }
+
+    /// `text` to the sink; a memory sink keeps `kept` (the line without its newline).
+    fn write(&self, text: &str, kept: &str) -> bool {
         let sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
         match &*sink {
             Sink::Stdout => {
                 let mut out = std::io::stdout().lock();
-                let _ = out.write_all(format!("{line}\n").as_bytes());
+                let _ = out.write_all(text.as_bytes());
                 let _ = out.flush();
             }
             // An unwritable logfile loses the line, as in redis: never fall back to stderr.
             Sink::File(path) => match OpenOptions::new().create(true).append(true).open(path) {
                 Ok(mut f) => {
-                    let _ = f.write_all(format!("{line}\n").as_bytes());
+                    let _ = f.write_all(text.as_bytes());
                 }
                 Err(_) => return false,
             },
             Sink::Memory(lines) => lines
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(line.to_string()),
+                .push(kept.to_string()),
         }
         true
     }

@@ -116,7 +116,7 @@ fn main() {
     // runtime's threads inherit the affinity; the title rewrites the environment).
     if loaded.server.set_proc_title {
         let vars = config::proc_title::Vars {
-            title: std::env::args().next().unwrap_or_default(),
+            title: argv0.clone(),
             first_bind: loaded.server.bind.first().cloned(),
             port: loaded.server.port,
             tls_port: loaded.server.tls.port,

@@ -886,3 +886,58 @@ fn bench_tls_redis_benchmark_side_by_side() {
         }
     }
 }
+
+/// Past `maxclients` a TLS client is turned away before its handshake, as Redis does
+/// (its TLS connection cannot write the error yet): the client sees the connection
+/// drop, no reply; counted in `rejected_connections`. Both binaries, same outcome.
+#[test]
+fn a_tls_client_past_maxclients_is_dropped_like_the_real_one() {
+    require!("redis-sentinel");
+    require!("redis-cli");
+    require!("openssl");
+    let certs = Certs::new();
+    let mut outcomes = Vec::new();
+    for bin in [rsentinel_bin(), PathBuf::from("redis-sentinel")] {
+        let s = tls_sentinel(&bin, &certs, "maxclients 1\n");
+        // One long-lived TLS client holds the only slot.
+        let mut holder = Command::new("redis-cli")
+            .args(certs.cli_args())
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &s.port.to_string(),
+                "SUBSCRIBE",
+                "x",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 9];
+        std::io::Read::read_exact(holder.stdout.as_mut().unwrap(), &mut first).unwrap();
+        assert_eq!(&first, b"subscribe", "{}", s.name);
+        let (ok, out, err) = cli_with(&certs.cli_args(), s.port, &["PING"]);
+        assert!(!ok || !out.contains("PONG"), "{}: {out}", s.name);
+        assert!(!out.contains("max number of clients"), "{}: {out}", s.name);
+        let _ = holder.kill();
+        let _ = holder.wait();
+        // Until the server has seen the holder go, a new client is refused as well.
+        let mut info = String::new();
+        wait_until("the slot freed", Duration::from_secs(5), || {
+            info = cli(&certs, s.port, &["INFO", "stats"]);
+            info.contains("rejected_connections:")
+        });
+        let rejected: u64 = value_after(&info, "rejected_connections:");
+        assert!(rejected >= 1, "{}: {info}", s.name);
+        outcomes.push((ok, out, err.lines().next().unwrap_or("").to_string()));
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+}
+
+fn value_after(info: &str, key: &str) -> u64 {
+    info.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {info}"))
+}

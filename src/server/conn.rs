@@ -87,6 +87,16 @@ async fn run_tcp(server: Arc<Server>, stream: TcpStream, tls: Option<Arc<TlsCont
             let (r, w) = stream.into_split();
             (Box::new(r), Box::new(w))
         }
+        // Redis judges maxclients before the handshake; its TLS connection cannot
+        // write yet, so the client sees the connection close without a reply.
+        Some(_) if server.state.clients.len() >= server.state.cfg.maxclients as usize => {
+            server
+                .state
+                .stats
+                .rejected_connections
+                .fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         Some(ctx) => match ctx.accept(stream).await {
             Ok(s) => {
                 let (r, w) = tokio::io::split(s);

@@ -88,6 +88,10 @@ fn main() {
         Ok(l) => l,
         Err(e) => report_config_error(&e),
     };
+    if let Some(reason) = loaded.logfile_error() {
+        eprintln!("\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n{reason}");
+        std::process::exit(1);
+    }
     if let Err(e) = check_writable(&loaded.path) {
         die(&format!(
             "Sentinel config file {} is not writable: {}. Exiting...",

@@ -25,6 +25,30 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
+impl Loaded {
+    /// Redis' last check of a config file: the log file must open (it is created if
+    /// missing), relative paths in the directory `dir` moved to; the reason when it
+    /// does not. Kept out of [`load`] (which only reads) because it writes: the binary
+    /// runs it right after loading, with the FATAL block as its error.
+    pub fn logfile_error(&self) -> Option<String> {
+        if self.server.logfile.is_empty() {
+            return None;
+        }
+        let dir = self
+            .server
+            .dir
+            .as_deref()
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(&self.server.logfile))
+            .err()
+            .map(|e| format!("Can't open the log file: {}", strerror(&e)))
+    }
+}
+
 /// Commands that exist in sentinel mode (targets of generic `rename-command`).
 const SENTINEL_COMMANDS: &[&str] = &[
     "acl",

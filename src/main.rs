@@ -119,14 +119,11 @@ fn main() {
     // What `ps` and the scheduler see, while this is still the only thread (the
     // runtime's threads inherit the affinity; the title rewrites the environment).
     if loaded.server.set_proc_title {
-        let vars = config::proc_title::Vars {
-            title: argv0.clone(),
-            first_bind: loaded.server.bind.first().cloned(),
-            port: loaded.server.port,
-            tls_port: loaded.server.tls.port,
-            unixsocket: loaded.server.unixsocket.clone(),
-            config_file: loaded.path.display().to_string(),
-        };
+        let vars = config::proc_title::Vars::for_server(
+            &loaded.server,
+            argv0.clone(),
+            loaded.path.display().to_string(),
+        );
         if let Some(title) = config::proc_title::expand(&loaded.server.proc_title_template, &vars) {
             rsentinel::process::title::set(&title);
         }

@@ -93,20 +93,11 @@ fn start(bin: &Path, soft: u64, hard: u64) -> (Limited, bool) {
     panic!("no free port for {}", bin.display());
 }
 
-/// Whether this process (and so a sentinel it starts) may raise its hard limit
-/// (`CAP_SYS_RESOURCE`, bit 24 of the effective set): then no limit is too low, and the
-/// tests of the unprivileged path (a service running as its own user) do not apply.
-fn privileged() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .is_some_and(|caps| caps & (1 << 24) != 0)
-}
-
 fn skip_if_privileged() -> bool {
-    let p = privileged();
+    // A sentinel this process starts inherits the capability: then no limit is too
+    // low, and the tests of the unprivileged path (a service running as its own user)
+    // do not apply.
+    let p = rsentinel::server::fdlimit::may_raise_hard_limit();
     if p {
         eprintln!(
             "SKIPPED: this process has CAP_SYS_RESOURCE, so a sentinel it starts can raise any limit"

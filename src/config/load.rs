@@ -316,15 +316,7 @@ impl LoadState {
     /// What a title template can name, as far as the file was read (Redis validates
     /// the template with the settings of the lines before it).
     fn title_vars(&self) -> super::proc_title::Vars {
-        let s = &self.server;
-        super::proc_title::Vars {
-            title: String::new(),
-            first_bind: s.bind.first().cloned(),
-            port: s.port,
-            tls_port: s.tls.port,
-            unixsocket: s.unixsocket.clone(),
-            config_file: String::new(),
-        }
+        super::proc_title::Vars::for_server(&self.server, String::new(), String::new())
     }
 
     /// Mirrors the options rsentinel acts on into `ServerConfig`.

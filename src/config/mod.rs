@@ -309,6 +309,7 @@ mod load;
 pub mod proc_title;
 mod rewrite;
 mod sentinel_apply;
+pub(crate) use sentinel_apply::atoi;
 mod store;
 
 /// The redis.conf tokenizer lives with the RESP code, which uses it for inline commands.

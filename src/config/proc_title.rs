@@ -18,6 +18,18 @@ pub struct Vars {
 }
 
 impl Vars {
+    /// The variables of `server`'s settings, with `title` and `config_file`.
+    pub fn for_server(server: &super::ServerConfig, title: String, config_file: String) -> Vars {
+        Vars {
+            title,
+            first_bind: server.bind.first().cloned(),
+            port: server.port,
+            tls_port: server.tls.port,
+            unixsocket: server.unixsocket.clone(),
+            config_file,
+        }
+    }
+
     fn get(&self, name: &str) -> Option<String> {
         Some(match name {
             "title" => self.title.clone(),

@@ -23,28 +23,11 @@ pub fn apply(mode: &str, value: i64) -> Option<String> {
     // `no`: the score is left as it is.
     target(mode, 0, 0)?;
     let base = match std::fs::read_to_string(PATH) {
-        Ok(text) => atoi(&text),
+        Ok(text) => i64::from(crate::config::atoi(&text)),
         Err(e) => return Some(format!("Unable to read oom_score_adj: {}", strerror(&e))),
     };
     let v = target(mode, value, base)?;
     std::fs::write(PATH, format!("{v}\n"))
         .err()
         .map(|e| format!("Unable to write oom_score_adj: {}", strerror(&e)))
-}
-
-/// C's atoi: leading blanks, a sign, digits; anything else ends it.
-fn atoi(s: &str) -> i64 {
-    let t = s.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let n: i64 = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0, |acc, d| {
-            acc.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-        });
-    if neg { -n } else { n }
 }

@@ -173,23 +173,27 @@ pub fn adjust_own(maxclients: u32) -> Adjusted {
 /// Linux refuses (EPERM) a limit above `fs.nr_open`, and without `CAP_SYS_RESOURCE`
 /// any raise of the hard limit.
 fn kernel_ceiling(hard: u64) -> u64 {
-    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let nr_open = read("/proc/sys/fs/nr_open")
-        .trim()
-        .parse()
+    let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
         .unwrap_or(u64::MAX);
-    let status = read("/proc/self/status");
-    let caps = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .unwrap_or(0);
-    const CAP_SYS_RESOURCE: u32 = 24;
-    if caps & (1 << CAP_SYS_RESOURCE) != 0 {
+    if may_raise_hard_limit() {
         nr_open
     } else {
         nr_open.min(hard)
     }
+}
+
+/// Whether this process holds `CAP_SYS_RESOURCE` (bit 24 of its effective set), which
+/// lets it raise its hard limits.
+pub fn may_raise_hard_limit() -> bool {
+    const CAP_SYS_RESOURCE: u32 = 24;
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << CAP_SYS_RESOURCE) != 0)
 }
 
 fn errno() -> i32 {
